@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { AppConfig, ConfigValidationError, loadConfig } from '@sync-hub/config';
+import { createMigrationDataSource } from '@sync-hub/persistence';
+import { provisionTopics } from '@sync-hub/messaging';
+import { RunOutcome } from '@sync-hub/platform';
+import { startEmbeddedUpstreams } from '@sync-hub/simulators';
+import { splynxSyncUsers } from './splynx-sync-users.command';
+
+/** Exit codes: 0 success, 1 a failed sync (or operation), 2 a usage error. */
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+function printOutcome(outcome: RunOutcome, dryRun: boolean): number {
+  if (outcome.status === 'completed' || outcome.status === 'failed') {
+    const s = outcome.stats;
+    const rows: Array<[string, number]> = [
+      ['fetched', s.fetched], ['created', s.created], ['updated', s.updated], ['unchanged', s.unchanged],
+      ['deactivated', s.deactivated ?? 0], ['failed', s.failed],
+    ];
+    process.stdout.write(`${dryRun ? 'Dry run (nothing written): would change' : 'Splynx customer sync'}\n`);
+    for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(12)} ${String(v).padStart(9)}\n`);
+  }
+  if (outcome.status === 'failed') {
+    const e = outcome.error;
+    process.stdout.write(`FAILED [${e.origin}/${e.code}${e.retriable ? ', retriable' : ''}]: ${e.message}\n`);
+    return EXIT.failed;
+  }
+  if (outcome.status === 'duplicate' || outcome.status === 'skipped') {
+    process.stdout.write(`not run: ${outcome.status}\n`);
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}
+
+/** The embedded mode without a configured Splynx: the CLI syncs from the simulator, as `npm start` does. */
+async function withUpstreams<T>(config: AppConfig, fn: (config: AppConfig) => Promise<T>): Promise<T> {
+  if (config.mode !== 'embedded' || config.splynx.baseUrl) return fn(config);
+  const upstreams = await startEmbeddedUpstreams({ splynxUrlConfigured: false, splynxCustomers: config.simulator.splynxCustomers });
+  try {
+    return await fn(loadConfig('cli', { LOG_LEVEL: 'warn', ...process.env, ...upstreams.env }));
+  } finally {
+    await upstreams.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const config = (): AppConfig => loadConfig('cli', { LOG_LEVEL: 'warn', ...process.env });
+  let code: number = EXIT.ok;
+  const program = new Command('sync-hub')
+    .description('Sync hub command line (npm run cli -- <command>)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('migrate')
+    .description('run the database migrations on DATABASE_URL')
+    .action(async () => {
+      const ds = createMigrationDataSource(config().database);
+      await ds.initialize();
+      try {
+        const ran = await ds.runMigrations({ transaction: 'each' });
+        process.stdout.write(ran.length ? `applied: ${ran.map((m) => m.name).join(', ')}\n` : 'schema is up to date\n');
+      } finally {
+        await ds.destroy();
+      }
+    });
+
+  program
+    .command('topics:create')
+    .description('create the Kafka topics (and their .dlq topics) on KAFKA_BROKERS')
+    .action(async () => {
+      const c = config();
+      if (!c.kafka) throw new ConfigValidationError(['KAFKA_BROKERS is required for topics:create']);
+      const created = await provisionTopics(c.kafka);
+      process.stdout.write(created.length ? `created: ${created.join(', ')}\n` : 'all topics exist\n');
+    });
+
+  program
+    .command('splynx:sync-users')
+    .description('sync Splynx customers into splynx_customers now, in this process')
+    .option('--dry-run', 'fetch and report what would change; write nothing', false)
+    .option('--limit <n>', 'stop after n customers (never deactivates anything)', positiveInt)
+    .action(async (opts: { dryRun: boolean; limit?: number }) => {
+      const outcome = await withUpstreams(config(), (c) => splynxSyncUsers(c, opts));
+      code = printOutcome(outcome, opts.dryRun);
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return EXIT.failed;
+  }
+}
+
+main(process.argv).then((code) => process.exit(code));

@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { ConfigValidationError, loadConfig } from '@sync-hub/config';
+import { exitOnStartupError, startApp } from '@sync-hub/platform';
+import { startEmbeddedUpstreams } from '@sync-hub/simulators';
+import { EmbeddedModule } from './embedded.module';
+
+/** `npm start`: the whole hub in one process with the in-process bus, SQLite under ./data and the simulators. */
+async function main(): Promise<void> {
+  const base = loadConfig('embedded', process.env);
+  if (base.mode !== 'embedded') {
+    throw new ConfigValidationError(['KAFKA_BROKERS is set: `npm start` is the embedded mode; start the apps one by one for the distributed mode (see README)']);
+  }
+  const upstreams = await startEmbeddedUpstreams({ splynxUrlConfigured: base.splynx.baseUrl !== null, splynxCustomers: base.simulator.splynxCustomers });
+  const generatedKey = base.gatewayApiKeys.length === 0 ? randomBytes(24).toString('base64url') : null;
+  const config = loadConfig('embedded', { ...process.env, ...upstreams.env, ...(generatedKey ? { GATEWAY_API_KEYS: generatedKey } : {}) });
+
+  const { app, url } = await startApp(EmbeddedModule.register(config));
+  app.getHttpServer().on('close', () => void upstreams.stop());
+  const key = generatedKey ?? config.gatewayApiKeys[0];
+  process.stdout.write(
+    [
+      '',
+      `Sync hub (embedded mode) is running at ${url}`,
+      `  API key${generatedKey ? ' (generated; set GATEWAY_API_KEYS to choose one)' : ''}: ${key}`,
+      `  Runs:    curl -H "Authorization: Bearer ${key}" ${url}/api/runs`,
+      `  Health:  ${url}/health/ready   Metrics: ${url}/metrics`,
+      `  Data:    ${config.database.kind === 'sqlite' ? config.database.file : 'MySQL'}`,
+      upstreams.env.SPLYNX_URL ? `  Splynx:  simulator at ${upstreams.env.SPLYNX_URL} with ${config.simulator.splynxCustomers} customers` : `  Splynx:  ${config.splynx.baseUrl}`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+main().catch(exitOnStartupError);

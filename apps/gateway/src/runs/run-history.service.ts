@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { RunEventPayload, RunStatus } from '@sync-hub/contracts';
+import { isDuplicateKeyError } from '@sync-hub/persistence';
+import { Repository } from 'typeorm';
+import { SyncRun } from './sync-run.entity';
+
+const TERMINAL: RunStatus[] = ['completed', 'failed', 'skipped'];
+
+export interface RunQuery {
+  domain?: string;
+  job?: string;
+  status?: string;
+  limit: number;
+}
+
+/**
+ * Folds run events into `sync_runs`. Events may arrive twice and in any order: a terminal event wins over
+ * `started` whenever it arrives, and a repeated event changes nothing.
+ */
+@Injectable()
+export class RunHistoryService {
+  constructor(@InjectRepository(SyncRun) private readonly runs: Repository<SyncRun>) {}
+
+  async record(status: Exclude<RunStatus, 'requested'>, event: RunEventPayload, now = new Date()): Promise<void> {
+    const row = this.toRow(status, event, now);
+    try {
+      await this.runs.insert(row);
+      return;
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+    }
+    const update = this.runs.createQueryBuilder().update(SyncRun).where('run_id = :runId', { runId: event.runId });
+    if (status === 'running') {
+      // `started` after a terminal event only fills in what the terminal event lacked.
+      await update.set({ status: 'running', startedAt: row.startedAt, updatedAt: now }).andWhere('status = :requested', { requested: 'requested' }).execute();
+      return;
+    }
+    const { createdAt: _created, runId: _id, ...terminal } = row;
+    await update.set(terminal).andWhere('status NOT IN (:...terminal)', { terminal: TERMINAL }).execute();
+  }
+
+  async list(query: RunQuery): Promise<SyncRun[]> {
+    const qb = this.runs.createQueryBuilder('r').orderBy('r.created_at', 'DESC').addOrderBy('r.run_id', 'DESC').limit(query.limit);
+    if (query.domain) qb.andWhere('r.domain = :domain', { domain: query.domain });
+    if (query.job) qb.andWhere('r.job = :job', { job: query.job });
+    if (query.status) qb.andWhere('r.status = :status', { status: query.status });
+    return qb.getMany();
+  }
+
+  find(runId: string): Promise<SyncRun | null> {
+    return this.runs.findOneBy({ runId });
+  }
+
+  private toRow(status: RunStatus, e: RunEventPayload, now: Date): SyncRun {
+    return {
+      runId: e.runId,
+      domain: e.domain,
+      job: e.job,
+      companyId: e.companyId,
+      scheduleId: e.scheduleId ?? null,
+      trigger: e.trigger,
+      status,
+      scheduledFor: e.scheduledFor ? new Date(e.scheduledFor) : null,
+      startedAt: new Date(e.startedAt),
+      finishedAt: e.finishedAt ? new Date(e.finishedAt) : null,
+      durationMs: e.durationMs ?? null,
+      stats: status === 'running' ? null : e.stats,
+      error: e.error ?? null,
+      skipReason: e.skipReason ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+}

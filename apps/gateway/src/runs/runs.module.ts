@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { RunEventsController } from './run-events.controller';
+import { RunHistoryService } from './run-history.service';
+import { RunsController } from './runs.controller';
+import { SyncRun } from './sync-run.entity';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([SyncRun])],
+  controllers: [RunsController, RunEventsController],
+  providers: [RunHistoryService],
+})
+export class RunsModule {}

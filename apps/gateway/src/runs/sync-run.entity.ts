@@ -1,0 +1,56 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { RunError, RunStats, RunStatus } from '@sync-hub/contracts';
+
+/** One run as the gateway knows it from the run events; keyed by run id, so redelivered events change nothing. */
+@Entity('sync_runs')
+@Index('idx_sync_runs_created', ['createdAt', 'runId'])
+@Index('idx_sync_runs_domain_job', ['domain', 'job', 'createdAt'])
+export class SyncRun {
+  @PrimaryColumn({ name: 'run_id', type: 'varchar', length: 36 })
+  runId: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  domain: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  job: string;
+
+  @Column({ name: 'company_id', type: 'int' })
+  companyId: number;
+
+  @Column({ name: 'schedule_id', type: 'varchar', length: 64, nullable: true })
+  scheduleId: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  trigger: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: RunStatus;
+
+  @Column({ name: 'scheduled_for', type: 'datetime', precision: 3, nullable: true })
+  scheduledFor: Date | null;
+
+  @Column({ name: 'started_at', type: 'datetime', precision: 3, nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
+  finishedAt: Date | null;
+
+  @Column({ name: 'duration_ms', type: 'int', nullable: true })
+  durationMs: number | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  stats: RunStats | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  error: RunError | null;
+
+  @Column({ name: 'skip_reason', type: 'varchar', length: 16, nullable: true })
+  skipReason: string | null;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt: Date;
+}

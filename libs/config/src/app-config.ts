@@ -1,0 +1,121 @@
+import * as path from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { ValidationError, validateSync } from 'class-validator';
+import { EnvironmentVariables } from './env.dto';
+
+export type RunMode = 'embedded' | 'distributed';
+export type SplynxAuthMode = 'api_key' | 'signature' | 'basic';
+
+export type DatabaseConfig = { kind: 'mysql'; url: string } | { kind: 'sqlite'; file: string };
+
+export interface KafkaConfig {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  topicPartitions: number;
+  replicationFactor: number;
+}
+
+export interface AppConfig {
+  appName: string;
+  mode: RunMode;
+  port: number;
+  logLevel: string;
+  /** null in the embedded mode: the in-process bus is used. */
+  kafka: KafkaConfig | null;
+  maxDeliveryAttempts: number;
+  database: DatabaseConfig;
+  /** Keys the gateway accepts; empty when none was configured (the embedded host then generates one). */
+  gatewayApiKeys: string[];
+  splynx: {
+    /** null: no upstream configured (the embedded host then starts the simulator). */
+    baseUrl: string | null;
+    authMode: SplynxAuthMode;
+    apiKey: string;
+    apiSecret: string;
+    pageSize: number;
+  };
+  http: { timeoutMs: number; retries: number; retryBaseDelayMs: number; maxConcurrency: number };
+  simulator: { splynxCustomers: number };
+  dataDir: string;
+  scheduler: { runOnStart: boolean };
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** Default HTTP ports, so the whole distributed set can run on one machine without collisions. */
+export const DEFAULT_PORTS: Record<string, number> = {
+  gateway: 3000,
+  scheduler: 3001,
+  'splynx-sync': 3002,
+  'accounting-sync': 3003,
+  'crm-sync': 3004,
+  'usage-sync': 3005,
+  embedded: 3000,
+  cli: 0,
+};
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`)));
+}
+
+/** Validates the environment and maps it once to the typed configuration every module receives. */
+export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
+  const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
+  const problems = describe(validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false }));
+  const mode: RunMode = vars.KAFKA_BROKERS ? 'distributed' : 'embedded';
+  if (mode === 'distributed' && !vars.DATABASE_URL) {
+    problems.push('DATABASE_URL is required when KAFKA_BROKERS is set (the distributed mode runs on MySQL/MariaDB)');
+  }
+  const splynxKeyed = vars.SPLYNX_API_KEY && vars.SPLYNX_API_SECRET;
+  if (vars.SPLYNX_URL && !splynxKeyed) {
+    problems.push('SPLYNX_API_KEY and SPLYNX_API_SECRET are required when SPLYNX_URL is set');
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  const dataDir = path.resolve(vars.DATA_DIR ?? 'data');
+  const databaseUrl = vars.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'sync-hub.sqlite')}`;
+  const database: DatabaseConfig = databaseUrl.startsWith('sqlite:')
+    ? { kind: 'sqlite', file: path.resolve(databaseUrl.slice('sqlite:'.length)) }
+    : { kind: 'mysql', url: databaseUrl.replace(/^mariadb:/, 'mysql:') };
+
+  return {
+    appName,
+    mode,
+    port: vars.PORT ?? DEFAULT_PORTS[appName] ?? 3000,
+    logLevel: vars.LOG_LEVEL ?? 'info',
+    kafka: vars.KAFKA_BROKERS
+      ? {
+          brokers: vars.KAFKA_BROKERS.split(','),
+          clientId: `sync-hub-${appName}`,
+          groupId: vars.KAFKA_GROUP_ID ?? appName,
+          topicPartitions: vars.KAFKA_TOPIC_PARTITIONS ?? 3,
+          replicationFactor: vars.KAFKA_REPLICATION_FACTOR ?? 1,
+        }
+      : null,
+    maxDeliveryAttempts: vars.KAFKA_MAX_ATTEMPTS ?? 3,
+    database,
+    gatewayApiKeys: vars.GATEWAY_API_KEYS ? vars.GATEWAY_API_KEYS.split(',') : [],
+    splynx: {
+      baseUrl: vars.SPLYNX_URL ? vars.SPLYNX_URL.replace(/\/+$/, '') : null,
+      authMode: (vars.SPLYNX_AUTH_MODE as SplynxAuthMode | undefined) ?? 'api_key',
+      apiKey: vars.SPLYNX_API_KEY ?? '',
+      apiSecret: vars.SPLYNX_API_SECRET ?? '',
+      pageSize: vars.SPLYNX_PAGE_SIZE ?? 500,
+    },
+    http: {
+      timeoutMs: vars.HTTP_TIMEOUT_MS ?? 30000,
+      retries: vars.HTTP_RETRIES ?? 3,
+      retryBaseDelayMs: vars.HTTP_RETRY_BASE_DELAY_MS ?? 500,
+      maxConcurrency: vars.HTTP_MAX_CONCURRENCY ?? 4,
+    },
+    simulator: { splynxCustomers: vars.SIMULATOR_SPLYNX_CUSTOMERS ?? 2000 },
+    dataDir,
+    scheduler: { runOnStart: (vars.SCHEDULER_RUN_ON_START ?? 'true') === 'true' },
+  };
+}

@@ -1,0 +1,85 @@
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+
+const toTrimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || undefined : value);
+
+/**
+ * Every environment variable the hub reads. Validated once at start-up; a bad value stops the process with a
+ * message naming the variable. Nothing else reads process.env.
+ */
+export class EnvironmentVariables {
+  @IsOptional() @Transform(toTrimmed) @IsIn(['development', 'production', 'test'])
+  NODE_ENV?: string;
+
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @Transform(toTrimmed) @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  /** Comma-separated host:port list. Set: distributed mode over Kafka. Unset: the in-process bus. */
+  @IsOptional() @Transform(toTrimmed) @Matches(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
+  KAFKA_BROKERS?: string;
+
+  @IsOptional() @Transform(toTrimmed) @Matches(/^[\w.-]+$/, { message: 'KAFKA_GROUP_ID may hold letters, digits, dot, dash and underscore' })
+  KAFKA_GROUP_ID?: string;
+
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  KAFKA_TOPIC_PARTITIONS?: number;
+
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(10)
+  KAFKA_REPLICATION_FACTOR?: number;
+
+  /** How often a message is tried before it is dead-lettered. */
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  KAFKA_MAX_ATTEMPTS?: number;
+
+  /** mysql://user:pass@host:port/db, or sqlite:<file>. Default in the embedded mode: sqlite:./data/sync-hub.sqlite */
+  @IsOptional() @Transform(toTrimmed) @Matches(/^(mysql|mariadb):\/\/[^/]+\/\w+(\?.*)?$|^sqlite:.+$/, {
+    message: 'DATABASE_URL must be mysql://user:password@host:port/database or sqlite:<file>',
+  })
+  DATABASE_URL?: string;
+
+  /** Comma-separated API keys accepted by the gateway. */
+  @IsOptional() @Transform(toTrimmed) @Matches(/^[^,\s]{16,}(,[^,\s]{16,})*$/, { message: 'GATEWAY_API_KEYS must be comma-separated keys of at least 16 characters' })
+  GATEWAY_API_KEYS?: string;
+
+  @IsOptional() @Transform(toTrimmed) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  SPLYNX_URL?: string;
+
+  @IsOptional() @Transform(toTrimmed) @IsIn(['api_key', 'signature', 'basic'])
+  SPLYNX_AUTH_MODE?: string;
+
+  @IsOptional() @Transform(toTrimmed) @IsString() @MinLength(1)
+  SPLYNX_API_KEY?: string;
+
+  @IsOptional() @Transform(toTrimmed) @IsString() @MinLength(1)
+  SPLYNX_API_SECRET?: string;
+
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(10000)
+  SPLYNX_PAGE_SIZE?: number;
+
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(100) @Max(600000)
+  HTTP_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(0) @Max(20)
+  HTTP_RETRIES?: number;
+
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(60000)
+  HTTP_RETRY_BASE_DELAY_MS?: number;
+
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(256)
+  HTTP_MAX_CONCURRENCY?: number;
+
+  /** Embedded mode only: how many customers the built-in Splynx simulator is seeded with. */
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(0) @Max(10000000)
+  SIMULATOR_SPLYNX_CUSTOMERS?: number;
+
+  /** Where the embedded mode keeps its SQLite file. */
+  @IsOptional() @Transform(toTrimmed) @IsString()
+  DATA_DIR?: string;
+
+  /** false: the scheduler does not publish a tick at start (it still ticks on the hour). */
+  @IsOptional() @Transform(toTrimmed) @IsIn(['true', 'false'])
+  SCHEDULER_RUN_ON_START?: string;
+}

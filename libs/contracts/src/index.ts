@@ -1,0 +1,6 @@
+export * from './topics';
+export * from './envelope';
+export * from './sync-requested';
+export * from './run-events';
+export * from './validation';
+export * from './classified-error';

@@ -1,0 +1,47 @@
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsISO8601, IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
+import { DOMAINS, Domain } from './topics';
+import { TRIGGERS, Trigger } from './sync-requested';
+
+export class RunStats {
+  @IsInt() @Min(0) fetched = 0;
+  @IsInt() @Min(0) created = 0;
+  @IsInt() @Min(0) updated = 0;
+  @IsInt() @Min(0) unchanged = 0;
+  @IsInt() @Min(0) skipped = 0;
+  @IsInt() @Min(0) failed = 0;
+  /** Rows marked inactive because the upstream no longer has them (domains that mirror a full list). */
+  @IsOptional() @IsInt() @Min(0) deactivated?: number;
+}
+
+export const ERROR_ORIGINS = ['source', 'destination', 'config', 'internal'] as const;
+export type ErrorOrigin = (typeof ERROR_ORIGINS)[number];
+
+export class RunError {
+  @IsString() code: string;
+  @IsString() message: string;
+  @IsBoolean() retriable: boolean;
+  @IsIn(ERROR_ORIGINS) origin: ErrorOrigin;
+}
+
+export const SKIP_REASONS = ['overlap', 'stale', 'paused', 'missed'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+/** Payload of `sync.run.{started,completed,failed,skipped}.v1`. */
+export class RunEventPayload {
+  @IsUUID() runId: string;
+  @IsIn(DOMAINS) domain: Domain;
+  @IsString() job: string;
+  @IsInt() @Min(1) companyId: number;
+  @IsOptional() @IsString() scheduleId?: string;
+  @IsIn(TRIGGERS) trigger: Trigger;
+  @IsOptional() @IsISO8601({ strict: true }) scheduledFor?: string;
+  @IsISO8601({ strict: true }) startedAt: string;
+  @IsOptional() @IsISO8601({ strict: true }) finishedAt?: string;
+  @IsOptional() @IsInt() @Min(0) durationMs?: number;
+  @ValidateNested() @Type(() => RunStats) stats: RunStats;
+  @IsOptional() @ValidateNested() @Type(() => RunError) error?: RunError;
+  @IsOptional() @IsIn(SKIP_REASONS) skipReason?: SkipReason;
+}
+
+export type RunStatus = 'requested' | 'running' | 'completed' | 'failed' | 'skipped';

@@ -1,0 +1,45 @@
+/** Every topic the hub uses, versioned. Topics are provisioned by the project, never auto-created. */
+export enum Topic {
+  SplynxRequested = 'sync.splynx.requested.v1',
+  AccountingRequested = 'sync.accounting.requested.v1',
+  CrmRequested = 'sync.crm.requested.v1',
+  UsageRequested = 'sync.usage.requested.v1',
+  RunStarted = 'sync.run.started.v1',
+  RunCompleted = 'sync.run.completed.v1',
+  RunFailed = 'sync.run.failed.v1',
+  RunSkipped = 'sync.run.skipped.v1',
+  RobawsWebhookReceived = 'crm.robaws.webhook.received.v1',
+}
+
+export const ALL_TOPICS: Topic[] = Object.values(Topic);
+
+export function deadLetterTopic(topic: string): string {
+  return `${topic}.dlq`;
+}
+
+export const DOMAINS = ['splynx', 'accounting', 'crm', 'usage'] as const;
+export type Domain = (typeof DOMAINS)[number];
+
+/** The jobs each domain knows (DESIGN.md section 3). `ping` does no upstream work and checks the pipeline. */
+export const JOBS_BY_DOMAIN: Record<Domain, readonly string[]> = {
+  splynx: ['customers', 'ping'],
+  accounting: ['sales', 'bills', 'full', 'ping'],
+  crm: ['robaws.customers.incremental', 'robaws.customers.full', 'robaws.customers.push', 'cp.export', 'cp.visit', 'ping'],
+  usage: ['reseller.usage', 'ping'],
+};
+
+const REQUESTED_TOPICS: Record<Domain, Topic> = {
+  splynx: Topic.SplynxRequested,
+  accounting: Topic.AccountingRequested,
+  crm: Topic.CrmRequested,
+  usage: Topic.UsageRequested,
+};
+
+export function requestedTopic(domain: Domain): Topic {
+  return REQUESTED_TOPICS[domain];
+}
+
+/** One job's ticks share a key, so they land on one partition and are seen in order by one consumer. */
+export function tickKey(companyId: number, domain: Domain, job: string): string {
+  return `${companyId}:${domain}:${job}`;
+}

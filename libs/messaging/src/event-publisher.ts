@@ -1,0 +1,96 @@
+import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
+import { CompressionTypes, Kafka, Producer } from 'kafkajs';
+import { InProcessBus } from './in-process-bus';
+import { kafkaClientConfig } from './kafka-options';
+
+export interface OutgoingMessage {
+  key: string;
+  value: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The one way apps publish. `publish` resolves only once the bus has accepted the messages, so errors surface. */
+export abstract class EventPublisher {
+  abstract publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  abstract isConnected(): boolean;
+}
+
+function encode(value: unknown): string | Buffer {
+  return typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value);
+}
+
+export class KafkaEventPublisher extends EventPublisher implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(KafkaEventPublisher.name);
+  private readonly producer: Producer;
+  private connecting: Promise<void> | null = null;
+  private connected = false;
+
+  constructor(kafka: AppKafkaConfig) {
+    super();
+    // Idempotent producer: a retried send is written once; acks from all in-sync replicas.
+    this.producer = new Kafka(kafkaClientConfig(kafka, '-producer')).producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+    });
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
+  }
+
+  private async ensureConnected(): Promise<void> {
+    if (this.connected) return;
+    this.connecting ??= this.producer.connect().then(
+      () => {
+        this.connected = true;
+        this.connecting = null;
+      },
+      (err: unknown) => {
+        this.connecting = null;
+        throw err;
+      },
+    );
+    await this.connecting;
+  }
+
+  /** Connect at start: a process that cannot reach Kafka fails its start-up rather than its first tick. */
+  async onModuleInit(): Promise<void> {
+    await this.ensureConnected();
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.ensureConnected();
+    await this.producer.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.None,
+      messages: messages.map((m) => ({ key: m.key, value: encode(m.value), headers: m.headers })),
+    });
+  }
+
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      await this.producer.disconnect();
+    } catch (err) {
+      this.logger.warn(`producer disconnect failed: ${(err as Error).message}`);
+    }
+  }
+}
+
+export class InProcessEventPublisher extends EventPublisher {
+  constructor(private readonly bus: InProcessBus) {
+    super();
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    for (const m of messages) this.bus.publish(topic, m.key, m.value, m.headers);
+  }
+
+  isConnected(): boolean {
+    return true;
+  }
+}

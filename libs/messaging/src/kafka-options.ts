@@ -1,0 +1,34 @@
+import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
+import { KafkaOptions, Transport } from '@nestjs/microservices';
+import { KafkaConfig, logLevel } from 'kafkajs';
+
+/** kafkajs client settings shared by the consumer, the producer and the admin of one app. */
+export function kafkaClientConfig(kafka: AppKafkaConfig, suffix = ''): KafkaConfig {
+  return {
+    clientId: `${kafka.clientId}${suffix}`,
+    brokers: kafka.brokers,
+    logLevel: logLevel.WARN,
+    connectionTimeout: 5000,
+    retry: { initialRetryTime: 300, retries: 8 },
+  };
+}
+
+/** Nest's Kafka transport: one consumer group per app, no topic auto-creation, no "-server" suffix on ids. */
+export function kafkaServerOptions(kafka: AppKafkaConfig): NonNullable<KafkaOptions['options']> {
+  return {
+    postfixId: '',
+    client: kafkaClientConfig(kafka, '-consumer'),
+    consumer: {
+      groupId: kafka.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+      rebalanceTimeout: 60000,
+    },
+    subscribe: { fromBeginning: false },
+    run: { partitionsConsumedConcurrently: kafka.topicPartitions, autoCommit: true },
+    producer: { allowAutoTopicCreation: false },
+  };
+}
+
+export const KAFKA_TRANSPORT = Transport.KAFKA;

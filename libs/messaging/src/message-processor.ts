@@ -1,0 +1,98 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@sync-hub/config';
+import { deadLetterTopic, EventEnvelope, InvalidMessageError, parseEnvelope } from '@sync-hub/contracts';
+import { ClassConstructor } from 'class-transformer';
+import { MetricsService } from '@sync-hub/observability';
+import { EventPublisher } from './event-publisher';
+
+/** The part of a transport context (KafkaContext or InProcessContext) the processor needs. */
+export interface BusContext {
+  getMessage(): { key?: string | Buffer | null; headers?: Record<string, unknown> };
+  getTopic(): string;
+  getHeartbeat(): () => Promise<void>;
+}
+
+export type Heartbeat = () => Promise<void>;
+export type MessageHandler<T> = (message: EventEnvelope<T>, heartbeat: Heartbeat) => Promise<void>;
+
+const PACEMAKER_INTERVAL_MS = 3000;
+
+/**
+ * Runs every consumed message through the same rules (DESIGN.md section 7): an invalid message goes to
+ * `<topic>.dlq` at once; a handler that keeps failing is tried a bounded number of times and then dead-lettered;
+ * the partition keeps flowing. While a handler works, a pacemaker heartbeats so the consumer keeps its membership.
+ */
+@Injectable()
+export class MessageProcessor {
+  private readonly logger = new Logger(MessageProcessor.name);
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  async process<T extends object>(value: unknown, ctx: BusContext, payloadClass: ClassConstructor<T>, handler: MessageHandler<T>): Promise<void> {
+    const topic = ctx.getTopic();
+    let message: EventEnvelope<T>;
+    try {
+      message = parseEnvelope(value, payloadClass);
+    } catch (err) {
+      if (!(err instanceof InvalidMessageError)) throw err;
+      this.logger.warn(`dead-lettering an invalid message from ${topic}: ${err.message}`);
+      await this.deadLetter(topic, value, ctx, err.message, 0);
+      return;
+    }
+
+    const heartbeat = this.safeHeartbeat(ctx);
+    const pacemaker = setInterval(() => void heartbeat(), PACEMAKER_INTERVAL_MS);
+    try {
+      const maxAttempts = this.config.maxDeliveryAttempts;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await handler(message, heartbeat);
+          return;
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          if (attempt >= maxAttempts) {
+            this.logger.error(`message ${message.id} on ${topic} failed ${attempt} times, dead-lettering: ${reason}`);
+            await this.deadLetter(topic, value, ctx, reason, attempt);
+            return;
+          }
+          this.logger.warn(`message ${message.id} on ${topic} failed (attempt ${attempt}/${maxAttempts}): ${reason}`);
+          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+        }
+      }
+    } finally {
+      clearInterval(pacemaker);
+    }
+  }
+
+  private safeHeartbeat(ctx: BusContext): Heartbeat {
+    const beat = ctx.getHeartbeat();
+    // A heartbeat during a rebalance rejects; the next one, or the end of the handler, settles membership.
+    return async () => {
+      try {
+        await beat();
+      } catch (err) {
+        this.logger.debug(`heartbeat failed: ${(err as Error).message}`);
+      }
+    };
+  }
+
+  /** Publishes the original value with the reason in headers. If even that fails, the error reaches the transport,
+   *  which redelivers: a message is never dropped. */
+  private async deadLetter(topic: string, value: unknown, ctx: BusContext, error: string, attempts: number): Promise<void> {
+    this.metrics.deadLettered.inc({ topic });
+    const { key, headers } = ctx.getMessage();
+    const passthrough: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers ?? {})) if (v != null) passthrough[k] = String(v);
+    await this.publisher.publish(deadLetterTopic(topic), [
+      {
+        key: key == null ? '' : key.toString(),
+        value: value ?? '',
+        headers: { ...passthrough, error: error.slice(0, 1000), attempts: String(attempts), failedAt: new Date().toISOString(), originalTopic: topic },
+      },
+    ]);
+  }
+}

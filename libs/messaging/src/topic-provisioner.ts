@@ -1,0 +1,42 @@
+import { Logger } from '@nestjs/common';
+import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
+import { ALL_TOPICS, deadLetterTopic } from '@sync-hub/contracts';
+import { Kafka } from 'kafkajs';
+import { kafkaClientConfig } from './kafka-options';
+
+/** Every topic the hub needs, with its dead-letter twin. */
+export function hubTopics(): string[] {
+  return ALL_TOPICS.flatMap((t) => [t, deadLetterTopic(t)]);
+}
+
+/**
+ * Creates the hub's topics with kafkajs admin (the broker does not auto-create them). Idempotent: existing topics are
+ * left as they are. Every app runs it at start; the k8s topic Job runs it once before a rollout.
+ */
+export async function provisionTopics(kafka: AppKafkaConfig, topics = hubTopics()): Promise<string[]> {
+  const logger = new Logger('TopicProvisioner');
+  const admin = new Kafka(kafkaClientConfig(kafka, '-admin')).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: kafka.topicPartitions,
+          replicationFactor: kafka.replicationFactor,
+        })),
+      });
+      logger.log(`created topics: ${missing.join(', ')}`);
+    }
+    return missing;
+  } catch (err) {
+    // Another app may have created the same topic a moment earlier.
+    if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return [];
+    throw err;
+  } finally {
+    await admin.disconnect();
+  }
+}

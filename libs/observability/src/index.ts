@@ -1,0 +1,3 @@
+export * from './metrics.service';
+export * from './observability.module';
+export * from './run-log-context';

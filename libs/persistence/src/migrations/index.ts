@@ -1,0 +1,12 @@
+import { CreateRunClaims1763700000000 } from './1763700000000-create-run-claims';
+import { CreateOutboxMessages1763700000001 } from './1763700000001-create-outbox-messages';
+import { CreateSplynxCustomers1763700000002 } from './1763700000002-create-splynx-customers';
+import { CreateSyncRuns1763700000003 } from './1763700000003-create-sync-runs';
+
+/** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
+export const MIGRATIONS = [
+  CreateRunClaims1763700000000,
+  CreateOutboxMessages1763700000001,
+  CreateSplynxCustomers1763700000002,
+  CreateSyncRuns1763700000003,
+];

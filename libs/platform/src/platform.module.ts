@@ -1,0 +1,32 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AppConfig, ConfigModule } from '@sync-hub/config';
+import { MessagingModule } from '@sync-hub/messaging';
+import { ObservabilityModule } from '@sync-hub/observability';
+import { PersistenceModule } from '@sync-hub/persistence';
+import { BusReadiness } from './bus-readiness';
+import { HealthController } from './health.controller';
+import { RunExecutor } from './run-executor';
+
+/** What every app stands on: validated configuration, logs and metrics, its database, its bus, health. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forApp(appName: string): DynamicModule {
+    return PlatformModule.with(ConfigModule.forApp(appName));
+  }
+
+  /** For a host that builds the configuration itself (the embedded host, the CLI, tests). */
+  static forConfig(config: AppConfig): DynamicModule {
+    return PlatformModule.with(ConfigModule.fromConfig(config));
+  }
+
+  private static with(config: DynamicModule): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [config, ObservabilityModule, PersistenceModule, MessagingModule],
+      controllers: [HealthController],
+      providers: [BusReadiness, RunExecutor],
+      exports: [BusReadiness, RunExecutor],
+    };
+  }
+}

@@ -1,0 +1,5 @@
+export * from './http-server';
+export * from './random';
+export * from './splynx/customer-generator';
+export * from './splynx/splynx-simulator';
+export * from './embedded-upstreams';

@@ -1,0 +1,329 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { seededRandom } from '../random';
+import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
+import { generateCustomer, SplynxCustomerRecord } from './customer-generator';
+
+export interface SplynxSimulatorOptions {
+  seed?: number;
+  customers?: number;
+  apiKey?: string;
+  apiSecret?: string;
+  /** Access tokens live this long (the real API: 30 minutes). */
+  accessTokenTtlSeconds?: number;
+  now?: () => number;
+}
+
+/** Faults a test can switch on; all default off. Rates are fractions of requests (0..1), drawn from a seeded PRNG. */
+export interface SplynxFaults {
+  latencyMs: number;
+  /** Answer 500 to this fraction of API requests. */
+  errorRate: number;
+  /** Answer 429 with Retry-After to this fraction of API requests. */
+  rateLimitRate: number;
+  retryAfterSeconds: number;
+  /** Serve this fraction of listed customers malformed. */
+  malformedRate: number;
+  /** These customer ids are always served malformed. */
+  malformedIds: number[];
+}
+
+const API = '/api/2.0/admin';
+const NO_FAULTS: SplynxFaults = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 1, malformedRate: 0, malformedIds: [] };
+
+function error(status: number, internalCode: string, message: string): SimResponse {
+  return { status, body: { error: { message, code: status, internal_code: internalCode } } };
+}
+
+interface Token {
+  access: string;
+  accessExpires: number;
+  refresh: string;
+  refreshExpires: number;
+}
+
+/**
+ * Splynx API 2.0 as documented (../shared/reference/upstream-apis.md): three auth modes, 30-minute access tokens
+ * with renewal, bare-array lists with limit/offset and main_attributes filters, HEAD with X-total-count, the error
+ * envelope, 422 on invalid input, string-typed numbers. Records are generated from the seed on demand, so a
+ * 100,000-customer simulator holds only ids and revisions.
+ */
+export class SplynxSimulator {
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  faults: SplynxFaults = { ...NO_FAULTS };
+  /** Requests served, by "METHOD /path-pattern", for tests to assert on. */
+  readonly requests = new Map<string, number>();
+
+  private readonly seed: number;
+  private readonly ttl: number;
+  private readonly now: () => number;
+  private ids: number[] = [];
+  private readonly revisions = new Map<number, number>();
+  private readonly tokens = new Map<string, Token>();
+  private readonly refreshIndex = new Map<string, Token>();
+  private readonly lastNonce = new Map<string, number>();
+  private faultRandom: () => number;
+  private server: SimulatorHttpServer | null = null;
+  private nextId: number;
+
+  constructor(options: SplynxSimulatorOptions = {}) {
+    this.seed = options.seed ?? 42;
+    this.apiKey = options.apiKey ?? 'sim-splynx-key-0001';
+    this.apiSecret = options.apiSecret ?? 'sim-splynx-secret-0001';
+    this.ttl = options.accessTokenTtlSeconds ?? 1800;
+    this.now = options.now ?? Date.now;
+    this.faultRandom = seededRandom(this.seed);
+    const count = options.customers ?? 2000;
+    this.ids = Array.from({ length: count }, (_, i) => i + 1);
+    this.nextId = count + 1;
+  }
+
+  async start(port = 0): Promise<string> {
+    this.server = new SimulatorHttpServer((req) => this.handle(req));
+    return this.server.listen(port);
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+  }
+
+  get customerCount(): number {
+    return this.ids.length;
+  }
+
+  customerIds(): number[] {
+    return [...this.ids];
+  }
+
+  customer(id: number): SplynxCustomerRecord | null {
+    return this.has(id) ? generateCustomer(this.seed, id, this.revisions.get(id) ?? 0) : null;
+  }
+
+  setFaults(faults: Partial<SplynxFaults>): void {
+    this.faults = { ...this.faults, ...faults };
+    this.faultRandom = seededRandom(this.seed);
+  }
+
+  clearFaults(): void {
+    this.setFaults(NO_FAULTS);
+  }
+
+  /** Changes `change` customers (new content), removes `remove`, adds `add`; returns the ids touched. */
+  mutate(spec: { change?: number; remove?: number; add?: number }): { changed: number[]; removed: number[]; added: number[] } {
+    const changed = this.spread(spec.change ?? 0, 0);
+    for (const id of changed) this.revisions.set(id, (this.revisions.get(id) ?? 0) + 1);
+    const removed = this.spread(spec.remove ?? 0, 1).filter((id) => !changed.includes(id));
+    const gone = new Set(removed);
+    this.ids = this.ids.filter((id) => !gone.has(id));
+    const added = Array.from({ length: spec.add ?? 0 }, () => this.nextId++);
+    this.ids.push(...added);
+    return { changed, removed, added };
+  }
+
+  /** Makes every issued access token expired now (as if 30 minutes had passed). */
+  expireAccessTokens(): void {
+    for (const t of this.tokens.values()) t.accessExpires = Math.floor(this.now() / 1000) - 1;
+  }
+
+  requestCount(key: string): number {
+    return this.requests.get(key) ?? 0;
+  }
+
+  private has(id: number): boolean {
+    const i = this.lowerBound(id);
+    return this.ids[i] === id;
+  }
+
+  /** Ids spread evenly over the list, offset by `phase`, so changes are not all on the first page. */
+  private spread(n: number, phase: number): number[] {
+    if (n <= 0) return [];
+    const step = Math.max(1, Math.floor(this.ids.length / n));
+    const out: number[] = [];
+    for (let i = Math.min(phase + Math.floor(step / 2), this.ids.length - 1); out.length < n && i < this.ids.length; i += step) out.push(this.ids[i]);
+    return out;
+  }
+
+  private lowerBound(id: number): number {
+    let lo = 0;
+    let hi = this.ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ids[mid] < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private count(route: string): void {
+    this.requests.set(route, (this.requests.get(route) ?? 0) + 1);
+  }
+
+  async handle(req: SimRequest): Promise<SimResponse> {
+    if (req.path.startsWith('/__simulator')) return this.admin(req);
+    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+
+    const route = this.routeOf(req);
+    this.count(route);
+    if (this.faults.errorRate > 0 && this.faultRandom() < this.faults.errorRate) return error(500, 'SERVER_ERROR', 'Internal server error');
+    if (this.faults.rateLimitRate > 0 && this.faultRandom() < this.faults.rateLimitRate) {
+      return { ...error(429, 'TOO_MANY_REQUESTS', 'Too many requests'), headers: { 'retry-after': String(this.faults.retryAfterSeconds) } };
+    }
+
+    if (req.method === 'POST' && req.path === `${API}/auth/tokens`) return this.issueToken(req);
+    const renew = req.path.match(new RegExp(`^${API}/auth/tokens/([\\w-]+)$`));
+    if (renew && req.method === 'GET') return this.renewToken(renew[1]);
+    if (renew && req.method === 'DELETE') return this.revoke(renew[1]);
+
+    const denied = this.authenticate(req);
+    if (denied) return denied;
+
+    if (req.path === `${API}/api/check` && req.method === 'GET') return { status: 200, body: { status: 'ok', message: 'API is valid', same_server: 0 } };
+    if (req.path === `${API}/customers/customer`) {
+      if (req.method === 'GET') return { status: 200, body: this.list(req.query).page };
+      if (req.method === 'HEAD') return { status: 204, headers: { 'X-total-count': String(this.list(req.query).total), 'Access-Control-Expose-Headers': 'X-total-count' } };
+      if (req.method === 'POST') return this.create(req.body);
+    }
+    const one = req.path.match(new RegExp(`^${API}/customers/customer/(\\d+)$`));
+    if (one && req.method === 'GET') {
+      const record = this.customer(Number(one[1]));
+      return record ? { status: 200, body: record } : error(404, 'NOT_FOUND', 'Customer not found');
+    }
+    return error(404, 'NOT_FOUND', `No route ${req.method} ${req.path}`);
+  }
+
+  private routeOf(req: SimRequest): string {
+    return `${req.method} ${req.path.replace(/\/\d+$/, '/:id').replace(/tokens\/[\w-]+$/, 'tokens/:refresh')}`;
+  }
+
+  private signatureValid(key: string, nonce: string, signature: string): boolean {
+    const expected = createHmac('sha256', this.apiSecret).update(`${nonce}${key}`).digest('hex').toUpperCase();
+    return key === this.apiKey && signature === expected;
+  }
+
+  private issueToken(req: SimRequest): SimResponse {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (body.auth_type !== 'api_key') {
+      return { status: 422, body: [{ field: 'auth_type', message: 'Auth type is invalid. Supported here: api_key.' }] };
+    }
+    const missing = ['key', 'nonce', 'signature'].filter((f) => body[f] === undefined || body[f] === '');
+    if (missing.length) return { status: 422, body: missing.map((field) => ({ field, message: `${field} cannot be blank.` })) };
+    if (!this.signatureValid(String(body.key), String(body.nonce), String(body.signature))) return error(401, 'INVALID_USER', 'Invalid API key or signature');
+    const token = this.newToken();
+    return { status: 201, body: { ...this.tokenBody(token), permissions: [] } };
+  }
+
+  private newToken(): Token {
+    const nowS = Math.floor(this.now() / 1000);
+    const token = { access: randomBytes(16).toString('hex'), accessExpires: nowS + this.ttl, refresh: randomBytes(16).toString('hex'), refreshExpires: nowS + 7 * 86400 };
+    this.tokens.set(token.access, token);
+    this.refreshIndex.set(token.refresh, token);
+    return token;
+  }
+
+  private tokenBody(t: Token) {
+    return { access_token: t.access, access_token_expiration: t.accessExpires, refresh_token: t.refresh, refresh_token_expiration: t.refreshExpires };
+  }
+
+  private renewToken(refresh: string): SimResponse {
+    const old = this.refreshIndex.get(refresh);
+    if (!old) return error(404, 'NOT_FOUND', 'Refresh token not found');
+    if (old.refreshExpires < Math.floor(this.now() / 1000)) return error(401, 'EXPIRED_REFRESH_TOKEN', 'Refresh token expired');
+    this.tokens.delete(old.access);
+    this.refreshIndex.delete(refresh);
+    return { status: 200, body: this.tokenBody(this.newToken()) };
+  }
+
+  private revoke(refresh: string): SimResponse {
+    const token = this.refreshIndex.get(refresh);
+    if (!token) return error(404, 'NOT_FOUND', 'Refresh token not found');
+    this.tokens.delete(token.access);
+    this.refreshIndex.delete(refresh);
+    return { status: 204 };
+  }
+
+  private authenticate(req: SimRequest): SimResponse | null {
+    const header = String(req.headers.authorization ?? '');
+    if (!header) return error(401, 'MISSED_AUTHORIZATION_HEADER', 'Authorization header is missing');
+    if (header.startsWith('Basic ')) {
+      const [key, secret] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':');
+      return key === this.apiKey && secret === this.apiSecret ? null : error(401, 'UNAUTHORIZED', 'Invalid credentials');
+    }
+    const ea = header.match(/^Splynx-EA \((.*)\)$/);
+    if (!ea) return error(401, 'INVALID_AUTH_TYPE', 'Unsupported authorization type');
+    const params = new URLSearchParams(ea[1]);
+    const access = params.get('access_token');
+    if (access) {
+      const token = this.tokens.get(access);
+      if (!token) return error(401, 'UNAUTHORIZED', 'Access token is invalid');
+      if (token.accessExpires < Math.floor(this.now() / 1000)) return error(401, 'EXPIRED_ACCESS_TOKEN', 'Access token expired');
+      return null;
+    }
+    const key = params.get('key') ?? '';
+    const nonce = params.get('nonce') ?? '';
+    if (!this.signatureValid(key, nonce, params.get('signature') ?? '')) return error(401, 'UNAUTHORIZED', 'Invalid signature');
+    // A nonce must grow: a replayed signed request is refused.
+    if (Number(nonce) <= (this.lastNonce.get(key) ?? 0)) return error(401, 'UNAUTHORIZED', 'Nonce has already been used');
+    this.lastNonce.set(key, Number(nonce));
+    return null;
+  }
+
+  /** main_attributes[id] / [status] filters with the documented operators, order[id], limit and offset. */
+  private list(query: URLSearchParams): { page: SplynxCustomerRecord[]; total: number } {
+    let ids = this.ids;
+    const idOp = query.get('main_attributes[id][0]');
+    const idValue = Number(query.get('main_attributes[id][1]') ?? query.get('main_attributes[id]'));
+    if (idOp || query.has('main_attributes[id]')) {
+      const op = idOp ?? '=';
+      const compare: Record<string, (id: number) => boolean> = {
+        '>': (id) => id > idValue, '>=': (id) => id >= idValue, '<': (id) => id < idValue, '<=': (id) => id <= idValue, '=': (id) => id === idValue,
+      };
+      const test = compare[op] ?? compare['='];
+      ids = op === '>' || op === '>=' ? ids.slice(this.lowerBound(op === '>' ? idValue + 1 : idValue)) : ids.filter(test);
+    }
+    const status = query.get('main_attributes[status]');
+    const records = (list: number[]) => list.map((id) => this.render(id));
+    if (query.get('order[id]')?.toUpperCase() === 'DESC') ids = [...ids].reverse();
+    const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
+    const limit = query.has('limit') ? Math.max(0, Number(query.get('limit')) || 0) : ids.length;
+    if (status) {
+      const all = records(ids).filter((r) => r.status === status);
+      return { page: all.slice(offset, offset + limit), total: all.length };
+    }
+    return { page: records(ids.slice(offset, offset + limit)), total: ids.length };
+  }
+
+  private render(id: number): SplynxCustomerRecord {
+    const record = generateCustomer(this.seed, id, this.revisions.get(id) ?? 0);
+    const malformed = this.faults.malformedIds.includes(id) || (this.faults.malformedRate > 0 && seededRandom(id * 31 + this.seed)() < this.faults.malformedRate);
+    // Malformed as real exports go wrong: a required field missing and a number that is not one.
+    return malformed ? { ...record, name: null, partner_id: 'n/a' } : record;
+  }
+
+  private create(body: unknown): SimResponse {
+    const b = (body ?? {}) as Record<string, unknown>;
+    const missing = ['name', 'partner_id', 'location_id'].filter((f) => !b[f]);
+    if (missing.length) return { status: 422, body: missing.map((field) => ({ field, message: `${field} cannot be blank.` })) };
+    const id = this.nextId++;
+    this.ids.push(id);
+    return { status: 201, body: { id } };
+  }
+
+  /** Test and demo controls: GET state, POST faults, POST mutate, POST expire-tokens. */
+  private admin(req: SimRequest): SimResponse {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    switch (`${req.method} ${req.path}`) {
+      case 'GET /__simulator/state':
+        return { status: 200, body: { customers: this.ids.length, faults: this.faults, requests: Object.fromEntries(this.requests) } };
+      case 'POST /__simulator/faults':
+        this.setFaults(body as Partial<SplynxFaults>);
+        return { status: 200, body: this.faults };
+      case 'POST /__simulator/mutate':
+        return { status: 200, body: this.mutate(body as { change?: number; remove?: number; add?: number }) };
+      case 'POST /__simulator/expire-tokens':
+        this.expireAccessTokens();
+        return { status: 204 };
+      default:
+        return error(404, 'NOT_FOUND', 'Unknown simulator control');
+    }
+  }
+}
