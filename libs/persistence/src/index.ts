@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 export * from './data-source-options';
 export * from './errors';
 export * from './migrations';

@@ -1,0 +1,32 @@
+// Runs the compiled tests with node's test runner: `unit` (*.spec.js beside the code), `e2e` (test/**/*.e2e-spec.js),
+// or `all`. One process per file, one file at a time: the e2e suites share one broker and one MariaDB server.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const dist = path.resolve(__dirname, '..', 'dist');
+const kind = process.argv[2] ?? 'all';
+
+function find(dir, suffix, out = []) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules') continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) find(full, suffix, out);
+    else if (entry.name.endsWith(suffix)) out.push(full);
+  }
+  return out;
+}
+
+const unit = [...find(path.join(dist, 'apps'), '.spec.js'), ...find(path.join(dist, 'libs'), '.spec.js')].filter((f) => !f.endsWith('.e2e-spec.js'));
+const e2e = fs.existsSync(path.join(dist, 'test')) ? find(path.join(dist, 'test'), '.e2e-spec.js') : [];
+const files = kind === 'unit' ? unit : kind === 'e2e' ? e2e : [...unit, ...e2e];
+if (files.length === 0) {
+  console.error(`no ${kind} test files under dist/ (did the build run?)`);
+  process.exit(1);
+}
+const filter = process.argv[3];
+const selected = filter ? files.filter((f) => f.includes(filter)) : files;
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...selected.map((f) => path.relative(process.cwd(), f))], {
+  stdio: 'inherit',
+});
+process.exit(result.status ?? 1);

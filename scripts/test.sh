@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite. Installs what it needs, starts a Kafka broker (KRaft, loopback) and checks MariaDB,
+# runs the unit and end-to-end tests, and stops the broker. Each e2e suite creates and drops its own database.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+export TEST_MYSQL_URL="${TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
+if ! node -e "require('mysql2/promise').createConnection(process.env.TEST_MYSQL_URL).then(c=>c.end()).catch(e=>{console.error(e.message);process.exit(1)})"; then
+  echo "test.sh: MariaDB is not reachable at $TEST_MYSQL_URL; trying to start it" >&2
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+  sleep 5
+fi
+
+npm run -s build
+
+export KAFKA_PORT="${KAFKA_PORT:-19092}"
+bash scripts/kafka.sh start
+trap 'bash scripts/kafka.sh stop' EXIT
+export TEST_KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT}"
+
+mkdir -p test-artifacts
+node scripts/run-tests.js "${1:-all}" "${2:-}"

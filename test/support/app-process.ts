@@ -1,0 +1,55 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { eventually, freePort } from './wait';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+
+export interface AppProcess {
+  url: string;
+  child: ChildProcess;
+  logFile: string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `node dist/apps/<app>/main.js` as its own process (the distributed mode) and waits until it is ready. */
+export async function startAppProcess(app: string, env: Record<string, string>, label = app): Promise<AppProcess> {
+  const port = await freePort();
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const logFile = path.join(ARTIFACTS, `${label}.log`);
+  const log = fs.openSync(logFile, 'w');
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    stdio: ['ignore', log, log],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+  await eventually(
+    async () => {
+      if (exited !== null) throw new Error(`${app} exited with ${exited}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+      const res = await fetch(`${url}/health/ready`).catch(() => null);
+      return res?.status === 200 ? true : undefined;
+    },
+    `${app} to become ready`,
+    90000,
+    250,
+  ).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return {
+    url,
+    child,
+    logFile,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 20000).unref();
+      }),
+  };
+}

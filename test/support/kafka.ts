@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { Consumer, IHeaders, Kafka, logLevel, Producer } from 'kafkajs';
+import { TEST_KAFKA_BROKERS } from './env';
+import { eventually } from './wait';
+
+export interface SeenMessage {
+  topic: string;
+  key: string | null;
+  value: string;
+  json: any;
+  headers: Record<string, string>;
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v != null) out[k] = v.toString();
+  return out;
+}
+
+/**
+ * An independent kafkajs client for the tests: it reads topics from the beginning with its own group (nothing from
+ * the project's messaging layer), and produces raw messages.
+ */
+export class KafkaProbe {
+  private readonly kafka = new Kafka({ clientId: `e2e-${randomUUID().slice(0, 8)}`, brokers: TEST_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  readonly seen: SeenMessage[] = [];
+
+  async watch(topics: string[]): Promise<void> {
+    this.consumer = this.kafka.consumer({ groupId: `e2e-probe-${randomUUID()}` });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics, fromBeginning: true });
+    let joined = false;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (joined = true));
+    await this.consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const value = message.value?.toString() ?? '';
+        let json: unknown = null;
+        try {
+          json = JSON.parse(value);
+        } catch {
+          json = null;
+        }
+        this.seen.push({ topic, key: message.key?.toString() ?? null, value, json, headers: decodeHeaders(message.headers) });
+      },
+    });
+    await eventually(() => (joined ? true : undefined), 'the probe consumer to join', 30000);
+  }
+
+  async produce(topic: string, key: string, value: string | object): Promise<void> {
+    if (!this.producer) {
+      this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
+      await this.producer.connect();
+    }
+    await this.producer.send({ topic, messages: [{ key, value: typeof value === 'string' ? value : JSON.stringify(value) }] });
+  }
+
+  messages(topic: string, predicate: (m: SeenMessage) => boolean = () => true): SeenMessage[] {
+    return this.seen.filter((m) => m.topic === topic && predicate(m));
+  }
+
+  forRun(topic: string, runId: string): SeenMessage[] {
+    return this.messages(topic, (m) => m.json?.payload?.runId === runId);
+  }
+
+  waitFor(topic: string, predicate: (m: SeenMessage) => boolean, what: string, timeoutMs = 60000): Promise<SeenMessage> {
+    return eventually(() => this.messages(topic, predicate)[0], what, timeoutMs);
+  }
+
+  /** The run's `completed` or `failed` event, whichever comes. */
+  waitForRunEnd(runId: string, timeoutMs = 90000): Promise<SeenMessage> {
+    const ends: string[] = ['sync.run.completed.v1', 'sync.run.failed.v1'];
+    return eventually(() => this.seen.find((m) => ends.includes(m.topic) && m.json?.payload?.runId === runId), `the end of run ${runId}`, timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+}

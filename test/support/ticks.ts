@@ -1,0 +1,18 @@
+import { randomUUID } from 'node:crypto';
+import { Domain, envelope, EventEnvelope, SyncRequestedPayload, tickKey } from '@sync-hub/contracts';
+
+/** A valid `sync.<domain>.requested.v1` message, as the scheduler or the gateway would publish it. */
+export function tick(domain: Domain, job: string, overrides: Partial<SyncRequestedPayload> = {}): { key: string; value: EventEnvelope<SyncRequestedPayload> } {
+  const now = new Date();
+  const payload: SyncRequestedPayload = {
+    runId: randomUUID(),
+    domain,
+    job,
+    companyId: 1,
+    trigger: 'manual',
+    scheduledFor: now.toISOString(),
+    deadline: new Date(now.getTime() + 3600000).toISOString(),
+    ...overrides,
+  };
+  return { key: tickKey(payload.companyId, domain, job), value: envelope(`sync.${domain}.requested`, payload, payload.runId) };
+}
