@@ -53,7 +53,6 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       'splynx-sync',
       {
         KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-        KAFKA_GROUP_ID: `splynx-sync-e2e-${Date.now()}`,
         DATABASE_URL: db.url,
         SPLYNX_URL: splynxUrl,
         SPLYNX_API_KEY: simulator.apiKey,

@@ -25,7 +25,10 @@ export function kafkaServerOptions(kafka: AppKafkaConfig): NonNullable<KafkaOpti
       heartbeatInterval: 3000,
       rebalanceTimeout: 60000,
     },
-    subscribe: { fromBeginning: false },
+    // A group with no committed offset (first deploy, new app) starts at the oldest retained tick, so a tick
+    // published before the consumer first joined is not lost. Stale ones are skipped by their deadline, and
+    // run claims keep a replayed tick from running twice.
+    subscribe: { fromBeginning: true },
     run: { partitionsConsumedConcurrently: kafka.topicPartitions, autoCommit: true },
     producer: { allowAutoTopicCreation: false },
   };

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Domain, DOMAINS, requestedTopic, Topic } from '@sync-hub/contracts';
+import { SplynxSimulator } from '@sync-hub/simulators';
+import { AppProcess, startAppProcess } from '../support/app-process';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { TEST_KAFKA_BROKERS } from '../support/env';
+import { KafkaProbe } from '../support/kafka';
+import { tick } from '../support/ticks';
+import { eventually } from '../support/wait';
+
+const API_KEY = 'e2e-gateway-key-0123456789';
+const APPS = ['gateway', 'scheduler', 'splynx-sync', 'accounting-sync', 'crm-sync', 'usage-sync'] as const;
+
+describe('every app in the distributed mode, each its own process on one Kafka and one MariaDB', () => {
+  let db: TestDatabase;
+  let simulator: SplynxSimulator;
+  const apps = new Map<string, AppProcess>();
+  const probe = new KafkaProbe();
+
+  before(async () => {
+    db = await createTestDatabase('all_apps');
+    simulator = new SplynxSimulator({ customers: 300 });
+    const splynxUrl = await simulator.start();
+    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, GATEWAY_API_KEYS: API_KEY, SCHEDULER_RUN_ON_START: 'true' };
+    await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.SplynxRequested]);
+    // Started one after another: two cores, and topic provisioning is tried by each.
+    for (const app of APPS) {
+      apps.set(
+        app,
+        await startAppProcess(
+          app,
+          { ...common, SPLYNX_URL: splynxUrl, SPLYNX_API_KEY: simulator.apiKey, SPLYNX_API_SECRET: simulator.apiSecret },
+          `all-apps-${app}`,
+        ),
+      );
+    }
+  });
+
+  after(async () => {
+    await Promise.all([...apps.values()].map((a) => a.stop()));
+    await probe.close();
+    await simulator?.stop();
+    await db?.drop();
+  });
+
+  it('every app answers /health/live and /health/ready (database and bus) and serves /metrics', async () => {
+    for (const [name, app] of apps) {
+      const live = await fetch(`${app.url}/health/live`);
+      assert.equal(live.status, 200, `${name} live`);
+      const ready = await fetch(`${app.url}/health/ready`);
+      assert.equal(ready.status, 200, `${name} ready`);
+      assert.deepEqual(await ready.json(), { status: 'ok', checks: { database: 'ok', bus: 'ok' } }, `${name} checks`);
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      assert.match(metrics, /process_resident_memory_bytes/, `${name} metrics`);
+    }
+  });
+
+  it('every sync app consumes its topic and answers ping; a job not built yet fails as JOB_NOT_SUPPORTED', async () => {
+    const pings = DOMAINS.map((d: Domain) => tick(d, 'ping'));
+    for (const p of pings) await probe.produce(requestedTopic(p.value.payload.domain), p.key, p.value);
+    for (const p of pings) {
+      const end = await probe.waitForRunEnd(p.value.runId!);
+      assert.equal(end.topic, Topic.RunCompleted, `${p.value.payload.domain} ping completes`);
+    }
+    const sales = tick('accounting', 'sales');
+    await probe.produce(Topic.AccountingRequested, sales.key, sales.value);
+    const end = await probe.waitForRunEnd(sales.value.runId!);
+    assert.equal(end.topic, Topic.RunFailed);
+    assert.equal(end.json.payload.error.code, 'JOB_NOT_SUPPORTED');
+    assert.equal(end.json.payload.error.origin, 'config');
+    assert.equal(end.json.payload.error.retriable, false);
+  });
+
+  it('the scheduler publishes the Splynx tick at start; the gateway shows the completed run from Kafka', async () => {
+    const scheduled = await probe.waitFor(Topic.SplynxRequested, (m) => m.json?.payload?.trigger === 'schedule', 'the scheduler tick');
+    const runId = scheduled.json.payload.runId as string;
+    assert.equal(scheduled.key, '1:splynx:customers');
+    const gateway = apps.get('gateway')!;
+    const run = await eventually(
+      async () => {
+        const res = await fetch(`${gateway.url}/api/runs/${runId}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+        if (res.status !== 200) return undefined;
+        const body = (await res.json()) as { status: string; stats: { fetched: number } };
+        return body.status === 'completed' ? body : undefined;
+      },
+      'the scheduled run as completed in the gateway',
+      60000,
+    );
+    assert.equal(run.stats.fetched, 300);
+    const [{ n }] = await db.dataSource.query('SELECT COUNT(*) AS n FROM splynx_customers');
+    assert.equal(Number(n), 300);
+    const list = await fetch(`${gateway.url}/api/runs?domain=splynx&status=completed`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const listed = (await list.json()) as { data: Array<{ run_id: string }> };
+    assert.ok(listed.data.some((r) => r.run_id === runId));
+    assert.equal((await fetch(`${gateway.url}/api/runs`)).status, 401);
+    assert.equal((await fetch(`${gateway.url}/api/runs?limit=0`, { headers: { authorization: `Bearer ${API_KEY}` } })).status, 400);
+  });
+});
