@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { RunEventPayload } from '@sync-hub/contracts';
+import { DataSource } from 'typeorm';
+import { inMemoryDatabase } from '../../../../test/support/sqlite';
+import { RunHistoryService } from './run-history.service';
+import { SyncRun } from './sync-run.entity';
+
+function event(runId: string, over: Partial<RunEventPayload> = {}): RunEventPayload {
+  return {
+    runId, domain: 'splynx', job: 'customers', companyId: 1, trigger: 'schedule', startedAt: '2026-11-21T10:00:00.000Z',
+    stats: { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 }, ...over,
+  };
+}
+
+describe('RunHistoryService', () => {
+  let db: DataSource;
+  let history: RunHistoryService;
+  before(async () => {
+    db = await inMemoryDatabase([SyncRun]);
+    history = new RunHistoryService(db.getRepository(SyncRun));
+  });
+
+  const done = { finishedAt: '2026-11-21T10:00:05.000Z', durationMs: 5000, stats: { fetched: 9, created: 9, updated: 0, unchanged: 0, skipped: 0, failed: 0 } };
+
+  it('started then completed gives one completed row', async () => {
+    const id = '11111111-1111-4111-8111-111111111111';
+    await history.record('running', event(id));
+    assert.equal((await history.find(id))?.status, 'running');
+    await history.record('completed', event(id, done));
+    const row = await history.find(id);
+    assert.equal(row?.status, 'completed');
+    assert.equal(row?.stats?.fetched, 9);
+    assert.equal(row?.durationMs, 5000);
+  });
+
+  it('a completed that arrives before its started still yields one correct row', async () => {
+    const id = '22222222-2222-4222-8222-222222222222';
+    await history.record('completed', event(id, done));
+    await history.record('running', event(id));
+    const rows = await db.getRepository(SyncRun).findBy({ runId: id });
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].status, 'completed');
+    assert.equal(rows[0].startedAt?.toISOString(), '2026-11-21T10:00:00.000Z');
+    assert.equal(rows[0].finishedAt?.toISOString(), '2026-11-21T10:00:05.000Z');
+  });
+
+  it('a redelivered terminal event changes nothing', async () => {
+    const id = '33333333-3333-4333-8333-333333333333';
+    await history.record('failed', event(id, { ...done, error: { code: 'UPSTREAM_UNAVAILABLE', message: 'x', retriable: true, origin: 'source' } }));
+    await history.record('completed', event(id, done));
+    const row = await history.find(id);
+    assert.equal(row?.status, 'failed');
+    assert.equal(row?.error?.code, 'UPSTREAM_UNAVAILABLE');
+  });
+
+  it('lists newest first with filters', async () => {
+    const failed = await history.list({ status: 'failed', limit: 10 });
+    assert.deepEqual(failed.map((r) => r.runId), ['33333333-3333-4333-8333-333333333333']);
+    assert.equal((await history.list({ domain: 'splynx', limit: 2 })).length, 2);
+  });
+});

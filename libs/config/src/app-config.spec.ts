@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigValidationError, loadConfig } from './app-config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig('splynx-sync', env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigValidationError);
+    return err.problems;
+  }
+  assert.fail('expected the configuration to be rejected');
+}
+
+describe('loadConfig', () => {
+  it('defaults to the embedded mode on SQLite under ./data with the app default port', () => {
+    const config = loadConfig('splynx-sync', {});
+    assert.equal(config.mode, 'embedded');
+    assert.equal(config.kafka, null);
+    assert.deepEqual(config.database, { kind: 'sqlite', file: path.resolve('data', 'sync-hub.sqlite') });
+    assert.equal(config.port, 3002);
+    assert.equal(config.splynx.pageSize, 500);
+    assert.equal(config.splynx.authMode, 'api_key');
+  });
+
+  it('maps the distributed mode: brokers, group per app, MySQL url, numbers from strings', () => {
+    const config = loadConfig('gateway', {
+      KAFKA_BROKERS: 'k1:9092,k2:9092',
+      DATABASE_URL: 'mariadb://hub:pw@db:3306/hub',
+      PORT: '8080',
+      SPLYNX_PAGE_SIZE: ' 250 ',
+      GATEWAY_API_KEYS: 'aaaaaaaaaaaaaaaa,bbbbbbbbbbbbbbbb',
+    });
+    assert.equal(config.mode, 'distributed');
+    assert.deepEqual(config.kafka?.brokers, ['k1:9092', 'k2:9092']);
+    assert.equal(config.kafka?.groupId, 'gateway');
+    assert.deepEqual(config.database, { kind: 'mysql', url: 'mysql://hub:pw@db:3306/hub' });
+    assert.equal(config.port, 8080);
+    assert.equal(config.splynx.pageSize, 250);
+    assert.deepEqual(config.gatewayApiKeys, ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
+  });
+
+  it('names each bad variable', () => {
+    const problems = problemsOf({ PORT: 'eighty', SPLYNX_PAGE_SIZE: '0', KAFKA_BROKERS: 'not a broker', LOG_LEVEL: 'loud', SPLYNX_AUTH_MODE: 'oauth' });
+    for (const name of ['PORT', 'SPLYNX_PAGE_SIZE', 'KAFKA_BROKERS', 'LOG_LEVEL', 'SPLYNX_AUTH_MODE']) {
+      assert.ok(problems.some((p) => p.startsWith(name)), `${name} is named in ${JSON.stringify(problems)}`);
+    }
+  });
+
+  it('requires DATABASE_URL with Kafka, and the Splynx key and secret with SPLYNX_URL', () => {
+    assert.ok(problemsOf({ KAFKA_BROKERS: 'localhost:9092' }).some((p) => p.startsWith('DATABASE_URL is required')));
+    const splynx = problemsOf({ SPLYNX_URL: 'https://splynx.example.com' });
+    assert.ok(splynx.some((p) => p.includes('SPLYNX_API_KEY and SPLYNX_API_SECRET')));
+  });
+
+  it('rejects a DATABASE_URL that is neither MySQL nor SQLite, and short gateway keys', () => {
+    const problems = problemsOf({ DATABASE_URL: 'postgres://x@y/z', GATEWAY_API_KEYS: 'short' });
+    assert.ok(problems.some((p) => p.startsWith('DATABASE_URL must be')));
+    assert.ok(problems.some((p) => p.startsWith('GATEWAY_API_KEYS must be')));
+  });
+});

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
+import { parseRetryAfter, ResilientHttpClient, retryDelayMs } from './resilient-http-client';
+
+/** A scripted upstream: each request takes the next answer of its path's script. */
+function upstream() {
+  const scripts = new Map<string, Array<{ status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }>>();
+  const hits = new Map<string, number>();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = http.createServer(async (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    const script = scripts.get(path) ?? [];
+    const answer = script.length > 1 ? script.shift()! : (script[0] ?? { status: 200, body: { ok: true } });
+    if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+    inFlight--;
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+  });
+  return { server, scripts, hits, maxInFlight: () => maxInFlight };
+}
+
+describe('ResilientHttpClient', () => {
+  const up = upstream();
+  let baseUrl = '';
+  const client = (over: Partial<ConstructorParameters<typeof ResilientHttpClient>[0]> = {}) =>
+    new ResilientHttpClient({ name: 'test', baseUrl, timeoutMs: 2000, retries: 3, retryBaseDelayMs: 5, maxConcurrency: 4, ...over });
+
+  before(async () => {
+    await new Promise<void>((r) => up.server.listen(0, '127.0.0.1', r));
+    baseUrl = `http://127.0.0.1:${(up.server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((r) => up.server.close(() => r())));
+
+  it('retries 5xx and 429 and returns the success that follows', async () => {
+    up.scripts.set('/flaky', [{ status: 500 }, { status: 429, headers: { 'retry-after': '0' } }, { status: 200, body: [1, 2] }]);
+    const res = await client().request<number[]>({ method: 'GET', path: '/flaky' });
+    assert.deepEqual(res.body, [1, 2]);
+    assert.equal(up.hits.get('/flaky'), 3);
+  });
+
+  it('gives up after the configured retries with a retriable error', async () => {
+    up.scripts.set('/down', [{ status: 503, body: { error: 'down' } }]);
+    await assert.rejects(client({ retries: 2 }).request({ method: 'GET', path: '/down' }), (err: unknown) => {
+      assert.ok(err instanceof UpstreamHttpError);
+      assert.equal(err.status, 503);
+      assert.equal(err.retriable, true);
+      assert.equal(err.code, 'UPSTREAM_UNAVAILABLE');
+      return true;
+    });
+    assert.equal(up.hits.get('/down'), 3, 'one attempt plus two retries');
+  });
+
+  it('does not retry a 4xx', async () => {
+    up.scripts.set('/bad', [{ status: 422, body: [{ field: 'name', message: 'Name cannot be blank.' }] }]);
+    await assert.rejects(client().request({ method: 'POST', path: '/bad', body: {} }), (err: unknown) => err instanceof UpstreamHttpError && !err.retriable && err.status === 422);
+    assert.equal(up.hits.get('/bad'), 1);
+  });
+
+  it('caps requests in flight at maxConcurrency', async () => {
+    up.scripts.set('/slow', [{ status: 200, body: {}, delayMs: 30 }]);
+    const c = client({ maxConcurrency: 2 });
+    await Promise.all(Array.from({ length: 8 }, () => c.request({ method: 'GET', path: '/slow' })));
+    assert.equal(up.maxInFlight(), 2);
+  });
+
+  it('times out a request that takes too long', async () => {
+    up.scripts.set('/hang', [{ status: 200, body: {}, delayMs: 500 }]);
+    await assert.rejects(client({ timeoutMs: 100, retries: 0 }).request({ method: 'GET', path: '/hang' }), UpstreamTimeoutError);
+  });
+
+  it('reports an unreachable upstream as a retriable network error', async () => {
+    const c = new ResilientHttpClient({ name: 'gone', baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000, retries: 1, retryBaseDelayMs: 1, maxConcurrency: 1 });
+    await assert.rejects(c.request({ method: 'GET', path: '/' }), (err: unknown) => err instanceof UpstreamNetworkError && err.retriable);
+  });
+
+  it('keeps secrets out of error messages', async () => {
+    up.scripts.set('/tokens/s3cr3t-refresh', [{ status: 404, body: { echo: 's3cr3t-refresh' } }]);
+    const c = client({ secrets: () => ['s3cr3t-refresh'] });
+    await assert.rejects(c.request({ method: 'GET', path: '/tokens/s3cr3t-refresh' }), (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.doesNotMatch(err.message, /s3cr3t/);
+      assert.match(err.message, /\[redacted\]/);
+      return true;
+    });
+  });
+
+  it('computes Retry-After from seconds or a date, and prefers it to backoff', () => {
+    assert.equal(parseRetryAfter('7'), 7000);
+    assert.equal(parseRetryAfter(new Date(Date.parse('2030-01-01T00:00:10Z')).toUTCString(), Date.parse('2030-01-01T00:00:00Z')), 10000);
+    assert.equal(parseRetryAfter(undefined), null);
+    const limited = new UpstreamHttpError('x', 429, 'GET /', null, 4000);
+    assert.equal(retryDelayMs(1, 100, limited), 4000);
+  });
+
+  it('backs off exponentially with jitter between half and all of the ceiling', () => {
+    assert.equal(retryDelayMs(1, 100, new Error('x'), () => 0), 50);
+    assert.equal(retryDelayMs(3, 100, new Error('x'), () => 1), 400);
+    assert.equal(retryDelayMs(30, 100, new Error('x'), () => 1), 30000, 'capped');
+  });
+});

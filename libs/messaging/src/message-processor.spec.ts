@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '@sync-hub/config';
+import { envelope, SyncRequestedPayload } from '@sync-hub/contracts';
+import { MetricsService } from '@sync-hub/observability';
+import { InProcessEventPublisher } from './event-publisher';
+import { BusMessage, InProcessBus, InProcessContext } from './in-process-bus';
+import { MessageProcessor } from './message-processor';
+
+const TOPIC = 'sync.splynx.requested.v1';
+const validTick = () =>
+  envelope('sync.splynx.requested', {
+    runId: '0b6f8f8e-7c59-4a0e-9d0b-6d1f1c1f5e11', domain: 'splynx', job: 'customers', companyId: 1, trigger: 'manual',
+    scheduledFor: '2026-11-21T10:00:00.000Z', deadline: '2026-11-21T11:00:00.000Z',
+  });
+
+function setup(maxAttempts = 3) {
+  const bus = new InProcessBus();
+  const metrics = new MetricsService();
+  const processor = new MessageProcessor(new InProcessEventPublisher(bus), loadConfig('splynx-sync', { KAFKA_MAX_ATTEMPTS: String(maxAttempts) }), metrics);
+  const ctx = (value: unknown) => new InProcessContext([{ topic: TOPIC, key: '1:splynx:customers', value, headers: { trace: 't-1' } } as BusMessage]);
+  return { bus, metrics, processor, ctx, dead: () => bus.unconsumed(`${TOPIC}.dlq`) };
+}
+
+describe('MessageProcessor', () => {
+  it('hands a valid message, validated and typed, to the handler once', async () => {
+    const { processor, ctx, dead } = setup();
+    const seen: SyncRequestedPayload[] = [];
+    const value = validTick();
+    await processor.process(value, ctx(value), SyncRequestedPayload, async (m) => void seen.push(m.payload));
+    assert.equal(seen.length, 1);
+    assert.ok(seen[0] instanceof SyncRequestedPayload);
+    assert.equal(dead().length, 0);
+  });
+
+  it('dead-letters an invalid message at once, with the reason, the key and the original headers', async () => {
+    const { processor, ctx, dead, metrics } = setup();
+    const value = { ...validTick(), payload: { ...validTick().payload, companyId: 0, extra: true } };
+    let called = false;
+    await processor.process(value, ctx(value), SyncRequestedPayload, async () => void (called = true));
+    assert.equal(called, false);
+    const [letter] = dead();
+    assert.deepEqual(letter.value, value);
+    assert.equal(letter.key, '1:splynx:customers');
+    assert.equal(letter.headers.attempts, '0');
+    assert.equal(letter.headers.trace, 't-1');
+    assert.match(letter.headers.error, /payload\.companyId: companyId must not be less than 1/);
+    assert.match(letter.headers.error, /payload\.extra: property extra should not exist/);
+    assert.match((await metrics.registry.metrics()), /bus_messages_dead_lettered_total\{topic="sync.splynx.requested.v1"\} 1/);
+  });
+
+  it('dead-letters a value that is not an envelope at all', async () => {
+    const { processor, ctx, dead } = setup();
+    await processor.process('not json', ctx('not json'), SyncRequestedPayload, async () => undefined);
+    assert.equal(dead()[0].value, 'not json');
+    assert.match(dead()[0].headers.error, /must be a JSON object envelope/);
+  });
+
+  it('retries a failing handler, then dead-letters it after the bounded attempts', async () => {
+    const { processor, ctx, dead } = setup(3);
+    let calls = 0;
+    const value = validTick();
+    await processor.process(value, ctx(value), SyncRequestedPayload, async () => {
+      calls++;
+      throw new Error('database is down');
+    });
+    assert.equal(calls, 3);
+    assert.equal(dead()[0].headers.attempts, '3');
+    assert.match(dead()[0].headers.error, /database is down/);
+  });
+
+  it('a handler that recovers on a retry is not dead-lettered', async () => {
+    const { processor, ctx, dead } = setup(3);
+    let calls = 0;
+    const value = validTick();
+    await processor.process(value, ctx(value), SyncRequestedPayload, async () => {
+      if (++calls === 1) throw new Error('transient');
+    });
+    assert.equal(calls, 2);
+    assert.equal(dead().length, 0);
+  });
+});
+
+describe('InProcessBus', () => {
+  it('delivers a topic in publish order, one at a time, as JSON copies', async () => {
+    const bus = new InProcessBus();
+    const order: number[] = [];
+    let inFlight = 0;
+    bus.subscribe('t', async (m) => {
+      inFlight++;
+      assert.equal(inFlight, 1);
+      await new Promise((r) => setTimeout(r, 2));
+      order.push((m.value as { n: number }).n);
+      inFlight--;
+    });
+    const original = { n: 1, at: new Date(0) };
+    bus.publish('t', 'k', original);
+    bus.publish('t', 'k', { n: 2 });
+    bus.publish('t', 'k', { n: 3 });
+    original.n = 99;
+    await bus.drain();
+    assert.deepEqual(order, [1, 2, 3]);
+  });
+});

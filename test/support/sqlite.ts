@@ -1,0 +1,14 @@
+import { dataSourceOptions, PLATFORM_ENTITIES } from '@sync-hub/persistence';
+import { DataSource, EntitySchema } from 'typeorm';
+
+/**
+ * An in-memory SQLite (sql.js) database with the project's migrations applied: the embedded mode's real database
+ * engine, cheap enough for unit tests of services that write through TypeORM.
+ */
+export async function inMemoryDatabase(entities: Array<Function | EntitySchema>): Promise<DataSource> {
+  const options = dataSourceOptions({ kind: 'sqlite', file: ':memory:' });
+  const ds = new DataSource({ ...options, location: undefined, autoSave: false, entities: [...PLATFORM_ENTITIES, ...entities] } as never);
+  await ds.initialize();
+  await ds.runMigrations();
+  return ds;
+}
