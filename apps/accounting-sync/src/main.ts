@@ -1,5 +1,9 @@
 import 'reflect-metadata';
+import { assertValidEnvironment } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { AccountingSyncModule } from './accounting-sync.module';
 
-startApp(AccountingSyncModule).catch(exitOnStartupError);
+Promise.resolve()
+  .then(() => assertValidEnvironment('accounting-sync'))
+  .then(() => startApp(AccountingSyncModule))
+  .catch(exitOnStartupError);

@@ -1,5 +1,9 @@
 import 'reflect-metadata';
+import { assertValidEnvironment } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { CrmSyncModule } from './crm-sync.module';
 
-startApp(CrmSyncModule).catch(exitOnStartupError);
+Promise.resolve()
+  .then(() => assertValidEnvironment('crm-sync'))
+  .then(() => startApp(CrmSyncModule))
+  .catch(exitOnStartupError);

@@ -1,5 +1,9 @@
 import 'reflect-metadata';
+import { assertValidEnvironment } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { GatewayModule } from './gateway.module';
 
-startApp(GatewayModule).catch(exitOnStartupError);
+Promise.resolve()
+  .then(() => assertValidEnvironment('gateway'))
+  .then(() => startApp(GatewayModule))
+  .catch(exitOnStartupError);

@@ -1,5 +1,9 @@
 import 'reflect-metadata';
+import { assertValidEnvironment } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { SplynxSyncModule } from './splynx-sync.module';
 
-startApp(SplynxSyncModule).catch(exitOnStartupError);
+Promise.resolve()
+  .then(() => assertValidEnvironment('splynx-sync'))
+  .then(() => startApp(SplynxSyncModule))
+  .catch(exitOnStartupError);

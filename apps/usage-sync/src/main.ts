@@ -1,5 +1,9 @@
 import 'reflect-metadata';
+import { assertValidEnvironment } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { UsageSyncModule } from './usage-sync.module';
 
-startApp(UsageSyncModule).catch(exitOnStartupError);
+Promise.resolve()
+  .then(() => assertValidEnvironment('usage-sync'))
+  .then(() => startApp(UsageSyncModule))
+  .catch(exitOnStartupError);

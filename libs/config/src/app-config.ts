@@ -60,8 +60,12 @@ export const DEFAULT_PORTS: Record<string, number> = {
   cli: 0,
 };
 
+/** One line per variable, naming it; values are not echoed (some are secrets). */
 function describe(errors: ValidationError[]): string[] {
-  return errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`)));
+  return errors.map((e) => {
+    const reasons = Object.values(e.constraints ?? {}).map((m) => m.replace(new RegExp(`^${e.property} `), ''));
+    return `${e.property} ${reasons.join(', ')}`;
+  });
 }
 
 /** Validates the environment and maps it once to the typed configuration every module receives. */

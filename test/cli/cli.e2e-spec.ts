@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Topic } from '@sync-hub/contracts';
+import { SplynxSimulator } from '@sync-hub/simulators';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { TEST_KAFKA_BROKERS } from '../support/env';
+import { KafkaProbe } from '../support/kafka';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'cli', 'main.js'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run events on Kafka)', () => {
+  let db: TestDatabase;
+  const simulator = new SplynxSimulator({ customers: 420, seed: 11 });
+  const probe = new KafkaProbe();
+  let env: Record<string, string>;
+  const count = async () => Number((await db.dataSource.query('SELECT COUNT(*) AS n FROM splynx_customers'))[0].n);
+
+  before(async () => {
+    db = await createTestDatabase('cli');
+    const url = await simulator.start();
+    env = { DATABASE_URL: db.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS, SPLYNX_URL: url, SPLYNX_API_KEY: simulator.apiKey, SPLYNX_API_SECRET: simulator.apiSecret, SPLYNX_PAGE_SIZE: '100', HTTP_RETRIES: '1', HTTP_RETRY_BASE_DELAY_MS: '5' };
+    await probe.watch([Topic.RunCompleted]);
+  });
+  after(async () => {
+    await probe.close();
+    await simulator.stop();
+    await db.drop();
+  });
+
+  it('--dry-run prints what would change, writes nothing and exits 0', async () => {
+    const { code, stdout } = await cli(['splynx:sync-users', '--dry-run'], env);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /Dry run \(nothing written\)/);
+    assert.match(stdout, /created\s+420/);
+    assert.equal(await count(), 0);
+  });
+
+  it('--limit=N syncs N customers and exits 0', async () => {
+    const { code, stdout } = await cli(['splynx:sync-users', '--limit=150'], env);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /fetched\s+150/);
+    assert.equal(await count(), 150);
+  });
+
+  it('a full run prints the stats table, exits 0 and publishes a completed run with trigger cli', async () => {
+    const { code, stdout } = await cli(['splynx:sync-users'], env);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /fetched\s+420/);
+    assert.match(stdout, /created\s+270/);
+    assert.match(stdout, /unchanged\s+150/);
+    assert.equal(await count(), 420);
+    await probe.waitFor(Topic.RunCompleted, (m) => m.json?.payload?.trigger === 'cli' && m.json.payload.stats.fetched === 420, 'the cli run on Kafka');
+  });
+
+  it('a failed sync exits 1 and says what failed', async () => {
+    simulator.setFaults({ errorRate: 1 });
+    try {
+      const { code, stdout } = await cli(['splynx:sync-users'], env);
+      assert.equal(code, 1);
+      assert.match(stdout, /FAILED \[source\/UPSTREAM_UNAVAILABLE, retriable\]/);
+    } finally {
+      simulator.clearFaults();
+    }
+  });
+
+  it('a usage error exits 2', async () => {
+    assert.equal((await cli(['splynx:sync-users', '--limit=abc'], env)).code, 2);
+    assert.equal((await cli(['no-such-command'], env)).code, 2);
+    const badEnv = await cli(['splynx:sync-users'], { ...env, SPLYNX_PAGE_SIZE: 'lots' });
+    assert.equal(badEnv.code, 2);
+    assert.match(badEnv.stderr, /SPLYNX_PAGE_SIZE/);
+  });
+
+  it('migrate on an up-to-date database says so and exits 0', async () => {
+    const { code, stdout } = await cli(['migrate'], { DATABASE_URL: db.url });
+    assert.equal(code, 0);
+    assert.match(stdout, /schema is up to date/);
+  });
+});
