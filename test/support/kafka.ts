@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { provisionTopics } from '@sync-hub/messaging';
 import { Consumer, IHeaders, Kafka, logLevel, Producer } from 'kafkajs';
 import { TEST_KAFKA_BROKERS } from './env';
 import { eventually } from './wait';
@@ -28,6 +29,8 @@ export class KafkaProbe {
   readonly seen: SeenMessage[] = [];
 
   async watch(topics: string[]): Promise<void> {
+    // On a fresh broker the apps may not have created the topics yet; the project's provisioner is idempotent.
+    await provisionTopics({ brokers: TEST_KAFKA_BROKERS.split(','), clientId: 'e2e-probe', groupId: 'unused', topicPartitions: 3, replicationFactor: 1 });
     this.consumer = this.kafka.consumer({ groupId: `e2e-probe-${randomUUID()}` });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });

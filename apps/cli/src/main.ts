@@ -86,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--dry-run', 'fetch and report what would change; write nothing', false)
     .option('--limit <n>', 'stop after n customers (never deactivates anything)', positiveInt)
     .action(async (opts: { dryRun: boolean; limit?: number }) => {
+      const kafka = config().kafka;
+      if (kafka && !opts.dryRun) await provisionTopics(kafka); // its run events must have somewhere to go
       const outcome = await withUpstreams(config(), (c) => splynxSyncUsers(c, opts));
       code = printOutcome(outcome, opts.dryRun);
     });

@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
-import { CompressionTypes, Kafka, Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
 import { InProcessBus } from './in-process-bus';
 import { kafkaClientConfig } from './kafka-options';
 
@@ -33,6 +33,8 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
+      // Java-compatible murmur2, the kafkajs 2 default, named so the same key lands on the same partition whoever produces.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
   }

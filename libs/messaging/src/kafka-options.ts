@@ -1,6 +1,6 @@
 import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
 import { KafkaOptions, Transport } from '@nestjs/microservices';
-import { KafkaConfig, logLevel } from 'kafkajs';
+import { KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 
 /** kafkajs client settings shared by the consumer, the producer and the admin of one app. */
 export function kafkaClientConfig(kafka: AppKafkaConfig, suffix = ''): KafkaConfig {
@@ -30,7 +30,7 @@ export function kafkaServerOptions(kafka: AppKafkaConfig): NonNullable<KafkaOpti
     // run claims keep a replayed tick from running twice.
     subscribe: { fromBeginning: true },
     run: { partitionsConsumedConcurrently: kafka.topicPartitions, autoCommit: true },
-    producer: { allowAutoTopicCreation: false },
+    producer: { allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner },
   };
 }
 
