@@ -81,6 +81,25 @@ describe('MessageProcessor', () => {
   });
 });
 
+describe('MessageProcessor pacemaker', () => {
+  it('heartbeats while a long handler works, and stops when it ends', async () => {
+    const { processor } = setup();
+    processor.pacemakerIntervalMs = 10;
+    let beats = 0;
+    const value = validTick();
+    const ctx = new (class extends InProcessContext {
+      override getHeartbeat() {
+        return async () => void beats++;
+      }
+    })([{ topic: TOPIC, key: 'k', value, headers: {} }]);
+    await processor.process(value, ctx, SyncRequestedPayload, () => new Promise((r) => setTimeout(r, 120)));
+    const atEnd = beats;
+    assert.ok(atEnd >= 5, `heartbeats during the handler: ${atEnd}`);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(beats, atEnd, 'no heartbeat after the handler returned');
+  });
+});
+
 describe('InProcessBus', () => {
   it('delivers a topic in publish order, one at a time, as JSON copies', async () => {
     const bus = new InProcessBus();

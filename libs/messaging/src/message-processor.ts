@@ -25,6 +25,8 @@ const PACEMAKER_INTERVAL_MS = 3000;
 @Injectable()
 export class MessageProcessor {
   private readonly logger = new Logger(MessageProcessor.name);
+  /** How often the pacemaker heartbeats while a handler runs (below kafkajs's heartbeat interval of 3 s). */
+  pacemakerIntervalMs = PACEMAKER_INTERVAL_MS;
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -45,7 +47,7 @@ export class MessageProcessor {
     }
 
     const heartbeat = this.safeHeartbeat(ctx);
-    const pacemaker = setInterval(() => void heartbeat(), PACEMAKER_INTERVAL_MS);
+    const pacemaker = setInterval(() => void heartbeat(), this.pacemakerIntervalMs);
     try {
       const maxAttempts = this.config.maxDeliveryAttempts;
       for (let attempt = 1; ; attempt++) {
