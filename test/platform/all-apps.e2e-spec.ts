@@ -23,7 +23,7 @@ describe('every app in the distributed mode, each its own process on one Kafka a
     db = await createTestDatabase('all_apps');
     simulator = new SplynxSimulator({ customers: 300 });
     const splynxUrl = await simulator.start();
-    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, GATEWAY_API_KEYS: API_KEY, SCHEDULER_RUN_ON_START: 'true' };
+    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, GATEWAY_API_KEYS: API_KEY, SCHEDULER_RUN_ON_START: 'splynx:customers' };
     await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.SplynxRequested]);
     // Started one after another: two cores, and topic provisioning is tried by each.
     for (const app of APPS) {

@@ -165,11 +165,14 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
     const twice = tick('splynx', 'customers');
     await probe.produce(Topic.SplynxRequested, twice.key, twice.value);
     await probe.produce(Topic.SplynxRequested, twice.key, { ...twice.value, id: '9c3bd9a5-3c1e-4f5a-8f3e-0a6f3c2a1b7d' });
-    // Same key, same partition: once this later tick completes, both copies above have been handled.
+    const end = await probe.waitForRunEnd(twice.value.runId!);
+    assert.equal(end.topic, Topic.RunCompleted);
+    // Same key, same partition: once this later tick ends, both copies above have been consumed.
     const { event } = await runTick();
     assert.equal(event.topic, Topic.RunCompleted);
     assert.equal(probe.forRun(Topic.RunStarted, twice.value.runId!).length, 1, 'started once');
     assert.equal(probe.forRun(Topic.RunCompleted, twice.value.runId!).length, 1, 'completed once');
+    assert.equal(probe.forRun(Topic.RunSkipped, twice.value.runId!).length, 0, 'the copy is not reported as a skipped run');
     const claims = await db.dataSource.query('SELECT status FROM run_claims WHERE run_id = ?', [twice.value.runId]);
     assert.deepEqual(claims, [{ status: 'completed' }]);
   });

@@ -71,9 +71,9 @@ export class KafkaProbe {
     return eventually(() => this.messages(topic, predicate)[0], what, timeoutMs);
   }
 
-  /** The run's `completed` or `failed` event, whichever comes. */
+  /** The run's `completed`, `failed` or `skipped` event, whichever comes. */
   waitForRunEnd(runId: string, timeoutMs = 90000): Promise<SeenMessage> {
-    const ends: string[] = ['sync.run.completed.v1', 'sync.run.failed.v1'];
+    const ends: string[] = ['sync.run.completed.v1', 'sync.run.failed.v1', 'sync.run.skipped.v1'];
     return eventually(() => this.seen.find((m) => ends.includes(m.topic) && m.json?.payload?.runId === runId), `the end of run ${runId}`, timeoutMs);
   }
 

@@ -5,6 +5,7 @@ import { createMigrationDataSource } from '@sync-hub/persistence';
 import { provisionTopics } from '@sync-hub/messaging';
 import { RunOutcome } from '@sync-hub/platform';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
+import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
 import { splynxSyncUsers } from './splynx-sync-users.command';
 
 /** Exit codes: 0 success, 1 a failed sync (or operation), 2 a usage error. */
@@ -92,6 +93,24 @@ async function main(argv: string[]): Promise<number> {
       code = printOutcome(outcome, opts.dryRun);
     });
 
+  program
+    .command('schedule:list')
+    .description('list every schedule with its next run')
+    .action(async () => void process.stdout.write(await scheduleList(config())));
+
+  program
+    .command('settings:get')
+    .description('show a setting and the value in effect')
+    .argument('<key>')
+    .action(async (key: string) => void process.stdout.write(await settingsGet(config(), key)));
+
+  program
+    .command('settings:set')
+    .description('change a setting; it applies from the next minute, without a restart')
+    .argument('<key>')
+    .argument('<value>')
+    .action(async (key: string, value: string) => void process.stdout.write(await settingsSet(config(), key, value)));
+
   try {
     await program.parseAsync(argv);
     return code;
@@ -99,6 +118,10 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (err instanceof ConfigValidationError) {
       process.stderr.write(`${err.message}\n`);
+      return EXIT.usage;
+    }
+    if ((err as { status?: number }).status === 404) {
+      process.stderr.write(`error: ${(err as Error).message}\n`);
       return EXIT.usage;
     }
     process.stderr.write(`error: ${(err as Error).message}\n`);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppConfig } from '@sync-hub/config';
-import { envelope, SyncRequestedPayload } from '@sync-hub/contracts';
+import { SyncRequestedPayload } from '@sync-hub/contracts';
 import { PlatformModule, RunExecutor, RunOutcome } from '@sync-hub/platform';
 import { Logger } from 'nestjs-pino';
 import { SPLYNX_SYNC_FEATURES } from '../../splynx-sync/src/splynx-sync.module';
@@ -45,8 +45,7 @@ export async function splynxSyncUsers(config: AppConfig, opts: { dryRun: boolean
       deadline: new Date(now.getTime() + 86400000).toISOString(),
       params,
     };
-    const sync = app.get(CustomerSyncService);
-    return await app.get(RunExecutor).execute(envelope('sync.splynx.requested', tick, tick.runId), { customers: ({ heartbeat }) => sync.run({ ...params, heartbeat }) }, async () => undefined);
+    return await app.get(RunExecutor).execute(tick);
   } finally {
     await app.close();
   }

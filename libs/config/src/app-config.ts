@@ -38,7 +38,13 @@ export interface AppConfig {
   http: { timeoutMs: number; retries: number; retryBaseDelayMs: number; maxConcurrency: number };
   simulator: { splynxCustomers: number };
   dataDir: string;
-  scheduler: { runOnStart: boolean };
+  scheduler: {
+    /** `domain:job` pairs run once when the scheduler starts leading. */
+    runOnStart: string[];
+    leaderLeaseMs: number;
+    clock: 'system' | 'manual';
+    clockStart: Date | null;
+  };
 }
 
 export class ConfigValidationError extends Error {
@@ -120,6 +126,12 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
     },
     simulator: { splynxCustomers: vars.SIMULATOR_SPLYNX_CUSTOMERS ?? 2000 },
     dataDir,
-    scheduler: { runOnStart: (vars.SCHEDULER_RUN_ON_START ?? 'true') === 'true' },
+    scheduler: {
+      // The embedded mode syncs Splynx at start (issue 2); a deployed scheduler only follows its schedules.
+      runOnStart: (vars.SCHEDULER_RUN_ON_START ?? (mode === 'embedded' ? 'splynx:customers' : 'none')).split(',').filter((j) => j !== 'none'),
+      leaderLeaseMs: vars.SCHEDULER_LEADER_LEASE_MS ?? 30000,
+      clock: (vars.SCHEDULER_CLOCK as 'system' | 'manual' | undefined) ?? 'system',
+      clockStart: vars.SCHEDULER_CLOCK_START ? new Date(vars.SCHEDULER_CLOCK_START) : null,
+    },
   };
 }

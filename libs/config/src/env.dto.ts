@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 
 const toTrimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || undefined : value);
 
@@ -80,7 +80,19 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toTrimmed) @IsString()
   DATA_DIR?: string;
 
-  /** false: the scheduler does not publish a tick at start (it still ticks on the hour). */
-  @IsOptional() @Transform(toTrimmed) @IsIn(['true', 'false'])
+  /** Jobs (`domain:job`, comma-separated) the scheduler runs once when it starts leading, or `none`. */
+  @IsOptional() @Transform(toTrimmed) @Matches(/^(none|[a-z]+:[\w.]+(,[a-z]+:[\w.]+)*)$/, { message: 'SCHEDULER_RUN_ON_START must be none or domain:job[,domain:job...]' })
   SCHEDULER_RUN_ON_START?: string;
+
+  /** How long scheduler leadership lasts without renewal; a standby takes over within this. */
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(3000) @Max(600000)
+  SCHEDULER_LEADER_LEASE_MS?: number;
+
+  /** `manual`: the scheduler's clock only moves through POST /__clock (tests run hours of schedule in seconds). */
+  @IsOptional() @Transform(toTrimmed) @IsIn(['system', 'manual'])
+  SCHEDULER_CLOCK?: string;
+
+  /** The manual clock's starting instant (ISO-8601). */
+  @IsOptional() @Transform(toTrimmed) @IsISO8601({ strict: true })
+  SCHEDULER_CLOCK_START?: string;
 }

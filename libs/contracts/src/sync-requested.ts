@@ -3,6 +3,8 @@ import { v5 as uuidv5 } from 'uuid';
 import { DOMAINS, Domain, JOBS_BY_DOMAIN } from './topics';
 
 export const TRIGGERS = ['schedule', 'manual', 'webhook', 'cli'] as const;
+export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 export type Trigger = (typeof TRIGGERS)[number];
 
 @ValidatorConstraint({ name: 'jobOfDomain' })
@@ -46,6 +48,10 @@ export class SyncRequestedPayload {
 
   @IsOptional() @IsObject()
   params?: Record<string, unknown>;
+
+  /** What to do when the job's previous run still holds its lease (DESIGN.md section 5); default `skip`. */
+  @IsOptional() @IsIn(OVERLAP_POLICIES)
+  overlapPolicy?: OverlapPolicy;
 }
 
 const RUN_ID_NAMESPACE = '5b0c3f4e-8d0a-4c61-9a57-3f1f1d6a9e21';

@@ -1,11 +1,13 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { OutboxMessage } from '@sync-hub/persistence';
-import { LessThanOrEqual, Repository } from 'typeorm';
+import { EntityManager, LessThanOrEqual, Repository } from 'typeorm';
 import { EventPublisher, OutgoingMessage } from './event-publisher';
 
 const FLUSH_INTERVAL_MS = 5000;
-const FLUSH_BATCH = 100;
+const FLUSH_BATCH = 1000;
+const SEND_BATCH = 500;
+const INSERT_BATCH = 500;
 
 /**
  * Publishes events that must not be lost (run events): when the bus refuses a message after the producer's own
@@ -50,27 +52,57 @@ export class ReliablePublisher implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Sends what the outbox holds; returns how many messages went out. */
+  /**
+   * Writes messages to the outbox inside the caller's transaction (the transactional outbox): they are sent if and only
+   * if the transaction commits. Call `flush()` after the commit.
+   */
+  async enqueue(manager: EntityManager, messages: Array<{ topic: string } & OutgoingMessage>, now = new Date()): Promise<void> {
+    const rows = messages.map((m) => ({ topic: m.topic, messageKey: m.key, value: JSON.stringify(m.value), attempts: 0, lastError: null, createdAt: now, nextAttemptAt: now }));
+    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+      await manager.createQueryBuilder().insert().into(OutboxMessage).values(rows.slice(i, i + INSERT_BATCH)).updateEntity(false).execute();
+    }
+  }
+
+  /** Sends what the outbox holds, oldest first; returns how many messages went out. */
   flush(now = new Date()): Promise<number> {
-    this.flushing ??= this.flushDue(now).finally(() => (this.flushing = null));
+    this.flushing ??= this.flushAll(now).finally(() => (this.flushing = null));
     return this.flushing;
   }
 
-  private async flushDue(now: Date): Promise<number> {
+  private async flushAll(now: Date): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const batch = await this.flushDue(now);
+      sent += batch.sent;
+      if (!batch.more) return sent;
+    }
+  }
+
+  /** One batch: consecutive messages of one topic go out in one send; a failure stops the batch to keep the order. */
+  private async flushDue(now: Date): Promise<{ sent: number; more: boolean }> {
     const due = await this.outbox.find({ where: { nextAttemptAt: LessThanOrEqual(now) }, order: { id: 'ASC' }, take: FLUSH_BATCH });
     let sent = 0;
-    for (const row of due) {
+    let i = 0;
+    while (i < due.length) {
+      let j = i;
+      while (j < due.length && j - i < SEND_BATCH && due[j].topic === due[i].topic) j++;
+      const group = due.slice(i, j);
       try {
-        await this.publisher.publish(row.topic, [{ key: row.messageKey, value: JSON.parse(row.value) }]);
-        await this.outbox.delete({ id: row.id });
-        sent++;
+        await this.publisher.publish(group[0].topic, group.map((row) => ({ key: row.messageKey, value: JSON.parse(row.value) })));
+        await this.outbox.delete(group.map((row) => row.id));
+        sent += group.length;
       } catch (err) {
-        const attempts = row.attempts + 1;
+        const head = group[0];
+        const attempts = head.attempts + 1;
         const backoff = Math.min(FLUSH_INTERVAL_MS * 2 ** Math.min(attempts, 6), 300000);
-        await this.outbox.update({ id: row.id }, { attempts, lastError: (err as Error).message.slice(0, 2000), nextAttemptAt: new Date(now.getTime() + backoff) });
-        break; // keep the order: later messages wait for this one
+        await this.outbox.update(
+          group.map((row) => row.id),
+          { attempts, lastError: (err as Error).message.slice(0, 2000), nextAttemptAt: new Date(now.getTime() + backoff) },
+        );
+        return { sent, more: false }; // later messages wait for these
       }
+      i = j;
     }
-    return sent;
+    return { sent, more: due.length === FLUSH_BATCH };
   }
 }

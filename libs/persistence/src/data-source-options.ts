@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import { AppConfig, DatabaseConfig } from '@sync-hub/config';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
+import { JobLease } from './job-lease.entity';
 import { OutboxMessage } from './outbox-message.entity';
 import { RunClaim } from './run-claim.entity';
 
-/** Tables every app writes through the shared libs (run claims, the outbox). */
-export const PLATFORM_ENTITIES = [RunClaim, OutboxMessage];
+/** Tables every app writes through the shared libs (run claims, the outbox, leases). */
+export const PLATFORM_ENTITIES = [RunClaim, OutboxMessage, JobLease];
 
 /**
  * TypeORM options for MySQL/MariaDB (mysql2) or SQLite (sql.js, no native build). Never `synchronize`: the schema

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { appDataSourceOptions, PLATFORM_ENTITIES } from './data-source-options';
+import { JobLeasesService } from './job-leases.service';
 import { RunClaimsService } from './run-claims.service';
 
 /**
@@ -17,7 +18,7 @@ import { RunClaimsService } from './run-claims.service';
     }),
     TypeOrmModule.forFeature(PLATFORM_ENTITIES),
   ],
-  providers: [RunClaimsService],
-  exports: [TypeOrmModule, RunClaimsService],
+  providers: [RunClaimsService, JobLeasesService],
+  exports: [TypeOrmModule, RunClaimsService, JobLeasesService],
 })
 export class PersistenceModule {}

@@ -1,12 +1,14 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type RunClaimStatus = 'running' | 'completed' | 'failed' | 'skipped';
+export type RunClaimStatus = 'waiting' | 'running' | 'completed' | 'failed' | 'skipped';
 
 /**
- * One row per run a sync app has taken on. A tick delivered twice finds the row and is not executed again; a row
- * still `running` after its holder stopped renewing it can be taken over, so a crashed worker loses no run.
+ * One row per run a sync app has taken on, with the tick that asked for it. A tick delivered twice finds the row and is
+ * not executed again; a row still `running` (or `waiting`, buffered behind a running run of its job) after its holder
+ * stopped renewing it is taken over from the stored tick, so a crashed worker loses no run.
  */
 @Entity('run_claims')
+@Index('idx_run_claims_sweep', ['app', 'status', 'claimedUntil'])
 export class RunClaim {
   @PrimaryColumn({ name: 'run_id', type: 'varchar', length: 36 })
   runId: string;
@@ -16,6 +18,14 @@ export class RunClaim {
 
   @Column({ type: 'varchar', length: 16 })
   status: RunClaimStatus;
+
+  /** `job:<company>:<domain>:<job>`: the job lease this run needs. */
+  @Column({ name: 'job_key', type: 'varchar', length: 191 })
+  jobKey: string;
+
+  /** The tick, as JSON, so another worker can run it. */
+  @Column({ type: 'text' })
+  tick: string;
 
   @Column({ name: 'claimed_until', type: 'datetime', precision: 3 })
   claimedUntil: Date;

@@ -1,49 +1,83 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, LessThan, Repository } from 'typeorm';
 import { isDuplicateKeyError } from './errors';
 import { RunClaim, RunClaimStatus } from './run-claim.entity';
 
 export type ClaimOutcome = { kind: 'claimed' } | { kind: 'finished'; status: RunClaimStatus } | { kind: 'held'; until: Date };
+
+export interface NewClaim {
+  runId: string;
+  app: string;
+  jobKey: string;
+  tick: unknown;
+}
 
 /** Runs are keyed by run id: a claim row makes a tick delivered twice execute once (DESIGN.md section 7). */
 @Injectable()
 export class RunClaimsService {
   constructor(@InjectRepository(RunClaim) private readonly claims: Repository<RunClaim>) {}
 
-  /** Takes the run, or says why not: it already finished, or a live holder still renews it. */
-  async claim(runId: string, app: string, leaseMs: number, now = new Date()): Promise<ClaimOutcome> {
-    const until = new Date(now.getTime() + leaseMs);
+  /** Records the run as taken on by this app, or says why not: it already finished, or a live holder renews it. */
+  async claim(claim: NewClaim, leaseMs: number, now: Date): Promise<ClaimOutcome> {
     try {
-      await this.claims.insert({ runId, app, status: 'running', claimedUntil: until, updatedAt: now });
+      await this.claims.insert({
+        runId: claim.runId, app: claim.app, jobKey: claim.jobKey, tick: JSON.stringify(claim.tick), status: 'running',
+        claimedUntil: new Date(now.getTime() + leaseMs), updatedAt: now,
+      });
       return { kind: 'claimed' };
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }
-    // The holder stopped renewing (it crashed): take the run over. The condition makes the take-over atomic.
-    const takeover = await this.claims
+    const existing = await this.claims.findOneByOrFail({ runId: claim.runId });
+    if (existing.status === 'running' || existing.status === 'waiting') return { kind: 'held', until: existing.claimedUntil };
+    return { kind: 'finished', status: existing.status };
+  }
+
+  /** Takes over a claim whose holder stopped renewing it. Atomic: of two workers, one wins. */
+  async takeOver(runId: string, app: string, leaseMs: number, now: Date): Promise<boolean> {
+    const res = await this.claims
       .createQueryBuilder()
-      .update()
-      .set({ app, claimedUntil: until, updatedAt: now })
-      .where('run_id = :runId AND status = :running AND claimed_until < :now', { runId, running: 'running', now })
+      .update(RunClaim)
+      .set({ app, claimedUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
+      .where('run_id = :runId AND status IN (:...open) AND claimed_until < :now', { runId, open: ['running', 'waiting'], now })
       .execute();
-    if ((takeover.affected ?? 0) > 0) return { kind: 'claimed' };
-    const existing = await this.claims.findOneByOrFail({ runId });
-    return existing.status === 'running' ? { kind: 'held', until: existing.claimedUntil } : { kind: 'finished', status: existing.status };
+    return (res.affected ?? 0) > 0;
   }
 
-  async renew(runId: string, leaseMs: number, now = new Date()): Promise<void> {
-    await this.claims.update({ runId, status: 'running' }, { claimedUntil: new Date(now.getTime() + leaseMs), updatedAt: now });
+  /** Open claims of an app whose holder stopped renewing them (a crashed worker's runs). */
+  expired(app: string, now: Date, limit = 50): Promise<RunClaim[]> {
+    return this.claims.find({ where: { app, status: In(['running', 'waiting']), claimedUntil: LessThan(now) }, order: { updatedAt: 'ASC' }, take: limit });
   }
 
-  async finish(runId: string, status: Exclude<RunClaimStatus, 'running'>, now = new Date()): Promise<void> {
-    await this.claims.update({ runId }, { status, claimedUntil: now, updatedAt: now });
+  /** Renews the claim of a running run, and of runs waiting behind it for the same job. */
+  async renew(runId: string, jobKey: string, leaseMs: number, now: Date): Promise<void> {
+    const until = new Date(now.getTime() + leaseMs);
+    await this.claims
+      .createQueryBuilder()
+      .update(RunClaim)
+      .set({ claimedUntil: until, updatedAt: now })
+      .where("(run_id = :runId AND status = 'running') OR (job_key = :jobKey AND status = 'waiting')", { runId, jobKey })
+      .execute();
+  }
+
+  async setStatus(runId: string, status: RunClaimStatus, now: Date): Promise<void> {
+    await this.claims.update({ runId }, { status, updatedAt: now, ...(status === 'running' || status === 'waiting' ? {} : { claimedUntil: now }) });
+  }
+
+  finish(runId: string, status: Exclude<RunClaimStatus, 'running' | 'waiting'>, now = new Date()): Promise<void> {
+    return this.setStatus(runId, status, now);
+  }
+
+  /** The run buffered behind the job's running run, if any (buffer_one keeps at most one). */
+  waiting(jobKey: string): Promise<RunClaim | null> {
+    return this.claims.findOne({ where: { jobKey, status: 'waiting' }, order: { updatedAt: 'ASC' } });
   }
 
   /** Records a run that was decided without executing it (a stale tick), so a redelivery says the same. */
-  async recordSkipped(runId: string, app: string, now = new Date()): Promise<boolean> {
+  async recordSkipped(claim: NewClaim, now: Date): Promise<boolean> {
     try {
-      await this.claims.insert({ runId, app, status: 'skipped', claimedUntil: now, updatedAt: now });
+      await this.claims.insert({ runId: claim.runId, app: claim.app, jobKey: claim.jobKey, tick: JSON.stringify(claim.tick), status: 'skipped', claimedUntil: now, updatedAt: now });
       return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;

@@ -15,7 +15,7 @@ export function pingOnlyController(domain: Domain): Type<unknown> {
 
     @EventPattern(requestedTopic(domain))
     onTick(@Payload() value: unknown, @Ctx() ctx: BusContext): Promise<void> {
-      return this.runs.handleTick(value, ctx, {});
+      return this.runs.handleTick(value, ctx);
     }
   }
   Object.defineProperty(PingOnlyTicksController, 'name', { value: `${domain[0].toUpperCase()}${domain.slice(1)}TicksController` });

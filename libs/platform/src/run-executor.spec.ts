@@ -5,10 +5,10 @@ import { envelope, RunStats, SyncRequestedPayload, Topic } from '@sync-hub/contr
 import { UpstreamHttpError } from '@sync-hub/http';
 import { EventPublisher, InProcessBus, InProcessEventPublisher, MessageProcessor, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { MetricsService } from '@sync-hub/observability';
-import { OutboxMessage, RunClaim, RunClaimsService } from '@sync-hub/persistence';
+import { JobLease, JobLeasesService, OutboxMessage, RunClaim, RunClaimsService } from '@sync-hub/persistence';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { inMemoryDatabase } from '../../../test/support/sqlite';
-import { RunExecutor } from './run-executor';
+import { RUN_CLAIM_LEASE_MS, RunExecutor } from './run-executor';
 
 function tickOf(over: Partial<SyncRequestedPayload> = {}) {
   const now = Date.now();
@@ -19,99 +19,190 @@ function tickOf(over: Partial<SyncRequestedPayload> = {}) {
   return envelope('sync.splynx.requested', payload, payload.runId);
 }
 
-const noHeartbeat = async () => undefined;
 
 describe('RunExecutor', () => {
   let db: DataSource;
   let bus: InProcessBus;
   let executor: RunExecutor;
+  let claims: RunClaimsService;
+  let leases: JobLeasesService;
   const events = (topic: Topic, runId: string) => bus.unconsumed(topic).filter((m) => (m.value as { runId: string }).runId === runId);
+  const skipReason = (runId: string) => (events(Topic.RunSkipped, runId)[0]?.value as { payload: { skipReason: string } } | undefined)?.payload.skipReason;
+
+  function makeExecutor(appName = 'splynx-sync'): RunExecutor {
+    const config = loadConfig(appName, {});
+    const publisher = new InProcessEventPublisher(bus);
+    const metrics = new MetricsService();
+    return new RunExecutor(config, new MessageProcessor(publisher, config, metrics), new ReliablePublisher(publisher, db.getRepository(OutboxMessage)), claims, leases, metrics);
+  }
 
   before(async () => {
     db = await inMemoryDatabase([]);
     bus = new InProcessBus();
-    const config = loadConfig('splynx-sync', {});
-    const publisher = new InProcessEventPublisher(bus);
-    const metrics = new MetricsService();
-    executor = new RunExecutor(
-      config,
-      new MessageProcessor(publisher, config, metrics),
-      new ReliablePublisher(publisher, db.getRepository(OutboxMessage)),
-      new RunClaimsService(db.getRepository(RunClaim)),
-      metrics,
-    );
+    claims = new RunClaimsService(db.getRepository(RunClaim));
+    leases = new JobLeasesService(db.getRepository(JobLease));
+    executor = makeExecutor();
   });
 
   it('emits started then completed with the job stats, keyed by run id', async () => {
-    const tick = tickOf();
     const stats: RunStats = { fetched: 3, created: 2, updated: 1, unchanged: 0, skipped: 0, failed: 0 };
-    const outcome = await executor.execute(tick, { customers: async () => stats }, noHeartbeat);
-    assert.deepEqual(outcome, { status: 'completed', stats });
-    const [started] = events(Topic.RunStarted, tick.runId!).map((m) => m);
+    executor.registerJobs('splynx', { customers: async () => stats });
+    const tick = tickOf();
+    assert.deepEqual(await executor.execute(tick.payload), { status: 'completed', stats });
+    const [started] = events(Topic.RunStarted, tick.runId!);
     assert.equal(started.key, tick.runId);
-    const [completed] = events(Topic.RunCompleted, tick.runId!);
-    const payload = (completed.value as { payload: { stats: RunStats; trigger: string; durationMs: number } }).payload;
+    const payload = (events(Topic.RunCompleted, tick.runId!)[0].value as { payload: { stats: RunStats; trigger: string; durationMs: number } }).payload;
     assert.deepEqual(payload.stats, stats);
     assert.equal(payload.trigger, 'manual');
     assert.ok(payload.durationMs >= 0);
+    assert.equal(await leases.holder('job:1:splynx:customers', new Date()), null, 'the job lease is released');
   });
 
   it('executes a run id once, however often its tick arrives', async () => {
-    const tick = tickOf();
     let runs = 0;
-    const jobs = { customers: async () => (runs++, new RunStats()) };
-    assert.equal((await executor.execute(tick, jobs, noHeartbeat)).status, 'completed');
-    assert.deepEqual(await executor.execute(tick, jobs, noHeartbeat), { status: 'duplicate' });
+    executor.registerJobs('splynx', { customers: async () => (runs++, new RunStats()) });
+    const tick = tickOf();
+    assert.equal((await executor.execute(tick.payload)).status, 'completed');
+    assert.deepEqual(await executor.execute(tick.payload), { status: 'duplicate' });
     assert.equal(runs, 1);
     assert.equal(events(Topic.RunStarted, tick.runId!).length, 1);
   });
 
   it('skips a tick reached after its deadline as stale, once', async () => {
-    const tick = tickOf({ deadline: new Date(Date.now() - 1000).toISOString() });
     let ran = false;
-    const jobs = { customers: async () => ((ran = true), new RunStats()) };
-    assert.deepEqual(await executor.execute(tick, jobs, noHeartbeat), { status: 'skipped', reason: 'stale' });
-    await executor.execute(tick, jobs, noHeartbeat);
+    executor.registerJobs('splynx', { customers: async () => ((ran = true), new RunStats()) });
+    const tick = tickOf({ deadline: new Date(Date.now() - 1000).toISOString() });
+    assert.deepEqual(await executor.execute(tick.payload), { status: 'skipped', reason: 'stale' });
+    await executor.execute(tick.payload);
     assert.equal(ran, false);
-    const skipped = events(Topic.RunSkipped, tick.runId!);
-    assert.equal(skipped.length, 1);
-    assert.equal((skipped[0].value as { payload: { skipReason: string } }).payload.skipReason, 'stale');
+    assert.equal(events(Topic.RunSkipped, tick.runId!).length, 1);
+    assert.equal(skipReason(tick.runId!), 'stale');
   });
 
   it('classifies failures: upstream 5xx is a retriable source error, a query error a destination error', async () => {
+    executor.registerJobs('splynx', { customers: async () => { throw new UpstreamHttpError('splynx', 503, 'GET /x', null); } });
     const upstream = tickOf();
-    const outcome = await executor.execute(upstream, { customers: async () => { throw new UpstreamHttpError('splynx', 503, 'GET /x', null); } }, noHeartbeat);
-    assert.equal(outcome.status, 'failed');
-    const [failed] = events(Topic.RunFailed, upstream.runId!);
-    assert.deepEqual((failed.value as { payload: { error: unknown } }).payload.error, {
+    assert.equal((await executor.execute(upstream.payload)).status, 'failed');
+    assert.deepEqual((events(Topic.RunFailed, upstream.runId!)[0].value as { payload: { error: unknown } }).payload.error, {
       code: 'UPSTREAM_UNAVAILABLE', message: 'splynx: GET /x answered 503', retriable: true, origin: 'source',
     });
+    executor.registerJobs('splynx', { customers: async () => { throw new QueryFailedError('INSERT', [], new Error('Data too long')); } });
     const destination = tickOf();
-    await executor.execute(destination, { customers: async () => { throw new QueryFailedError('INSERT', [], new Error('Data too long')); } }, noHeartbeat);
+    await executor.execute(destination.payload);
     const error = (events(Topic.RunFailed, destination.runId!)[0].value as { payload: { error: { origin: string; code: string } } }).payload.error;
     assert.equal(error.origin, 'destination');
     assert.equal(error.code, 'DATABASE_QUERY_FAILED');
   });
 
   it('answers ping with no work, and fails a job this app does not implement as a config error', async () => {
-    assert.equal((await executor.execute(tickOf({ job: 'ping' }), {}, noHeartbeat)).status, 'completed');
-    const outcome = await executor.execute(tickOf({ domain: 'accounting', job: 'sales' }), {}, noHeartbeat);
-    assert.equal(outcome.status, 'failed');
+    assert.equal((await executor.execute(tickOf({ job: 'ping' }).payload)).status, 'completed');
+    const outcome = await executor.execute(tickOf({ domain: 'accounting', job: 'sales' }).payload);
     assert.equal(outcome.status === 'failed' && outcome.error.code, 'JOB_NOT_SUPPORTED');
   });
+
+  describe('overlap policies, while a run of the same job holds its lease', () => {
+    const waiting: Array<() => void> = [];
+    const release = () => waiting.splice(0).forEach((r) => r());
+    let started = 0;
+    const holdTheJob = async () => {
+      started = 0;
+      executor.registerJobs('splynx', {
+        customers: () => {
+          started++;
+          return new Promise<RunStats>((r) => void waiting.push(() => r(new RunStats())));
+        },
+      });
+      const first = tickOf();
+      const running = executor.execute(first.payload);
+      await eventuallyTrue(async () => started === 1);
+      return { first, running };
+    };
+
+    it('skip (the default): the tick is dropped with a skipped event, reason overlap', async () => {
+      const { running } = await holdTheJob();
+      const second = tickOf();
+      assert.deepEqual(await executor.execute(second.payload), { status: 'skipped', reason: 'overlap' });
+      assert.equal(skipReason(second.runId!), 'overlap');
+      release();
+      assert.equal((await running).status, 'completed');
+      assert.equal(started, 1);
+    });
+
+    it('buffer_one: one tick waits and runs when the job is free; a second one is skipped', async () => {
+      const { running } = await holdTheJob();
+      const buffered = tickOf({ overlapPolicy: 'buffer_one' });
+      const extra = tickOf({ overlapPolicy: 'buffer_one' });
+      assert.deepEqual(await executor.execute(buffered.payload), { status: 'waiting' });
+      assert.deepEqual(await executor.execute(extra.payload), { status: 'skipped', reason: 'overlap' });
+      release();
+      await running;
+      await eventuallyTrue(async () => started === 2);
+      release();
+      await eventuallyTrue(async () => events(Topic.RunCompleted, buffered.runId!).length === 1);
+    });
+
+    it('allow: runs alongside', async () => {
+      const { running } = await holdTheJob();
+      const alongside = tickOf({ overlapPolicy: 'allow' });
+      const second = executor.execute(alongside.payload);
+      await eventuallyTrue(async () => started === 2);
+      release();
+      await Promise.all([running, second]);
+    });
+  });
+
+  it('takes over the run of a worker that died, from the stored tick', async () => {
+    const crashedAt = new Date(Date.now() - 5 * 60000);
+    const tick = tickOf();
+    // A worker claimed the run and took the job lease five minutes ago, then stopped renewing.
+    await claims.claim({ runId: tick.runId!, app: 'splynx-sync', jobKey: 'job:1:splynx:customers', tick: tick.payload }, RUN_CLAIM_LEASE_MS, crashedAt);
+    await leases.acquire('job:1:splynx:customers', tick.runId!, RUN_CLAIM_LEASE_MS, crashedAt, tick.runId!);
+    let ran = 0;
+    executor.registerJobs('splynx', { customers: async () => (ran++, new RunStats()) });
+    assert.equal(await executor.sweep(), 1);
+    await eventuallyTrue(async () => events(Topic.RunCompleted, tick.runId!).length === 1);
+    assert.equal(ran, 1);
+    assert.equal(await executor.sweep(), 0, 'nothing left to take over');
+  });
 });
+
+async function eventuallyTrue(probe: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > until) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 describe('RunClaimsService', () => {
   it('lets a run whose holder stopped renewing be taken over, but not one still held', async () => {
     const db = await inMemoryDatabase([]);
     const claims = new RunClaimsService(db.getRepository(RunClaim));
     const t0 = new Date('2026-11-21T10:00:00Z');
-    assert.deepEqual(await claims.claim('run-a', 'worker-1', 60000, t0), { kind: 'claimed' });
-    const held = await claims.claim('run-a', 'worker-2', 60000, new Date(t0.getTime() + 30000));
-    assert.equal(held.kind, 'held');
-    assert.deepEqual(await claims.claim('run-a', 'worker-2', 60000, new Date(t0.getTime() + 61000)), { kind: 'claimed' });
+    const claim = { runId: 'run-a', app: 'worker', jobKey: 'job:1:splynx:customers', tick: {} };
+    assert.deepEqual(await claims.claim(claim, 60000, t0), { kind: 'claimed' });
+    assert.equal((await claims.claim(claim, 60000, new Date(t0.getTime() + 30000))).kind, 'held');
+    assert.equal(await claims.takeOver('run-a', 'worker-2', 60000, new Date(t0.getTime() + 30000)), false);
+    assert.equal(await claims.takeOver('run-a', 'worker-2', 60000, new Date(t0.getTime() + 61000)), true);
     await claims.finish('run-a', 'completed');
-    assert.deepEqual(await claims.claim('run-a', 'worker-3', 60000, new Date(t0.getTime() + 3600000)), { kind: 'finished', status: 'completed' });
+    assert.deepEqual(await claims.claim(claim, 60000, new Date(t0.getTime() + 3600000)), { kind: 'finished', status: 'completed' });
+    await db.destroy();
+  });
+});
+
+describe('JobLeasesService', () => {
+  it('one holder at a time; renewable by its owner; taken over once expired; released only by its owner', async () => {
+    const db = await inMemoryDatabase([]);
+    const leases = new JobLeasesService(db.getRepository(JobLease));
+    const t0 = new Date('2026-11-21T10:00:00Z');
+    const at = (s: number) => new Date(t0.getTime() + s * 1000);
+    assert.equal(await leases.acquire('scheduler.leader', 'a', 30000, at(0)), true);
+    assert.equal(await leases.acquire('scheduler.leader', 'b', 30000, at(10)), false);
+    assert.equal(await leases.acquire('scheduler.leader', 'a', 30000, at(20)), true, 'renewed');
+    assert.equal(await leases.acquire('scheduler.leader', 'b', 30000, at(40)), false, 'renewal moved the expiry');
+    await leases.release('scheduler.leader', 'b');
+    assert.equal((await leases.holder('scheduler.leader', at(40)))?.owner, 'a', 'not released by a non-owner');
+    assert.equal(await leases.acquire('scheduler.leader', 'b', 30000, at(51)), true, 'taken over after expiry');
     await db.destroy();
   });
 });

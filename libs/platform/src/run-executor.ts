@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import {
   ClassifiedError,
+  Domain,
   envelope,
-  EventEnvelope,
   RunError,
   RunEventPayload,
   RunStats,
@@ -11,16 +11,16 @@ import {
   SyncRequestedPayload,
   Topic,
 } from '@sync-hub/contracts';
-import { BusContext, Heartbeat, MessageProcessor, ReliablePublisher } from '@sync-hub/messaging';
+import { BusContext, MessageProcessor, ReliablePublisher } from '@sync-hub/messaging';
 import { MetricsService, withRunLogContext } from '@sync-hub/observability';
-import { RunClaimsService } from '@sync-hub/persistence';
+import { JobLeasesService, jobLeaseName, RunClaimsService } from '@sync-hub/persistence';
 import { QueryFailedError } from 'typeorm';
 
 /** What a job gets while it runs. */
 export interface JobContext {
   tick: SyncRequestedPayload;
-  /** Call between pages: keeps the bus membership and the run's claim alive. */
-  heartbeat: Heartbeat;
+  /** Call between pages; a cheap no-op kept for jobs that want to mark progress. */
+  heartbeat: () => Promise<void>;
 }
 
 export type JobHandler = (ctx: JobContext) => Promise<RunStats>;
@@ -29,11 +29,15 @@ export type RunOutcome =
   | { status: 'completed'; stats: RunStats }
   | { status: 'failed'; stats: RunStats; error: RunError }
   | { status: 'skipped'; reason: SkipReason }
+  | { status: 'waiting' }
   | { status: 'duplicate' };
 
-/** How long a claim lasts without renewal; the executor renews it every third of that while the job runs. */
+/** How long a run claim and a job lease last without renewal; renewed every third of that while the job runs. */
 export const RUN_CLAIM_LEASE_MS = 60000;
-const HELD_POLL_MS = 2000;
+/** Seed 004: the usage sync is unique for 5 minutes (Laravel ShouldBeUnique). */
+const JOB_LEASE_MS: Record<string, number> = { 'usage:reseller.usage': 300000 };
+const SWEEP_INTERVAL_MS = 20000;
+const SHUTDOWN_GRACE_MS = 25000;
 
 /** Maps any error to the classification carried by a `failed` event (DESIGN.md section 7). */
 export function classifyError(err: unknown): RunError {
@@ -47,119 +51,194 @@ export function classifyError(err: unknown): RunError {
 }
 
 /**
- * The lifecycle of one run in a sync app: a tick past its deadline is skipped as stale; a run id already executed
- * is not executed again; otherwise `started`, the job, then `completed` with stats or `failed` with a classified
- * error. Every app handles `ping` here, with no upstream work.
+ * The lifecycle of runs in a sync app. A tick is *accepted* while its message is handled: a tick past its deadline is
+ * skipped as stale; a run id already taken on is a duplicate; the job's lease decides overlap (`skip` drops the tick
+ * with a `skipped` event, `buffer_one` keeps one waiting, `allow` runs alongside). The run itself then proceeds apart
+ * from the bus, so the partition keeps flowing and a job's next tick can be seen while it runs. The claim row holds
+ * the tick: if this process dies, another replica (or this one restarted) takes the run over once the claim expires.
  */
 @Injectable()
-export class RunExecutor {
+export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RunExecutor.name);
+  private readonly jobs = new Map<string, Record<string, JobHandler>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private sweeper: NodeJS.Timeout | null = null;
+  /** Overridable for tests; the wall clock otherwise. */
+  clock: () => Date = () => new Date();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly processor: MessageProcessor,
     private readonly publisher: ReliablePublisher,
     private readonly claims: RunClaimsService,
+    private readonly leases: JobLeasesService,
     private readonly metrics: MetricsService,
   ) {}
 
+  /** A sync app declares the jobs it implements for its domain; `ping` is built in. */
+  registerJobs(domain: Domain, handlers: Record<string, JobHandler>): void {
+    this.jobs.set(domain, { ...this.jobs.get(domain), ...handlers });
+  }
+
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(() => void this.sweep().catch((err) => this.logger.warn(`sweep failed: ${err.message}`)), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  /** Stops taking over runs and gives runs in flight a moment to finish; the rest are taken over after restart. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    if (this.inFlight.size === 0) return;
+    this.logger.log(`waiting up to ${SHUTDOWN_GRACE_MS / 1000} s for ${this.inFlight.size} run(s) to finish`);
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref())]);
+  }
+
   /** Entry point for a `sync.<domain>.requested.v1` handler. */
-  handleTick(value: unknown, ctx: BusContext, jobs: Record<string, JobHandler>): Promise<void> {
-    return this.processor.process(value, ctx, SyncRequestedPayload, async (message, heartbeat) => {
-      await this.execute(message, jobs, heartbeat);
+  handleTick(value: unknown, ctx: BusContext): Promise<void> {
+    return this.processor.process(value, ctx, SyncRequestedPayload, async (message) => {
+      const outcome = await this.accept(message.payload);
+      if (outcome.status === 'started') this.launch(outcome.run);
     });
   }
 
-  async execute(message: EventEnvelope<SyncRequestedPayload>, jobs: Record<string, JobHandler>, heartbeat: Heartbeat, now = () => new Date()): Promise<RunOutcome> {
-    const tick = message.payload;
+  /** Runs a tick to its end in this call (the CLI, tests): accepted as from the bus, then run inline. */
+  async execute(tick: SyncRequestedPayload): Promise<RunOutcome> {
+    const outcome = await this.accept(tick);
+    return outcome.status === 'started' ? outcome.run() : outcome;
+  }
+
+  /** Runs whose holder died: take over their claims and carry them on. */
+  async sweep(): Promise<number> {
+    const now = this.clock();
+    let resumed = 0;
+    for (const claim of await this.claims.expired(this.config.appName, now)) {
+      if (!(await this.claims.takeOver(claim.runId, this.config.appName, RUN_CLAIM_LEASE_MS, now))) continue;
+      const tick = JSON.parse(claim.tick) as SyncRequestedPayload;
+      if (!(await this.leases.acquire(claim.jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))) continue; // still waiting
+      this.logger.warn(`taking over ${claim.status} run ${tick.runId} (${tick.domain}/${tick.job}) whose worker stopped renewing it`);
+      if (claim.status === 'waiting') await this.claims.setStatus(tick.runId, 'running', now);
+      this.launch(() => this.run(tick));
+      resumed++;
+    }
+    return resumed;
+  }
+
+  private async accept(tick: SyncRequestedPayload): Promise<RunOutcome | { status: 'started'; run: () => Promise<RunOutcome> }> {
+    const now = this.clock();
+    const jobKey = jobLeaseName(tick.companyId, tick.domain, tick.job);
+    const claim = { runId: tick.runId, app: this.config.appName, jobKey, tick };
     return withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () => {
-      if (now() > new Date(tick.deadline)) {
-        if (await this.claims.recordSkipped(tick.runId, this.config.appName, now())) {
+      if (now > new Date(tick.deadline)) {
+        if (await this.claims.recordSkipped(claim, now)) {
           this.logger.warn(`tick for ${tick.domain}/${tick.job} reached after its deadline ${tick.deadline}: skipped as stale`);
-          await this.emit(Topic.RunSkipped, tick, { startedAt: now(), skipReason: 'stale' });
+          await this.emit(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'stale' });
         }
         return { status: 'skipped', reason: 'stale' };
       }
-      if (!(await this.claimOrWait(tick, heartbeat, now))) return { status: 'duplicate' };
+      const claimed = await this.claims.claim(claim, RUN_CLAIM_LEASE_MS, now);
+      if (claimed.kind !== 'claimed') {
+        this.logger.log(`run ${tick.runId} was already taken on (${claimed.kind === 'finished' ? claimed.status : 'in progress'}); duplicate tick ignored`);
+        return { status: 'duplicate' };
+      }
+      const policy = tick.overlapPolicy ?? 'skip';
+      if (tick.job !== 'ping' && policy !== 'allow' && !(await this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))) {
+        if (policy === 'buffer_one' && !(await this.claims.waiting(jobKey))) {
+          await this.claims.setStatus(tick.runId, 'waiting', now);
+          this.logger.log(`${tick.domain}/${tick.job} is still running: this run waits for it (buffer_one)`);
+          return { status: 'waiting' };
+        }
+        await this.claims.finish(tick.runId, 'skipped', now);
+        this.logger.warn(`${tick.domain}/${tick.job} is still running: tick skipped (overlap)`);
+        await this.emit(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'overlap' });
+        return { status: 'skipped', reason: 'overlap' };
+      }
+      return { status: 'started', run: () => this.run(tick) };
+    });
+  }
 
-      const startedAt = now();
+  private launch(run: () => Promise<unknown>): void {
+    const running: Promise<unknown> = run()
+      .catch((err) => this.logger.error(`run could not be finished: ${(err as Error).message}`))
+      .finally(() => this.inFlight.delete(running));
+    this.inFlight.add(running);
+  }
+
+  private jobLeaseMs(tick: SyncRequestedPayload): number {
+    return JOB_LEASE_MS[`${tick.domain}:${tick.job}`] ?? RUN_CLAIM_LEASE_MS;
+  }
+
+  /** started → the job → completed or failed; then the job lease is released and a buffered run, if any, starts. */
+  private run(tick: SyncRequestedPayload): Promise<RunOutcome> {
+    const jobKey = jobLeaseName(tick.companyId, tick.domain, tick.job);
+    return withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () => {
+      const startedAt = this.clock();
       await this.emit(Topic.RunStarted, tick, { startedAt });
-      const renewal = setInterval(() => void this.claims.renew(tick.runId, RUN_CLAIM_LEASE_MS).catch(() => undefined), RUN_CLAIM_LEASE_MS / 3);
+      const renewal = setInterval(() => {
+        const now = this.clock();
+        void Promise.all([
+          this.claims.renew(tick.runId, jobKey, RUN_CLAIM_LEASE_MS, now),
+          tick.job === 'ping' ? undefined : this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId),
+        ]).catch((err) => this.logger.warn(`renewing the run's claim failed: ${err.message}`));
+      }, RUN_CLAIM_LEASE_MS / 3);
+      let outcome: RunOutcome;
       try {
-        const stats = await this.runJob(tick, jobs, heartbeat);
-        const finishedAt = now();
+        const stats = await this.runJob(tick);
+        const finishedAt = this.clock();
         await this.claims.finish(tick.runId, 'completed', finishedAt);
         await this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats });
         this.record(tick, 'completed', stats, startedAt, finishedAt);
         this.logger.log(`run completed: ${JSON.stringify(stats)}`);
-        return { status: 'completed', stats };
+        outcome = { status: 'completed', stats };
       } catch (err) {
         const error = classifyError(err);
-        const finishedAt = now();
+        const finishedAt = this.clock();
         const stats = statsOf(err);
         this.logger.error(`run failed [${error.origin}/${error.code}${error.retriable ? ', retriable' : ''}]: ${error.message}`);
         await this.claims.finish(tick.runId, 'failed', finishedAt);
         await this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error });
         this.record(tick, 'failed', stats, startedAt, finishedAt);
-        return { status: 'failed', stats, error };
+        outcome = { status: 'failed', stats, error };
       } finally {
         clearInterval(renewal);
       }
+      if (tick.job !== 'ping') {
+        await this.leases.release(jobKey, tick.runId);
+        await this.startWaiting(jobKey);
+      }
+      return outcome;
     });
   }
 
-  /** Publishes a `skipped` event for a tick that will not run (overlap, pause, a missed slot). */
-  async skip(tick: SyncRequestedPayload, reason: SkipReason): Promise<void> {
-    await this.emit(Topic.RunSkipped, tick, { startedAt: new Date(), skipReason: reason });
+  private async startWaiting(jobKey: string): Promise<void> {
+    const next = await this.claims.waiting(jobKey);
+    if (!next) return;
+    const tick = JSON.parse(next.tick) as SyncRequestedPayload;
+    const now = this.clock();
+    if (!(await this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))) return;
+    if (now > new Date(tick.deadline)) {
+      await this.claims.finish(tick.runId, 'skipped', now);
+      await this.leases.release(jobKey, tick.runId);
+      await this.emit(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'stale' });
+      return;
+    }
+    await this.claims.setStatus(tick.runId, 'running', now);
+    this.launch(() => this.run(tick));
   }
 
-  private async runJob(tick: SyncRequestedPayload, jobs: Record<string, JobHandler>, heartbeat: Heartbeat): Promise<RunStats> {
+  private async runJob(tick: SyncRequestedPayload): Promise<RunStats> {
     if (tick.job === 'ping') return new RunStats();
-    const job = jobs[tick.job];
-    if (!job) {
-      throw new JobNotSupportedError(tick.domain, tick.job);
-    }
-    return job({ tick, heartbeat });
+    const job = this.jobs.get(tick.domain)?.[tick.job];
+    if (!job) throw new JobNotSupportedError(tick.domain, tick.job);
+    return job({ tick, heartbeat: async () => undefined });
   }
 
-  /** True when this process now owns the run. A duplicate of a finished run is dropped; one still held by a live
-   *  worker waits until that worker finishes or stops renewing, so a crashed worker's run is taken over. */
-  private async claimOrWait(tick: SyncRequestedPayload, heartbeat: Heartbeat, now: () => Date): Promise<boolean> {
-    for (;;) {
-      const outcome = await this.claims.claim(tick.runId, this.config.appName, RUN_CLAIM_LEASE_MS, now());
-      if (outcome.kind === 'claimed') return true;
-      if (outcome.kind === 'finished') {
-        this.logger.log(`run ${tick.runId} was already executed (${outcome.status}); duplicate tick ignored`);
-        return false;
-      }
-      await heartbeat();
-      await new Promise((r) => setTimeout(r, HELD_POLL_MS));
-    }
-  }
-
-  private async emit(
+  /** Publishes a run event through the outbox-backed publisher. */
+  async emit(
     topic: Topic,
     tick: SyncRequestedPayload,
     fields: { startedAt: Date; finishedAt?: Date; stats?: RunStats; error?: RunError; skipReason?: SkipReason },
   ): Promise<void> {
-    const payload: RunEventPayload = {
-      runId: tick.runId,
-      domain: tick.domain,
-      job: tick.job,
-      companyId: tick.companyId,
-      ...(tick.scheduleId ? { scheduleId: tick.scheduleId } : {}),
-      trigger: tick.trigger,
-      scheduledFor: tick.scheduledFor,
-      startedAt: fields.startedAt.toISOString(),
-      ...(fields.finishedAt
-        ? { finishedAt: fields.finishedAt.toISOString(), durationMs: fields.finishedAt.getTime() - fields.startedAt.getTime() }
-        : {}),
-      stats: { ...new RunStats(), ...fields.stats },
-      ...(fields.error ? { error: fields.error } : {}),
-      ...(fields.skipReason ? { skipReason: fields.skipReason } : {}),
-    };
-    const type = topic.replace(/\.v1$/, '');
-    await this.publisher.publish(topic, { key: tick.runId, value: envelope(type, payload, tick.runId) });
+    await this.publisher.publish(topic, runEventMessage(topic, tick, fields));
   }
 
   private record(tick: SyncRequestedPayload, status: string, stats: RunStats, startedAt: Date, finishedAt: Date): void {
@@ -171,6 +250,29 @@ export class RunExecutor {
       if (n > 0) this.metrics.records.inc({ ...labels, outcome }, n);
     }
   }
+}
+
+/** A run event for a tick, keyed by run id (DESIGN.md section 3). */
+export function runEventMessage(
+  topic: Topic,
+  tick: SyncRequestedPayload,
+  fields: { startedAt: Date; finishedAt?: Date; stats?: RunStats; error?: RunError; skipReason?: SkipReason },
+): { key: string; value: unknown } {
+  const payload: RunEventPayload = {
+    runId: tick.runId,
+    domain: tick.domain,
+    job: tick.job,
+    companyId: tick.companyId,
+    ...(tick.scheduleId ? { scheduleId: tick.scheduleId } : {}),
+    trigger: tick.trigger,
+    scheduledFor: tick.scheduledFor,
+    startedAt: fields.startedAt.toISOString(),
+    ...(fields.finishedAt ? { finishedAt: fields.finishedAt.toISOString(), durationMs: fields.finishedAt.getTime() - fields.startedAt.getTime() } : {}),
+    stats: { ...new RunStats(), ...fields.stats },
+    ...(fields.error ? { error: fields.error } : {}),
+    ...(fields.skipReason ? { skipReason: fields.skipReason } : {}),
+  };
+  return { key: tick.runId, value: envelope(topic.replace(/\.v1$/, ''), payload, tick.runId) };
 }
 
 export class JobNotSupportedError extends ClassifiedError {

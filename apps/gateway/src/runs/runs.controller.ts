@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard } from '../auth/api-key.guard';
+import { ApiKeyGuard } from '@sync-hub/platform';
 import { ListRunsQuery } from './dto/list-runs.query';
 import { RunHistoryService } from './run-history.service';
 import { SyncRun } from './sync-run.entity';

@@ -60,7 +60,7 @@ function* wallCandidates(c: Cadence, from: DateTime): Generator<Wall> {
     const base = { year: day.year, month: day.month, day: day.day };
     switch (c.frequency) {
       case 'hourly':
-        for (let h = 0; h < 24; h++) yield { ...base, hour: h, minute };
+        for (let h = i === 0 ? from.hour : 0; h < 24; h++) yield { ...base, hour: h, minute };
         break;
       case 'daily':
         yield { ...base, hour, minute };
@@ -87,11 +87,15 @@ export function nextRunAfter(c: Cadence, after: Date): Date {
   if (c.frequency === 'every_minutes') {
     const interval = Math.max(1, c.intervalMinutes ?? 1);
     let t = DateTime.fromJSDate(after, { zone }).startOf('minute').plus({ minutes: 1 });
+    // Straight to the next minute divisible by the interval, or the next hour's minute 0.
+    const m = t.minute;
+    const step = m % interval === 0 ? 0 : Math.min(interval - (m % interval), 60 - m);
+    t = t.plus({ minutes: step });
     for (let i = 0; i < 120 && t.minute % interval !== 0; i++) t = t.plus({ minutes: 1 });
     return t.toJSDate();
   }
   const local = DateTime.fromJSDate(after, { zone });
-  for (const wall of wallCandidates(c, local.minus({ days: 1 }))) {
+  for (const wall of wallCandidates(c, c.frequency === 'hourly' ? local.minus({ hours: 2 }) : local.minus({ days: 1 }))) {
     const at = resolveWallTime(wall, zone);
     if (at.toMillis() > after.getTime()) return at.toJSDate();
   }

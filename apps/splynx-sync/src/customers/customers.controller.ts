@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, OnModuleInit } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ConfigurationError, Topic } from '@sync-hub/contracts';
 import { BusContext } from '@sync-hub/messaging';
@@ -19,16 +19,20 @@ export function customerSyncParams(params: Record<string, unknown> | undefined):
 }
 
 @Controller()
-export class CustomersController {
+export class CustomersController implements OnModuleInit {
   constructor(
     private readonly runs: RunExecutor,
     private readonly sync: CustomerSyncService,
   ) {}
 
-  @EventPattern(Topic.SplynxRequested)
-  onTick(@Payload() value: unknown, @Ctx() ctx: BusContext): Promise<void> {
-    return this.runs.handleTick(value, ctx, {
+  onModuleInit(): void {
+    this.runs.registerJobs('splynx', {
       customers: ({ tick, heartbeat }: JobContext) => this.sync.run({ ...customerSyncParams(tick.params), heartbeat }),
     });
+  }
+
+  @EventPattern(Topic.SplynxRequested)
+  onTick(@Payload() value: unknown, @Ctx() ctx: BusContext): Promise<void> {
+    return this.runs.handleTick(value, ctx);
   }
 }

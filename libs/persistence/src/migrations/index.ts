@@ -2,6 +2,10 @@ import { CreateRunClaims1763700000000 } from './1763700000000-create-run-claims'
 import { CreateOutboxMessages1763700000001 } from './1763700000001-create-outbox-messages';
 import { CreateSplynxCustomers1763700000002 } from './1763700000002-create-splynx-customers';
 import { CreateSyncRuns1763700000003 } from './1763700000003-create-sync-runs';
+import { CreateJobLeases1763700000004 } from './1763700000004-create-job-leases';
+import { CreateSchedules1763700000005 } from './1763700000005-create-schedules';
+import { CreateSettings1763700000006 } from './1763700000006-create-settings';
+import { SeedCadences1763700000007 } from './1763700000007-seed-cadences';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -9,4 +13,8 @@ export const MIGRATIONS = [
   CreateOutboxMessages1763700000001,
   CreateSplynxCustomers1763700000002,
   CreateSyncRuns1763700000003,
+  CreateJobLeases1763700000004,
+  CreateSchedules1763700000005,
+  CreateSettings1763700000006,
+  SeedCadences1763700000007,
 ];

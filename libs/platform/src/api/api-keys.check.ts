@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig, ConfigValidationError } from '@sync-hub/config';
 
-/** The gateway refuses to start without API keys: an API nobody can call, or anyone can, is no use. */
+/** An app serving /api refuses to start without API keys: an API nobody can call, or anyone can, is no use. */
 @Injectable()
 export class ApiKeysRequired implements OnModuleInit {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}

@@ -1,0 +1,220 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '@sync-hub/config';
+import { envelope, requestedTopic, scheduledRunId, tickKey, Topic } from '@sync-hub/contracts';
+import { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
+import { JobLeasesService } from '@sync-hub/persistence';
+import { runEventMessage } from '@sync-hub/platform';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { SchedulerClock } from '../clock/clock';
+import { latestRunAtOrBefore, nextRunAfter } from '../schedules/next-run';
+import { Schedule } from '../schedules/schedule.entity';
+import { cadenceOf, SchedulesService, tickDeadline, tickOf } from '../schedules/schedules.service';
+import { SettingsService } from '../settings/settings.service';
+
+export const LEADER_LEASE = 'scheduler.leader';
+const DUE_BATCH = 1000;
+const UPDATE_CHUNK = 400;
+
+export interface StepResult {
+  now: string;
+  leader: boolean;
+  ticks: number;
+  skipped: number;
+}
+
+class LostLeadershipError extends Error {}
+
+/**
+ * The scheduler's loop (DESIGN.md section 5). One replica leads through the `scheduler.leader` lease; every minute the
+ * leader selects due schedules with one indexed query, and for each batch advances `next_run_at` and writes the ticks
+ * to the outbox in one transaction fenced by its lease, then sends them. So two replicas never tick one slot twice,
+ * and a tick is never lost between "decided" and "sent". A slot missed while no scheduler ran is run once if within
+ * the schedule's catch-up window, and reported as skipped otherwise.
+ */
+@Injectable()
+export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SchedulerLoop.name);
+  readonly owner = randomUUID();
+  private leading = false;
+  private startTicksPending: string[];
+  private timers: NodeJS.Timeout[] = [];
+  private stepping: Promise<StepResult> | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(Schedule) private readonly schedules: Repository<Schedule>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly leases: JobLeasesService,
+    private readonly outbox: ReliablePublisher,
+    private readonly settings: SettingsService,
+    private readonly schedulesService: SchedulesService,
+    private readonly clock: SchedulerClock,
+  ) {
+    this.startTicksPending = [...config.scheduler.runOnStart];
+  }
+
+  /** With the system clock: keep leadership fresh and run the due schedules at every minute. */
+  onApplicationBootstrap(): void {
+    if (this.clock.manual) return;
+    const lease = this.config.scheduler.leaderLeaseMs;
+    const renew = setInterval(() => void this.step(false).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`)), Math.floor(lease / 3));
+    this.timers.push(renew);
+    const atMinute = () => {
+      const t = setTimeout(() => {
+        void this.step(true).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`));
+        atMinute();
+      }, 60000 - (Date.now() % 60000) + 200);
+      this.timers.push(t);
+    };
+    atMinute();
+    setImmediate(() => void this.step(true).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`)));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.timers.forEach((t) => clearTimeout(t));
+    await this.stepping?.catch(() => undefined);
+    if (this.leading) await this.leases.release(LEADER_LEASE, this.owner).catch(() => undefined);
+  }
+
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** One turn: take or keep leadership; as leader, publish what is due. Never two turns at once in one process. */
+  step(publishDue = true): Promise<StepResult> {
+    const run = async (): Promise<StepResult> => {
+      const now = this.clock.now();
+      const wasLeading = this.leading;
+      this.leading = await this.leases.acquire(LEADER_LEASE, this.owner, this.config.scheduler.leaderLeaseMs, now);
+      if (this.leading !== wasLeading) this.logger.log(this.leading ? 'leading the scheduler' : 'standing by: another replica leads');
+      const result: StepResult = { now: now.toISOString(), leader: this.leading, ticks: 0, skipped: 0 };
+      if (!this.leading || !publishDue) return result;
+      try {
+        await this.fillMissingNextRuns(now);
+        if (this.startTicksPending.length) result.ticks += await this.publishStartTicks(now);
+        const due = await this.publishDue(now);
+        result.ticks += due.ticks;
+        result.skipped += due.skipped;
+      } catch (err) {
+        if (!(err instanceof LostLeadershipError)) throw err;
+        this.leading = false;
+        this.logger.warn('lost leadership during a step; the new leader carries on');
+      }
+      return result;
+    };
+    const next = (this.stepping ?? Promise.resolve()).catch(() => undefined).then(run);
+    this.stepping = next;
+    return next;
+  }
+
+  /** Seeded rows, and rows whose interval setting changed, have no next run yet. */
+  private async fillMissingNextRuns(now: Date): Promise<void> {
+    for (const s of await this.schedules.findBy({ enabled: true, nextRunAt: IsNull() })) {
+      s.nextRunAt = await this.schedulesService.nextRun(s, now);
+      s.updatedAt = now;
+      await this.schedules.save(s);
+    }
+  }
+
+  /** SCHEDULER_RUN_ON_START: one tick per listed job when this process first leads (the embedded mode's first sync). */
+  private async publishStartTicks(now: Date): Promise<number> {
+    const jobs = this.startTicksPending;
+    this.startTicksPending = [];
+    const minute = new Date(Math.floor(now.getTime() / 60000) * 60000);
+    const messages: Array<{ topic: string } & OutgoingMessage> = [];
+    for (const s of await this.schedules.findBy({ enabled: true })) {
+      if (!jobs.includes(`${s.domain}:${s.jobType}`)) continue;
+      const cadence = cadenceOf(s, s.intervalSetting ? await this.settings.effective(s.intervalSetting) : undefined);
+      // The run id derives from (schedule, minute): replicas starting in the same minute start one run.
+      const tick = tickOf(s, scheduledRunId(String(s.id), minute), minute, tickDeadline(cadence, minute, now), 'schedule');
+      messages.push(this.tickMessage(tick));
+    }
+    await this.dataSource.transaction(async (m) => {
+      if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
+      await this.outbox.enqueue(m, messages);
+    });
+    await this.outbox.flush();
+    return messages.length;
+  }
+
+  private async publishDue(now: Date): Promise<{ ticks: number; skipped: number }> {
+    let ticks = 0;
+    let skipped = 0;
+    const intervals = new Map<string, number>();
+    // Due schedules mostly share a few cadences: compute each (cadence, instant) once per step.
+    const memo = new Map<string, Date | null>();
+    const cached = (key: string, compute: () => Date | null) => (memo.has(key) ? memo.get(key)! : (memo.set(key, compute()), memo.get(key)!));
+    for (;;) {
+      const due = await this.schedules
+        .createQueryBuilder('s')
+        .where('s.enabled = :enabled AND s.next_run_at <= :now', { enabled: true, now })
+        .orderBy('s.next_run_at', 'ASC')
+        .limit(DUE_BATCH)
+        .getMany();
+      if (due.length === 0) break;
+
+      const messages: Array<{ topic: string } & OutgoingMessage> = [];
+      const advances: Array<{ id: number; next: Date; ranAt: Date | null }> = [];
+      for (const s of due) {
+        if (s.intervalSetting && !intervals.has(s.intervalSetting)) intervals.set(s.intervalSetting, await this.settings.effective(s.intervalSetting));
+        const cadence = cadenceOf(s, s.intervalSetting ? intervals.get(s.intervalSetting) : undefined);
+        const key = JSON.stringify(cadence);
+        const pending = new Date(s.nextRunAt!);
+        const latest = cached(`${key}|latest|${pending.getTime()}`, () => latestRunAtOrBefore(cadence, now, pending)) ?? pending;
+        const withinWindow = now.getTime() - latest.getTime() <= s.catchupWindowS * 1000;
+        if (withinWindow) {
+          const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now))!;
+          messages.push(this.tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
+          ticks++;
+        }
+        // Slots missed while no scheduler ran are not replayed one by one: the oldest is reported as skipped.
+        const missed = withinWindow ? (pending < latest ? pending : null) : pending;
+        if (missed) {
+          const tick = tickOf(s, scheduledRunId(String(s.id), missed), missed, missed, 'schedule');
+          messages.push({ topic: Topic.RunSkipped, ...runEventMessage(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'missed' }) });
+          skipped++;
+          this.logger.warn(`schedule ${s.id} (${s.domain}/${s.jobType}) missed slot(s) from ${missed.toISOString()} while no scheduler ran${withinWindow ? `; running ${latest.toISOString()} once` : ', beyond its catch-up window'}`);
+        }
+        advances.push({ id: s.id, next: cached(`${key}|next`, () => nextRunAfter(cadence, now))!, ranAt: withinWindow ? latest : null });
+      }
+
+      await this.dataSource.transaction(async (m) => {
+        if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
+        for (let i = 0; i < advances.length; i += UPDATE_CHUNK) await this.advance(m, advances.slice(i, i + UPDATE_CHUNK), now);
+        await this.outbox.enqueue(m, messages);
+      });
+      await this.outbox.flush();
+      if (due.length < DUE_BATCH) break;
+    }
+    return { ticks, skipped };
+  }
+
+  /** One UPDATE per chunk: next_run_at (and last_run_at when a tick went out) by CASE on id. */
+  private async advance(m: import('typeorm').EntityManager, rows: Array<{ id: number; next: Date; ranAt: Date | null }>, now: Date): Promise<void> {
+    const params: Record<string, unknown> = { now };
+    const nextCases = rows.map((r, i) => ((params[`i${i}`] = r.id), (params[`n${i}`] = r.next), `WHEN :i${i} THEN :n${i}`)).join(' ');
+    const ran = rows.filter((r) => r.ranAt);
+    const lastCases = ran.map((r) => {
+      const i = rows.indexOf(r);
+      params[`l${i}`] = r.ranAt;
+      return `WHEN :i${i} THEN :l${i}`;
+    });
+    await m
+      .createQueryBuilder()
+      .update(Schedule)
+      .set({
+        nextRunAt: () => `CASE id ${nextCases} END`,
+        ...(lastCases.length ? { lastRunAt: () => `CASE id ${lastCases.join(' ')} ELSE last_run_at END` } : {}),
+        updatedAt: () => ':now',
+      })
+      .where(`id IN (${rows.map((_, i) => `:i${i}`).join(', ')})`)
+      .setParameters(params)
+      .execute();
+  }
+
+  private tickMessage(tick: ReturnType<typeof tickOf>): { topic: string } & OutgoingMessage {
+    return { topic: requestedTopic(tick.domain), key: tickKey(tick.companyId, tick.domain, tick.job), value: envelope(`sync.${tick.domain}.requested`, tick, tick.runId) };
+  }
+}
