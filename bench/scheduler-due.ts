@@ -57,6 +57,8 @@ async function main(): Promise<void> {
       SCHEDULER_CLOCK_START: new Date(due.getTime() - 30000).toISOString(), SCHEDULER_RUN_ON_START: 'none', LOG_LEVEL: 'warn',
     },
     'bench-scheduler',
+    // BENCH_PROFILE=<dir> writes a V8 CPU profile of the scheduler there
+    process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [],
   );
   const move = async (to: Date) => {
     const res = await fetch(`${scheduler.url}/__clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: to.toISOString() }) });

@@ -14,12 +14,12 @@ export interface AppProcess {
 }
 
 /** Starts `node dist/apps/<app>/main.js` as its own process (the distributed mode) and waits until it is ready. */
-export async function startAppProcess(app: string, env: Record<string, string>, label = app): Promise<AppProcess> {
+export async function startAppProcess(app: string, env: Record<string, string>, label = app, nodeArgs: string[] = []): Promise<AppProcess> {
   const port = await freePort();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `${label}.log`);
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: ['ignore', log, log],

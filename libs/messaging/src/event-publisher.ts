@@ -13,6 +13,8 @@ export interface OutgoingMessage {
 /** The one way apps publish. `publish` resolves only once the bus has accepted the messages, so errors surface. */
 export abstract class EventPublisher {
   abstract publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  /** Several topics at once: on Kafka one request; order is kept within each topic. */
+  abstract publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void>;
   abstract isConnected(): boolean;
 }
 
@@ -70,6 +72,15 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
     });
   }
 
+  async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
+    const topicMessages = batches
+      .filter((b) => b.messages.length > 0)
+      .map((b) => ({ topic: b.topic, messages: b.messages.map((m) => ({ key: m.key, value: encode(m.value), headers: m.headers })) }));
+    if (topicMessages.length === 0) return;
+    await this.ensureConnected();
+    await this.producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
+  }
+
   isConnected(): boolean {
     return this.connected;
   }
@@ -90,6 +101,10 @@ export class InProcessEventPublisher extends EventPublisher {
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     for (const m of messages) this.bus.publish(topic, m.key, m.value, m.headers);
+  }
+
+  async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
+    for (const b of batches) await this.publish(b.topic, b.messages);
   }
 
   isConnected(): boolean {

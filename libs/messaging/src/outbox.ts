@@ -6,7 +6,7 @@ import { EventPublisher, OutgoingMessage } from './event-publisher';
 
 const FLUSH_INTERVAL_MS = 5000;
 const FLUSH_BATCH = 1000;
-const SEND_BATCH = 500;
+const DELETE_BATCH = 500;
 const INSERT_BATCH = 500;
 
 /**
@@ -78,31 +78,31 @@ export class ReliablePublisher implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** One batch: consecutive messages of one topic go out in one send; a failure stops the batch to keep the order. */
+  /**
+   * One batch, sent in one request: grouped by topic, in creation order within each topic (order matters per key, and a
+   * key belongs to one topic). If the bus refuses it, the batch stays for a later attempt with backoff.
+   */
   private async flushDue(now: Date): Promise<{ sent: number; more: boolean }> {
     const due = await this.outbox.find({ where: { nextAttemptAt: LessThanOrEqual(now) }, order: { id: 'ASC' }, take: FLUSH_BATCH });
-    let sent = 0;
-    let i = 0;
-    while (i < due.length) {
-      let j = i;
-      while (j < due.length && j - i < SEND_BATCH && due[j].topic === due[i].topic) j++;
-      const group = due.slice(i, j);
-      try {
-        await this.publisher.publish(group[0].topic, group.map((row) => ({ key: row.messageKey, value: JSON.parse(row.value) })));
-        await this.outbox.delete(group.map((row) => row.id));
-        sent += group.length;
-      } catch (err) {
-        const head = group[0];
-        const attempts = head.attempts + 1;
-        const backoff = Math.min(FLUSH_INTERVAL_MS * 2 ** Math.min(attempts, 6), 300000);
-        await this.outbox.update(
-          group.map((row) => row.id),
-          { attempts, lastError: (err as Error).message.slice(0, 2000), nextAttemptAt: new Date(now.getTime() + backoff) },
-        );
-        return { sent, more: false }; // later messages wait for these
-      }
-      i = j;
+    if (due.length === 0) return { sent: 0, more: false };
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    for (const row of due) {
+      const messages = byTopic.get(row.topic) ?? [];
+      messages.push({ key: row.messageKey, value: JSON.parse(row.value) });
+      byTopic.set(row.topic, messages);
     }
-    return { sent, more: due.length === FLUSH_BATCH };
+    const ids = due.map((row) => row.id);
+    try {
+      await this.publisher.publishMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+    } catch (err) {
+      const attempts = due[0].attempts + 1;
+      const backoff = Math.min(FLUSH_INTERVAL_MS * 2 ** Math.min(attempts, 6), 300000);
+      for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+        await this.outbox.update(ids.slice(i, i + DELETE_BATCH), { attempts, lastError: (err as Error).message.slice(0, 2000), nextAttemptAt: new Date(now.getTime() + backoff) });
+      }
+      return { sent: 0, more: false };
+    }
+    for (let i = 0; i < ids.length; i += DELETE_BATCH) await this.outbox.delete(ids.slice(i, i + DELETE_BATCH));
+    return { sent: due.length, more: due.length === FLUSH_BATCH };
   }
 }

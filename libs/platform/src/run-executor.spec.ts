@@ -217,6 +217,9 @@ describe('ReliablePublisher', () => {
         if (!busUp) throw new Error('broker unreachable');
         for (const m of messages) sent.push({ topic, m });
       }
+      async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>) {
+        for (const b of batches) await this.publish(b.topic, b.messages);
+      }
       isConnected() {
         return busUp;
       }
