@@ -87,6 +87,29 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     assert.match(badEnv.stderr, /SPLYNX_PAGE_SIZE/);
   });
 
+  it('schedule:list prints every schedule with its next run', async () => {
+    const { code, stdout } = await cli(['schedule:list'], { DATABASE_URL: db.url });
+    assert.equal(code, 0, stdout);
+    const lines = stdout.trim().split('\n');
+    assert.match(lines[0], /^id\s+company\s+domain\s+job\s+frequency\s+timezone\s+enabled\s+next run \(UTC\)\s+next run$/);
+    assert.equal(lines.length, 2 + 7, 'header, rule and the seven seeded schedules');
+    assert.match(stdout, /crm\s+robaws\.customers\.full\s+weekly Sun 04:00/);
+    assert.match(stdout, /usage\s+reseller\.usage\s+every 5 min/);
+    assert.match(stdout, /splynx\s+customers\s+hourly at :00\s+UTC\s+yes\s+\d{4}-\d\d-\d\dT\d\d:00:00\.000Z\s+(Today|Tomorrow) at/);
+  });
+
+  it('settings:set changes a setting and settings:get shows the value in effect', async () => {
+    const set = await cli(['settings:set', 'reseller.usage_sync_interval_minutes', '10'], { DATABASE_URL: db.url });
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout, 'reseller.usage_sync_interval_minutes = 10 (effective: 5)\n');
+    const get = await cli(['settings:get', 'reseller.usage_sync_interval_minutes'], { DATABASE_URL: db.url });
+    assert.equal(get.stdout, 'reseller.usage_sync_interval_minutes = 10 (effective: 5)\n');
+    const unknown = await cli(['settings:get', 'no.such.setting'], { DATABASE_URL: db.url });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown setting no\.such\.setting/);
+    assert.equal((await cli(['settings:set', 'reseller.usage_sync_interval_minutes'], { DATABASE_URL: db.url })).code, 2, 'missing value');
+  });
+
   it('migrate on an up-to-date database says so and exits 0', async () => {
     const { code, stdout } = await cli(['migrate'], { DATABASE_URL: db.url });
     assert.equal(code, 0);

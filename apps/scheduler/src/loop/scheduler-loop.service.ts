@@ -92,7 +92,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       const result: StepResult = { now: now.toISOString(), leader: this.leading, ticks: 0, skipped: 0 };
       if (!this.leading || !publishDue) return result;
       try {
-        await this.fillMissingNextRuns(now);
+        await this.fillMissingNextRuns();
         if (this.startTicksPending.length) result.ticks += await this.publishStartTicks(now);
         const due = await this.publishDue(now);
         result.ticks += due.ticks;
@@ -110,12 +110,8 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** Seeded rows, and rows whose interval setting changed, have no next run yet. */
-  private async fillMissingNextRuns(now: Date): Promise<void> {
-    for (const s of await this.schedules.findBy({ enabled: true, nextRunAt: IsNull() })) {
-      s.nextRunAt = await this.schedulesService.nextRun(s, now);
-      s.updatedAt = now;
-      await this.schedules.save(s);
-    }
+  private async fillMissingNextRuns(): Promise<void> {
+    await this.schedulesService.withNextRuns(await this.schedules.findBy({ enabled: true, nextRunAt: IsNull() }));
   }
 
   /** SCHEDULER_RUN_ON_START: one tick per listed job when this process first leads (the embedded mode's first sync). */

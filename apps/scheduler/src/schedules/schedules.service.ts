@@ -78,17 +78,29 @@ export class SchedulesService {
   ) {}
 
   async list(companyId: number): Promise<Schedule[]> {
-    return this.schedules.find({ where: { companyId }, order: { domain: 'ASC', jobType: 'ASC' } });
+    return this.withNextRuns(await this.schedules.find({ where: { companyId }, order: { domain: 'ASC', jobType: 'ASC' } }));
   }
 
   async listAll(): Promise<Schedule[]> {
-    return this.schedules.find({ order: { companyId: 'ASC', domain: 'ASC', jobType: 'ASC' } });
+    return this.withNextRuns(await this.schedules.find({ order: { companyId: 'ASC', domain: 'ASC', jobType: 'ASC' } }));
   }
 
   async get(id: number): Promise<Schedule> {
     const schedule = await this.schedules.findOneBy({ id });
     if (!schedule) throw new NotFoundException(`schedule ${id} not found`);
-    return schedule;
+    return (await this.withNextRuns([schedule]))[0];
+  }
+
+  /** Enabled schedules without a next run (seeded rows, rows whose interval setting changed) get one computed and stored. */
+  async withNextRuns(rows: Schedule[]): Promise<Schedule[]> {
+    const now = this.clock.now();
+    for (const s of rows) {
+      if (!s.enabled || s.nextRunAt) continue;
+      s.nextRunAt = await this.nextRun(s, now);
+      s.updatedAt = now;
+      await this.schedules.update({ id: s.id }, { nextRunAt: s.nextRunAt, updatedAt: now });
+    }
+    return rows;
   }
 
   /** Creates the company's schedule for (domain, job type), or updates the one it has. */
