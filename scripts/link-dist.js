@@ -12,6 +12,9 @@ for (const lib of fs.readdirSync(path.join(root, 'libs'))) {
   fs.rmSync(link, { force: true, recursive: true });
   fs.symlinkSync(path.join('..', '..', 'libs', lib, 'src'), link, 'dir');
 }
+// Static assets (the dashboard) are copied beside the compiled code that serves them.
+const assets = path.join(root, 'apps', 'gateway', 'src', 'dashboard', 'public');
+fs.cpSync(assets, path.join(dist, 'apps', 'gateway', 'src', 'dashboard', 'public'), { recursive: true });
 for (const app of fs.readdirSync(path.join(root, 'apps'))) {
   const entry = path.join(dist, 'apps', app, 'main.js');
   if (fs.existsSync(path.join(dist, 'apps', app, 'src', 'main.js'))) {

@@ -3,7 +3,7 @@ import { AppConfig } from '@sync-hub/config';
 import { API_VALIDATION, PlatformModule } from '@sync-hub/platform';
 import { ACCOUNTING_SYNC_FEATURES } from '../../accounting-sync/src/accounting-sync.module';
 import { CRM_SYNC_FEATURES } from '../../crm-sync/src/crm-sync.module';
-import { GATEWAY_FEATURES } from '../../gateway/src/gateway.module';
+import { GATEWAY_FEATURES, GATEWAY_PROVIDERS } from '../../gateway/src/gateway.module';
 import { SCHEDULER_FEATURES } from '../../scheduler/src/scheduler.module';
 import { SPLYNX_SYNC_FEATURES } from '../../splynx-sync/src/splynx-sync.module';
 import { USAGE_SYNC_FEATURES } from '../../usage-sync/src/usage-sync.module';
@@ -26,7 +26,7 @@ export class EmbeddedModule {
         ...CRM_SYNC_FEATURES,
         ...USAGE_SYNC_FEATURES,
       ],
-      providers: [API_VALIDATION],
+      providers: [...API_VALIDATION, ...GATEWAY_PROVIDERS],
     };
   }
 }

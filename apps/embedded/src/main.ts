@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigValidationError, loadConfig } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
+import { setupOpenApi } from '../../gateway/src/openapi';
 import { EmbeddedModule } from './embedded.module';
 
 /** `npm start`: the whole hub in one process with the in-process bus, SQLite under ./data and the simulators. */
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const generatedKey = base.gatewayApiKeys.length === 0 ? randomBytes(24).toString('base64url') : null;
   const config = loadConfig('embedded', { ...process.env, ...upstreams.env, ...(generatedKey ? { GATEWAY_API_KEYS: generatedKey } : {}) });
 
-  const { app, url } = await startApp(EmbeddedModule.register(config));
+  const { app, url } = await startApp(EmbeddedModule.register(config), { configure: setupOpenApi });
   app.getHttpServer().on('close', () => void upstreams.stop());
   const key = generatedKey ?? config.gatewayApiKeys[0];
   process.stdout.write(
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
       `Sync hub (embedded mode) is running at ${url}`,
       `  API key${generatedKey ? ' (generated; set GATEWAY_API_KEYS to choose one)' : ''}: ${key}`,
       `  Runs:    curl -H "Authorization: Bearer ${key}" ${url}/api/runs`,
+      `  Dashboard: ${url}/   API docs: ${url}/docs`,
       `  Health:  ${url}/health/ready   Metrics: ${url}/metrics`,
       `  Data:    ${config.database.kind === 'sqlite' ? config.database.file : 'MySQL'}`,
       upstreams.env.SPLYNX_URL ? `  Splynx:  simulator at ${upstreams.env.SPLYNX_URL} with ${config.simulator.splynxCustomers} customers` : `  Splynx:  ${config.splynx.baseUrl}`,

@@ -1,9 +1,19 @@
 import { Module } from '@nestjs/common';
 import { API_VALIDATION, ApiKeysRequired, PlatformModule } from '@sync-hub/platform';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { RunsModule } from './runs/runs.module';
+import { SchedulerProxyModule } from './scheduler/scheduler-proxy.module';
+import { StatusModule } from './status/status.module';
+import { SyncsModule } from './syncs/syncs.module';
+import { GATEWAY_THROTTLE_GUARD, GATEWAY_THROTTLING } from './throttling';
 
-/** The feature modules of the gateway; the embedded host mounts the same list. */
-export const GATEWAY_FEATURES = [RunsModule];
+/** The feature modules of the gateway; the embedded host mounts the same list (and serves the scheduler's routes itself). */
+export const GATEWAY_FEATURES = [...GATEWAY_THROTTLING, RunsModule, StatusModule, SyncsModule, NotificationsModule, DashboardModule];
+export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];
 
-@Module({ imports: [PlatformModule.forApp('gateway'), ...GATEWAY_FEATURES], providers: [API_VALIDATION, ApiKeysRequired] })
+@Module({
+  imports: [PlatformModule.forApp('gateway'), ...GATEWAY_FEATURES, SchedulerProxyModule],
+  providers: [...API_VALIDATION, ApiKeysRequired, ...GATEWAY_PROVIDERS],
+})
 export class GatewayModule {}

@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import { assertValidEnvironment } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { GatewayModule } from './gateway.module';
+import { setupOpenApi } from './openapi';
 
 Promise.resolve()
   .then(() => assertValidEnvironment('gateway'))
-  .then(() => startApp(GatewayModule))
+  .then(() => startApp(GatewayModule, { configure: setupOpenApi }))
   .catch(exitOnStartupError);

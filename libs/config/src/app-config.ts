@@ -38,6 +38,17 @@ export interface AppConfig {
   http: { timeoutMs: number; retries: number; retryBaseDelayMs: number; maxConcurrency: number };
   simulator: { splynxCustomers: number };
   dataDir: string;
+  gateway: {
+    /** The scheduler's API; in the embedded mode this process itself. */
+    schedulerUrl: string;
+    rateLimitPerMinute: number;
+  };
+  notifications: {
+    smtpUrl: string | null;
+    emailTo: string[];
+    emailFrom: string;
+    webhookUrl: string | null;
+  };
   scheduler: {
     /** `domain:job` pairs run once when the scheduler starts leading. */
     runOnStart: string[];
@@ -126,6 +137,16 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
     },
     simulator: { splynxCustomers: vars.SIMULATOR_SPLYNX_CUSTOMERS ?? 2000 },
     dataDir,
+    gateway: {
+      schedulerUrl: (vars.SCHEDULER_URL ?? (mode === 'embedded' ? `http://127.0.0.1:${vars.PORT ?? DEFAULT_PORTS[appName] ?? 3000}` : `http://localhost:${DEFAULT_PORTS.scheduler}`)).replace(/\/+$/, ''),
+      rateLimitPerMinute: vars.GATEWAY_RATE_LIMIT_PER_MINUTE ?? 600,
+    },
+    notifications: {
+      smtpUrl: vars.SMTP_URL ?? null,
+      emailTo: vars.NOTIFY_EMAIL_TO ? vars.NOTIFY_EMAIL_TO.split(',') : [],
+      emailFrom: vars.NOTIFY_EMAIL_FROM ?? 'sync-hub@localhost',
+      webhookUrl: vars.NOTIFY_WEBHOOK_URL ?? null,
+    },
     scheduler: {
       // The embedded mode syncs Splynx at start (issue 2); a deployed scheduler only follows its schedules.
       runOnStart: (vars.SCHEDULER_RUN_ON_START ?? (mode === 'embedded' ? 'splynx:customers' : 'none')).split(',').filter((j) => j !== 'none'),

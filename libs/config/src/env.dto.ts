@@ -48,6 +48,29 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toTrimmed) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   SPLYNX_URL?: string;
 
+  /** Where the gateway reaches the scheduler's API (distributed mode). */
+  @IsOptional() @Transform(toTrimmed) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  SCHEDULER_URL?: string;
+
+  /** Requests per minute per API key on /api (the gateway). */
+  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(100000)
+  GATEWAY_RATE_LIMIT_PER_MINUTE?: number;
+
+  /** smtp://user:pass@host:port or smtps://…: failure and recovery emails go through it. */
+  @IsOptional() @Transform(toTrimmed) @Matches(/^smtps?:\/\/.+/, { message: 'SMTP_URL must be smtp://[user:pass@]host:port or smtps://…' })
+  SMTP_URL?: string;
+
+  /** Comma-separated recipients of notification emails. */
+  @IsOptional() @Transform(toTrimmed) @Matches(/^[^@\s,]+@[^@\s,]+(,[^@\s,]+@[^@\s,]+)*$/, { message: 'NOTIFY_EMAIL_TO must be comma-separated email addresses' })
+  NOTIFY_EMAIL_TO?: string;
+
+  @IsOptional() @Transform(toTrimmed) @Matches(/^[^@\s]+@[^@\s]+$/, { message: 'NOTIFY_EMAIL_FROM must be an email address' })
+  NOTIFY_EMAIL_FROM?: string;
+
+  /** A JSON webhook that receives every notification. */
+  @IsOptional() @Transform(toTrimmed) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  NOTIFY_WEBHOOK_URL?: string;
+
   @IsOptional() @Transform(toTrimmed) @IsIn(['api_key', 'signature', 'basic'])
   SPLYNX_AUTH_MODE?: string;
 

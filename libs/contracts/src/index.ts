@@ -5,3 +5,4 @@ export * from './sync-requested';
 export * from './run-events';
 export * from './validation';
 export * from './classified-error';
+export * from './api/schedule-api.dto';

@@ -15,7 +15,10 @@ export interface StartedApp {
  * Starts one app: validated config (a bad value stops the process naming the variable), JSON logs, its topics
  * provisioned, its consumer joined, graceful shutdown on SIGTERM, HTTP for health, metrics and its API.
  */
-export async function startApp(rootModule: Type<unknown> | DynamicModule, opts: { consumes: boolean } = { consumes: true }): Promise<StartedApp> {
+export async function startApp(
+  rootModule: Type<unknown> | DynamicModule,
+  opts: { consumes?: boolean; configure?: (app: INestApplication) => void } = {},
+): Promise<StartedApp> {
   const app = await NestFactory.create(rootModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
@@ -23,7 +26,8 @@ export async function startApp(rootModule: Type<unknown> | DynamicModule, opts: 
   const readiness = app.get(BusReadiness);
 
   if (config.kafka) await provisionTopics(config.kafka);
-  if (opts.consumes) {
+  opts.configure?.(app);
+  if (opts.consumes ?? true) {
     const { strategy } = createConsumerTransport(app, config);
     readiness.consumerJoining();
     if (strategy instanceof HubKafkaServer) strategy.groupJoined.subscribe(() => readiness.consumerJoined());

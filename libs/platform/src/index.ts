@@ -6,3 +6,4 @@ export * from './run-executor';
 export * from './api/api-key.guard';
 export * from './api/api-keys.check';
 export * from './api/validation';
+export * from './api/exception.filter';

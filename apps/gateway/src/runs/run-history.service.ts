@@ -11,7 +11,22 @@ export interface RunQuery {
   domain?: string;
   job?: string;
   status?: string;
+  companyId?: number;
+  since?: Date;
+  /** Rows strictly after this position in (created_at desc, run_id desc) order. */
+  after?: { createdAt: Date; runId: string };
   limit: number;
+}
+
+/** An opaque cursor: the last row's position, base64url. */
+export function encodeCursor(run: { createdAt: Date; runId: string }): string {
+  return Buffer.from(`${new Date(run.createdAt).toISOString()}|${run.runId}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; runId: string } | null {
+  const [at, runId] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at);
+  return runId && !Number.isNaN(createdAt.getTime()) ? { createdAt, runId } : null;
 }
 
 /**
@@ -45,6 +60,11 @@ export class RunHistoryService {
     if (query.domain) qb.andWhere('r.domain = :domain', { domain: query.domain });
     if (query.job) qb.andWhere('r.job = :job', { job: query.job });
     if (query.status) qb.andWhere('r.status = :status', { status: query.status });
+    if (query.companyId) qb.andWhere('r.company_id = :companyId', { companyId: query.companyId });
+    if (query.since) qb.andWhere('r.created_at >= :since', { since: query.since });
+    if (query.after) {
+      qb.andWhere('(r.created_at < :at OR (r.created_at = :at AND r.run_id < :afterId))', { at: query.after.createdAt, afterId: query.after.runId });
+    }
     return qb.getMany();
   }
 

@@ -1,4 +1,5 @@
 import { Body, Controller, NotFoundException, Post } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { SchedulerLoop, StepResult } from '../loop/scheduler-loop.service';
@@ -16,6 +17,7 @@ export class MoveClockDto {
  * Only with SCHEDULER_CLOCK=manual (tests): moves the clock, then runs one scheduler step and says what it did.
  * With the system clock the route answers 404, as if it did not exist.
  */
+@ApiExcludeController()
 @Controller('__clock')
 export class ClockController {
   constructor(

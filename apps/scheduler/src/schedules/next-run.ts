@@ -1,7 +1,8 @@
 import { DateTime } from 'luxon';
 
-export const FREQUENCIES = ['every_minutes', 'hourly', 'daily', 'weekly', 'monthly'] as const;
-export type Frequency = (typeof FREQUENCIES)[number];
+import type { Frequency } from '@sync-hub/contracts';
+export { FREQUENCIES, isValidTimezone } from '@sync-hub/contracts';
+export type { Frequency } from '@sync-hub/contracts';
 
 /** The timing fields of a schedule (DESIGN.md section 4). */
 export interface Cadence {
@@ -111,10 +112,6 @@ export function latestRunAtOrBefore(c: Cadence, at: Date, notBefore: Date): Date
     t = nextRunAfter(c, t);
   }
   return latest;
-}
-
-export function isValidTimezone(zone: string): boolean {
-  return DateTime.local().setZone(zone).isValid;
 }
 
 /** "Today at 9:00 AM", "Tomorrow at 9:00 AM", "Monday at 8:00 AM", "March 1 at 6:00 AM", in the schedule's zone. */

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Patch, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard } from '@sync-hub/platform';
 import type { Response } from 'express';
-import { ToggleScheduleDto, UpsertScheduleDto } from './dto/upsert-schedule.dto';
+import { ToggleScheduleDto, UpsertScheduleDto } from '@sync-hub/contracts';
 import { SchedulesService, ScheduleView } from './schedules.service';
 
 /** A schedule id that is not even a number names no schedule: 404 like any unknown id. */
@@ -27,7 +27,7 @@ export class SchedulesController {
 
   @Patch('schedules/:id/toggle')
   async toggle(@Param('id', id) scheduleId: number, @Body() body: ToggleScheduleDto): Promise<ScheduleView> {
-    return this.schedules.view(await this.schedules.toggle(scheduleId, body.enabled));
+    return this.schedules.view(await this.schedules.toggle(scheduleId, body.enabled, body.reason));
   }
 
   @Delete('schedules/:id')

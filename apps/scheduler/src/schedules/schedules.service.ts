@@ -7,7 +7,7 @@ import { EventPublisher } from '@sync-hub/messaging';
 import { Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
 import { SettingsService } from '../settings/settings.service';
-import { UpsertScheduleDto } from './dto/upsert-schedule.dto';
+import { UpsertScheduleDto } from '@sync-hub/contracts';
 import { Cadence, humanNextRun, nextRunAfter } from './next-run';
 import { Schedule } from './schedule.entity';
 
@@ -129,11 +129,11 @@ export class SchedulesService {
     return { schedule: saved, created: !existing };
   }
 
-  async toggle(id: number, enabled: boolean): Promise<Schedule> {
+  async toggle(id: number, enabled: boolean, reason?: string): Promise<Schedule> {
     const s = await this.get(id);
     const now = this.clock.now();
     s.enabled = enabled;
-    if (enabled) s.pausedReason = null;
+    s.pausedReason = enabled ? null : (reason ?? null);
     s.updatedAt = now;
     s.nextRunAt = await this.nextRun(s, now);
     return this.schedules.save(s);

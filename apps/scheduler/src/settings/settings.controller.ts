@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard } from '@sync-hub/platform';
-import { PutSettingDto } from '../schedules/dto/upsert-schedule.dto';
+import { PutSettingDto } from '@sync-hub/contracts';
 import { SchedulesService } from '../schedules/schedules.service';
 import { SettingsService, SettingView } from './settings.service';
 

@@ -6,6 +6,8 @@ import { CreateJobLeases1763700000004 } from './1763700000004-create-job-leases'
 import { CreateSchedules1763700000005 } from './1763700000005-create-schedules';
 import { CreateSettings1763700000006 } from './1763700000006-create-settings';
 import { SeedCadences1763700000007 } from './1763700000007-seed-cadences';
+import { CreateNotificationStates1763700000008 } from './1763700000008-create-notification-states';
+import { CreateNotifications1763700000009 } from './1763700000009-create-notifications';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   CreateSchedules1763700000005,
   CreateSettings1763700000006,
   SeedCadences1763700000007,
+  CreateNotificationStates1763700000008,
+  CreateNotifications1763700000009,
 ];

@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ApiExceptionFilter } from './exception.filter';
 
 function fieldErrors(errors: ValidationError[], prefix = ''): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -30,4 +31,8 @@ export const apiValidationPipe = new ValidationPipe({
   },
 });
 
-export const API_VALIDATION = { provide: APP_PIPE, useValue: apiValidationPipe };
+/** Validation pipe and exception filter for an app serving an API (one list so no app forgets either). */
+export const API_VALIDATION = [
+  { provide: APP_PIPE, useValue: apiValidationPipe },
+  { provide: APP_FILTER, useClass: ApiExceptionFilter },
+];

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Browser, chromium, Page } from 'playwright-core';
+import { AppProcess, ARTIFACTS, startAppProcess } from '../support/app-process';
+
+const API_KEY = 'e2e-dashboard-key-0123456789';
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Debian's chromium; installed here when missing (playwright's own browser download cannot reach its host). */
+function ensureChromium(): void {
+  if (fs.existsSync(CHROMIUM)) return;
+  execFileSync('bash', ['-c', 'apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)'], { stdio: 'inherit' });
+}
+
+describe('the dashboard in a real browser (Debian chromium, playwright-core) against the hub', () => {
+  let hub: AppProcess;
+  let browser: Browser;
+  let page: Page;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sync-hub-dashboard-'));
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
+
+  before(async () => {
+    ensureChromium();
+    // The embedded host: every app in one process over HTTP, with the Splynx simulator (so "run now" completes).
+    hub = await startAppProcess('embedded', { GATEWAY_API_KEYS: API_KEY, DATA_DIR: dataDir, SCHEDULER_RUN_ON_START: 'none', SIMULATOR_SPLYNX_CUSTOMERS: '300' }, 'dashboard-hub');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await hub?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('asks for the key once, then shows status tiles and the seeded schedules', async () => {
+    await page.goto(hub.url);
+    await page.waitForSelector('#key-form');
+    await page.fill('#api-key', 'not-the-key-0123456789');
+    await page.click('#key-form button');
+    await page.waitForSelector('#key-error:has-text("not accepted")');
+    await page.fill('#api-key', API_KEY);
+    await page.click('#key-form button');
+    await page.waitForSelector('#status .tile');
+    await page.waitForSelector('#schedules tbody tr[data-job="splynx/customers"]');
+    assert.equal(await page.locator('#schedules tbody tr').count(), 7);
+    await page.reload();
+    await page.waitForSelector('#status .tile');
+    assert.equal(await page.isVisible('#key-form'), false, 'the key is kept for the browser session');
+    await shot('1-opened');
+  });
+
+  it('creates a weekly schedule, toggles it and sees the next-run text change, runs it now and sees the run completed', async () => {
+    await page.fill('#company', '2');
+    await page.dispatchEvent('#company', 'change');
+    await page.selectOption('#domain', 'splynx');
+    await page.selectOption('#job-type', 'customers');
+    await page.selectOption('#frequency', 'weekly');
+    await page.selectOption('#day-of-week', '1');
+    await page.fill('#time', '08:30');
+    await page.selectOption('#date-range', '7');
+    await page.click('#save-schedule');
+    const row = page.locator('#schedules tbody tr[data-job="splynx/customers"]');
+    await row.waitFor();
+    assert.match(await row.locator('td').nth(1).innerText(), /Weekly, Monday at 08:30/);
+    assert.match(await row.locator('td').nth(2).innerText(), /Last 7 days/);
+    assert.match(await row.locator('.next-run').innerText(), /^Next sync: .+ at 8:30 AM$/);
+    await shot('2-created');
+
+    await row.locator('.toggle').uncheck();
+    await page.waitForFunction(() => document.querySelector('#schedules tbody tr[data-job="splynx/customers"] .next-run')?.textContent === 'Disabled');
+    await row.locator('.toggle').check();
+    await page.waitForFunction(() => /^Next sync: /.test(document.querySelector('#schedules tbody tr[data-job="splynx/customers"] .next-run')?.textContent ?? ''));
+    await shot('3-toggled');
+
+    await row.locator('.run-now').click();
+    const run = page.locator('#runs tbody tr', { hasText: 'splynx/customers' }).filter({ has: page.locator('td.status-completed') });
+    await run.first().waitFor({ timeout: 30000 });
+    assert.match(await run.first().innerText(), /manual/);
+    assert.match(await run.first().innerText(), /fetched 300/);
+    await page.waitForSelector('#status .tile.healthy:has-text("splynx/customers")');
+    await shot('4-run-completed');
+  });
+});
