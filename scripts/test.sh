@@ -16,6 +16,11 @@ fi
 
 npm run -s build
 
+# The dashboard test drives Debian's chromium (playwright cannot download its own browser here).
+if ! command -v chromium >/dev/null; then
+  apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } || echo "test.sh: could not install chromium" >&2
+fi
+
 export KAFKA_PORT="${KAFKA_PORT:-19092}"
 bash scripts/kafka.sh start
 trap 'bash scripts/kafka.sh stop' EXIT
