@@ -37,7 +37,7 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
   after(async () => {
     await browser?.close();
     await hub?.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // the hub may still be saving its file
   });
 
   it('asks for the key once, then shows status tiles and the seeded schedules', async () => {

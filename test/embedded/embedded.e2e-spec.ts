@@ -19,7 +19,7 @@ describe('the embedded mode, started as a user would (npm start)', () => {
       process.kill(-child.pid, 'SIGTERM');
       await exited;
     }
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }); // the hub may still be saving its file
   });
 
   it('6. prints the URL and API key and shows a completed Splynx run through GET /api/runs', async () => {

@@ -13,12 +13,17 @@ import { KafkaProbe } from '../support/kafka';
 import { eventually } from '../support/wait';
 
 const API_KEY = 'e2e-gateway-key-0123456789abc';
+// The gateway's new consumer group reads run events from the oldest retained one, including other suites' runs on the
+// shared broker: this suite's notifications and status are about its own company.
+const COMPANY = 4242;
 const OTHER_KEY = 'e2e-gateway-key-other-0123456';
 
 interface Mail {
   to: string[];
   raw: string;
 }
+
+const ours = (mails: Mail[]) => mails.filter((m) => m.raw.includes(`(company ${COMPANY})`));
 
 /** A real SMTP server that keeps what it receives. */
 async function smtpSink(): Promise<{ port: number; mails: Mail[]; close: () => Promise<void> }> {
@@ -30,7 +35,9 @@ async function smtpSink(): Promise<{ port: number; mails: Mail[]; close: () => P
       let raw = '';
       stream.on('data', (d: Buffer) => (raw += d.toString()));
       stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
+        // Unfold headers and quoted-printable soft line breaks, so assertions read the message as written.
+        const unfolded = raw.replace(/=\r\n/g, '').replace(/\r\n[ \t]+/g, ' ');
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: unfolded });
         callback();
       });
     },
@@ -40,7 +47,7 @@ async function smtpSink(): Promise<{ port: number; mails: Mail[]; close: () => P
   return { port, mails, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** A webhook receiver that can be told to fail the next N deliveries. */
+/** A webhook receiver that keeps this suite's notifications and can be told to refuse the next N of them. */
 async function webhookSink(): Promise<{ url: string; received: any[]; failNext: { n: number }; attempts: { n: number }; close: () => Promise<void> }> {
   const received: any[] = [];
   const failNext = { n: 0 };
@@ -49,13 +56,15 @@ async function webhookSink(): Promise<{ url: string; received: any[]; failNext: 
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
+      const hook = JSON.parse(body);
+      if (hook.company_id !== COMPANY) return void res.writeHead(204).end();
       attempts.n++;
       if (failNext.n > 0) {
         failNext.n--;
         res.writeHead(503).end('down for maintenance');
         return;
       }
-      received.push(JSON.parse(body));
+      received.push(hook);
       res.writeHead(204).end();
     });
   });
@@ -91,7 +100,7 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
 
   /** A manual Splynx run through the gateway, to its end. */
   const runSplynx = async () => {
-    const started = await call('POST', '/api/syncs/splynx/customers/run', {});
+    const started = await call('POST', '/api/syncs/splynx/customers/run', { company_id: COMPANY });
     assert.equal(started.status, 202);
     const runId = started.body.run_id as string;
     return eventually(async () => {
@@ -99,7 +108,7 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
       return r.status === 200 && ['completed', 'failed', 'skipped'].includes(r.body.status) ? r.body : undefined;
     }, `run ${runId} to end`, 60000);
   };
-  const splynxStatus = async () => ((await call('GET', '/api/status')).body.data as any[]).find((s) => s.domain === 'splynx' && s.job === 'customers' && s.company_id === 1);
+  const splynxStatus = async () => ((await call('GET', '/api/status')).body.data as any[]).find((s) => s.domain === 'splynx' && s.job === 'customers' && s.company_id === COMPANY);
 
   before(async () => {
     db = await createTestDatabase('gateway');
@@ -165,21 +174,23 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
   });
 
   it('a failing upstream sends exactly one email and one webhook (a webhook that is down is retried); the recovery sends one more of each', async () => {
+    // The company's schedule: the status shows its next run, and ten failures pause it.
+    assert.equal((await call('POST', `/api/companies/${COMPANY}/schedules`, { domain: 'splynx', job_type: 'customers', frequency: 'hourly', minute: 15 })).status, 201);
     webhook.failNext.n = 1;
     simulator.setFaults({ errorRate: 1 });
     const first = await runSplynx();
     assert.equal(first.status, 'failed');
     const second = await runSplynx();
     assert.equal(second.status, 'failed');
-    await eventually(() => (smtp.mails.length >= 1 ? true : undefined), 'the failure email', 20000);
+    await eventually(() => (ours(smtp.mails).length >= 1 ? true : undefined), 'the failure email', 20000);
     await eventually(() => (webhook.received.length >= 1 ? true : undefined), 'the failure webhook, after its retry', 40000);
     assert.equal(webhook.attempts.n, 2, 'delivered on the second attempt');
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(smtp.mails.length, 1, 'one email for two failed runs');
+    assert.equal(ours(smtp.mails).length, 1, 'one email for two failed runs');
     assert.equal(webhook.received.length, 1, 'one webhook for two failed runs');
-    const mail = smtp.mails[0];
+    const mail = ours(smtp.mails)[0];
     assert.deepEqual(mail.to, ['ops@example.com']);
-    assert.match(mail.raw, /Subject: \[sync hub\] splynx\/customers \(company 1\) failed/);
+    assert.match(mail.raw, /Subject: \[sync hub\] splynx\/customers \(company 4242\) failed/);
     assert.match(mail.raw, new RegExp(first.run_id));
     assert.match(mail.raw, /source\/UPSTREAM_UNAVAILABLE \(retriable\)/);
     assert.match(mail.raw, /Last success: never/);
@@ -187,25 +198,25 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     const hook = webhook.received[0];
     assert.equal(hook.kind, 'failure');
     assert.equal(hook.run_id, first.run_id);
-    assert.deepEqual([hook.domain, hook.job, hook.company_id, hook.error.code, hook.error.origin], ['splynx', 'customers', 1, 'UPSTREAM_UNAVAILABLE', 'source']);
+    assert.deepEqual([hook.domain, hook.job, hook.company_id, hook.error.code, hook.error.origin], ['splynx', 'customers', COMPANY, 'UPSTREAM_UNAVAILABLE', 'source']);
     assert.equal((await splynxStatus()).state, 'failing');
     assert.equal((await splynxStatus()).consecutive_failures, 2);
 
     simulator.clearFaults();
     const recovered = await runSplynx();
     assert.equal(recovered.status, 'completed');
-    await eventually(() => (smtp.mails.length === 2 && webhook.received.length === 2 ? true : undefined), 'the recovery email and webhook', 20000);
-    assert.match(smtp.mails[1].raw, /Subject: \[sync hub\] splynx\/customers \(company 1\) recovered/);
+    await eventually(() => (ours(smtp.mails).length === 2 && webhook.received.length === 2 ? true : undefined), 'the recovery email and webhook', 20000);
+    assert.match(ours(smtp.mails)[1].raw, /Subject: \[sync hub\] splynx\/customers \(company 4242\) recovered/);
     assert.equal(webhook.received[1].kind, 'recovery');
     const status = await splynxStatus();
     assert.equal(status.state, 'healthy');
     assert.equal(status.consecutive_failures, 0);
     assert.ok(status.last_success_at);
-    assert.ok(status.next_run_at, 'the seeded hourly schedule has a next run');
+    assert.ok(status.next_run_at, 'the hourly schedule has a next run');
   });
 
   it('ten consecutive failures pause the schedule through the scheduler, with a reason, and that is notified', async () => {
-    const mailsBefore = smtp.mails.length;
+    const mailsBefore = ours(smtp.mails).length;
     simulator.setFaults({ errorRate: 1 });
     try {
       for (let i = 1; i <= 10; i++) assert.equal((await runSplynx()).status, 'failed', `failure ${i}`);
@@ -213,16 +224,16 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
       simulator.clearFaults();
     }
     const schedule = await eventually(async () => {
-      const list = (await call('GET', '/api/companies/1/schedules')).body as any[];
+      const list = (await call('GET', `/api/companies/${COMPANY}/schedules`)).body as any[];
       const s = list.find((x) => x.domain === 'splynx' && x.job_type === 'customers');
       return s.enabled === false ? s : undefined;
     }, 'the splynx schedule to be paused', 20000);
     assert.match(schedule.paused_reason, /paused after 10 consecutive failures \(last: UPSTREAM_UNAVAILABLE/);
     assert.equal(schedule.next_run_at, null);
-    await eventually(() => (smtp.mails.length === mailsBefore + 2 ? true : undefined), 'failure and paused emails', 20000);
-    assert.match(smtp.mails[mailsBefore].raw, /\) failed/);
-    assert.match(smtp.mails[mailsBefore + 1].raw, /paused after 10 failures/);
-    assert.match(smtp.mails[mailsBefore + 1].raw, /Then enable the schedule again/);
+    await eventually(() => (ours(smtp.mails).length === mailsBefore + 2 ? true : undefined), 'failure and paused emails', 20000);
+    assert.match(ours(smtp.mails)[mailsBefore].raw, /\) failed/);
+    assert.match(ours(smtp.mails)[mailsBefore + 1].raw, /paused after 10 failures/);
+    assert.match(ours(smtp.mails)[mailsBefore + 1].raw, /Then enable the schedule again/);
     await eventually(() => (webhook.received.some((h) => h.kind === 'paused') ? true : undefined), 'the paused webhook');
     assert.equal((await splynxStatus()).state, 'paused');
   });
@@ -248,20 +259,20 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
   });
 
   it('GET /api/runs pages with a cursor and filters by domain, status, company and time', async () => {
-    const all = (await call('GET', '/api/runs?domain=splynx&company_id=1&limit=500')).body.data as any[];
+    const all = (await call('GET', `/api/runs?domain=splynx&company_id=${COMPANY}&limit=500`)).body.data as any[];
     assert.ok(all.length >= 13);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: any } = await call('GET', `/api/runs?domain=splynx&company_id=1&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: any } = await call('GET', `/api/runs?domain=splynx&company_id=${COMPANY}&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
       assert.ok(page.body.data.length <= 4);
       seen.push(...page.body.data.map((r: any) => r.run_id));
       cursor = page.body.next_cursor;
     } while (cursor);
     assert.deepEqual(seen, all.map((r) => r.run_id), 'pages cover every run once, in order');
-    const failed = (await call('GET', '/api/runs?status=failed&company_id=1')).body.data as any[];
+    const failed = (await call('GET', `/api/runs?status=failed&company_id=${COMPANY}`)).body.data as any[];
     assert.ok(failed.length >= 12 && failed.every((r) => r.status === 'failed'));
-    assert.deepEqual((await call('GET', `/api/runs?company_id=1&since=${new Date(Date.now() + 60000).toISOString()}`)).body.data, []);
+    assert.deepEqual((await call('GET', `/api/runs?company_id=${COMPANY}&since=${new Date(Date.now() + 60000).toISOString()}`)).body.data, []);
   });
 
   it('rate-limits each API key', async () => {
