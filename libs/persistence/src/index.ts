@@ -8,3 +8,4 @@ export * from './outbox-message.entity';
 export * from './persistence.module';
 export * from './run-claim.entity';
 export * from './run-claims.service';
+export * from './bulk-upsert';

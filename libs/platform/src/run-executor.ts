@@ -172,7 +172,9 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
     const jobKey = jobLeaseName(tick.companyId, tick.domain, tick.job);
     return withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () => {
       const startedAt = this.clock();
-      await this.emit(Topic.RunStarted, tick, { startedAt });
+      // `started` goes out while the job begins; it is sent before `completed` either way.
+      const started = this.emit(Topic.RunStarted, tick, { startedAt });
+      started.catch(() => undefined);
       const renewal = setInterval(() => {
         const now = this.clock();
         void Promise.all([
@@ -184,8 +186,7 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
       try {
         const stats = await this.runJob(tick);
         const finishedAt = this.clock();
-        await this.claims.finish(tick.runId, 'completed', finishedAt);
-        await this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats });
+        await Promise.all([this.claims.finish(tick.runId, 'completed', finishedAt), started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats }))]);
         this.record(tick, 'completed', stats, startedAt, finishedAt);
         this.logger.log(`run completed: ${JSON.stringify(stats)}`);
         outcome = { status: 'completed', stats };
@@ -194,8 +195,7 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
         const finishedAt = this.clock();
         const stats = statsOf(err);
         this.logger.error(`run failed [${error.origin}/${error.code}${error.retriable ? ', retriable' : ''}]: ${error.message}`);
-        await this.claims.finish(tick.runId, 'failed', finishedAt);
-        await this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error });
+        await Promise.all([this.claims.finish(tick.runId, 'failed', finishedAt), started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error }))]);
         this.record(tick, 'failed', stats, startedAt, finishedAt);
         outcome = { status: 'failed', stats, error };
       } finally {

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { RunStats } from '@sync-hub/contracts';
 import { Heartbeat } from '@sync-hub/messaging';
+import { bulkUpsert } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/platform';
 import { Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -56,12 +57,25 @@ export class CustomerSyncService {
     const seen = new Set<number>();
     const heartbeat = options.heartbeat ?? (async () => undefined);
     try {
-      for await (const page of this.splynx.customerPages(this.config.splynx.pageSize, options.limit)) {
+      // Three stages at once: page N+1 is fetched while page N is mapped and page N-1 is written (at most one write in
+      // flight). Keyset pages never share an id, so their writes do not depend on each other.
+      const pages = this.splynx.customerPages(this.config.splynx.pageSize, options.limit);
+      let next = pages.next();
+      let writing: Promise<void> = Promise.resolve();
+      for (;;) {
+        const current = await next;
+        if (current.done) break;
+        next = pages.next();
+        next.catch(() => undefined); // a failure is seen when awaited, not reported as unhandled meanwhile
+        const page = current.value;
         stats.fetched += page.length;
         const rows = this.mapPage(page, seen, stats);
-        await this.applyPage(rows, stats, options.dryRun ?? false);
+        await writing;
+        writing = this.applyPage(rows, stats, options.dryRun ?? false);
+        writing.catch(() => undefined);
         await heartbeat();
       }
+      await writing;
       if (options.limit === undefined) {
         stats.deactivated = await this.deactivateVanished(seen, options.dryRun ?? false, heartbeat);
       }
@@ -118,7 +132,7 @@ export class CustomerSyncService {
     }
     if (dryRun || changed.length === 0) return;
     for (const batch of chunks(changed, MAX_ROWS_PER_STATEMENT)) {
-      await this.customers.createQueryBuilder().insert().into(SplynxCustomer).values(batch as QueryDeepPartialEntity<SplynxCustomer>[]).orUpdate(UPSERT_COLUMNS, ['splynx_id']).updateEntity(false).execute();
+      await bulkUpsert(this.customers, batch as QueryDeepPartialEntity<SplynxCustomer>[], UPSERT_COLUMNS, ['splynx_id']);
     }
   }
 

@@ -76,15 +76,7 @@ export function mapSplynxCustomer(raw: unknown): SplynxCustomerRow {
     raw: r,
   };
   if (problems.length > 0) throw new MalformedCustomerError(id, problems);
-  return { ...row, contentHash: createHash('sha1').update(canonicalJson(r)).digest('hex') };
+  // The record as Splynx sent it: if a Splynx upgrade reorders its fields, every customer counts as updated once.
+  return { ...row, contentHash: createHash('sha1').update(JSON.stringify(r)).digest('hex') };
 }
 
-/** JSON with object keys sorted, so the same record always hashes the same whatever order Splynx sends keys in. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return `{${Object.keys(obj).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}

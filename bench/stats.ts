@@ -1,0 +1,28 @@
+/** A figure measured several times: its median, min and max (every comparison uses medians from the same run). */
+export interface Figure {
+  median: number;
+  min: number;
+  max: number;
+  samples: number[];
+  unit: string;
+}
+
+export function figure(samples: number[], unit: string): Figure {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], samples, unit };
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export async function repeat<T>(times: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < times; i++) out.push(await fn(i));
+  return out;
+}
+
+export const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
