@@ -3,7 +3,7 @@ import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppConfig } from '@sync-hub/config';
 import { SyncRequestedPayload } from '@sync-hub/contracts';
-import { PlatformModule, RunExecutor, RunOutcome } from '@sync-hub/platform';
+import { classifyError, PlatformModule, RunExecutor, RunOutcome, statsOf } from '@sync-hub/platform';
 import { Logger } from 'nestjs-pino';
 import { SPLYNX_SYNC_FEATURES } from '../../splynx-sync/src/splynx-sync.module';
 import { customerSyncParams } from '../../splynx-sync/src/customers/customers.controller';
@@ -30,7 +30,6 @@ export async function splynxSyncUsers(config: AppConfig, opts: { dryRun: boolean
       try {
         return { status: 'completed', stats: await app.get(CustomerSyncService).run({ ...params, dryRun: true }) };
       } catch (err) {
-        const { classifyError, statsOf } = await import('@sync-hub/platform');
         return { status: 'failed', stats: statsOf(err), error: classifyError(err) };
       }
     }

@@ -1,5 +1,5 @@
 import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
-import { KafkaOptions, Transport } from '@nestjs/microservices';
+import { KafkaOptions } from '@nestjs/microservices';
 import { KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 
 /** kafkajs client settings shared by the consumer, the producer and the admin of one app. */
@@ -34,4 +34,3 @@ export function kafkaServerOptions(kafka: AppKafkaConfig): NonNullable<KafkaOpti
   };
 }
 
-export const KAFKA_TRANSPORT = Transport.KAFKA;

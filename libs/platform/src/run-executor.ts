@@ -16,11 +16,9 @@ import { MetricsService, withRunLogContext } from '@sync-hub/observability';
 import { JobLeasesService, jobLeaseName, RunClaimsService } from '@sync-hub/persistence';
 import { QueryFailedError } from 'typeorm';
 
-/** What a job gets while it runs. */
+/** What a job gets while it runs (its claim and lease are renewed by the executor meanwhile). */
 export interface JobContext {
   tick: SyncRequestedPayload;
-  /** Call between pages; a cheap no-op kept for jobs that want to mark progress. */
-  heartbeat: () => Promise<void>;
 }
 
 export type JobHandler = (ctx: JobContext) => Promise<RunStats>;
@@ -229,7 +227,7 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
     if (tick.job === 'ping') return new RunStats();
     const job = this.jobs.get(tick.domain)?.[tick.job];
     if (!job) throw new JobNotSupportedError(tick.domain, tick.job);
-    return job({ tick, heartbeat: async () => undefined });
+    return job({ tick });
   }
 
   /** Publishes a run event through the outbox-backed publisher. */

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { RunStats } from '@sync-hub/contracts';
-import { Heartbeat } from '@sync-hub/messaging';
 import { bulkUpsert } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/platform';
 import { Repository } from 'typeorm';
@@ -16,7 +15,6 @@ export interface CustomerSyncOptions {
   dryRun?: boolean;
   /** Stop after this many customers. A limited run never deactivates anything. */
   limit?: number;
-  heartbeat?: Heartbeat;
 }
 
 export interface CustomerSyncStats extends RunStats {
@@ -55,7 +53,6 @@ export class CustomerSyncService {
   async run(options: CustomerSyncOptions = {}): Promise<CustomerSyncStats> {
     const stats: CustomerSyncStats = { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deactivated: 0 };
     const seen = new Set<number>();
-    const heartbeat = options.heartbeat ?? (async () => undefined);
     try {
       // Three stages at once: page N+1 is fetched while page N is mapped and page N-1 is written (at most one write in
       // flight). Keyset pages never share an id, so their writes do not depend on each other.
@@ -73,11 +70,10 @@ export class CustomerSyncService {
         await writing;
         writing = this.applyPage(rows, stats, options.dryRun ?? false);
         writing.catch(() => undefined);
-        await heartbeat();
       }
       await writing;
       if (options.limit === undefined) {
-        stats.deactivated = await this.deactivateVanished(seen, options.dryRun ?? false, heartbeat);
+        stats.deactivated = await this.deactivateVanished(seen, options.dryRun ?? false);
       }
       return stats;
     } catch (err) {
@@ -137,7 +133,7 @@ export class CustomerSyncService {
   }
 
   /** Marks inactive every active customer this complete run did not see; never deletes. */
-  private async deactivateVanished(seen: Set<number>, dryRun: boolean, heartbeat: Heartbeat): Promise<number> {
+  private async deactivateVanished(seen: Set<number>, dryRun: boolean): Promise<number> {
     let deactivated = 0;
     let afterId = 0;
     for (;;) {
@@ -156,7 +152,6 @@ export class CustomerSyncService {
       if (!dryRun && vanished.length > 0) {
         await this.customers.createQueryBuilder().update(SplynxCustomer).set({ active: false, syncedAt: new Date() }).where('splynx_id IN (:...ids)', { ids: vanished }).execute();
       }
-      await heartbeat();
     }
   }
 }

@@ -27,7 +27,7 @@ export class CustomersController implements OnModuleInit {
 
   onModuleInit(): void {
     this.runs.registerJobs('splynx', {
-      customers: ({ tick, heartbeat }: JobContext) => this.sync.run({ ...customerSyncParams(tick.params), heartbeat }),
+      customers: ({ tick }: JobContext) => this.sync.run(customerSyncParams(tick.params)),
     });
   }
 
