@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Domain, envelope, EventEnvelope, SyncRequestedPayload, tickKey } from '@sync-hub/contracts';
+import { Domain, EventEnvelope, SyncRequestedPayload, tickMessage } from '@sync-hub/contracts';
 
 /** A valid `sync.<domain>.requested.v1` message, as the scheduler or the gateway would publish it. */
 export function tick(domain: Domain, job: string, overrides: Partial<SyncRequestedPayload> = {}): { key: string; value: EventEnvelope<SyncRequestedPayload> } {
@@ -14,5 +14,6 @@ export function tick(domain: Domain, job: string, overrides: Partial<SyncRequest
     deadline: new Date(now.getTime() + 3600000).toISOString(),
     ...overrides,
   };
-  return { key: tickKey(payload.companyId, domain, job), value: envelope(`sync.${domain}.requested`, payload, payload.runId) };
+  const { key, value } = tickMessage(payload);
+  return { key, value };
 }

@@ -1,6 +1,7 @@
 import { IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUUID, Min, Validate, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import { v5 as uuidv5 } from 'uuid';
-import { DOMAINS, Domain, JOBS_BY_DOMAIN } from './topics';
+import { envelope, EventEnvelope } from './envelope';
+import { DOMAINS, Domain, JOBS_BY_DOMAIN, requestedTopic, tickKey, Topic } from './topics';
 
 export const TRIGGERS = ['schedule', 'manual', 'webhook', 'cli'] as const;
 export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow'] as const;
@@ -52,6 +53,11 @@ export class SyncRequestedPayload {
   /** What to do when the job's previous run still holds its lease (DESIGN.md section 5); default `skip`. */
   @IsOptional() @IsIn(OVERLAP_POLICIES)
   overlapPolicy?: OverlapPolicy;
+}
+
+/** A tick as it goes on the bus: its domain's requested topic, keyed by job so one job's ticks stay in order. */
+export function tickMessage(tick: SyncRequestedPayload): { topic: Topic; key: string; value: EventEnvelope<SyncRequestedPayload> } {
+  return { topic: requestedTopic(tick.domain), key: tickKey(tick.companyId, tick.domain, tick.job), value: envelope(`sync.${tick.domain}.requested`, tick, tick.runId) };
 }
 
 const RUN_ID_NAMESPACE = '5b0c3f4e-8d0a-4c61-9a57-3f1f1d6a9e21';

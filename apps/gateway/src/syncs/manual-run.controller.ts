@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/comm
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { IsInt, IsObject, IsOptional, Min } from 'class-validator';
-import { DOMAINS, Domain, envelope, JOBS_BY_DOMAIN, requestedTopic, SyncRequestedPayload, tickKey } from '@sync-hub/contracts';
+import { DOMAINS, Domain, JOBS_BY_DOMAIN, SyncRequestedPayload, tickMessage } from '@sync-hub/contracts';
 import { EventPublisher } from '@sync-hub/messaging';
 import { ApiKeyGuard } from '@sync-hub/platform';
 import { NotFoundException } from '@nestjs/common';
@@ -44,7 +44,8 @@ export class ManualRunController {
       deadline: new Date(now.getTime() + MANUAL_DEADLINE_MS).toISOString(),
       ...(body.params ? { params: body.params } : {}),
     };
-    await this.publisher.publish(requestedTopic(tick.domain), [{ key: tickKey(tick.companyId, tick.domain, job), value: envelope(`sync.${domain}.requested`, tick, tick.runId) }]);
+    const { topic, ...message } = tickMessage(tick);
+    await this.publisher.publish(topic, [message]);
     return { run_id: tick.runId };
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import { envelope, requestedTopic, scheduledRunId, tickKey, Topic } from '@sync-hub/contracts';
+import { scheduledRunId, tickMessage, Topic } from '@sync-hub/contracts';
 import { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { JobLeasesService } from '@sync-hub/persistence';
 import { runEventMessage } from '@sync-hub/platform';
@@ -125,7 +125,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       const cadence = cadenceOf(s, s.intervalSetting ? await this.settings.effective(s.intervalSetting) : undefined);
       // The run id derives from (schedule, minute): replicas starting in the same minute start one run.
       const tick = tickOf(s, scheduledRunId(String(s.id), minute), minute, tickDeadline(cadence, minute, now), 'schedule');
-      messages.push(this.tickMessage(tick));
+      messages.push(tickMessage(tick));
     }
     await this.dataSource.transaction(async (m) => {
       if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
@@ -162,7 +162,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
         const withinWindow = now.getTime() - latest.getTime() <= s.catchupWindowS * 1000;
         if (withinWindow) {
           const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now))!;
-          messages.push(this.tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
+          messages.push(tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
           ticks++;
         }
         // Slots missed while no scheduler ran are not replayed one by one: the oldest is reported as skipped.
@@ -210,7 +210,4 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       .execute();
   }
 
-  private tickMessage(tick: ReturnType<typeof tickOf>): { topic: string } & OutgoingMessage {
-    return { topic: requestedTopic(tick.domain), key: tickKey(tick.companyId, tick.domain, tick.job), value: envelope(`sync.${tick.domain}.requested`, tick, tick.runId) };
-  }
 }

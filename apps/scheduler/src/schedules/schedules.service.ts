@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { Domain, envelope, requestedTopic, SyncRequestedPayload, tickKey } from '@sync-hub/contracts';
+import { Domain, SyncRequestedPayload, tickMessage } from '@sync-hub/contracts';
 import { EventPublisher } from '@sync-hub/messaging';
 import { Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
@@ -149,7 +149,8 @@ export class SchedulesService {
     const s = await this.get(id);
     const now = this.clock.now();
     const tick = tickOf(s, randomUUID(), now, new Date(now.getTime() + Math.max(s.catchupWindowS, 3600) * 1000), 'manual');
-    await this.publisher.publish(requestedTopic(tick.domain), [{ key: tickKey(tick.companyId, tick.domain, tick.job), value: envelope(`sync.${tick.domain}.requested`, tick, tick.runId) }]);
+    const { topic, ...message } = tickMessage(tick);
+    await this.publisher.publish(topic, [message]);
     return tick.runId;
   }
 
