@@ -5,6 +5,7 @@ import { RunError, RunStats, RunStatus } from '@sync-hub/contracts';
 @Entity('sync_runs')
 @Index('idx_sync_runs_created', ['createdAt', 'runId'])
 @Index('idx_sync_runs_domain_job', ['domain', 'job', 'createdAt'])
+@Index('idx_sync_runs_company_job', ['companyId', 'domain', 'job', 'createdAt'])
 export class SyncRun {
   @PrimaryColumn({ name: 'run_id', type: 'varchar', length: 36 })
   runId: string;

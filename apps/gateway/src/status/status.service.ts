@@ -31,7 +31,17 @@ interface ScheduleRow {
 }
 
 const MINUTES: Record<string, number> = { hourly: 60, daily: 1440, weekly: 10080, monthly: 44640 };
-const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+/** MySQL returns Date; SQLite returns its UTC text, which must not be read as local time. */
+function asDate(value: Date | string | null | undefined): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value.replace(' ', 'T')}Z`);
+}
+const iso = (d: Date | string | null | undefined) => asDate(d)?.toISOString() ?? null;
+
+type JobKeyed = { company_id: number | string; domain: string; job: string };
+const keyOf = (r: JobKeyed) => `${Number(r.company_id)}:${r.domain}:${r.job}`;
 
 /** The state a job is in, most urgent first: paused, running, failing, overdue, healthy. */
 export function jobState(s: { paused: boolean; lastStatus: string | null; consecutiveFailures: number; lastSuccessAt: Date | null; since: Date | null; intervalMinutes: number | null }, now: Date): JobState {
@@ -51,54 +61,55 @@ export function jobState(s: { paused: boolean; lastStatus: string | null; consec
 export class StatusService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /** Three grouped reads of run history (not three per job: the dashboard polls this every few seconds). */
   async status(now = new Date()): Promise<JobStatus[]> {
     const schedules: ScheduleRow[] = await this.db.query(
       'SELECT id, company_id, domain, job_type, frequency, interval_minutes, enabled, paused_reason, next_run_at, created_at FROM schedules',
     );
-    const groups: Array<{ domain: string; job: string; company_id: number }> = await this.db.query(
-      "SELECT DISTINCT domain, job, company_id FROM sync_runs WHERE status <> 'skipped'",
+    const lastRuns: Array<JobKeyed & { run_id: string; status: string; started_at: Date | string | null; finished_at: Date | string | null }> = await this.db.query(
+      `SELECT r.company_id, r.domain, r.job, r.run_id, r.status, r.started_at, r.finished_at
+         FROM sync_runs r
+         JOIN (SELECT company_id, domain, job, MAX(created_at) AS at FROM sync_runs WHERE status <> 'skipped' GROUP BY company_id, domain, job) l
+           ON l.company_id = r.company_id AND l.domain = r.domain AND l.job = r.job AND l.at = r.created_at
+        WHERE r.status <> 'skipped'
+        ORDER BY r.run_id`,
     );
-    const keys = new Map<string, { domain: string; job: string; companyId: number; schedule?: ScheduleRow }>();
-    for (const g of groups) keys.set(`${g.company_id}:${g.domain}:${g.job}`, { domain: g.domain, job: g.job, companyId: Number(g.company_id) });
-    for (const s of schedules) {
-      const key = `${s.company_id}:${s.domain}:${s.job_type}`;
-      keys.set(key, { domain: s.domain, job: s.job_type, companyId: Number(s.company_id), schedule: s });
-    }
+    const successes: Array<JobKeyed & { finished: Date | string }> = await this.db.query(
+      "SELECT company_id, domain, job, MAX(COALESCE(finished_at, created_at)) AS finished FROM sync_runs WHERE status = 'completed' GROUP BY company_id, domain, job",
+    );
+    const failures: Array<JobKeyed & { failures: number | string }> = await this.db.query(
+      `SELECT r.company_id, r.domain, r.job, COUNT(*) AS failures
+         FROM sync_runs r
+         LEFT JOIN (SELECT company_id, domain, job, MAX(created_at) AS at FROM sync_runs WHERE status = 'completed' GROUP BY company_id, domain, job) s
+           ON s.company_id = r.company_id AND s.domain = r.domain AND s.job = r.job
+        WHERE r.status = 'failed' AND (s.at IS NULL OR r.created_at > s.at)
+        GROUP BY r.company_id, r.domain, r.job`,
+    );
+    const last = new Map(lastRuns.map((r) => [keyOf(r), r])); // ties on created_at: the last by run id wins
+    const success = new Map(successes.map((r) => [keyOf(r), asDate(r.finished)]));
+    const failing = new Map(failures.map((r) => [keyOf(r), Number(r.failures)]));
+
+    const jobs = new Map<string, { domain: string; job: string; companyId: number; schedule?: ScheduleRow }>();
+    for (const r of lastRuns) jobs.set(keyOf(r), { domain: r.domain, job: r.job, companyId: Number(r.company_id) });
+    for (const s of schedules) jobs.set(`${Number(s.company_id)}:${s.domain}:${s.job_type}`, { domain: s.domain, job: s.job_type, companyId: Number(s.company_id), schedule: s });
+
     const out: JobStatus[] = [];
-    for (const { domain, job, companyId, schedule } of keys.values()) {
+    for (const [key, { domain, job, companyId, schedule }] of jobs) {
       if (job === 'ping' && !schedule) continue;
-      const [last] = await this.db.query(
-        "SELECT run_id, status, started_at, finished_at, created_at FROM sync_runs WHERE domain = ? AND job = ? AND company_id = ? AND status <> 'skipped' ORDER BY created_at DESC, run_id DESC LIMIT 1",
-        [domain, job, companyId],
-      );
-      const [success] = await this.db.query(
-        "SELECT finished_at, created_at FROM sync_runs WHERE domain = ? AND job = ? AND company_id = ? AND status = 'completed' ORDER BY created_at DESC LIMIT 1",
-        [domain, job, companyId],
-      );
-      const [{ failures }] = await this.db.query(
-        `SELECT COUNT(*) AS failures FROM sync_runs WHERE domain = ? AND job = ? AND company_id = ? AND status = 'failed'${success ? ' AND created_at > ?' : ''}`,
-        success ? [domain, job, companyId, success.created_at] : [domain, job, companyId],
-      );
+      const lastRun = last.get(key);
+      const lastSuccessAt = success.get(key) ?? null;
+      const consecutiveFailures = failing.get(key) ?? 0;
       const intervalMinutes = schedule ? (schedule.frequency === 'every_minutes' ? schedule.interval_minutes : MINUTES[schedule.frequency]) ?? null : null;
-      const consecutiveFailures = Number(failures);
-      const lastSuccessAt = success ? new Date(success.finished_at ?? success.created_at) : null;
       out.push({
         domain,
         job,
         company_id: companyId,
         state: jobState(
-          {
-            paused: !!schedule && !Number(schedule.enabled),
-            lastStatus: last?.status ?? null,
-            consecutiveFailures,
-            lastSuccessAt,
-            since: schedule ? new Date(schedule.created_at) : null,
-            intervalMinutes,
-          },
+          { paused: !!schedule && !Number(schedule.enabled), lastStatus: lastRun?.status ?? null, consecutiveFailures, lastSuccessAt, since: schedule ? asDate(schedule.created_at) : null, intervalMinutes },
           now,
         ),
         schedule_id: schedule ? Number(schedule.id) : null,
-        last_run: last ? { run_id: last.run_id, status: last.status, started_at: iso(last.started_at), finished_at: iso(last.finished_at) } : null,
+        last_run: lastRun ? { run_id: lastRun.run_id, status: lastRun.status, started_at: iso(lastRun.started_at), finished_at: iso(lastRun.finished_at) } : null,
         last_success_at: iso(lastSuccessAt),
         consecutive_failures: consecutiveFailures,
         next_run_at: schedule && Number(schedule.enabled) ? iso(schedule.next_run_at) : null,

@@ -8,6 +8,7 @@ import { CreateSettings1763700000006 } from './1763700000006-create-settings';
 import { SeedCadences1763700000007 } from './1763700000007-seed-cadences';
 import { CreateNotificationStates1763700000008 } from './1763700000008-create-notification-states';
 import { CreateNotifications1763700000009 } from './1763700000009-create-notifications';
+import { IndexSyncRunsByJob1763700000010 } from './1763700000010-index-sync-runs-by-job';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   SeedCadences1763700000007,
   CreateNotificationStates1763700000008,
   CreateNotifications1763700000009,
+  IndexSyncRunsByJob1763700000010,
 ];

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { RunEventPayload } from '@sync-hub/contracts';
+import { DataSource } from 'typeorm';
+import { inMemoryDatabase } from '../../../../test/support/sqlite';
+import { RunHistoryService } from '../runs/run-history.service';
+import { SyncRun } from '../runs/sync-run.entity';
+import { StatusService } from './status.service';
+
+let n = 0;
+const event = (companyId: number, job: string, finishedAt: string): RunEventPayload => ({
+  runId: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, domain: 'splynx', job, companyId, trigger: 'schedule',
+  startedAt: finishedAt, finishedAt, stats: { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 },
+});
+
+describe('StatusService over run history (SQLite, grouped reads)', () => {
+  let db: DataSource;
+  let status: StatusService;
+  before(async () => {
+    db = await inMemoryDatabase([SyncRun]);
+    const history = new RunHistoryService(db.getRepository(SyncRun));
+    status = new StatusService(db);
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 21, 10, minute)).toISOString();
+    // company 2: success, then two failures; company 3: only a failure; company 4: a failure, then recovered.
+    await history.record('completed', event(2, 'customers', at(0)), new Date(at(0)));
+    await history.record('failed', event(2, 'customers', at(1)), new Date(at(1)));
+    await history.record('failed', event(2, 'customers', at(2)), new Date(at(2)));
+    await history.record('failed', event(3, 'customers', at(3)), new Date(at(3)));
+    await history.record('failed', event(4, 'customers', at(4)), new Date(at(4)));
+    await history.record('completed', event(4, 'customers', at(5)), new Date(at(5)));
+    await history.record('running', event(5, 'customers', at(6)), new Date(at(6)));
+  });
+
+  it('gives each job its last run, last success and failures since it', async () => {
+    const byCompany = new Map((await status.status(new Date('2026-11-21T10:30:00Z'))).filter((s) => s.company_id > 1).map((s) => [s.company_id, s]));
+    const two = byCompany.get(2)!;
+    assert.deepEqual([two.state, two.consecutive_failures, two.last_success_at, two.last_run?.status, two.last_run?.finished_at], ['failing', 2, '2026-11-21T10:00:00.000Z', 'failed', '2026-11-21T10:02:00.000Z']);
+    assert.deepEqual([byCompany.get(3)!.state, byCompany.get(3)!.consecutive_failures, byCompany.get(3)!.last_success_at], ['failing', 1, null]);
+    assert.deepEqual([byCompany.get(4)!.state, byCompany.get(4)!.consecutive_failures, byCompany.get(4)!.last_success_at], ['healthy', 0, '2026-11-21T10:05:00.000Z']);
+    assert.equal(byCompany.get(5)!.state, 'running');
+  });
+
+  it('lists the seeded schedules of company 1 with their schedule ids, even without runs', async () => {
+    const seeded = (await status.status()).filter((s) => s.company_id === 1);
+    assert.equal(seeded.length, 7);
+    assert.ok(seeded.every((s) => s.schedule_id !== null && s.last_run === null));
+  });
+});
