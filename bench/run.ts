@@ -25,11 +25,22 @@ async function main(): Promise<void> {
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
   log(`scenarios 1, 2, 5: Splynx sync of ${size.customers} customers (pipeline, ceiling, naive ${size.naiveRows})`);
-  const throughput = await splynxThroughput({ customers: size.customers, naiveRows: size.naiveRows, pageSize: 500, reps, profileDir: process.env.BENCH_PROFILE });
+  const throughput = await splynxThroughput({
+    customers: size.customers,
+    naiveRows: size.naiveRows,
+    pageSize: 500,
+    reps,
+    profileDir: process.env.BENCH_PROFILE,
+  });
   log(`scenario 3: ${size.ticks} ping ticks through Kafka`);
   const bus = await busOverhead({ ticks: size.ticks, reps });
   log(`scenario 4: ${size.schedules} schedules, ${size.due} due`);
-  const scheduler = await schedulerDue({ schedules: size.schedules, due: size.due, reps, profileDir: process.env.BENCH_PROFILE });
+  const scheduler = await schedulerDue({
+    schedules: size.schedules,
+    due: size.due,
+    reps,
+    profileDir: process.env.BENCH_PROFILE,
+  });
 
   const ratios = {
     pipelineToCeiling: throughput.pipelineRowsPerSec.median / throughput.ceilingRowsPerSec.median,
@@ -42,15 +53,28 @@ async function main(): Promise<void> {
   const [[{ version }]] = (await conn.query('SELECT VERSION() AS version')) as unknown as [[{ version: string }]];
   await conn.end();
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  const kafkaVersion = /<kafka.version>([^<]+)</.exec(fs.readFileSync(path.join(ROOT, 'scripts', 'kafka', 'pom.xml'), 'utf8'))?.[1];
+  const kafkaVersion = /<kafka.version>([^<]+)</.exec(
+    fs.readFileSync(path.join(ROOT, 'scripts', 'kafka', 'pom.xml'), 'utf8'),
+  )?.[1];
   const result = {
     mode: quick ? 'quick' : 'full',
     measuredAt: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
-    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version },
+    machine: {
+      cpu: os.cpus()[0]?.model,
+      cores: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      os: `${os.type()} ${os.release()}`,
+      node: process.version,
+    },
     versions: {
-      kafka: kafkaVersion, mariadb: version, kafkajs: pkg.dependencies.kafkajs, typeorm: pkg.dependencies.typeorm, mysql2: pkg.dependencies.mysql2,
-      nestjs: pkg.dependencies['@nestjs/core'], typescript: pkg.devDependencies.typescript,
+      kafka: kafkaVersion,
+      mariadb: version,
+      kafkajs: pkg.dependencies.kafkajs,
+      typeorm: pkg.dependencies.typeorm,
+      mysql2: pkg.dependencies.mysql2,
+      nestjs: pkg.dependencies['@nestjs/core'],
+      typescript: pkg.devDependencies.typescript,
     },
     sizes: size,
     repetitions: reps,
@@ -60,14 +84,25 @@ async function main(): Promise<void> {
   const out = path.join(ROOT, 'bench', 'results', quick ? 'latest-quick.json' : 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(table(result, throughput, bus, scheduler, ratios) + `\nwritten to ${path.relative(ROOT, out)}\n`);
+  process.stdout.write(
+    table(result, throughput, bus, scheduler, ratios) + `\nwritten to ${path.relative(ROOT, out)}\n`,
+  );
 }
 
-function table(r: { machine: Record<string, unknown>; mode: string }, t: Awaited<ReturnType<typeof splynxThroughput>>, b: Awaited<ReturnType<typeof busOverhead>>, s: Awaited<ReturnType<typeof schedulerDue>>, ratios: Record<string, number>): string {
+function table(
+  r: { machine: Record<string, unknown>; mode: string },
+  t: Awaited<ReturnType<typeof splynxThroughput>>,
+  b: Awaited<ReturnType<typeof busOverhead>>,
+  s: Awaited<ReturnType<typeof schedulerDue>>,
+  ratios: Record<string, number>,
+): string {
   const n = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
   const row = (name: string, f: Figure) => [name, n(f.median), n(f.min), n(f.max), f.unit];
   const rows: string[][] = [
-    row(`1a pipeline: full sync of ${t.customers.toLocaleString('en-US')} customers, tick to completed`, t.pipelineRowsPerSec),
+    row(
+      `1a pipeline: full sync of ${t.customers.toLocaleString('en-US')} customers, tick to completed`,
+      t.pipelineRowsPerSec,
+    ),
     row('1a pipeline: the same, time', t.pipelineSeconds),
     row(`1b ceiling: raw mysql2 multi-row upsert, batches of ${t.pageSize}`, t.ceilingRowsPerSec),
     row(`1c naive: TypeORM save() one row at a time (${t.naiveRows.toLocaleString('en-US')} rows)`, t.naiveMsPerRow),
@@ -83,13 +118,17 @@ function table(r: { machine: Record<string, unknown>; mode: string }, t: Awaited
     row('3  raw p95', b.rawP95Ms),
     row('3  raw p99', b.rawP99Ms),
     ['   ping p50 / raw p50', n(ratios.pingP50ToRawP50), '', '', 'ratio'],
-    row(`4  scheduler: select and publish ${s.due.toLocaleString('en-US')} due of ${s.schedules.toLocaleString('en-US')}`, s.stepSeconds),
+    row(
+      `4  scheduler: select and publish ${s.due.toLocaleString('en-US')} due of ${s.schedules.toLocaleString('en-US')}`,
+      s.stepSeconds,
+    ),
     row('4  the same, throughput', s.ticksPerSec),
     ['5  splynx-sync peak RSS during scenario 1', n(t.peakRssMb), '', '', `MB (at rest ${n(t.restRssMb)})`],
   ];
   const header = ['scenario', 'median', 'min', 'max', 'unit'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [
     `Sync hub benchmark (${r.mode}; ${String(r.machine.cores)} cores, ${String(r.machine.cpu)}, node ${String(r.machine.node)}); medians of 3`,
     line(header),

@@ -17,7 +17,9 @@ function find(dir, suffix, out = []) {
   return out;
 }
 
-const unit = [...find(path.join(dist, 'apps'), '.spec.js'), ...find(path.join(dist, 'libs'), '.spec.js')].filter((f) => !f.endsWith('.e2e-spec.js'));
+const unit = [...find(path.join(dist, 'apps'), '.spec.js'), ...find(path.join(dist, 'libs'), '.spec.js')].filter(
+  (f) => !f.endsWith('.e2e-spec.js'),
+);
 const e2e = fs.existsSync(path.join(dist, 'test')) ? find(path.join(dist, 'test'), '.e2e-spec.js') : [];
 const files = kind === 'unit' ? unit : kind === 'e2e' ? e2e : [...unit, ...e2e];
 if (files.length === 0) {
@@ -26,7 +28,11 @@ if (files.length === 0) {
 }
 const filter = process.argv[3];
 const selected = filter ? files.filter((f) => f.includes(filter)) : files;
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...selected.map((f) => path.relative(process.cwd(), f))], {
-  stdio: 'inherit',
-});
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...selected.map((f) => path.relative(process.cwd(), f))],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

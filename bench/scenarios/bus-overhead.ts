@@ -27,13 +27,24 @@ const ROUND_TRIP_TOPIC = 'bench.roundtrip.v1';
  */
 export async function busOverhead(opts: { ticks: number; reps: number }): Promise<BusResult> {
   const db = await createTestDatabase('bench_bus');
-  const app = await startAppProcess('splynx-sync', { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, 'bench-bus-splynx-sync');
+  const app = await startAppProcess(
+    'splynx-sync',
+    { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, LOG_LEVEL: 'warn' },
+    'bench-bus-splynx-sync',
+  );
   const probe = new KafkaProbe();
   await probe.watch([Topic.RunCompleted]);
-  const kafka = new Kafka({ clientId: 'bench-roundtrip', brokers: TEST_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'bench-roundtrip',
+    brokers: TEST_KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: ROUND_TRIP_TOPIC, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [{ topic: ROUND_TRIP_TOPIC, numPartitions: 3, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
@@ -43,13 +54,16 @@ export async function busOverhead(opts: { ticks: number; reps: number }): Promis
   const arrived = new Map<string, bigint>();
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-  await consumer.run({ eachMessage: async ({ message }) => void arrived.set(message.key!.toString(), process.hrtime.bigint()) });
+  await consumer.run({
+    eachMessage: async ({ message }) => void arrived.set(message.key!.toString(), process.hrtime.bigint()),
+  });
   await eventually(() => (joined ? true : undefined), 'the round-trip consumer to join');
 
   const completedAt = new Map<string, bigint>();
   const origPush = probe.seen.push.bind(probe.seen);
   probe.seen.push = (...items) => {
-    for (const m of items) if (m.topic === Topic.RunCompleted) completedAt.set(m.json?.payload?.runId, process.hrtime.bigint());
+    for (const m of items)
+      if (m.topic === Topic.RunCompleted) completedAt.set(m.json?.payload?.runId, process.hrtime.bigint());
     return origPush(...items);
   };
 
@@ -72,7 +86,11 @@ export async function busOverhead(opts: { ticks: number; reps: number }): Promis
         const rawEnd = await eventually(() => arrived.get(key), 'round trip', 30000, 1);
         rawLatencies.push(Number(rawEnd - rawStart) / 1e6);
       }
-      for (const [p, bucket] of [[50, 'p50'], [95, 'p95'], [99, 'p99']] as const) {
+      for (const [p, bucket] of [
+        [50, 'p50'],
+        [95, 'p95'],
+        [99, 'p99'],
+      ] as const) {
         ping[bucket].push(percentile(pingLatencies, p));
         raw[bucket].push(percentile(rawLatencies, p));
       }
@@ -86,7 +104,11 @@ export async function busOverhead(opts: { ticks: number; reps: number }): Promis
   }
   return {
     ticks: opts.ticks,
-    pingP50Ms: figure(ping.p50, 'ms'), pingP95Ms: figure(ping.p95, 'ms'), pingP99Ms: figure(ping.p99, 'ms'),
-    rawP50Ms: figure(raw.p50, 'ms'), rawP95Ms: figure(raw.p95, 'ms'), rawP99Ms: figure(raw.p99, 'ms'),
+    pingP50Ms: figure(ping.p50, 'ms'),
+    pingP95Ms: figure(ping.p95, 'ms'),
+    pingP99Ms: figure(ping.p99, 'ms'),
+    rawP50Ms: figure(raw.p50, 'ms'),
+    rawP95Ms: figure(raw.p95, 'ms'),
+    rawP99Ms: figure(raw.p99, 'ms'),
   };
 }

@@ -35,7 +35,11 @@ function rssOf(pid: number): { peak: number; now: number } {
 /** The rows the pipeline writes, mapped the same way, for the ceiling and the naive baseline. */
 function mappedRows(count: number, seed: number, offset = 0) {
   const syncedAt = new Date();
-  return Array.from({ length: count }, (_, i) => ({ ...mapSplynxCustomer(generateCustomer(seed, offset + i + 1)), syncedAt, active: true }));
+  return Array.from({ length: count }, (_, i) => ({
+    ...mapSplynxCustomer(generateCustomer(seed, offset + i + 1)),
+    syncedAt,
+    active: true,
+  }));
 }
 
 /**
@@ -44,7 +48,13 @@ function mappedRows(count: number, seed: number, offset = 0) {
  * multi-row INSERT … ON DUPLICATE KEY UPDATE in the same batch size) and the naive baseline of the seeds (TypeORM
  * save() one row at a time), and splynx-sync's peak resident memory.
  */
-export async function splynxThroughput(opts: { customers: number; naiveRows: number; pageSize: number; reps: number; profileDir?: string }): Promise<ThroughputResult> {
+export async function splynxThroughput(opts: {
+  customers: number;
+  naiveRows: number;
+  pageSize: number;
+  reps: number;
+  profileDir?: string;
+}): Promise<ThroughputResult> {
   const seed = 5;
   const pipeline: number[] = [];
   const incremental: number[] = [];
@@ -56,7 +66,15 @@ export async function splynxThroughput(opts: { customers: number; naiveRows: num
     const url = await simulator.start();
     const app = await startAppProcess(
       'splynx-sync',
-      { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, SPLYNX_URL: url, SPLYNX_API_KEY: simulator.apiKey, SPLYNX_API_SECRET: simulator.apiSecret, SPLYNX_PAGE_SIZE: String(opts.pageSize), LOG_LEVEL: 'warn' },
+      {
+        KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+        DATABASE_URL: db.url,
+        SPLYNX_URL: url,
+        SPLYNX_API_KEY: simulator.apiKey,
+        SPLYNX_API_SECRET: simulator.apiSecret,
+        SPLYNX_PAGE_SIZE: String(opts.pageSize),
+        LOG_LEVEL: 'warn',
+      },
       'bench-splynx-sync',
       opts.profileDir && rep === 0 ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
     );
@@ -89,13 +107,53 @@ export async function splynxThroughput(opts: { customers: number; naiveRows: num
     const conn = await createConnection(db.url);
     try {
       const rows = mappedRows(opts.customers, seed);
-      const cols = ['splynx_id', 'login', 'name', 'email', 'phone', 'status', 'category', 'billing_type', 'partner_id', 'location_id', 'date_add', 'last_update', 'raw', 'content_hash', 'synced_at', 'active'];
-      const update = cols.slice(1).map((c) => `${c} = VALUES(${c})`).join(', ');
+      const cols = [
+        'splynx_id',
+        'login',
+        'name',
+        'email',
+        'phone',
+        'status',
+        'category',
+        'billing_type',
+        'partner_id',
+        'location_id',
+        'date_add',
+        'last_update',
+        'raw',
+        'content_hash',
+        'synced_at',
+        'active',
+      ];
+      const update = cols
+        .slice(1)
+        .map((c) => `${c} = VALUES(${c})`)
+        .join(', ');
       const start = process.hrtime.bigint();
       for (let i = 0; i < rows.length; i += opts.pageSize) {
         const batch = rows.slice(i, i + opts.pageSize);
-        const values = batch.map((r) => [r.splynxId, r.login, r.name, r.email, r.phone, r.status, r.category, r.billingType, r.partnerId, r.locationId, r.dateAdd, r.lastUpdate, JSON.stringify(r.raw), r.contentHash, r.syncedAt, 1]);
-        await conn.query(`INSERT INTO splynx_customers (${cols.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${update}`, [values]);
+        const values = batch.map((r) => [
+          r.splynxId,
+          r.login,
+          r.name,
+          r.email,
+          r.phone,
+          r.status,
+          r.category,
+          r.billingType,
+          r.partnerId,
+          r.locationId,
+          r.dateAdd,
+          r.lastUpdate,
+          JSON.stringify(r.raw),
+          r.contentHash,
+          r.syncedAt,
+          1,
+        ]);
+        await conn.query(
+          `INSERT INTO splynx_customers (${cols.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${update}`,
+          [values],
+        );
       }
       return rows.length / seconds(start);
     } finally {
@@ -106,7 +164,13 @@ export async function splynxThroughput(opts: { customers: number; naiveRows: num
 
   const naive = await repeat(opts.reps, async () => {
     const db = await createTestDatabase('bench_naive');
-    const ds = new DataSource({ type: 'mysql', url: db.url, timezone: 'Z', entities: [SplynxCustomer], synchronize: false });
+    const ds = new DataSource({
+      type: 'mysql',
+      url: db.url,
+      timezone: 'Z',
+      entities: [SplynxCustomer],
+      synchronize: false,
+    });
     await ds.initialize();
     try {
       const repo = ds.getRepository(SplynxCustomer);
@@ -125,12 +189,21 @@ export async function splynxThroughput(opts: { customers: number; naiveRows: num
     customers: opts.customers,
     pageSize: opts.pageSize,
     pipelineSeconds: figure(pipeline, 's'),
-    pipelineRowsPerSec: figure(pipeline.map((s) => opts.customers / s), 'rows/s'),
+    pipelineRowsPerSec: figure(
+      pipeline.map((s) => opts.customers / s),
+      'rows/s',
+    ),
     incrementalSeconds: figure(incremental, 's'),
     ceilingRowsPerSec: figure(ceiling, 'rows/s'),
     naiveRows: opts.naiveRows,
-    naiveMsPerRow: figure(naive.map((n) => n.msPerRow), 'ms/row'),
-    naiveRowsPerSec: figure(naive.map((n) => n.rowsPerSec), 'rows/s'),
+    naiveMsPerRow: figure(
+      naive.map((n) => n.msPerRow),
+      'ms/row',
+    ),
+    naiveRowsPerSec: figure(
+      naive.map((n) => n.rowsPerSec),
+      'rows/s',
+    ),
     peakRssMb,
     restRssMb,
   };

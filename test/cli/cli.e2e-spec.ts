@@ -10,7 +10,10 @@ import { KafkaProbe } from '../support/kafka';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'cli', 'main.js'), ...args], {
       cwd: ROOT,
@@ -34,7 +37,16 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
   before(async () => {
     db = await createTestDatabase('cli');
     const url = await simulator.start();
-    env = { DATABASE_URL: db.url, KAFKA_BROKERS: TEST_KAFKA_BROKERS, SPLYNX_URL: url, SPLYNX_API_KEY: simulator.apiKey, SPLYNX_API_SECRET: simulator.apiSecret, SPLYNX_PAGE_SIZE: '100', HTTP_RETRIES: '1', HTTP_RETRY_BASE_DELAY_MS: '5' };
+    env = {
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      SPLYNX_URL: url,
+      SPLYNX_API_KEY: simulator.apiKey,
+      SPLYNX_API_SECRET: simulator.apiSecret,
+      SPLYNX_PAGE_SIZE: '100',
+      HTTP_RETRIES: '1',
+      HTTP_RETRY_BASE_DELAY_MS: '5',
+    };
     await probe.watch([Topic.RunCompleted]);
   });
   after(async () => {
@@ -65,7 +77,11 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     assert.match(stdout, /created\s+270/);
     assert.match(stdout, /unchanged\s+150/);
     assert.equal(await count(), 420);
-    await probe.waitFor(Topic.RunCompleted, (m) => m.json?.payload?.trigger === 'cli' && m.json.payload.stats.fetched === 420, 'the cli run on Kafka');
+    await probe.waitFor(
+      Topic.RunCompleted,
+      (m) => m.json?.payload?.trigger === 'cli' && m.json.payload.stats.fetched === 420,
+      'the cli run on Kafka',
+    );
   });
 
   it('a failed sync exits 1 and says what failed', async () => {
@@ -91,11 +107,17 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     const { code, stdout } = await cli(['schedule:list'], { DATABASE_URL: db.url });
     assert.equal(code, 0, stdout);
     const lines = stdout.trim().split('\n');
-    assert.match(lines[0], /^id\s+company\s+domain\s+job\s+frequency\s+timezone\s+enabled\s+next run \(UTC\)\s+next run$/);
+    assert.match(
+      lines[0],
+      /^id\s+company\s+domain\s+job\s+frequency\s+timezone\s+enabled\s+next run \(UTC\)\s+next run$/,
+    );
     assert.equal(lines.length, 2 + 7, 'header, rule and the seven seeded schedules');
     assert.match(stdout, /crm\s+robaws\.customers\.full\s+weekly Sun 04:00/);
     assert.match(stdout, /usage\s+reseller\.usage\s+every 5 min/);
-    assert.match(stdout, /splynx\s+customers\s+hourly at :00\s+UTC\s+yes\s+\d{4}-\d\d-\d\dT\d\d:00:00\.000Z\s+(Today|Tomorrow) at/);
+    assert.match(
+      stdout,
+      /splynx\s+customers\s+hourly at :00\s+UTC\s+yes\s+\d{4}-\d\d-\d\dT\d\d:00:00\.000Z\s+(Today|Tomorrow) at/,
+    );
   });
 
   it('settings:set changes a setting and settings:get shows the value in effect', async () => {
@@ -107,7 +129,11 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     const unknown = await cli(['settings:get', 'no.such.setting'], { DATABASE_URL: db.url });
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown setting no\.such\.setting/);
-    assert.equal((await cli(['settings:set', 'reseller.usage_sync_interval_minutes'], { DATABASE_URL: db.url })).code, 2, 'missing value');
+    assert.equal(
+      (await cli(['settings:set', 'reseller.usage_sync_interval_minutes'], { DATABASE_URL: db.url })).code,
+      2,
+      'missing value',
+    );
   });
 
   it('migrate on an up-to-date database says so and exits 0', async () => {

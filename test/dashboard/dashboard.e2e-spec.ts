@@ -13,7 +13,14 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Debian's chromium; installed here when missing (playwright's own browser download cannot reach its host). */
 function ensureChromium(): void {
   if (fs.existsSync(CHROMIUM)) return;
-  execFileSync('bash', ['-c', 'apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)'], { stdio: 'inherit' });
+  execFileSync(
+    'bash',
+    [
+      '-c',
+      'apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)',
+    ],
+    { stdio: 'inherit' },
+  );
 }
 
 describe('the dashboard in a real browser (Debian chromium, playwright-core) against the hub', () => {
@@ -21,15 +28,33 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
   let browser: Browser;
   let page: Page;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sync-hub-dashboard-'));
-  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
+  const shot = (name: string) =>
+    page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
 
   before(async () => {
     ensureChromium();
     // The embedded host: every app in one process over HTTP, with the Splynx simulator (so "run now" completes).
-    hub = await startAppProcess('embedded', { GATEWAY_API_KEYS: API_KEY, DATA_DIR: dataDir, SCHEDULER_RUN_ON_START: 'none', SIMULATOR_SPLYNX_CUSTOMERS: '300' }, 'dashboard-hub');
+    hub = await startAppProcess(
+      'embedded',
+      {
+        GATEWAY_API_KEYS: API_KEY,
+        DATA_DIR: dataDir,
+        SCHEDULER_RUN_ON_START: 'none',
+        SIMULATOR_SPLYNX_CUSTOMERS: '300',
+      },
+      'dashboard-hub',
+    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   });
@@ -75,13 +100,23 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
     await shot('2-created');
 
     await row.locator('.toggle').uncheck();
-    await page.waitForFunction(() => document.querySelector('#schedules tbody tr[data-job="splynx/customers"] .next-run')?.textContent === 'Disabled');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#schedules tbody tr[data-job="splynx/customers"] .next-run')?.textContent ===
+        'Disabled',
+    );
     await row.locator('.toggle').check();
-    await page.waitForFunction(() => /^Next sync: /.test(document.querySelector('#schedules tbody tr[data-job="splynx/customers"] .next-run')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /^Next sync: /.test(
+        document.querySelector('#schedules tbody tr[data-job="splynx/customers"] .next-run')?.textContent ?? '',
+      ),
+    );
     await shot('3-toggled');
 
     await row.locator('.run-now').click();
-    const run = page.locator('#runs tbody tr', { hasText: 'splynx/customers' }).filter({ has: page.locator('td.status-completed') });
+    const run = page
+      .locator('#runs tbody tr', { hasText: 'splynx/customers' })
+      .filter({ has: page.locator('td.status-completed') });
     await run.first().waitFor({ timeout: 30000 });
     assert.match(await run.first().innerText(), /manual/);
     assert.match(await run.first().innerText(), /fetched 300/);

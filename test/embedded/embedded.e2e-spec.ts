@@ -30,7 +30,12 @@ describe('the embedded mode, started as a user would (npm start)', () => {
     // No KAFKA_BROKERS, DATABASE_URL, SPLYNX_URL or GATEWAY_API_KEYS: the defaults a first-time user gets.
     child = spawn('npm', ['start'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), PORT: String(port), DATA_DIR: dataDir },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? os.tmpdir(),
+        PORT: String(port),
+        DATA_DIR: dataDir,
+      },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -47,7 +52,9 @@ describe('the embedded mode, started as a user would (npm start)', () => {
     const run = await eventually(
       async () => {
         const res = await fetch(`http://127.0.0.1:${port}/api/runs`, { headers: { authorization: `Bearer ${key}` } });
-        const body = (await res.json()) as { data: Array<{ status: string; domain: string; job: string; stats: Record<string, number> }> };
+        const body = (await res.json()) as {
+          data: Array<{ status: string; domain: string; job: string; stats: Record<string, number> }>;
+        };
         return body.data.find((r) => r.domain === 'splynx' && r.job === 'customers' && r.status === 'completed');
       },
       'a completed splynx run in GET /api/runs',

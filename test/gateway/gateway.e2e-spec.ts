@@ -48,7 +48,13 @@ async function smtpSink(): Promise<{ port: number; mails: Mail[]; close: () => P
 }
 
 /** A webhook receiver that keeps this suite's notifications and can be told to refuse the next N of them. */
-async function webhookSink(): Promise<{ url: string; received: any[]; failNext: { n: number }; attempts: { n: number }; close: () => Promise<void> }> {
+async function webhookSink(): Promise<{
+  url: string;
+  received: any[];
+  failNext: { n: number };
+  attempts: { n: number };
+  close: () => Promise<void>;
+}> {
   const received: any[] = [];
   const failNext = { n: 0 };
   const attempts = { n: 0 };
@@ -69,7 +75,13 @@ async function webhookSink(): Promise<{ url: string; received: any[]; failNext: 
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/sync`, received, failNext, attempts, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/sync`,
+    received,
+    failNext,
+    attempts,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; Kafka, MariaDB, SMTP, webhook)', () => {
@@ -82,10 +94,19 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
   const simulator = new SplynxSimulator({ customers: 120, seed: 33 });
   const probe = new KafkaProbe();
 
-  const call = async (method: string, path: string, body?: unknown, key: string | null = API_KEY, app = () => gateway) => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    key: string | null = API_KEY,
+    app = () => gateway,
+  ) => {
     const res = await fetch(`${app().url}${path}`, {
       method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -103,12 +124,19 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     const started = await call('POST', '/api/syncs/splynx/customers/run', { company_id: COMPANY });
     assert.equal(started.status, 202);
     const runId = started.body.run_id as string;
-    return eventually(async () => {
-      const r = await call('GET', `/api/runs/${runId}`);
-      return r.status === 200 && ['completed', 'failed', 'skipped'].includes(r.body.status) ? r.body : undefined;
-    }, `run ${runId} to end`, 60000);
+    return eventually(
+      async () => {
+        const r = await call('GET', `/api/runs/${runId}`);
+        return r.status === 200 && ['completed', 'failed', 'skipped'].includes(r.body.status) ? r.body : undefined;
+      },
+      `run ${runId} to end`,
+      60000,
+    );
   };
-  const splynxStatus = async () => ((await call('GET', '/api/status')).body.data as any[]).find((s) => s.domain === 'splynx' && s.job === 'customers' && s.company_id === COMPANY);
+  const splynxStatus = async () =>
+    ((await call('GET', '/api/status')).body.data as any[]).find(
+      (s) => s.domain === 'splynx' && s.job === 'customers' && s.company_id === COMPANY,
+    );
 
   before(async () => {
     db = await createTestDatabase('gateway');
@@ -116,12 +144,35 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     webhook = await webhookSink();
     const splynxUrl = await simulator.start();
     await probe.watch([Topic.RunCompleted]);
-    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, GATEWAY_API_KEYS: `${API_KEY},${OTHER_KEY}`, SCHEDULER_RUN_ON_START: 'none' };
+    const common = {
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      DATABASE_URL: db.url,
+      GATEWAY_API_KEYS: `${API_KEY},${OTHER_KEY}`,
+      SCHEDULER_RUN_ON_START: 'none',
+    };
     scheduler = await startAppProcess('scheduler', common, 'gateway-e2e-scheduler');
-    splynx = await startAppProcess('splynx-sync', { ...common, SPLYNX_URL: splynxUrl, SPLYNX_API_KEY: simulator.apiKey, SPLYNX_API_SECRET: simulator.apiSecret, HTTP_RETRIES: '0' }, 'gateway-e2e-splynx-sync');
+    splynx = await startAppProcess(
+      'splynx-sync',
+      {
+        ...common,
+        SPLYNX_URL: splynxUrl,
+        SPLYNX_API_KEY: simulator.apiKey,
+        SPLYNX_API_SECRET: simulator.apiSecret,
+        HTTP_RETRIES: '0',
+      },
+      'gateway-e2e-splynx-sync',
+    );
     gateway = await startAppProcess(
       'gateway',
-      { ...common, SCHEDULER_URL: scheduler.url, SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, NOTIFY_EMAIL_TO: 'ops@example.com', NOTIFY_EMAIL_FROM: 'hub@example.com', NOTIFY_WEBHOOK_URL: webhook.url, GATEWAY_RATE_LIMIT_PER_MINUTE: '100000' },
+      {
+        ...common,
+        SCHEDULER_URL: scheduler.url,
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        NOTIFY_EMAIL_TO: 'ops@example.com',
+        NOTIFY_EMAIL_FROM: 'hub@example.com',
+        NOTIFY_WEBHOOK_URL: webhook.url,
+        GATEWAY_RATE_LIMIT_PER_MINUTE: '100000',
+      },
       'gateway-e2e-gateway',
     );
   });
@@ -137,23 +188,55 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
 
   it('every /api route without a key, or with a wrong one, is 401; health, metrics, docs and the dashboard are open', async () => {
     const routes: Array<[string, string]> = [
-      ['GET', '/api/runs'], ['GET', `/api/runs/${randomUUID()}`], ['GET', '/api/status'], ['POST', '/api/syncs/splynx/customers/run'],
-      ['GET', '/api/companies/1/schedules'], ['POST', '/api/companies/1/schedules'], ['PATCH', '/api/schedules/1/toggle'], ['DELETE', '/api/schedules/1'],
-      ['POST', '/api/schedules/1/run'], ['GET', '/api/settings/reseller.usage_sync_interval_minutes'], ['PUT', '/api/settings/reseller.usage_sync_interval_minutes'],
+      ['GET', '/api/runs'],
+      ['GET', `/api/runs/${randomUUID()}`],
+      ['GET', '/api/status'],
+      ['POST', '/api/syncs/splynx/customers/run'],
+      ['GET', '/api/companies/1/schedules'],
+      ['POST', '/api/companies/1/schedules'],
+      ['PATCH', '/api/schedules/1/toggle'],
+      ['DELETE', '/api/schedules/1'],
+      ['POST', '/api/schedules/1/run'],
+      ['GET', '/api/settings/reseller.usage_sync_interval_minutes'],
+      ['PUT', '/api/settings/reseller.usage_sync_interval_minutes'],
     ];
     for (const [method, path] of routes) {
-      assert.equal((await call(method, path, method === 'GET' || method === 'DELETE' ? undefined : {}, null)).status, 401, `${method} ${path}`);
-      assert.equal((await call(method, path, method === 'GET' || method === 'DELETE' ? undefined : {}, 'a-wrong-key-0123456789')).status, 401, `${method} ${path}, wrong key`);
+      assert.equal(
+        (await call(method, path, method === 'GET' || method === 'DELETE' ? undefined : {}, null)).status,
+        401,
+        `${method} ${path}`,
+      );
+      assert.equal(
+        (await call(method, path, method === 'GET' || method === 'DELETE' ? undefined : {}, 'a-wrong-key-0123456789'))
+          .status,
+        401,
+        `${method} ${path}, wrong key`,
+      );
     }
-    for (const path of ['/health/live', '/health/ready', '/metrics', '/docs-json', '/']) assert.equal((await call('GET', path, undefined, null)).status, 200, path);
+    for (const path of ['/health/live', '/health/ready', '/metrics', '/docs-json', '/'])
+      assert.equal((await call('GET', path, undefined, null)).status, 200, path);
   });
 
   it('OpenAPI describes every public route and DTO, the forwarded schedule and settings routes included', async () => {
     const doc = (await call('GET', '/docs-json', undefined, null)).body;
-    assert.deepEqual(Object.keys(doc.paths).filter((p) => p.startsWith('/api')).sort(), [
-      '/api/companies/{companyId}/schedules', '/api/runs', '/api/runs/{runId}', '/api/schedules/{id}', '/api/schedules/{id}/run', '/api/schedules/{id}/toggle', '/api/settings/{key}', '/api/status', '/api/syncs/{domain}/{job}/run',
-    ]);
-    for (const schema of ['UpsertScheduleDto', 'ToggleScheduleDto', 'PutSettingDto', 'ManualRunDto']) assert.ok(doc.components.schemas[schema], schema);
+    assert.deepEqual(
+      Object.keys(doc.paths)
+        .filter((p) => p.startsWith('/api'))
+        .sort(),
+      [
+        '/api/companies/{companyId}/schedules',
+        '/api/runs',
+        '/api/runs/{runId}',
+        '/api/schedules/{id}',
+        '/api/schedules/{id}/run',
+        '/api/schedules/{id}/toggle',
+        '/api/settings/{key}',
+        '/api/status',
+        '/api/syncs/{domain}/{job}/run',
+      ],
+    );
+    for (const schema of ['UpsertScheduleDto', 'ToggleScheduleDto', 'PutSettingDto', 'ManualRunDto'])
+      assert.ok(doc.components.schemas[schema], schema);
     assert.ok(doc.components.schemas.UpsertScheduleDto.properties.day_of_week);
     assert.match((await call('GET', '/docs', undefined, null)).body, /swagger/i);
   });
@@ -162,7 +245,11 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     const manual = await call('POST', '/api/syncs/splynx/customers/run', { company_id: 0, colour: 'red' });
     assert.equal(manual.status, 400);
     assert.deepEqual(Object.keys(manual.body.fields).sort(), ['colour', 'company_id']);
-    const schedule = await call('POST', '/api/companies/1/schedules', { job_type: 'sales', frequency: 'weekly', hour_of_day: 30 });
+    const schedule = await call('POST', '/api/companies/1/schedules', {
+      job_type: 'sales',
+      frequency: 'weekly',
+      hour_of_day: 30,
+    });
     assert.equal(schedule.status, 400);
     assert.deepEqual(Object.keys(schedule.body.fields).sort(), ['day_of_week', 'hour_of_day']);
     const runs = await call('GET', '/api/runs?limit=0&status=weird&since=yesterday');
@@ -175,7 +262,17 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
 
   it('a failing upstream sends exactly one email and one webhook (a webhook that is down is retried); the recovery sends one more of each', async () => {
     // The company's schedule: the status shows its next run, and ten failures pause it.
-    assert.equal((await call('POST', `/api/companies/${COMPANY}/schedules`, { domain: 'splynx', job_type: 'customers', frequency: 'hourly', minute: 15 })).status, 201);
+    assert.equal(
+      (
+        await call('POST', `/api/companies/${COMPANY}/schedules`, {
+          domain: 'splynx',
+          job_type: 'customers',
+          frequency: 'hourly',
+          minute: 15,
+        })
+      ).status,
+      201,
+    );
     webhook.failNext.n = 1;
     simulator.setFaults({ errorRate: 1 });
     const first = await runSplynx();
@@ -183,7 +280,11 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     const second = await runSplynx();
     assert.equal(second.status, 'failed');
     await eventually(() => (ours(smtp.mails).length >= 1 ? true : undefined), 'the failure email', 20000);
-    await eventually(() => (webhook.received.length >= 1 ? true : undefined), 'the failure webhook, after its retry', 40000);
+    await eventually(
+      () => (webhook.received.length >= 1 ? true : undefined),
+      'the failure webhook, after its retry',
+      40000,
+    );
     assert.equal(webhook.attempts.n, 2, 'delivered on the second attempt');
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(ours(smtp.mails).length, 1, 'one email for two failed runs');
@@ -198,14 +299,21 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     const hook = webhook.received[0];
     assert.equal(hook.kind, 'failure');
     assert.equal(hook.run_id, first.run_id);
-    assert.deepEqual([hook.domain, hook.job, hook.company_id, hook.error.code, hook.error.origin], ['splynx', 'customers', COMPANY, 'UPSTREAM_UNAVAILABLE', 'source']);
+    assert.deepEqual(
+      [hook.domain, hook.job, hook.company_id, hook.error.code, hook.error.origin],
+      ['splynx', 'customers', COMPANY, 'UPSTREAM_UNAVAILABLE', 'source'],
+    );
     assert.equal((await splynxStatus()).state, 'failing');
     assert.equal((await splynxStatus()).consecutive_failures, 2);
 
     simulator.clearFaults();
     const recovered = await runSplynx();
     assert.equal(recovered.status, 'completed');
-    await eventually(() => (ours(smtp.mails).length === 2 && webhook.received.length === 2 ? true : undefined), 'the recovery email and webhook', 20000);
+    await eventually(
+      () => (ours(smtp.mails).length === 2 && webhook.received.length === 2 ? true : undefined),
+      'the recovery email and webhook',
+      20000,
+    );
     assert.match(ours(smtp.mails)[1].raw, /Subject: \[sync hub\] splynx\/customers \(company 4242\) recovered/);
     assert.equal(webhook.received[1].kind, 'recovery');
     const status = await splynxStatus();
@@ -223,28 +331,67 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     } finally {
       simulator.clearFaults();
     }
-    const schedule = await eventually(async () => {
-      const list = (await call('GET', `/api/companies/${COMPANY}/schedules`)).body as any[];
-      const s = list.find((x) => x.domain === 'splynx' && x.job_type === 'customers');
-      return s.enabled === false ? s : undefined;
-    }, 'the splynx schedule to be paused', 20000);
+    const schedule = await eventually(
+      async () => {
+        const list = (await call('GET', `/api/companies/${COMPANY}/schedules`)).body as any[];
+        const s = list.find((x) => x.domain === 'splynx' && x.job_type === 'customers');
+        return s.enabled === false ? s : undefined;
+      },
+      'the splynx schedule to be paused',
+      20000,
+    );
     assert.match(schedule.paused_reason, /paused after 10 consecutive failures \(last: UPSTREAM_UNAVAILABLE/);
     assert.equal(schedule.next_run_at, null);
-    await eventually(() => (ours(smtp.mails).length === mailsBefore + 2 ? true : undefined), 'failure and paused emails', 20000);
+    await eventually(
+      () => (ours(smtp.mails).length === mailsBefore + 2 ? true : undefined),
+      'failure and paused emails',
+      20000,
+    );
     assert.match(ours(smtp.mails)[mailsBefore].raw, /\) failed/);
     assert.match(ours(smtp.mails)[mailsBefore + 1].raw, /paused after 10 failures/);
     assert.match(ours(smtp.mails)[mailsBefore + 1].raw, /Then enable the schedule again/);
-    await eventually(() => (webhook.received.some((h) => h.kind === 'paused') ? true : undefined), 'the paused webhook');
+    await eventually(
+      () => (webhook.received.some((h) => h.kind === 'paused') ? true : undefined),
+      'the paused webhook',
+    );
     assert.equal((await splynxStatus()).state, 'paused');
   });
 
   it('run events out of order give one correct row', async () => {
     const runId = randomUUID();
-    const base = { runId, domain: 'splynx', job: 'customers', companyId: 7, trigger: 'manual', scheduledFor: '2026-11-21T10:00:00.000Z', startedAt: '2026-11-21T10:00:01.000Z' };
+    const base = {
+      runId,
+      domain: 'splynx',
+      job: 'customers',
+      companyId: 7,
+      trigger: 'manual',
+      scheduledFor: '2026-11-21T10:00:00.000Z',
+      startedAt: '2026-11-21T10:00:01.000Z',
+    };
     const stats = { fetched: 5, created: 5, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
-    await probe.produce(Topic.RunCompleted, runId, envelope('sync.run.completed', { ...base, finishedAt: '2026-11-21T10:00:04.000Z', durationMs: 3000, stats }, runId));
-    await probe.produce(Topic.RunStarted, runId, envelope('sync.run.started', { ...base, stats: { ...stats, fetched: 0, created: 0 } }, runId));
-    await probe.produce(Topic.RunCompleted, runId, envelope('sync.run.completed', { ...base, finishedAt: '2026-11-21T10:00:04.000Z', durationMs: 3000, stats }, runId));
+    await probe.produce(
+      Topic.RunCompleted,
+      runId,
+      envelope(
+        'sync.run.completed',
+        { ...base, finishedAt: '2026-11-21T10:00:04.000Z', durationMs: 3000, stats },
+        runId,
+      ),
+    );
+    await probe.produce(
+      Topic.RunStarted,
+      runId,
+      envelope('sync.run.started', { ...base, stats: { ...stats, fetched: 0, created: 0 } }, runId),
+    );
+    await probe.produce(
+      Topic.RunCompleted,
+      runId,
+      envelope(
+        'sync.run.completed',
+        { ...base, finishedAt: '2026-11-21T10:00:04.000Z', durationMs: 3000, stats },
+        runId,
+      ),
+    );
     await new Promise((r) => setTimeout(r, 1500));
     const row = await eventually(async () => {
       const r = await call('GET', `/api/runs/${runId}`);
@@ -264,25 +411,56 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: any } = await call('GET', `/api/runs?domain=splynx&company_id=${COMPANY}&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: any } = await call(
+        'GET',
+        `/api/runs?domain=splynx&company_id=${COMPANY}&limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       assert.ok(page.body.data.length <= 4);
       seen.push(...page.body.data.map((r: any) => r.run_id));
       cursor = page.body.next_cursor;
     } while (cursor);
-    assert.deepEqual(seen, all.map((r) => r.run_id), 'pages cover every run once, in order');
+    assert.deepEqual(
+      seen,
+      all.map((r) => r.run_id),
+      'pages cover every run once, in order',
+    );
     const failed = (await call('GET', `/api/runs?status=failed&company_id=${COMPANY}`)).body.data as any[];
     assert.ok(failed.length >= 12 && failed.every((r) => r.status === 'failed'));
-    assert.deepEqual((await call('GET', `/api/runs?company_id=${COMPANY}&since=${new Date(Date.now() + 60000).toISOString()}`)).body.data, []);
+    assert.deepEqual(
+      (await call('GET', `/api/runs?company_id=${COMPANY}&since=${new Date(Date.now() + 60000).toISOString()}`)).body
+        .data,
+      [],
+    );
   });
 
   it('rate-limits each API key', async () => {
-    const limited = await startAppProcess('gateway', { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, GATEWAY_API_KEYS: `${API_KEY},${OTHER_KEY}`, SCHEDULER_URL: scheduler.url, GATEWAY_RATE_LIMIT_PER_MINUTE: '5', KAFKA_GROUP_ID: 'gateway-rate-limit-e2e' }, 'gateway-e2e-limited');
+    const limited = await startAppProcess(
+      'gateway',
+      {
+        KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+        DATABASE_URL: db.url,
+        GATEWAY_API_KEYS: `${API_KEY},${OTHER_KEY}`,
+        SCHEDULER_URL: scheduler.url,
+        GATEWAY_RATE_LIMIT_PER_MINUTE: '5',
+        KAFKA_GROUP_ID: 'gateway-rate-limit-e2e',
+      },
+      'gateway-e2e-limited',
+    );
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 7; i++) statuses.push((await call('GET', '/api/status', undefined, API_KEY, () => limited)).status);
+      for (let i = 0; i < 7; i++)
+        statuses.push((await call('GET', '/api/status', undefined, API_KEY, () => limited)).status);
       assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
-      assert.equal((await call('GET', '/api/status', undefined, OTHER_KEY, () => limited)).status, 200, 'another key has its own budget');
-      assert.equal((await call('GET', '/health/ready', undefined, null, () => limited)).status, 200, 'health is not limited');
+      assert.equal(
+        (await call('GET', '/api/status', undefined, OTHER_KEY, () => limited)).status,
+        200,
+        'another key has its own budget',
+      );
+      assert.equal(
+        (await call('GET', '/health/ready', undefined, null, () => limited)).status,
+        200,
+        'health is not limited',
+      );
     } finally {
       await limited.stop();
     }

@@ -23,7 +23,12 @@ describe('every app in the distributed mode, each its own process on one Kafka a
     db = await createTestDatabase('all_apps');
     simulator = new SplynxSimulator({ customers: 300 });
     const splynxUrl = await simulator.start();
-    const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, GATEWAY_API_KEYS: API_KEY, SCHEDULER_RUN_ON_START: 'splynx:customers' };
+    const common = {
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      DATABASE_URL: db.url,
+      GATEWAY_API_KEYS: API_KEY,
+      SCHEDULER_RUN_ON_START: 'splynx:customers',
+    };
     await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.SplynxRequested]);
     // Started one after another: two cores, and topic provisioning is tried by each.
     for (const app of APPS) {
@@ -31,7 +36,12 @@ describe('every app in the distributed mode, each its own process on one Kafka a
         app,
         await startAppProcess(
           app,
-          { ...common, SPLYNX_URL: splynxUrl, SPLYNX_API_KEY: simulator.apiKey, SPLYNX_API_SECRET: simulator.apiSecret },
+          {
+            ...common,
+            SPLYNX_URL: splynxUrl,
+            SPLYNX_API_KEY: simulator.apiKey,
+            SPLYNX_API_SECRET: simulator.apiSecret,
+          },
           `all-apps-${app}`,
         ),
       );
@@ -85,7 +95,9 @@ describe('every app in the distributed mode, each its own process on one Kafka a
     const gateway = apps.get('gateway')!;
     const run = await eventually(
       async () => {
-        const res = await fetch(`${gateway.url}/api/runs/${runId}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+        const res = await fetch(`${gateway.url}/api/runs/${runId}`, {
+          headers: { authorization: `Bearer ${API_KEY}` },
+        });
         if (res.status !== 200) return undefined;
         const body = (await res.json()) as { status: string; stats: { fetched: number } };
         return body.status === 'completed' ? body : undefined;
@@ -96,10 +108,15 @@ describe('every app in the distributed mode, each its own process on one Kafka a
     assert.equal(run.stats.fetched, 300);
     const [{ n }] = await db.dataSource.query('SELECT COUNT(*) AS n FROM splynx_customers');
     assert.equal(Number(n), 300);
-    const list = await fetch(`${gateway.url}/api/runs?domain=splynx&status=completed`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const list = await fetch(`${gateway.url}/api/runs?domain=splynx&status=completed`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
     const listed = (await list.json()) as { data: Array<{ run_id: string }> };
     assert.ok(listed.data.some((r) => r.run_id === runId));
     assert.equal((await fetch(`${gateway.url}/api/runs`)).status, 401);
-    assert.equal((await fetch(`${gateway.url}/api/runs?limit=0`, { headers: { authorization: `Bearer ${API_KEY}` } })).status, 400);
+    assert.equal(
+      (await fetch(`${gateway.url}/api/runs?limit=0`, { headers: { authorization: `Bearer ${API_KEY}` } })).status,
+      400,
+    );
   });
 });

@@ -8,7 +8,10 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 function start(app: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'main.js')], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
@@ -32,7 +35,10 @@ describe('start-up configuration', () => {
   });
 
   it('the distributed gateway will not start without GATEWAY_API_KEYS', async () => {
-    const { code, stderr } = await start('gateway', { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: 'mysql://root@127.0.0.1:3306/mysql' });
+    const { code, stderr } = await start('gateway', {
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      DATABASE_URL: 'mysql://root@127.0.0.1:3306/mysql',
+    });
     assert.equal(code, 1);
     assert.match(stderr, /GATEWAY_API_KEYS is required/);
   });

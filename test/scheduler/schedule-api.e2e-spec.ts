@@ -30,9 +30,24 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     db = await createTestDatabase('schedule_api');
     const url = await simulator.start();
     await probe.watch([Topic.SplynxRequested, Topic.RunStarted, Topic.RunCompleted, Topic.RunSkipped]);
-    const env = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, GATEWAY_API_KEYS: API_KEY, SCHEDULER_RUN_ON_START: 'none' };
+    const env = {
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      DATABASE_URL: db.url,
+      GATEWAY_API_KEYS: API_KEY,
+      SCHEDULER_RUN_ON_START: 'none',
+    };
     scheduler = await startAppProcess('scheduler', env, 'schedule-api-scheduler');
-    splynx = await startAppProcess('splynx-sync', { ...env, SPLYNX_URL: url, SPLYNX_API_KEY: simulator.apiKey, SPLYNX_API_SECRET: simulator.apiSecret, SPLYNX_PAGE_SIZE: '100' }, 'schedule-api-splynx-sync');
+    splynx = await startAppProcess(
+      'splynx-sync',
+      {
+        ...env,
+        SPLYNX_URL: url,
+        SPLYNX_API_KEY: simulator.apiKey,
+        SPLYNX_API_SECRET: simulator.apiSecret,
+        SPLYNX_PAGE_SIZE: '100',
+      },
+      'schedule-api-splynx-sync',
+    );
   });
 
   after(async () => {
@@ -46,7 +61,13 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     const { status, body } = await call('GET', '/api/companies/1/schedules');
     assert.equal(status, 200);
     assert.deepEqual(body.map((s: { domain: string; job_type: string }) => `${s.domain}/${s.job_type}`).sort(), [
-      'crm/cp.export', 'crm/cp.visit', 'crm/robaws.customers.full', 'crm/robaws.customers.incremental', 'crm/robaws.customers.push', 'splynx/customers', 'usage/reseller.usage',
+      'crm/cp.export',
+      'crm/cp.visit',
+      'crm/robaws.customers.full',
+      'crm/robaws.customers.incremental',
+      'crm/robaws.customers.push',
+      'splynx/customers',
+      'usage/reseller.usage',
     ]);
     const full = body.find((s: { job_type: string }) => s.job_type === 'robaws.customers.full');
     assert.equal(full.frequency, 'weekly');
@@ -62,13 +83,28 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
 
   let weeklyId = 0;
   it('POST creates (201) and then updates (200) the company schedule for a domain and job type', async () => {
-    const created = await call('POST', '/api/companies/4/schedules', { job_type: 'bills', frequency: 'weekly', hour_of_day: 8, day_of_week: 1, date_range_days: 7, timezone: 'Europe/Tirane' });
+    const created = await call('POST', '/api/companies/4/schedules', {
+      job_type: 'bills',
+      frequency: 'weekly',
+      hour_of_day: 8,
+      day_of_week: 1,
+      date_range_days: 7,
+      timezone: 'Europe/Tirane',
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.domain, 'accounting', 'domain defaults to accounting');
     assert.equal(created.body.next_run_human.endsWith('at 8:00 AM'), true, created.body.next_run_human);
-    assert.equal(new Date(created.body.next_run_local).getUTCDay() === 1 || created.body.next_run_local.includes('+01:00'), true);
+    assert.equal(
+      new Date(created.body.next_run_local).getUTCDay() === 1 || created.body.next_run_local.includes('+01:00'),
+      true,
+    );
     weeklyId = created.body.id;
-    const updated = await call('POST', '/api/companies/4/schedules', { job_type: 'bills', frequency: 'monthly', day_of_month: 31, hour_of_day: 6 });
+    const updated = await call('POST', '/api/companies/4/schedules', {
+      job_type: 'bills',
+      frequency: 'monthly',
+      day_of_month: 31,
+      hour_of_day: 6,
+    });
     assert.equal(updated.status, 200);
     assert.equal(updated.body.id, weeklyId);
     assert.equal(updated.body.frequency, 'monthly');
@@ -84,9 +120,22 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       [{ job_type: 'sales', frequency: 'every_minutes' }, ['interval_minutes']],
       [{ domain: 'crm', job_type: 'sales', frequency: 'hourly' }, ['job_type']],
       [{ domain: 'erp', job_type: 'sales', frequency: 'hourly' }, ['domain', 'job_type']],
-      [{ job_type: 'sales', frequency: 'daily', hour_of_day: 24, minute: 60, timezone: 'Mars/Olympus', date_range_days: 0 }, ['hour_of_day', 'minute', 'timezone', 'date_range_days']],
+      [
+        {
+          job_type: 'sales',
+          frequency: 'daily',
+          hour_of_day: 24,
+          minute: 60,
+          timezone: 'Mars/Olympus',
+          date_range_days: 0,
+        },
+        ['hour_of_day', 'minute', 'timezone', 'date_range_days'],
+      ],
       [{ job_type: 'sales', frequency: 'yearly' }, ['frequency']],
-      [{ job_type: 'sales', frequency: 'hourly', overlap_policy: 'queue', enabled: 'yes' }, ['overlap_policy', 'enabled']],
+      [
+        { job_type: 'sales', frequency: 'hourly', overlap_policy: 'queue', enabled: 'yes' },
+        ['overlap_policy', 'enabled'],
+      ],
       [{ job_type: 'sales', frequency: 'hourly', color: 'blue' }, ['color']],
     ];
     for (const [body, fields] of cases) {
@@ -94,7 +143,10 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.deepEqual(Object.keys(res.body.fields).sort(), [...fields].sort(), JSON.stringify(body));
     }
-    assert.equal((await call('POST', '/api/companies/x/schedules', { job_type: 'sales', frequency: 'hourly' })).status, 400);
+    assert.equal(
+      (await call('POST', '/api/companies/x/schedules', { job_type: 'sales', frequency: 'hourly' })).status,
+      400,
+    );
   });
 
   it('PATCH toggle disables (no next run) and enables (next run again); 404 and 400 where due', async () => {
@@ -112,9 +164,21 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
 
   it('GET and PUT settings: clamped, defaulted, 404 for unknown keys, 400 without a value', async () => {
     const key = '/api/settings/reseller.usage_sync_interval_minutes';
-    assert.deepEqual((await call('GET', key)).body, { key: 'reseller.usage_sync_interval_minutes', value: 5, effective_value: 5 });
-    assert.deepEqual((await call('PUT', key, { value: 0 })).body, { key: 'reseller.usage_sync_interval_minutes', value: 0, effective_value: 1 });
-    assert.deepEqual((await call('PUT', key, { value: 'abc' })).body, { key: 'reseller.usage_sync_interval_minutes', value: 'abc', effective_value: 5 });
+    assert.deepEqual((await call('GET', key)).body, {
+      key: 'reseller.usage_sync_interval_minutes',
+      value: 5,
+      effective_value: 5,
+    });
+    assert.deepEqual((await call('PUT', key, { value: 0 })).body, {
+      key: 'reseller.usage_sync_interval_minutes',
+      value: 0,
+      effective_value: 1,
+    });
+    assert.deepEqual((await call('PUT', key, { value: 'abc' })).body, {
+      key: 'reseller.usage_sync_interval_minutes',
+      value: 'abc',
+      effective_value: 5,
+    });
     assert.deepEqual((await call('PUT', key, { value: 3 })).body.effective_value, 3);
     assert.equal((await call('GET', key)).body.effective_value, 3);
     assert.equal((await call('PUT', key, {})).status, 400);
@@ -123,21 +187,47 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
   });
 
   it('every route needs the API key', async () => {
-    for (const [method, path] of [['GET', '/api/companies/1/schedules'], ['POST', '/api/companies/1/schedules'], ['PATCH', '/api/schedules/1/toggle'], ['DELETE', '/api/schedules/1'], ['POST', '/api/schedules/1/run'], ['GET', '/api/settings/x'], ['PUT', '/api/settings/x']]) {
-      assert.equal((await call(method, path, method === 'GET' ? undefined : {}, null)).status, 401, `${method} ${path}`);
-      assert.equal((await call(method, path, method === 'GET' ? undefined : {}, 'wrong-key-wrong-key-wrong')).status, 401, `${method} ${path} with a wrong key`);
+    for (const [method, path] of [
+      ['GET', '/api/companies/1/schedules'],
+      ['POST', '/api/companies/1/schedules'],
+      ['PATCH', '/api/schedules/1/toggle'],
+      ['DELETE', '/api/schedules/1'],
+      ['POST', '/api/schedules/1/run'],
+      ['GET', '/api/settings/x'],
+      ['PUT', '/api/settings/x'],
+    ]) {
+      assert.equal(
+        (await call(method, path, method === 'GET' ? undefined : {}, null)).status,
+        401,
+        `${method} ${path}`,
+      );
+      assert.equal(
+        (await call(method, path, method === 'GET' ? undefined : {}, 'wrong-key-wrong-key-wrong')).status,
+        401,
+        `${method} ${path} with a wrong key`,
+      );
     }
   });
 
   it('POST run publishes now (202); a run still going when the next tick comes yields a skipped event, reason overlap', async () => {
-    const splynxSchedule = (await call('GET', '/api/companies/1/schedules')).body.find((s: { domain: string }) => s.domain === 'splynx');
+    const splynxSchedule = (await call('GET', '/api/companies/1/schedules')).body.find(
+      (s: { domain: string }) => s.domain === 'splynx',
+    );
     simulator.setFaults({ latencyMs: 150 }); // 15 pages: the first run takes a few seconds
     const first = await call('POST', `/api/schedules/${splynxSchedule.id}/run`);
     assert.equal(first.status, 202);
     assert.match(first.body.run_id, /^[0-9a-f-]{36}$/);
-    await probe.waitFor(Topic.RunStarted, (m) => m.json?.payload?.runId === first.body.run_id, 'the first run to start');
+    await probe.waitFor(
+      Topic.RunStarted,
+      (m) => m.json?.payload?.runId === first.body.run_id,
+      'the first run to start',
+    );
     const second = await call('POST', `/api/schedules/${splynxSchedule.id}/run`);
-    const skipped = await probe.waitFor(Topic.RunSkipped, (m) => m.json?.payload?.runId === second.body.run_id, 'the overlapping tick to be skipped');
+    const skipped = await probe.waitFor(
+      Topic.RunSkipped,
+      (m) => m.json?.payload?.runId === second.body.run_id,
+      'the overlapping tick to be skipped',
+    );
     assert.equal(skipped.json.payload.skipReason, 'overlap');
     assert.equal(skipped.json.payload.trigger, 'manual');
     assert.equal(skipped.json.payload.scheduleId, String(splynxSchedule.id));

@@ -20,13 +20,20 @@ interface Step {
 }
 
 async function move(app: AppProcess, body: object): Promise<Step> {
-  const res = await fetch(`${app.url}/__clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${app.url}/__clock`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 201, await res.clone().text());
   return (await res.json()) as Step;
 }
 
 const api = (app: AppProcess, path: string, init: RequestInit = {}) =>
-  fetch(`${app.url}${path}`, { ...init, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+  fetch(`${app.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
 
 /** Every slot of the seeded company-1 schedules in (from, to]: hourly at :00, every 5 minutes, nothing else (Monday, no 03:00/04:00/22:00). */
 function expectedSlots(from: string, to: string, usageEvery = 5): string[] {
@@ -47,7 +54,15 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
   const replicas: AppProcess[] = [];
   const probe = new KafkaProbe();
   const ticksBetween = (from: string, to: string): SeenMessage[] =>
-    probe.seen.filter((m) => TICK_TOPICS.includes(m.topic as Topic) && m.json?.payload?.scheduledFor > from && m.json.payload.scheduledFor <= to && m.json.payload.trigger === 'schedule' && m.json.payload.companyId === 1 && m.json.occurredAt >= suiteStart);
+    probe.seen.filter(
+      (m) =>
+        TICK_TOPICS.includes(m.topic as Topic) &&
+        m.json?.payload?.scheduledFor > from &&
+        m.json.payload.scheduledFor <= to &&
+        m.json.payload.trigger === 'schedule' &&
+        m.json.payload.companyId === 1 &&
+        m.json.occurredAt >= suiteStart,
+    );
   /** This run's messages only: the probe reads topics from the beginning, and a developer's broker may be reused. */
   const fresh = () => probe.seen.filter((m) => m.json?.occurredAt >= suiteStart);
   const slotOf = (m: SeenMessage) => `${m.json.payload.domain}/${m.json.payload.job}@${m.json.payload.scheduledFor}`;
@@ -57,8 +72,13 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
     db = await createTestDatabase('scheduler');
     await probe.watch([...TICK_TOPICS, Topic.RunSkipped]);
     const env = {
-      KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, GATEWAY_API_KEYS: API_KEY, SCHEDULER_CLOCK: 'manual', SCHEDULER_CLOCK_START: START,
-      SCHEDULER_LEADER_LEASE_MS: '30000', SCHEDULER_RUN_ON_START: 'none',
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      DATABASE_URL: db.url,
+      GATEWAY_API_KEYS: API_KEY,
+      SCHEDULER_CLOCK: 'manual',
+      SCHEDULER_CLOCK_START: START,
+      SCHEDULER_LEADER_LEASE_MS: '30000',
+      SCHEDULER_RUN_ON_START: 'none',
     };
     for (const name of ['scheduler-a', 'scheduler-b']) replicas.push(await startAppProcess('scheduler', env, name));
   });
@@ -78,12 +98,20 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
     }
     const expected = expectedSlots(START, '2020-01-06T11:59:30.000Z');
     assert.equal(expected.length, 52);
-    const seen = await eventually(() => {
-      const ticks = ticksBetween(START, '2020-01-06T11:59:30.000Z');
-      return ticks.length >= expected.length ? ticks : undefined;
-    }, 'all 52 ticks on Kafka', 30000);
+    const seen = await eventually(
+      () => {
+        const ticks = ticksBetween(START, '2020-01-06T11:59:30.000Z');
+        return ticks.length >= expected.length ? ticks : undefined;
+      },
+      'all 52 ticks on Kafka',
+      30000,
+    );
     await new Promise((r) => setTimeout(r, 500)); // a doubled tick would arrive by now
-    assert.deepEqual(ticksBetween(START, '2020-01-06T11:59:30.000Z').map(slotOf).sort(), expected, 'every slot once, none doubled');
+    assert.deepEqual(
+      ticksBetween(START, '2020-01-06T11:59:30.000Z').map(slotOf).sort(),
+      expected,
+      'every slot once, none doubled',
+    );
     for (const t of seen) assert.equal(t.key, `1:${t.json.payload.domain}:${t.json.payload.job}`);
     const runIds = new Set(seen.map((t) => t.json.payload.runId));
     assert.equal(runIds.size, seen.length, 'one run id per slot');
@@ -100,7 +128,14 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
     assert.equal(firstAfter.leader, true, 'the standby leads after one lease period (30 s)');
     for (let i = 0; i < 29; i++) assert.equal((await move(standby, { advance_minutes: 1 })).leader, true);
     const expected = expectedSlots('2020-01-06T11:59:30.000Z', '2020-01-06T12:29:30.000Z');
-    await eventually(() => (ticksBetween('2020-01-06T11:59:30.000Z', '2020-01-06T12:29:30.000Z').length >= expected.length ? true : undefined), 'ticks after the take-over', 30000);
+    await eventually(
+      () =>
+        ticksBetween('2020-01-06T11:59:30.000Z', '2020-01-06T12:29:30.000Z').length >= expected.length
+          ? true
+          : undefined,
+      'ticks after the take-over',
+      30000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(ticksBetween('2020-01-06T11:59:30.000Z', '2020-01-06T12:29:30.000Z').map(slotOf).sort(), expected);
   });
@@ -110,10 +145,22 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
     const step = await move(standby, { advance_minutes: 10 }); // 12:29:30 → 12:39:30: slots 12:30 and 12:35 passed unseen
     assert.equal(step.ticks, 2, 'cp.export and reseller.usage, once each');
     assert.equal(step.skipped, 2);
-    await eventually(() => (ticksBetween('2020-01-06T12:29:30.000Z', '2020-01-06T12:39:30.000Z').length === 2 ? true : undefined), 'the catch-up ticks', 20000);
-    assert.deepEqual(ticksBetween('2020-01-06T12:29:30.000Z', '2020-01-06T12:39:30.000Z').map(slotOf).sort(), ['crm/cp.export@2020-01-06T12:35:00.000Z', 'usage/reseller.usage@2020-01-06T12:35:00.000Z']);
+    await eventually(
+      () => (ticksBetween('2020-01-06T12:29:30.000Z', '2020-01-06T12:39:30.000Z').length === 2 ? true : undefined),
+      'the catch-up ticks',
+      20000,
+    );
+    assert.deepEqual(ticksBetween('2020-01-06T12:29:30.000Z', '2020-01-06T12:39:30.000Z').map(slotOf).sort(), [
+      'crm/cp.export@2020-01-06T12:35:00.000Z',
+      'usage/reseller.usage@2020-01-06T12:35:00.000Z',
+    ]);
     const missed = await eventually(() => {
-      const m = fresh().filter((s) => s.topic === Topic.RunSkipped && s.json?.payload?.skipReason === 'missed' && s.json.payload.scheduledFor === '2020-01-06T12:30:00.000Z');
+      const m = fresh().filter(
+        (s) =>
+          s.topic === Topic.RunSkipped &&
+          s.json?.payload?.skipReason === 'missed' &&
+          s.json.payload.scheduledFor === '2020-01-06T12:30:00.000Z',
+      );
       return m.length === 2 ? m : undefined;
     }, 'two missed-slot events');
     assert.deepEqual(missed.map((m) => m.json.payload.job).sort(), ['cp.export', 'reseller.usage']);
@@ -121,26 +168,75 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
 
   it('a slot older than its catch-up window is only reported as skipped', async () => {
     const standby = replicas[0];
-    const list = (await (await api(standby, '/api/companies/1/schedules')).json()) as Array<{ job_type: string; frequency: string; interval_minutes: number }>;
+    const list = (await (await api(standby, '/api/companies/1/schedules')).json()) as Array<{
+      job_type: string;
+      frequency: string;
+      interval_minutes: number;
+    }>;
     const exportSchedule = list.find((s) => s.job_type === 'cp.export')!;
-    const res = await api(standby, '/api/companies/1/schedules', { method: 'POST', body: JSON.stringify({ domain: 'crm', job_type: 'cp.export', frequency: 'every_minutes', interval_minutes: exportSchedule.interval_minutes, catchup_window_s: 60 }) });
+    const res = await api(standby, '/api/companies/1/schedules', {
+      method: 'POST',
+      body: JSON.stringify({
+        domain: 'crm',
+        job_type: 'cp.export',
+        frequency: 'every_minutes',
+        interval_minutes: exportSchedule.interval_minutes,
+        catchup_window_s: 60,
+      }),
+    });
     assert.equal(res.status, 200);
     const step = await move(standby, { advance_minutes: 10 }); // 12:49:30: the 12:45 slot is 4.5 minutes old
     assert.equal(step.ticks, 1, 'only reseller.usage, whose window is an hour');
-    await eventually(() => fresh().find((s) => s.topic === Topic.RunSkipped && s.json?.payload?.job === 'cp.export' && s.json.payload.scheduledFor === '2020-01-06T12:40:00.000Z'), 'cp.export reported skipped');
+    await eventually(
+      () =>
+        fresh().find(
+          (s) =>
+            s.topic === Topic.RunSkipped &&
+            s.json?.payload?.job === 'cp.export' &&
+            s.json.payload.scheduledFor === '2020-01-06T12:40:00.000Z',
+        ),
+      'cp.export reported skipped',
+    );
   });
 
   it('a settings change takes effect at the next minute, without a restart', async () => {
     const standby = replicas[0];
     await move(standby, { advance_minutes: 1 }); // 12:50:30
-    const set = await api(standby, '/api/settings/reseller.usage_sync_interval_minutes', { method: 'PUT', body: JSON.stringify({ value: 1 }) });
+    const set = await api(standby, '/api/settings/reseller.usage_sync_interval_minutes', {
+      method: 'PUT',
+      body: JSON.stringify({ value: 1 }),
+    });
     assert.deepEqual(await set.json(), { key: 'reseller.usage_sync_interval_minutes', value: 1, effective_value: 1 });
     await move(standby, { advance_minutes: 1 }); // 12:51:30
-    await eventually(() => fresh().find((s) => s.json?.payload?.job === 'reseller.usage' && s.json.payload.scheduledFor === '2020-01-06T12:51:00.000Z'), 'a usage tick at 12:51, not a multiple of 5');
-    await api(standby, '/api/settings/reseller.usage_sync_interval_minutes', { method: 'PUT', body: JSON.stringify({ value: 5 }) });
+    await eventually(
+      () =>
+        fresh().find(
+          (s) =>
+            s.json?.payload?.job === 'reseller.usage' && s.json.payload.scheduledFor === '2020-01-06T12:51:00.000Z',
+        ),
+      'a usage tick at 12:51, not a multiple of 5',
+    );
+    await api(standby, '/api/settings/reseller.usage_sync_interval_minutes', {
+      method: 'PUT',
+      body: JSON.stringify({ value: 5 }),
+    });
     await move(standby, { advance_minutes: 1 }); // 12:52:30
     await move(standby, { advance_minutes: 3 }); // 12:55:30
-    await eventually(() => fresh().find((s) => s.json?.payload?.job === 'reseller.usage' && s.json.payload.scheduledFor === '2020-01-06T12:55:00.000Z'), 'back to every 5 minutes');
-    assert.equal(fresh().filter((s) => s.json?.payload?.job === 'reseller.usage' && ['2020-01-06T12:52:00.000Z', '2020-01-06T12:53:00.000Z'].includes(s.json.payload.scheduledFor)).length, 0);
+    await eventually(
+      () =>
+        fresh().find(
+          (s) =>
+            s.json?.payload?.job === 'reseller.usage' && s.json.payload.scheduledFor === '2020-01-06T12:55:00.000Z',
+        ),
+      'back to every 5 minutes',
+    );
+    assert.equal(
+      fresh().filter(
+        (s) =>
+          s.json?.payload?.job === 'reseller.usage' &&
+          ['2020-01-06T12:52:00.000Z', '2020-01-06T12:53:00.000Z'].includes(s.json.payload.scheduledFor),
+      ).length,
+      0,
+    );
   });
 });

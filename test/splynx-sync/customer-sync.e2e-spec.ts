@@ -77,7 +77,15 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
     const { runId, event } = await runTick();
     assert.equal(event.topic, Topic.RunCompleted, `run ended ${event.topic}: ${event.value}`);
     assert.equal(event.key, runId);
-    assert.deepEqual(event.json.payload.stats, { fetched: CUSTOMERS, created: CUSTOMERS, updated: 0, unchanged: 0, skipped: 0, failed: 0, deactivated: 0 });
+    assert.deepEqual(event.json.payload.stats, {
+      fetched: CUSTOMERS,
+      created: CUSTOMERS,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      failed: 0,
+      deactivated: 0,
+    });
     assert.equal(probe.forRun(Topic.RunStarted, runId).length, 1, 'one started event');
 
     const stored = await rows();
@@ -86,8 +94,30 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       const source = simulator.customer(row.splynx_id)!;
       assert.ok(source, `customer ${row.splynx_id} exists upstream`);
       assert.deepEqual(
-        [row.login, row.name, row.email, row.phone, row.status, row.category, row.billing_type, row.partner_id, row.location_id, row.active],
-        [source.login, source.name, source.email, source.phone, source.status, source.category, source.billing_type, Number(source.partner_id), Number(source.location_id), 1],
+        [
+          row.login,
+          row.name,
+          row.email,
+          row.phone,
+          row.status,
+          row.category,
+          row.billing_type,
+          row.partner_id,
+          row.location_id,
+          row.active,
+        ],
+        [
+          source.login,
+          source.name,
+          source.email,
+          source.phone,
+          source.status,
+          source.category,
+          source.billing_type,
+          Number(source.partner_id),
+          Number(source.location_id),
+          1,
+        ],
         `row ${row.splynx_id} mirrors Splynx`,
       );
       assert.deepEqual(JSON.parse(row.raw), source, `raw record of ${row.splynx_id}`);
@@ -102,7 +132,15 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
 
     const { event } = await runTick();
     assert.equal(event.topic, Topic.RunCompleted, event.value);
-    assert.deepEqual(event.json.payload.stats, { fetched: CUSTOMERS - 5, created: 0, updated: 10, unchanged: CUSTOMERS - 15, skipped: 0, failed: 0, deactivated: 5 });
+    assert.deepEqual(event.json.payload.stats, {
+      fetched: CUSTOMERS - 5,
+      created: 0,
+      updated: 10,
+      unchanged: CUSTOMERS - 15,
+      skipped: 0,
+      failed: 0,
+      deactivated: 5,
+    });
 
     const afterRows = await rows();
     assert.equal(afterRows.length, CUSTOMERS, 'nothing is deleted');
@@ -134,7 +172,11 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       assert.equal(error.retriable, true);
       assert.equal(error.code, 'UPSTREAM_UNAVAILABLE');
       assert.match(error.message, /500/);
-      assert.equal(simulator.requestCount('GET /api/2.0/admin/customers/customer') - listRequestsBefore, 1 + HTTP_RETRIES, 'first page tried once plus the configured retries');
+      assert.equal(
+        simulator.requestCount('GET /api/2.0/admin/customers/customer') - listRequestsBefore,
+        1 + HTTP_RETRIES,
+        'first page tried once plus the configured retries',
+      );
     } finally {
       simulator.clearFaults();
     }
@@ -155,7 +197,11 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
     assert.match(notJson.headers.error, /must be a JSON object envelope/);
     assert.equal(notJson.headers.attempts, '0');
     assert.equal(notJson.headers.originalTopic, Topic.SplynxRequested);
-    const badJob = await probe.waitFor(dlq, (m) => m.json?.payload?.runId === wrongJob.value.runId, 'the wrong-job message on the DLQ');
+    const badJob = await probe.waitFor(
+      dlq,
+      (m) => m.json?.payload?.runId === wrongJob.value.runId,
+      'the wrong-job message on the DLQ',
+    );
     assert.match(badJob.headers.error, /payload\.job: job must be one of customers, ping/);
     assert.equal(badJob.key, wrongJob.key, 'the DLQ keeps the original key');
     assert.equal(probe.forRun(Topic.RunStarted, wrongJob.value.runId!).length, 0, 'an invalid tick never starts a run');
@@ -164,7 +210,10 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
   it('5. the same tick published twice executes once', async () => {
     const twice = tick('splynx', 'customers');
     await probe.produce(Topic.SplynxRequested, twice.key, twice.value);
-    await probe.produce(Topic.SplynxRequested, twice.key, { ...twice.value, id: '9c3bd9a5-3c1e-4f5a-8f3e-0a6f3c2a1b7d' });
+    await probe.produce(Topic.SplynxRequested, twice.key, {
+      ...twice.value,
+      id: '9c3bd9a5-3c1e-4f5a-8f3e-0a6f3c2a1b7d',
+    });
     const end = await probe.waitForRunEnd(twice.value.runId!);
     assert.equal(end.topic, Topic.RunCompleted);
     // Same key, same partition: once this later tick ends, both copies above have been consumed.
@@ -172,7 +221,11 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
     assert.equal(event.topic, Topic.RunCompleted);
     assert.equal(probe.forRun(Topic.RunStarted, twice.value.runId!).length, 1, 'started once');
     assert.equal(probe.forRun(Topic.RunCompleted, twice.value.runId!).length, 1, 'completed once');
-    assert.equal(probe.forRun(Topic.RunSkipped, twice.value.runId!).length, 0, 'the copy is not reported as a skipped run');
+    assert.equal(
+      probe.forRun(Topic.RunSkipped, twice.value.runId!).length,
+      0,
+      'the copy is not reported as a skipped run',
+    );
     const claims = await db.dataSource.query('SELECT status FROM run_claims WHERE run_id = ?', [twice.value.runId]);
     assert.deepEqual(claims, [{ status: 'completed' }]);
   });

@@ -14,7 +14,12 @@ export interface AppProcess {
 }
 
 /** Starts `node dist/apps/<app>/main.js` as its own process (the distributed mode) and waits until it is ready. */
-export async function startAppProcess(app: string, env: Record<string, string>, label = app, nodeArgs: string[] = []): Promise<AppProcess> {
+export async function startAppProcess(
+  app: string,
+  env: Record<string, string>,
+  label = app,
+  nodeArgs: string[] = [],
+): Promise<AppProcess> {
   const port = await freePort();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `${label}.log`);
@@ -29,7 +34,10 @@ export async function startAppProcess(app: string, env: Record<string, string>, 
   child.once('exit', (code) => (exited = code ?? -1));
   await eventually(
     async () => {
-      if (exited !== null) throw new Error(`${app} exited with ${exited}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+      if (exited !== null)
+        throw new Error(
+          `${app} exited with ${exited}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`,
+        );
       const res = await fetch(`${url}/health/ready`).catch(() => null);
       return res?.status === 200 ? true : undefined;
     },

@@ -23,14 +23,24 @@ function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
  * the project's messaging layer), and produces raw messages.
  */
 export class KafkaProbe {
-  private readonly kafka = new Kafka({ clientId: `e2e-${randomUUID().slice(0, 8)}`, brokers: TEST_KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  private readonly kafka = new Kafka({
+    clientId: `e2e-${randomUUID().slice(0, 8)}`,
+    brokers: TEST_KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   private consumer: Consumer | null = null;
   private producer: Producer | null = null;
   readonly seen: SeenMessage[] = [];
 
   async watch(topics: string[]): Promise<void> {
     // On a fresh broker the apps may not have created the topics yet; the project's provisioner is idempotent.
-    await provisionTopics({ brokers: TEST_KAFKA_BROKERS.split(','), clientId: 'e2e-probe', groupId: 'unused', topicPartitions: 3, replicationFactor: 1 });
+    await provisionTopics({
+      brokers: TEST_KAFKA_BROKERS.split(','),
+      clientId: 'e2e-probe',
+      groupId: 'unused',
+      topicPartitions: 3,
+      replicationFactor: 1,
+    });
     this.consumer = this.kafka.consumer({ groupId: `e2e-probe-${randomUUID()}` });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
@@ -45,7 +55,13 @@ export class KafkaProbe {
         } catch {
           json = null;
         }
-        this.seen.push({ topic, key: message.key?.toString() ?? null, value, json, headers: decodeHeaders(message.headers) });
+        this.seen.push({
+          topic,
+          key: message.key?.toString() ?? null,
+          value,
+          json,
+          headers: decodeHeaders(message.headers),
+        });
       },
     });
     await eventually(() => (joined ? true : undefined), 'the probe consumer to join', 30000);
@@ -56,7 +72,10 @@ export class KafkaProbe {
       this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
       await this.producer.connect();
     }
-    await this.producer.send({ topic, messages: [{ key, value: typeof value === 'string' ? value : JSON.stringify(value) }] });
+    await this.producer.send({
+      topic,
+      messages: [{ key, value: typeof value === 'string' ? value : JSON.stringify(value) }],
+    });
   }
 
   messages(topic: string, predicate: (m: SeenMessage) => boolean = () => true): SeenMessage[] {
@@ -67,14 +86,23 @@ export class KafkaProbe {
     return this.messages(topic, (m) => m.json?.payload?.runId === runId);
   }
 
-  waitFor(topic: string, predicate: (m: SeenMessage) => boolean, what: string, timeoutMs = 60000): Promise<SeenMessage> {
+  waitFor(
+    topic: string,
+    predicate: (m: SeenMessage) => boolean,
+    what: string,
+    timeoutMs = 60000,
+  ): Promise<SeenMessage> {
     return eventually(() => this.messages(topic, predicate)[0], what, timeoutMs);
   }
 
   /** The run's `completed`, `failed` or `skipped` event, whichever comes. */
   waitForRunEnd(runId: string, timeoutMs = 90000): Promise<SeenMessage> {
     const ends: string[] = ['sync.run.completed.v1', 'sync.run.failed.v1', 'sync.run.skipped.v1'];
-    return eventually(() => this.seen.find((m) => ends.includes(m.topic) && m.json?.payload?.runId === runId), `the end of run ${runId}`, timeoutMs);
+    return eventually(
+      () => this.seen.find((m) => ends.includes(m.topic) && m.json?.payload?.runId === runId),
+      `the end of run ${runId}`,
+      timeoutMs,
+    );
   }
 
   async close(): Promise<void> {

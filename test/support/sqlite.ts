@@ -7,7 +7,12 @@ import { DataSource, EntitySchema } from 'typeorm';
  */
 export async function inMemoryDatabase(entities: Array<Function | EntitySchema>): Promise<DataSource> {
   const options = dataSourceOptions({ kind: 'sqlite', file: ':memory:' });
-  const ds = new DataSource({ ...options, location: undefined, autoSave: false, entities: [...PLATFORM_ENTITIES, ...entities] } as never);
+  const ds = new DataSource({
+    ...options,
+    location: undefined,
+    autoSave: false,
+    entities: [...PLATFORM_ENTITIES, ...entities],
+  } as never);
   await ds.initialize();
   await ds.runMigrations();
   return ds;

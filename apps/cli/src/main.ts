@@ -20,8 +20,12 @@ function printOutcome(outcome: RunOutcome, dryRun: boolean): number {
   if (outcome.status === 'completed' || outcome.status === 'failed') {
     const s = outcome.stats;
     const rows: Array<[string, number]> = [
-      ['fetched', s.fetched], ['created', s.created], ['updated', s.updated], ['unchanged', s.unchanged],
-      ['deactivated', s.deactivated ?? 0], ['failed', s.failed],
+      ['fetched', s.fetched],
+      ['created', s.created],
+      ['updated', s.updated],
+      ['unchanged', s.unchanged],
+      ['deactivated', s.deactivated ?? 0],
+      ['failed', s.failed],
     ];
     process.stdout.write(`${dryRun ? 'Dry run (nothing written): would change' : 'Splynx customer sync'}\n`);
     for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(12)} ${String(v).padStart(9)}\n`);
@@ -41,7 +45,10 @@ function printOutcome(outcome: RunOutcome, dryRun: boolean): number {
 /** The embedded mode without a configured Splynx: the CLI syncs from the simulator, as `npm start` does. */
 async function withUpstreams<T>(config: AppConfig, fn: (config: AppConfig) => Promise<T>): Promise<T> {
   if (config.mode !== 'embedded' || config.splynx.baseUrl) return fn(config);
-  const upstreams = await startEmbeddedUpstreams({ splynxUrlConfigured: false, splynxCustomers: config.simulator.splynxCustomers });
+  const upstreams = await startEmbeddedUpstreams({
+    splynxUrlConfigured: false,
+    splynxCustomers: config.simulator.splynxCustomers,
+  });
   try {
     return await fn(loadConfig('cli', { LOG_LEVEL: 'warn', ...process.env, ...upstreams.env }));
   } finally {

@@ -27,16 +27,34 @@ export function scheduleList(config: AppConfig): Promise<string> {
     const rows = (await service.listAll()).map((s) => service.view(s));
     const header = ['id', 'company', 'domain', 'job', 'frequency', 'timezone', 'enabled', 'next run (UTC)', 'next run'];
     const table = rows.map((r) => [
-      String(r.id), String(r.company_id), r.domain, r.job_type, describeFrequency(r), r.timezone, r.enabled ? 'yes' : r.paused_reason ? `paused: ${r.paused_reason}` : 'no',
-      r.next_run_at ?? '-', r.next_run_human ?? '-',
+      String(r.id),
+      String(r.company_id),
+      r.domain,
+      r.job_type,
+      describeFrequency(r),
+      r.timezone,
+      r.enabled ? 'yes' : r.paused_reason ? `paused: ${r.paused_reason}` : 'no',
+      r.next_run_at ?? '-',
+      r.next_run_human ?? '-',
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd();
     return [line(header), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)].join('\n') + '\n';
   });
 }
 
-function describeFrequency(r: { frequency: string; interval_minutes: number | null; minute: number; hour_of_day: number | null; day_of_week: number | null; day_of_month: number | null }): string {
+function describeFrequency(r: {
+  frequency: string;
+  interval_minutes: number | null;
+  minute: number;
+  hour_of_day: number | null;
+  day_of_week: number | null;
+  day_of_month: number | null;
+}): string {
   const hhmm = `${String(r.hour_of_day ?? 0).padStart(2, '0')}:${String(r.minute).padStart(2, '0')}`;
   switch (r.frequency) {
     case 'every_minutes':

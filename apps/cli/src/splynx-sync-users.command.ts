@@ -22,7 +22,10 @@ async function context(config: AppConfig): Promise<INestApplicationContext> {
  * A real run goes through the run lifecycle (claim, run events with trigger `cli`); `--dry-run` only fetches and
  * compares, writes nothing and emits nothing.
  */
-export async function splynxSyncUsers(config: AppConfig, opts: { dryRun: boolean; limit?: number }): Promise<RunOutcome> {
+export async function splynxSyncUsers(
+  config: AppConfig,
+  opts: { dryRun: boolean; limit?: number },
+): Promise<RunOutcome> {
   const app = await context(config);
   try {
     const params = customerSyncParams({ ...(opts.limit !== undefined ? { limit: opts.limit } : {}) });

@@ -10,11 +10,20 @@ import { EmbeddedModule } from './embedded.module';
 async function main(): Promise<void> {
   const base = loadConfig('embedded', process.env);
   if (base.mode !== 'embedded') {
-    throw new ConfigValidationError(['KAFKA_BROKERS is set: `npm start` is the embedded mode; start the apps one by one for the distributed mode (see README)']);
+    throw new ConfigValidationError([
+      'KAFKA_BROKERS is set: `npm start` is the embedded mode; start the apps one by one for the distributed mode (see README)',
+    ]);
   }
-  const upstreams = await startEmbeddedUpstreams({ splynxUrlConfigured: base.splynx.baseUrl !== null, splynxCustomers: base.simulator.splynxCustomers });
+  const upstreams = await startEmbeddedUpstreams({
+    splynxUrlConfigured: base.splynx.baseUrl !== null,
+    splynxCustomers: base.simulator.splynxCustomers,
+  });
   const generatedKey = base.gatewayApiKeys.length === 0 ? randomBytes(24).toString('base64url') : null;
-  const config = loadConfig('embedded', { ...process.env, ...upstreams.env, ...(generatedKey ? { GATEWAY_API_KEYS: generatedKey } : {}) });
+  const config = loadConfig('embedded', {
+    ...process.env,
+    ...upstreams.env,
+    ...(generatedKey ? { GATEWAY_API_KEYS: generatedKey } : {}),
+  });
 
   const { app, url } = await startApp(EmbeddedModule.register(config), { configure: setupOpenApi });
   app.getHttpServer().on('close', () => void upstreams.stop());
@@ -28,7 +37,9 @@ async function main(): Promise<void> {
       `  Dashboard: ${url}/   API docs: ${url}/docs`,
       `  Health:  ${url}/health/ready   Metrics: ${url}/metrics`,
       `  Data:    ${config.database.kind === 'sqlite' ? config.database.file : 'MySQL'}`,
-      upstreams.env.SPLYNX_URL ? `  Splynx:  simulator at ${upstreams.env.SPLYNX_URL} with ${config.simulator.splynxCustomers} customers` : `  Splynx:  ${config.splynx.baseUrl}`,
+      upstreams.env.SPLYNX_URL
+        ? `  Splynx:  simulator at ${upstreams.env.SPLYNX_URL} with ${config.simulator.splynxCustomers} customers`
+        : `  Splynx:  ${config.splynx.baseUrl}`,
       '',
     ].join('\n') + '\n',
   );

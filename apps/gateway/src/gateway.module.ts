@@ -9,7 +9,14 @@ import { SyncsModule } from './syncs/syncs.module';
 import { GATEWAY_THROTTLE_GUARD, GATEWAY_THROTTLING } from './throttling';
 
 /** The feature modules of the gateway; the embedded host mounts the same list (and serves the scheduler's routes itself). */
-export const GATEWAY_FEATURES = [...GATEWAY_THROTTLING, RunsModule, StatusModule, SyncsModule, NotificationsModule, DashboardModule];
+export const GATEWAY_FEATURES = [
+  ...GATEWAY_THROTTLING,
+  RunsModule,
+  StatusModule,
+  SyncsModule,
+  NotificationsModule,
+  DashboardModule,
+];
 export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];
 
 @Module({

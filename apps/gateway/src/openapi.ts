@@ -5,7 +5,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 export function setupOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Sync hub API')
-    .setDescription('Runs, status, manual runs, schedules and settings of the sync hub. Every /api route needs Authorization: Bearer <key>.')
+    .setDescription(
+      'Runs, status, manual runs, schedules and settings of the sync hub. Every /api route needs Authorization: Bearer <key>.',
+    )
     .setVersion('1')
     .addBearerAuth()
     .build();

@@ -17,6 +17,9 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
 }
 
 export const GATEWAY_THROTTLING = [
-  ThrottlerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: (c: AppConfig) => [{ name: 'per-key', ttl: 60000, limit: c.gateway.rateLimitPerMinute }] }),
+  ThrottlerModule.forRootAsync({
+    inject: [APP_CONFIG],
+    useFactory: (c: AppConfig) => [{ name: 'per-key', ttl: 60000, limit: c.gateway.rateLimitPerMinute }],
+  }),
 ];
 export const GATEWAY_THROTTLE_GUARD = { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard };

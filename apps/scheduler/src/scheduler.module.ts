@@ -6,5 +6,8 @@ import { SchedulesModule } from './schedules/schedules.module';
 /** The feature modules of the scheduler; the embedded host mounts the same list. */
 export const SCHEDULER_FEATURES = [SchedulesModule, LoopModule];
 
-@Module({ imports: [PlatformModule.forApp('scheduler'), ...SCHEDULER_FEATURES], providers: [...API_VALIDATION, ApiKeysRequired] })
+@Module({
+  imports: [PlatformModule.forApp('scheduler'), ...SCHEDULER_FEATURES],
+  providers: [...API_VALIDATION, ApiKeysRequired],
+})
 export class SchedulerModule {}

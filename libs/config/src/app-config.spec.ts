@@ -42,9 +42,18 @@ describe('loadConfig', () => {
   });
 
   it('names each bad variable', () => {
-    const problems = problemsOf({ PORT: 'eighty', SPLYNX_PAGE_SIZE: '0', KAFKA_BROKERS: 'not a broker', LOG_LEVEL: 'loud', SPLYNX_AUTH_MODE: 'oauth' });
+    const problems = problemsOf({
+      PORT: 'eighty',
+      SPLYNX_PAGE_SIZE: '0',
+      KAFKA_BROKERS: 'not a broker',
+      LOG_LEVEL: 'loud',
+      SPLYNX_AUTH_MODE: 'oauth',
+    });
     for (const name of ['PORT', 'SPLYNX_PAGE_SIZE', 'KAFKA_BROKERS', 'LOG_LEVEL', 'SPLYNX_AUTH_MODE']) {
-      assert.ok(problems.some((p) => p.startsWith(name)), `${name} is named in ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => p.startsWith(name)),
+        `${name} is named in ${JSON.stringify(problems)}`,
+      );
     }
   });
 

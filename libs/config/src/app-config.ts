@@ -138,7 +138,12 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
     simulator: { splynxCustomers: vars.SIMULATOR_SPLYNX_CUSTOMERS ?? 2000 },
     dataDir,
     gateway: {
-      schedulerUrl: (vars.SCHEDULER_URL ?? (mode === 'embedded' ? `http://127.0.0.1:${vars.PORT ?? DEFAULT_PORTS[appName] ?? 3000}` : `http://localhost:${DEFAULT_PORTS.scheduler}`)).replace(/\/+$/, ''),
+      schedulerUrl: (
+        vars.SCHEDULER_URL ??
+        (mode === 'embedded'
+          ? `http://127.0.0.1:${vars.PORT ?? DEFAULT_PORTS[appName] ?? 3000}`
+          : `http://localhost:${DEFAULT_PORTS.scheduler}`)
+      ).replace(/\/+$/, ''),
       rateLimitPerMinute: vars.GATEWAY_RATE_LIMIT_PER_MINUTE ?? 600,
     },
     notifications: {
@@ -149,7 +154,9 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
     },
     scheduler: {
       // The embedded mode syncs Splynx at start (issue 2); a deployed scheduler only follows its schedules.
-      runOnStart: (vars.SCHEDULER_RUN_ON_START ?? (mode === 'embedded' ? 'splynx:customers' : 'none')).split(',').filter((j) => j !== 'none'),
+      runOnStart: (vars.SCHEDULER_RUN_ON_START ?? (mode === 'embedded' ? 'splynx:customers' : 'none'))
+        .split(',')
+        .filter((j) => j !== 'none'),
       leaderLeaseMs: vars.SCHEDULER_LEADER_LEASE_MS ?? 30000,
       clock: (vars.SCHEDULER_CLOCK as 'system' | 'manual' | undefined) ?? 'system',
       clockStart: vars.SCHEDULER_CLOCK_START ? new Date(vars.SCHEDULER_CLOCK_START) : null,

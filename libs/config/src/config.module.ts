@@ -10,7 +10,11 @@ export class ConfigModule {
   static forApp(appName: string, env: Record<string, string | undefined> = process.env): DynamicModule {
     // A factory, not a value: validation runs when the app is created, where start-up errors are reported,
     // not when a module file is imported.
-    return { module: ConfigModule, providers: [{ provide: APP_CONFIG, useFactory: () => loadConfig(appName, env) }], exports: [APP_CONFIG] };
+    return {
+      module: ConfigModule,
+      providers: [{ provide: APP_CONFIG, useFactory: () => loadConfig(appName, env) }],
+      exports: [APP_CONFIG],
+    };
   }
 
   static fromConfig(config: AppConfig): DynamicModule {

@@ -9,113 +9,219 @@ const toTrimmed = ({ value }: { value: unknown }) => (typeof value === 'string' 
  * message naming the variable. Nothing else reads process.env.
  */
 export class EnvironmentVariables {
-  @IsOptional() @Transform(toTrimmed) @IsIn(['development', 'production', 'test'])
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsIn(['development', 'production', 'test'])
   NODE_ENV?: string;
 
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @IsOptional() @Transform(toTrimmed) @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
   /** Comma-separated host:port list. Set: distributed mode over Kafka. Unset: the in-process bus. */
-  @IsOptional() @Transform(toTrimmed) @Matches(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port...]' })
   KAFKA_BROKERS?: string;
 
-  @IsOptional() @Transform(toTrimmed) @Matches(/^[\w.-]+$/, { message: 'KAFKA_GROUP_ID may hold letters, digits, dot, dash and underscore' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[\w.-]+$/, { message: 'KAFKA_GROUP_ID may hold letters, digits, dot, dash and underscore' })
   KAFKA_GROUP_ID?: string;
 
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   KAFKA_TOPIC_PARTITIONS?: number;
 
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(10)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10)
   KAFKA_REPLICATION_FACTOR?: number;
 
   /** How often a message is tried before it is dead-lettered. */
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   KAFKA_MAX_ATTEMPTS?: number;
 
   /** mysql://user:pass@host:port/db, or sqlite:<file>. Default in the embedded mode: sqlite:./data/sync-hub.sqlite */
-  @IsOptional() @Transform(toTrimmed) @Matches(/^(mysql|mariadb):\/\/[^/]+\/\w+(\?.*)?$|^sqlite:.+$/, {
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^(mysql|mariadb):\/\/[^/]+\/\w+(\?.*)?$|^sqlite:.+$/, {
     message: 'DATABASE_URL must be mysql://user:password@host:port/database or sqlite:<file>',
   })
   DATABASE_URL?: string;
 
   /** Comma-separated API keys accepted by the gateway. */
-  @IsOptional() @Transform(toTrimmed) @Matches(/^[^,\s]{16,}(,[^,\s]{16,})*$/, { message: 'GATEWAY_API_KEYS must be comma-separated keys of at least 16 characters' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[^,\s]{16,}(,[^,\s]{16,})*$/, {
+    message: 'GATEWAY_API_KEYS must be comma-separated keys of at least 16 characters',
+  })
   GATEWAY_API_KEYS?: string;
 
-  @IsOptional() @Transform(toTrimmed) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   SPLYNX_URL?: string;
 
   /** Where the gateway reaches the scheduler's API (distributed mode). */
-  @IsOptional() @Transform(toTrimmed) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   SCHEDULER_URL?: string;
 
   /** Requests per minute per API key on /api (the gateway). */
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(100000)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
   GATEWAY_RATE_LIMIT_PER_MINUTE?: number;
 
   /** smtp://user:pass@host:port or smtps://…: failure and recovery emails go through it. */
-  @IsOptional() @Transform(toTrimmed) @Matches(/^smtps?:\/\/.+/, { message: 'SMTP_URL must be smtp://[user:pass@]host:port or smtps://…' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^smtps?:\/\/.+/, { message: 'SMTP_URL must be smtp://[user:pass@]host:port or smtps://…' })
   SMTP_URL?: string;
 
   /** Comma-separated recipients of notification emails. */
-  @IsOptional() @Transform(toTrimmed) @Matches(/^[^@\s,]+@[^@\s,]+(,[^@\s,]+@[^@\s,]+)*$/, { message: 'NOTIFY_EMAIL_TO must be comma-separated email addresses' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[^@\s,]+@[^@\s,]+(,[^@\s,]+@[^@\s,]+)*$/, {
+    message: 'NOTIFY_EMAIL_TO must be comma-separated email addresses',
+  })
   NOTIFY_EMAIL_TO?: string;
 
-  @IsOptional() @Transform(toTrimmed) @Matches(/^[^@\s]+@[^@\s]+$/, { message: 'NOTIFY_EMAIL_FROM must be an email address' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[^@\s]+@[^@\s]+$/, { message: 'NOTIFY_EMAIL_FROM must be an email address' })
   NOTIFY_EMAIL_FROM?: string;
 
   /** A JSON webhook that receives every notification. */
-  @IsOptional() @Transform(toTrimmed) @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   NOTIFY_WEBHOOK_URL?: string;
 
-  @IsOptional() @Transform(toTrimmed) @IsIn(['api_key', 'signature', 'basic'])
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsIn(['api_key', 'signature', 'basic'])
   SPLYNX_AUTH_MODE?: string;
 
-  @IsOptional() @Transform(toTrimmed) @IsString() @MinLength(1)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
   SPLYNX_API_KEY?: string;
 
-  @IsOptional() @Transform(toTrimmed) @IsString() @MinLength(1)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
   SPLYNX_API_SECRET?: string;
 
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(10000)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
   SPLYNX_PAGE_SIZE?: number;
 
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(100) @Max(600000)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
   HTTP_TIMEOUT_MS?: number;
 
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(0) @Max(20)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(20)
   HTTP_RETRIES?: number;
 
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(60000)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(60000)
   HTTP_RETRY_BASE_DELAY_MS?: number;
 
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(1) @Max(256)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
   HTTP_MAX_CONCURRENCY?: number;
 
   /** Embedded mode only: how many customers the built-in Splynx simulator is seeded with. */
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(0) @Max(10000000)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10000000)
   SIMULATOR_SPLYNX_CUSTOMERS?: number;
 
   /** Where the embedded mode keeps its SQLite file. */
-  @IsOptional() @Transform(toTrimmed) @IsString()
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
   DATA_DIR?: string;
 
   /** Jobs (`domain:job`, comma-separated) the scheduler runs once when it starts leading, or `none`. */
-  @IsOptional() @Transform(toTrimmed) @Matches(/^(none|[a-z]+:[\w.]+(,[a-z]+:[\w.]+)*)$/, { message: 'SCHEDULER_RUN_ON_START must be none or domain:job[,domain:job...]' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^(none|[a-z]+:[\w.]+(,[a-z]+:[\w.]+)*)$/, {
+    message: 'SCHEDULER_RUN_ON_START must be none or domain:job[,domain:job...]',
+  })
   SCHEDULER_RUN_ON_START?: string;
 
   /** How long scheduler leadership lasts without renewal; a standby takes over within this. */
-  @IsOptional() @Transform(toTrimmed) @Type(() => Number) @IsInt() @Min(3000) @Max(600000)
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(3000)
+  @Max(600000)
   SCHEDULER_LEADER_LEASE_MS?: number;
 
   /** `manual`: the scheduler's clock only moves through POST /__clock (tests run hours of schedule in seconds). */
-  @IsOptional() @Transform(toTrimmed) @IsIn(['system', 'manual'])
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsIn(['system', 'manual'])
   SCHEDULER_CLOCK?: string;
 
   /** The manual clock's starting instant (ISO-8601). */
-  @IsOptional() @Transform(toTrimmed) @IsISO8601({ strict: true })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsISO8601({ strict: true })
   SCHEDULER_CLOCK_START?: string;
 }

@@ -18,7 +18,10 @@ export abstract class ClassifiedError extends Error {
 export class ConfigurationError extends ClassifiedError {
   readonly origin = 'config' as const;
   readonly retriable = false;
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'ConfigurationError';
   }

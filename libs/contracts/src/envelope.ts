@@ -6,16 +6,19 @@ export class EventEnvelope<TPayload = unknown> {
   @IsUUID()
   id: string;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   type: string;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   version: number;
 
   @IsISO8601({ strict: true })
   occurredAt: string;
 
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   runId?: string;
 
   @IsObject()
@@ -23,5 +26,12 @@ export class EventEnvelope<TPayload = unknown> {
 }
 
 export function envelope<T>(type: string, payload: T, runId?: string, occurredAt = new Date()): EventEnvelope<T> {
-  return { id: randomUUID(), type, version: 1, occurredAt: occurredAt.toISOString(), ...(runId ? { runId } : {}), payload };
+  return {
+    id: randomUUID(),
+    type,
+    version: 1,
+    occurredAt: occurredAt.toISOString(),
+    ...(runId ? { runId } : {}),
+    payload,
+  };
 }

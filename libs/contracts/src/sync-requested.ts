@@ -1,4 +1,17 @@
-import { IsIn, IsISO8601, IsInt, IsObject, IsOptional, IsString, IsUUID, Min, Validate, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import {
+  IsIn,
+  IsISO8601,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Min,
+  Validate,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { v5 as uuidv5 } from 'uuid';
 import { envelope, EventEnvelope } from './envelope';
 import { DOMAINS, Domain, JOBS_BY_DOMAIN, requestedTopic, tickKey, Topic } from './topics';
@@ -31,10 +44,12 @@ export class SyncRequestedPayload {
   @Validate(JobBelongsToDomain)
   job: string;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   companyId: number;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   scheduleId?: string;
 
   @IsIn(TRIGGERS)
@@ -47,17 +62,27 @@ export class SyncRequestedPayload {
   @IsISO8601({ strict: true })
   deadline: string;
 
-  @IsOptional() @IsObject()
+  @IsOptional()
+  @IsObject()
   params?: Record<string, unknown>;
 
   /** What to do when the job's previous run still holds its lease (DESIGN.md section 5); default `skip`. */
-  @IsOptional() @IsIn(OVERLAP_POLICIES)
+  @IsOptional()
+  @IsIn(OVERLAP_POLICIES)
   overlapPolicy?: OverlapPolicy;
 }
 
 /** A tick as it goes on the bus: its domain's requested topic, keyed by job so one job's ticks stay in order. */
-export function tickMessage(tick: SyncRequestedPayload): { topic: Topic; key: string; value: EventEnvelope<SyncRequestedPayload> } {
-  return { topic: requestedTopic(tick.domain), key: tickKey(tick.companyId, tick.domain, tick.job), value: envelope(`sync.${tick.domain}.requested`, tick, tick.runId) };
+export function tickMessage(tick: SyncRequestedPayload): {
+  topic: Topic;
+  key: string;
+  value: EventEnvelope<SyncRequestedPayload>;
+} {
+  return {
+    topic: requestedTopic(tick.domain),
+    key: tickKey(tick.companyId, tick.domain, tick.job),
+    value: envelope(`sync.${tick.domain}.requested`, tick, tick.runId),
+  };
 }
 
 const RUN_ID_NAMESPACE = '5b0c3f4e-8d0a-4c61-9a57-3f1f1d6a9e21';

@@ -24,7 +24,14 @@ export type Domain = (typeof DOMAINS)[number];
 export const JOBS_BY_DOMAIN: Record<Domain, readonly string[]> = {
   splynx: ['customers', 'ping'],
   accounting: ['sales', 'bills', 'full', 'ping'],
-  crm: ['robaws.customers.incremental', 'robaws.customers.full', 'robaws.customers.push', 'cp.export', 'cp.visit', 'ping'],
+  crm: [
+    'robaws.customers.incremental',
+    'robaws.customers.full',
+    'robaws.customers.push',
+    'cp.export',
+    'cp.visit',
+    'ping',
+  ],
   usage: ['reseller.usage', 'ping'],
 };
 

@@ -3,7 +3,10 @@ import { ClassifiedError } from '@sync-hub/contracts';
 /** Any failure talking to an upstream API. `retriable` drives the retry policy and the run's error classification. */
 export abstract class UpstreamError extends ClassifiedError {
   readonly origin = 'source' as const;
-  constructor(readonly upstream: string, message: string) {
+  constructor(
+    readonly upstream: string,
+    message: string,
+  ) {
     super(`${upstream}: ${message}`);
   }
 }
@@ -22,7 +25,8 @@ export class UpstreamHttpError extends UpstreamError {
     super(upstream, `${request} answered ${status}${describeBody(body)}`);
     this.name = 'UpstreamHttpError';
     this.retriable = status === 408 || status === 429 || status >= 500;
-    this.code = status === 429 ? 'UPSTREAM_RATE_LIMITED' : status >= 500 ? 'UPSTREAM_UNAVAILABLE' : `UPSTREAM_HTTP_${status}`;
+    this.code =
+      status === 429 ? 'UPSTREAM_RATE_LIMITED' : status >= 500 ? 'UPSTREAM_UNAVAILABLE' : `UPSTREAM_HTTP_${status}`;
   }
 }
 

@@ -7,7 +7,10 @@ import { parseRetryAfter, ResilientHttpClient, retryDelayMs } from './resilient-
 
 /** A scripted upstream: each request takes the next answer of its path's script. */
 function upstream() {
-  const scripts = new Map<string, Array<{ status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }>>();
+  const scripts = new Map<
+    string,
+    Array<{ status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }>
+  >();
   const hits = new Map<string, number>();
   let inFlight = 0;
   let maxInFlight = 0;
@@ -30,7 +33,15 @@ describe('ResilientHttpClient', () => {
   const up = upstream();
   let baseUrl = '';
   const client = (over: Partial<ConstructorParameters<typeof ResilientHttpClient>[0]> = {}) =>
-    new ResilientHttpClient({ name: 'test', baseUrl, timeoutMs: 2000, retries: 3, retryBaseDelayMs: 5, maxConcurrency: 4, ...over });
+    new ResilientHttpClient({
+      name: 'test',
+      baseUrl,
+      timeoutMs: 2000,
+      retries: 3,
+      retryBaseDelayMs: 5,
+      maxConcurrency: 4,
+      ...over,
+    });
 
   before(async () => {
     await new Promise<void>((r) => up.server.listen(0, '127.0.0.1', r));
@@ -39,7 +50,11 @@ describe('ResilientHttpClient', () => {
   after(() => new Promise<void>((r) => up.server.close(() => r())));
 
   it('retries 5xx and 429 and returns the success that follows', async () => {
-    up.scripts.set('/flaky', [{ status: 500 }, { status: 429, headers: { 'retry-after': '0' } }, { status: 200, body: [1, 2] }]);
+    up.scripts.set('/flaky', [
+      { status: 500 },
+      { status: 429, headers: { 'retry-after': '0' } },
+      { status: 200, body: [1, 2] },
+    ]);
     const res = await client().request<number[]>({ method: 'GET', path: '/flaky' });
     assert.deepEqual(res.body, [1, 2]);
     assert.equal(up.hits.get('/flaky'), 3);
@@ -59,7 +74,10 @@ describe('ResilientHttpClient', () => {
 
   it('does not retry a 4xx', async () => {
     up.scripts.set('/bad', [{ status: 422, body: [{ field: 'name', message: 'Name cannot be blank.' }] }]);
-    await assert.rejects(client().request({ method: 'POST', path: '/bad', body: {} }), (err: unknown) => err instanceof UpstreamHttpError && !err.retriable && err.status === 422);
+    await assert.rejects(
+      client().request({ method: 'POST', path: '/bad', body: {} }),
+      (err: unknown) => err instanceof UpstreamHttpError && !err.retriable && err.status === 422,
+    );
     assert.equal(up.hits.get('/bad'), 1);
   });
 
@@ -72,12 +90,25 @@ describe('ResilientHttpClient', () => {
 
   it('times out a request that takes too long', async () => {
     up.scripts.set('/hang', [{ status: 200, body: {}, delayMs: 500 }]);
-    await assert.rejects(client({ timeoutMs: 100, retries: 0 }).request({ method: 'GET', path: '/hang' }), UpstreamTimeoutError);
+    await assert.rejects(
+      client({ timeoutMs: 100, retries: 0 }).request({ method: 'GET', path: '/hang' }),
+      UpstreamTimeoutError,
+    );
   });
 
   it('reports an unreachable upstream as a retriable network error', async () => {
-    const c = new ResilientHttpClient({ name: 'gone', baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000, retries: 1, retryBaseDelayMs: 1, maxConcurrency: 1 });
-    await assert.rejects(c.request({ method: 'GET', path: '/' }), (err: unknown) => err instanceof UpstreamNetworkError && err.retriable);
+    const c = new ResilientHttpClient({
+      name: 'gone',
+      baseUrl: 'http://127.0.0.1:1',
+      timeoutMs: 1000,
+      retries: 1,
+      retryBaseDelayMs: 1,
+      maxConcurrency: 1,
+    });
+    await assert.rejects(
+      c.request({ method: 'GET', path: '/' }),
+      (err: unknown) => err instanceof UpstreamNetworkError && err.retriable,
+    );
   });
 
   it('keeps secrets out of error messages', async () => {
@@ -93,15 +124,28 @@ describe('ResilientHttpClient', () => {
 
   it('computes Retry-After from seconds or a date, and prefers it to backoff', () => {
     assert.equal(parseRetryAfter('7'), 7000);
-    assert.equal(parseRetryAfter(new Date(Date.parse('2030-01-01T00:00:10Z')).toUTCString(), Date.parse('2030-01-01T00:00:00Z')), 10000);
+    assert.equal(
+      parseRetryAfter(new Date(Date.parse('2030-01-01T00:00:10Z')).toUTCString(), Date.parse('2030-01-01T00:00:00Z')),
+      10000,
+    );
     assert.equal(parseRetryAfter(undefined), null);
     const limited = new UpstreamHttpError('x', 429, 'GET /', null, 4000);
     assert.equal(retryDelayMs(1, 100, limited), 4000);
   });
 
   it('backs off exponentially with jitter between half and all of the ceiling', () => {
-    assert.equal(retryDelayMs(1, 100, new Error('x'), () => 0), 50);
-    assert.equal(retryDelayMs(3, 100, new Error('x'), () => 1), 400);
-    assert.equal(retryDelayMs(30, 100, new Error('x'), () => 1), 30000, 'capped');
+    assert.equal(
+      retryDelayMs(1, 100, new Error('x'), () => 0),
+      50,
+    );
+    assert.equal(
+      retryDelayMs(3, 100, new Error('x'), () => 1),
+      400,
+    );
+    assert.equal(
+      retryDelayMs(30, 100, new Error('x'), () => 1),
+      30000,
+      'capped',
+    );
   });
 });

@@ -1,7 +1,22 @@
 import { Logger } from '@nestjs/common';
-import { BulkheadPolicy, DelegateBackoff, IRetryBackoffContext, bulkhead, handleWhen, retry, wrap, RetryPolicy } from 'cockatiel';
+import {
+  BulkheadPolicy,
+  DelegateBackoff,
+  IRetryBackoffContext,
+  bulkhead,
+  handleWhen,
+  retry,
+  wrap,
+  RetryPolicy,
+} from 'cockatiel';
 import { Agent, errors as undiciErrors, request } from 'undici';
-import { UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamProtocolError, UpstreamTimeoutError } from './errors';
+import {
+  UpstreamError,
+  UpstreamHttpError,
+  UpstreamNetworkError,
+  UpstreamProtocolError,
+  UpstreamTimeoutError,
+} from './errors';
 
 export interface HttpClientOptions {
   /** The upstream's name, used in errors, logs and metrics. */
@@ -38,7 +53,8 @@ const MAX_BACKOFF_MS = 30000;
 
 /** Delay before a retry: the upstream's Retry-After when it gave one, else exponential backoff with full jitter. */
 export function retryDelayMs(attempt: number, baseDelayMs: number, error: unknown, random = Math.random): number {
-  if (error instanceof UpstreamHttpError && error.retryAfterMs !== null) return Math.min(error.retryAfterMs, MAX_BACKOFF_MS * 4);
+  if (error instanceof UpstreamHttpError && error.retryAfterMs !== null)
+    return Math.min(error.retryAfterMs, MAX_BACKOFF_MS * 4);
   const ceiling = Math.min(MAX_BACKOFF_MS, baseDelayMs * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
@@ -93,16 +109,21 @@ export class ResilientHttpClient {
 
   redact(text: string): string {
     let out = text;
-    for (const secret of this.options.secrets?.() ?? []) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+    for (const secret of this.options.secrets?.() ?? [])
+      if (secret.length >= 4) out = out.split(secret).join('[redacted]');
     return out;
   }
 
   private async once<T>(req: HttpRequest): Promise<HttpResponse<T>> {
     const url = new URL(this.options.baseUrl + req.path);
-    const query = req.query instanceof URLSearchParams ? req.query : new URLSearchParams(Object.entries(req.query ?? {}).map(([k, v]) => [k, String(v)]));
+    const query =
+      req.query instanceof URLSearchParams
+        ? req.query
+        : new URLSearchParams(Object.entries(req.query ?? {}).map(([k, v]) => [k, String(v)]));
     query.forEach((v, k) => url.searchParams.append(k, v));
     const label = this.redact(`${req.method} ${req.path}`);
-    const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    const body =
+      req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...(body !== undefined && typeof req.body !== 'string' ? { 'content-type': 'application/json' } : {}),
@@ -137,19 +158,30 @@ export class ResilientHttpClient {
       try {
         parsed = JSON.parse(text);
       } catch {
-        if (res.statusCode < 300) throw new UpstreamProtocolError(this.options.name, `${label} answered malformed JSON`);
+        if (res.statusCode < 300)
+          throw new UpstreamProtocolError(this.options.name, `${label} answered malformed JSON`);
       }
     }
     if (res.statusCode >= 200 && res.statusCode < 300) {
       return { status: res.statusCode, headers: res.headers, body: parsed as T };
     }
-    const redactedBody = typeof parsed === 'string' ? this.redact(parsed) : JSON.parse(this.redact(JSON.stringify(parsed)));
-    throw new UpstreamHttpError(this.options.name, res.statusCode, label, redactedBody, parseRetryAfter(res.headers['retry-after']));
+    const redactedBody =
+      typeof parsed === 'string' ? this.redact(parsed) : JSON.parse(this.redact(JSON.stringify(parsed)));
+    throw new UpstreamHttpError(
+      this.options.name,
+      res.statusCode,
+      label,
+      redactedBody,
+      parseRetryAfter(res.headers['retry-after']),
+    );
   }
 
   private transportError(err: Error, label: string): UpstreamError {
     const timedOut =
-      err.name === 'TimeoutError' || err.name === 'AbortError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;
+      err.name === 'TimeoutError' ||
+      err.name === 'AbortError' ||
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError;
     return timedOut
       ? new UpstreamTimeoutError(this.options.name, label, this.options.timeoutMs)
       : new UpstreamNetworkError(this.options.name, label, new Error(this.redact(err.message)));

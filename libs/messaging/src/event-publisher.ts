@@ -75,7 +75,10 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
   async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
     const topicMessages = batches
       .filter((b) => b.messages.length > 0)
-      .map((b) => ({ topic: b.topic, messages: b.messages.map((m) => ({ key: m.key, value: encode(m.value), headers: m.headers })) }));
+      .map((b) => ({
+        topic: b.topic,
+        messages: b.messages.map((m) => ({ key: m.key, value: encode(m.value), headers: m.headers })),
+      }));
     if (topicMessages.length === 0) return;
     await this.ensureConnected();
     await this.producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });

@@ -33,4 +33,3 @@ export function kafkaServerOptions(kafka: AppKafkaConfig): NonNullable<KafkaOpti
     producer: { allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner },
   };
 }
-

@@ -10,15 +10,25 @@ import { MessageProcessor } from './message-processor';
 const TOPIC = 'sync.splynx.requested.v1';
 const validTick = () =>
   envelope('sync.splynx.requested', {
-    runId: '0b6f8f8e-7c59-4a0e-9d0b-6d1f1c1f5e11', domain: 'splynx', job: 'customers', companyId: 1, trigger: 'manual',
-    scheduledFor: '2026-11-21T10:00:00.000Z', deadline: '2026-11-21T11:00:00.000Z',
+    runId: '0b6f8f8e-7c59-4a0e-9d0b-6d1f1c1f5e11',
+    domain: 'splynx',
+    job: 'customers',
+    companyId: 1,
+    trigger: 'manual',
+    scheduledFor: '2026-11-21T10:00:00.000Z',
+    deadline: '2026-11-21T11:00:00.000Z',
   });
 
 function setup(maxAttempts = 3) {
   const bus = new InProcessBus();
   const metrics = new MetricsService();
-  const processor = new MessageProcessor(new InProcessEventPublisher(bus), loadConfig('splynx-sync', { KAFKA_MAX_ATTEMPTS: String(maxAttempts) }), metrics);
-  const ctx = (value: unknown) => new InProcessContext([{ topic: TOPIC, key: '1:splynx:customers', value, headers: { trace: 't-1' } } as BusMessage]);
+  const processor = new MessageProcessor(
+    new InProcessEventPublisher(bus),
+    loadConfig('splynx-sync', { KAFKA_MAX_ATTEMPTS: String(maxAttempts) }),
+    metrics,
+  );
+  const ctx = (value: unknown) =>
+    new InProcessContext([{ topic: TOPIC, key: '1:splynx:customers', value, headers: { trace: 't-1' } } as BusMessage]);
   return { bus, metrics, processor, ctx, dead: () => bus.unconsumed(`${TOPIC}.dlq`) };
 }
 
@@ -46,7 +56,10 @@ describe('MessageProcessor', () => {
     assert.equal(letter.headers.trace, 't-1');
     assert.match(letter.headers.error, /payload\.companyId: companyId must not be less than 1/);
     assert.match(letter.headers.error, /payload\.extra: property extra should not exist/);
-    assert.match((await metrics.registry.metrics()), /bus_messages_dead_lettered_total\{topic="sync.splynx.requested.v1"\} 1/);
+    assert.match(
+      await metrics.registry.metrics(),
+      /bus_messages_dead_lettered_total\{topic="sync.splynx.requested.v1"\} 1/,
+    );
   });
 
   it('dead-letters a value that is not an envelope at all', async () => {

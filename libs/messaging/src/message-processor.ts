@@ -34,7 +34,12 @@ export class MessageProcessor {
     private readonly metrics: MetricsService,
   ) {}
 
-  async process<T extends object>(value: unknown, ctx: BusContext, payloadClass: ClassConstructor<T>, handler: MessageHandler<T>): Promise<void> {
+  async process<T extends object>(
+    value: unknown,
+    ctx: BusContext,
+    payloadClass: ClassConstructor<T>,
+    handler: MessageHandler<T>,
+  ): Promise<void> {
     const topic = ctx.getTopic();
     let message: EventEnvelope<T>;
     try {
@@ -84,7 +89,13 @@ export class MessageProcessor {
 
   /** Publishes the original value with the reason in headers. If even that fails, the error reaches the transport,
    *  which redelivers: a message is never dropped. */
-  private async deadLetter(topic: string, value: unknown, ctx: BusContext, error: string, attempts: number): Promise<void> {
+  private async deadLetter(
+    topic: string,
+    value: unknown,
+    ctx: BusContext,
+    error: string,
+    attempts: number,
+  ): Promise<void> {
     this.metrics.deadLettered.inc({ topic });
     const { key, headers } = ctx.getMessage();
     const passthrough: Record<string, string> = {};
@@ -93,7 +104,13 @@ export class MessageProcessor {
       {
         key: key == null ? '' : key.toString(),
         value: value ?? '',
-        headers: { ...passthrough, error: error.slice(0, 1000), attempts: String(attempts), failedAt: new Date().toISOString(), originalTopic: topic },
+        headers: {
+          ...passthrough,
+          error: error.slice(0, 1000),
+          attempts: String(attempts),
+          failedAt: new Date().toISOString(),
+          originalTopic: topic,
+        },
       },
     ]);
   }

@@ -16,7 +16,8 @@ import { ReliablePublisher } from './outbox';
     {
       provide: EventPublisher,
       inject: [APP_CONFIG, InProcessBus],
-      useFactory: (config: AppConfig, bus: InProcessBus) => (config.kafka ? new KafkaEventPublisher(config.kafka) : new InProcessEventPublisher(bus)),
+      useFactory: (config: AppConfig, bus: InProcessBus) =>
+        config.kafka ? new KafkaEventPublisher(config.kafka) : new InProcessEventPublisher(bus),
     },
     MessageProcessor,
     ReliablePublisher,

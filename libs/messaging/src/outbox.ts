@@ -25,7 +25,10 @@ export class ReliablePublisher implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush().catch((err) => this.logger.warn(`outbox flush failed: ${err.message}`)), FLUSH_INTERVAL_MS);
+    this.timer = setInterval(
+      () => void this.flush().catch((err) => this.logger.warn(`outbox flush failed: ${err.message}`)),
+      FLUSH_INTERVAL_MS,
+    );
     this.timer.unref();
   }
 
@@ -56,10 +59,28 @@ export class ReliablePublisher implements OnModuleInit, OnApplicationShutdown {
    * Writes messages to the outbox inside the caller's transaction (the transactional outbox): they are sent if and only
    * if the transaction commits. Call `flush()` after the commit.
    */
-  async enqueue(manager: EntityManager, messages: Array<{ topic: string } & OutgoingMessage>, now = new Date()): Promise<void> {
-    const rows = messages.map((m) => ({ topic: m.topic, messageKey: m.key, value: JSON.stringify(m.value), attempts: 0, lastError: null, createdAt: now, nextAttemptAt: now }));
+  async enqueue(
+    manager: EntityManager,
+    messages: Array<{ topic: string } & OutgoingMessage>,
+    now = new Date(),
+  ): Promise<void> {
+    const rows = messages.map((m) => ({
+      topic: m.topic,
+      messageKey: m.key,
+      value: JSON.stringify(m.value),
+      attempts: 0,
+      lastError: null,
+      createdAt: now,
+      nextAttemptAt: now,
+    }));
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-      await manager.createQueryBuilder().insert().into(OutboxMessage).values(rows.slice(i, i + INSERT_BATCH)).updateEntity(false).execute();
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(OutboxMessage)
+        .values(rows.slice(i, i + INSERT_BATCH))
+        .updateEntity(false)
+        .execute();
     }
   }
 
@@ -83,7 +104,11 @@ export class ReliablePublisher implements OnModuleInit, OnApplicationShutdown {
    * key belongs to one topic). If the bus refuses it, the batch stays for a later attempt with backoff.
    */
   private async flushDue(now: Date): Promise<{ sent: number; more: boolean }> {
-    const due = await this.outbox.find({ where: { nextAttemptAt: LessThanOrEqual(now) }, order: { id: 'ASC' }, take: FLUSH_BATCH });
+    const due = await this.outbox.find({
+      where: { nextAttemptAt: LessThanOrEqual(now) },
+      order: { id: 'ASC' },
+      take: FLUSH_BATCH,
+    });
     if (due.length === 0) return { sent: 0, more: false };
     const byTopic = new Map<string, OutgoingMessage[]>();
     for (const row of due) {
@@ -98,7 +123,11 @@ export class ReliablePublisher implements OnModuleInit, OnApplicationShutdown {
       const attempts = due[0].attempts + 1;
       const backoff = Math.min(FLUSH_INTERVAL_MS * 2 ** Math.min(attempts, 6), 300000);
       for (let i = 0; i < ids.length; i += DELETE_BATCH) {
-        await this.outbox.update(ids.slice(i, i + DELETE_BATCH), { attempts, lastError: (err as Error).message.slice(0, 2000), nextAttemptAt: new Date(now.getTime() + backoff) });
+        await this.outbox.update(ids.slice(i, i + DELETE_BATCH), {
+          attempts,
+          lastError: (err as Error).message.slice(0, 2000),
+          nextAttemptAt: new Date(now.getTime() + backoff),
+        });
       }
       return { sent: 0, more: false };
     }

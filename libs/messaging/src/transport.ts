@@ -19,7 +19,12 @@ export class HubKafkaServer extends ServerKafka {
 export type ConsumerTransport = HubKafkaServer | InProcessServer;
 
 /** The consumer side of the bus for a Nest app: Nest's Kafka server, or the in-process server. */
-export function createConsumerTransport(app: INestApplication, config: AppConfig): { strategy: ConsumerTransport } & CustomStrategy {
-  const strategy = config.kafka ? new HubKafkaServer(kafkaServerOptions(config.kafka)) : new InProcessServer(app.get(InProcessBus));
+export function createConsumerTransport(
+  app: INestApplication,
+  config: AppConfig,
+): { strategy: ConsumerTransport } & CustomStrategy {
+  const strategy = config.kafka
+    ? new HubKafkaServer(kafkaServerOptions(config.kafka))
+    : new InProcessServer(app.get(InProcessBus));
   return { strategy };
 }

@@ -10,16 +10,28 @@ import { currentRunLogFields } from './run-log-context';
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        pinoHttp: [{
-          level: config.logLevel,
-          base: { app: config.appName },
-          mixin: () => ({ ...currentRunLogFields() }),
-          redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.secret', '*.apiSecret', '*.token'], censor: '[redacted]' },
-          autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
-          quietReqLogger: true,
-        },
-        // The CLI prints its results on stdout; its logs go to stderr.
-        pino.destination({ fd: config.appName === 'cli' ? 2 : 1, sync: config.appName === 'cli' })],
+        pinoHttp: [
+          {
+            level: config.logLevel,
+            base: { app: config.appName },
+            mixin: () => ({ ...currentRunLogFields() }),
+            redact: {
+              paths: [
+                'req.headers.authorization',
+                'req.headers.cookie',
+                '*.password',
+                '*.secret',
+                '*.apiSecret',
+                '*.token',
+              ],
+              censor: '[redacted]',
+            },
+            autoLogging: { ignore: (req) => /^\/(health|metrics)/.test(req.url ?? '') },
+            quietReqLogger: true,
+          },
+          // The CLI prints its results on stdout; its logs go to stderr.
+          pino.destination({ fd: config.appName === 'cli' ? 2 : 1, sync: config.appName === 'cli' }),
+        ],
       }),
     }),
   ],

@@ -20,13 +20,38 @@ describe('bulkUpsert (SQLite via sql.js; MariaDB in the Splynx e2e and benchmark
   it('inserts many rows in one statement, converting values as TypeORM does, and updates on conflict', async () => {
     const repo = ds.getRepository(BulkItem);
     const at = new Date('2026-11-21T10:00:00.123Z');
-    await bulkUpsert(repo, Array.from({ length: 300 }, (_, i) => ({ id: i + 1, name: `n${i}`, seenAt: i % 2 ? at : null, raw: { i, tags: ['a'] }, active: i % 3 !== 0 })), ['name', 'seen_at', 'raw', 'active'], ['id']);
+    await bulkUpsert(
+      repo,
+      Array.from({ length: 300 }, (_, i) => ({
+        id: i + 1,
+        name: `n${i}`,
+        seenAt: i % 2 ? at : null,
+        raw: { i, tags: ['a'] },
+        active: i % 3 !== 0,
+      })),
+      ['name', 'seen_at', 'raw', 'active'],
+      ['id'],
+    );
     assert.equal(await repo.count(), 300);
     const row = await repo.findOneByOrFail({ id: 2 });
-    assert.deepEqual([row.name, row.seenAt?.toISOString(), row.raw, row.active], ['n1', at.toISOString(), { i: 1, tags: ['a'] }, true]);
+    assert.deepEqual(
+      [row.name, row.seenAt?.toISOString(), row.raw, row.active],
+      ['n1', at.toISOString(), { i: 1, tags: ['a'] }, true],
+    );
     assert.equal((await repo.findOneByOrFail({ id: 1 })).active, false);
-    await bulkUpsert(repo, [{ id: 2, name: 'changed', seenAt: null, raw: {}, active: false }, { id: 301, name: 'new', seenAt: null, raw: {}, active: true }], ['name', 'seen_at', 'raw', 'active'], ['id']);
+    await bulkUpsert(
+      repo,
+      [
+        { id: 2, name: 'changed', seenAt: null, raw: {}, active: false },
+        { id: 301, name: 'new', seenAt: null, raw: {}, active: true },
+      ],
+      ['name', 'seen_at', 'raw', 'active'],
+      ['id'],
+    );
     assert.equal(await repo.count(), 301);
-    assert.deepEqual({ ...(await repo.findOneByOrFail({ id: 2 })) }, { id: 2, name: 'changed', seenAt: null, raw: {}, active: false });
+    assert.deepEqual(
+      { ...(await repo.findOneByOrFail({ id: 2 })) },
+      { id: 2, name: 'changed', seenAt: null, raw: {}, active: false },
+    );
   });
 });

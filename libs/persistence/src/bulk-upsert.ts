@@ -8,10 +8,21 @@ import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity
  * parameter bookkeeping, as long as MariaDB takes to run the statement. A statement of another shape falls back to
  * the plain query builder.
  */
-export async function bulkUpsert<T extends ObjectLiteral>(repo: Repository<T>, rows: Array<QueryDeepPartialEntity<T>>, updateColumns: string[], conflictColumns: string[]): Promise<void> {
+export async function bulkUpsert<T extends ObjectLiteral>(
+  repo: Repository<T>,
+  rows: Array<QueryDeepPartialEntity<T>>,
+  updateColumns: string[],
+  conflictColumns: string[],
+): Promise<void> {
   if (rows.length === 0) return;
   const builder = (values: Array<QueryDeepPartialEntity<T>>) =>
-    repo.createQueryBuilder().insert().into(repo.metadata.target).values(values).orUpdate(updateColumns, conflictColumns).updateEntity(false);
+    repo
+      .createQueryBuilder()
+      .insert()
+      .into(repo.metadata.target)
+      .values(values)
+      .orUpdate(updateColumns, conflictColumns)
+      .updateEntity(false);
   const [sql] = builder([rows[0]]).getQueryAndParameters();
   const shape = statementShape(sql);
   const columns = shape?.columns.map((name) => repo.metadata.findColumnWithDatabaseName(name));
@@ -22,8 +33,13 @@ export async function bulkUpsert<T extends ObjectLiteral>(repo: Repository<T>, r
   const driver = repo.manager.connection.driver;
   const tuple = `(${columns.map(() => '?').join(', ')})`;
   const params: unknown[] = [];
-  for (const row of rows) for (const c of columns) params.push(driver.preparePersistentValue((row as Record<string, unknown>)[c!.propertyName], c!));
-  await repo.manager.query(`${sql.slice(0, shape.tupleStart)}${Array(rows.length).fill(tuple).join(', ')}${sql.slice(shape.tupleEnd)}`, params);
+  for (const row of rows)
+    for (const c of columns)
+      params.push(driver.preparePersistentValue((row as Record<string, unknown>)[c!.propertyName], c!));
+  await repo.manager.query(
+    `${sql.slice(0, shape.tupleStart)}${Array(rows.length).fill(tuple).join(', ')}${sql.slice(shape.tupleEnd)}`,
+    params,
+  );
 }
 
 /** The column list and where the single VALUES tuple of a one-row INSERT stands, or null for another shape. */

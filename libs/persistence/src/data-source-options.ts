@@ -15,7 +15,12 @@ export const PLATFORM_ENTITIES = [RunClaim, OutboxMessage, JobLease];
  * comes from the explicit migrations; they run by `npm run migrate`, or at start in the embedded mode.
  */
 export function dataSourceOptions(database: DatabaseConfig, opts: { migrationsRun?: boolean } = {}): DataSourceOptions {
-  const common = { synchronize: false, migrationsRun: opts.migrationsRun ?? false, migrations: MIGRATIONS, logging: false } as const;
+  const common = {
+    synchronize: false,
+    migrationsRun: opts.migrationsRun ?? false,
+    migrations: MIGRATIONS,
+    logging: false,
+  } as const;
   if (database.kind === 'mysql') {
     return {
       ...common,

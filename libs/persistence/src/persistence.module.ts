@@ -14,7 +14,12 @@ import { RunClaimsService } from './run-claims.service';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ ...appDataSourceOptions(config), autoLoadEntities: true, retryAttempts: 3, retryDelay: 1000 }),
+      useFactory: (config: AppConfig) => ({
+        ...appDataSourceOptions(config),
+        autoLoadEntities: true,
+        retryAttempts: 3,
+        retryDelay: 1000,
+      }),
     }),
     TypeOrmModule.forFeature(PLATFORM_ENTITIES),
   ],

@@ -4,7 +4,8 @@ import { In, LessThan, Repository } from 'typeorm';
 import { isDuplicateKeyError } from './errors';
 import { RunClaim, RunClaimStatus } from './run-claim.entity';
 
-export type ClaimOutcome = { kind: 'claimed' } | { kind: 'finished'; status: RunClaimStatus } | { kind: 'held'; until: Date };
+export type ClaimOutcome =
+  { kind: 'claimed' } | { kind: 'finished'; status: RunClaimStatus } | { kind: 'held'; until: Date };
 
 export interface NewClaim {
   runId: string;
@@ -22,15 +23,21 @@ export class RunClaimsService {
   async claim(claim: NewClaim, leaseMs: number, now: Date): Promise<ClaimOutcome> {
     try {
       await this.claims.insert({
-        runId: claim.runId, app: claim.app, jobKey: claim.jobKey, tick: JSON.stringify(claim.tick), status: 'running',
-        claimedUntil: new Date(now.getTime() + leaseMs), updatedAt: now,
+        runId: claim.runId,
+        app: claim.app,
+        jobKey: claim.jobKey,
+        tick: JSON.stringify(claim.tick),
+        status: 'running',
+        claimedUntil: new Date(now.getTime() + leaseMs),
+        updatedAt: now,
       });
       return { kind: 'claimed' };
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }
     const existing = await this.claims.findOneByOrFail({ runId: claim.runId });
-    if (existing.status === 'running' || existing.status === 'waiting') return { kind: 'held', until: existing.claimedUntil };
+    if (existing.status === 'running' || existing.status === 'waiting')
+      return { kind: 'held', until: existing.claimedUntil };
     return { kind: 'finished', status: existing.status };
   }
 
@@ -40,14 +47,22 @@ export class RunClaimsService {
       .createQueryBuilder()
       .update(RunClaim)
       .set({ app, claimedUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
-      .where('run_id = :runId AND status IN (:...open) AND claimed_until < :now', { runId, open: ['running', 'waiting'], now })
+      .where('run_id = :runId AND status IN (:...open) AND claimed_until < :now', {
+        runId,
+        open: ['running', 'waiting'],
+        now,
+      })
       .execute();
     return (res.affected ?? 0) > 0;
   }
 
   /** Open claims of an app whose holder stopped renewing them (a crashed worker's runs). */
   expired(app: string, now: Date, limit = 50): Promise<RunClaim[]> {
-    return this.claims.find({ where: { app, status: In(['running', 'waiting']), claimedUntil: LessThan(now) }, order: { updatedAt: 'ASC' }, take: limit });
+    return this.claims.find({
+      where: { app, status: In(['running', 'waiting']), claimedUntil: LessThan(now) },
+      order: { updatedAt: 'ASC' },
+      take: limit,
+    });
   }
 
   /** Renews the claim of a running run, and of runs waiting behind it for the same job. */
@@ -57,12 +72,18 @@ export class RunClaimsService {
       .createQueryBuilder()
       .update(RunClaim)
       .set({ claimedUntil: until, updatedAt: now })
-      .where("(run_id = :runId AND status = 'running') OR (job_key = :jobKey AND status = 'waiting')", { runId, jobKey })
+      .where("(run_id = :runId AND status = 'running') OR (job_key = :jobKey AND status = 'waiting')", {
+        runId,
+        jobKey,
+      })
       .execute();
   }
 
   async setStatus(runId: string, status: RunClaimStatus, now: Date): Promise<void> {
-    await this.claims.update({ runId }, { status, updatedAt: now, ...(status === 'running' || status === 'waiting' ? {} : { claimedUntil: now }) });
+    await this.claims.update(
+      { runId },
+      { status, updatedAt: now, ...(status === 'running' || status === 'waiting' ? {} : { claimedUntil: now }) },
+    );
   }
 
   finish(runId: string, status: Exclude<RunClaimStatus, 'running' | 'waiting'>, now = new Date()): Promise<void> {
@@ -77,7 +98,15 @@ export class RunClaimsService {
   /** Records a run that was decided without executing it (a stale tick), so a redelivery says the same. */
   async recordSkipped(claim: NewClaim, now: Date): Promise<boolean> {
     try {
-      await this.claims.insert({ runId: claim.runId, app: claim.app, jobKey: claim.jobKey, tick: JSON.stringify(claim.tick), status: 'skipped', claimedUntil: now, updatedAt: now });
+      await this.claims.insert({
+        runId: claim.runId,
+        app: claim.app,
+        jobKey: claim.jobKey,
+        tick: JSON.stringify(claim.tick),
+        status: 'skipped',
+        claimedUntil: now,
+        updatedAt: now,
+      });
       return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;

@@ -18,6 +18,8 @@ export function pingOnlyController(domain: Domain): Type<unknown> {
       return this.runs.handleTick(value, ctx);
     }
   }
-  Object.defineProperty(PingOnlyTicksController, 'name', { value: `${domain[0].toUpperCase()}${domain.slice(1)}TicksController` });
+  Object.defineProperty(PingOnlyTicksController, 'name', {
+    value: `${domain[0].toUpperCase()}${domain.slice(1)}TicksController`,
+  });
   return PingOnlyTicksController;
 }

@@ -3,7 +3,14 @@ import { before, describe, it } from 'node:test';
 import { loadConfig } from '@sync-hub/config';
 import { envelope, RunStats, SyncRequestedPayload, Topic } from '@sync-hub/contracts';
 import { UpstreamHttpError } from '@sync-hub/http';
-import { EventPublisher, InProcessBus, InProcessEventPublisher, MessageProcessor, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
+import {
+  EventPublisher,
+  InProcessBus,
+  InProcessEventPublisher,
+  MessageProcessor,
+  OutgoingMessage,
+  ReliablePublisher,
+} from '@sync-hub/messaging';
 import { MetricsService } from '@sync-hub/observability';
 import { JobLease, JobLeasesService, OutboxMessage, RunClaim, RunClaimsService } from '@sync-hub/persistence';
 import { DataSource, QueryFailedError } from 'typeorm';
@@ -13,12 +20,17 @@ import { RUN_CLAIM_LEASE_MS, RunExecutor } from './run-executor';
 function tickOf(over: Partial<SyncRequestedPayload> = {}) {
   const now = Date.now();
   const payload: SyncRequestedPayload = {
-    runId: crypto.randomUUID(), domain: 'splynx', job: 'customers', companyId: 1, trigger: 'manual',
-    scheduledFor: new Date(now).toISOString(), deadline: new Date(now + 60000).toISOString(), ...over,
+    runId: crypto.randomUUID(),
+    domain: 'splynx',
+    job: 'customers',
+    companyId: 1,
+    trigger: 'manual',
+    scheduledFor: new Date(now).toISOString(),
+    deadline: new Date(now + 60000).toISOString(),
+    ...over,
   };
   return envelope('sync.splynx.requested', payload, payload.runId);
 }
-
 
 describe('RunExecutor', () => {
   let db: DataSource;
@@ -26,14 +38,23 @@ describe('RunExecutor', () => {
   let executor: RunExecutor;
   let claims: RunClaimsService;
   let leases: JobLeasesService;
-  const events = (topic: Topic, runId: string) => bus.unconsumed(topic).filter((m) => (m.value as { runId: string }).runId === runId);
-  const skipReason = (runId: string) => (events(Topic.RunSkipped, runId)[0]?.value as { payload: { skipReason: string } } | undefined)?.payload.skipReason;
+  const events = (topic: Topic, runId: string) =>
+    bus.unconsumed(topic).filter((m) => (m.value as { runId: string }).runId === runId);
+  const skipReason = (runId: string) =>
+    (events(Topic.RunSkipped, runId)[0]?.value as { payload: { skipReason: string } } | undefined)?.payload.skipReason;
 
   function makeExecutor(appName = 'splynx-sync'): RunExecutor {
     const config = loadConfig(appName, {});
     const publisher = new InProcessEventPublisher(bus);
     const metrics = new MetricsService();
-    return new RunExecutor(config, new MessageProcessor(publisher, config, metrics), new ReliablePublisher(publisher, db.getRepository(OutboxMessage)), claims, leases, metrics);
+    return new RunExecutor(
+      config,
+      new MessageProcessor(publisher, config, metrics),
+      new ReliablePublisher(publisher, db.getRepository(OutboxMessage)),
+      claims,
+      leases,
+      metrics,
+    );
   }
 
   before(async () => {
@@ -51,7 +72,11 @@ describe('RunExecutor', () => {
     assert.deepEqual(await executor.execute(tick.payload), { status: 'completed', stats });
     const [started] = events(Topic.RunStarted, tick.runId!);
     assert.equal(started.key, tick.runId);
-    const payload = (events(Topic.RunCompleted, tick.runId!)[0].value as { payload: { stats: RunStats; trigger: string; durationMs: number } }).payload;
+    const payload = (
+      events(Topic.RunCompleted, tick.runId!)[0].value as {
+        payload: { stats: RunStats; trigger: string; durationMs: number };
+      }
+    ).payload;
     assert.deepEqual(payload.stats, stats);
     assert.equal(payload.trigger, 'manual');
     assert.ok(payload.durationMs >= 0);
@@ -80,16 +105,32 @@ describe('RunExecutor', () => {
   });
 
   it('classifies failures: upstream 5xx is a retriable source error, a query error a destination error', async () => {
-    executor.registerJobs('splynx', { customers: async () => { throw new UpstreamHttpError('splynx', 503, 'GET /x', null); } });
+    executor.registerJobs('splynx', {
+      customers: async () => {
+        throw new UpstreamHttpError('splynx', 503, 'GET /x', null);
+      },
+    });
     const upstream = tickOf();
     assert.equal((await executor.execute(upstream.payload)).status, 'failed');
-    assert.deepEqual((events(Topic.RunFailed, upstream.runId!)[0].value as { payload: { error: unknown } }).payload.error, {
-      code: 'UPSTREAM_UNAVAILABLE', message: 'splynx: GET /x answered 503', retriable: true, origin: 'source',
+    assert.deepEqual(
+      (events(Topic.RunFailed, upstream.runId!)[0].value as { payload: { error: unknown } }).payload.error,
+      {
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: 'splynx: GET /x answered 503',
+        retriable: true,
+        origin: 'source',
+      },
+    );
+    executor.registerJobs('splynx', {
+      customers: async () => {
+        throw new QueryFailedError('INSERT', [], new Error('Data too long'));
+      },
     });
-    executor.registerJobs('splynx', { customers: async () => { throw new QueryFailedError('INSERT', [], new Error('Data too long')); } });
     const destination = tickOf();
     await executor.execute(destination.payload);
-    const error = (events(Topic.RunFailed, destination.runId!)[0].value as { payload: { error: { origin: string; code: string } } }).payload.error;
+    const error = (
+      events(Topic.RunFailed, destination.runId!)[0].value as { payload: { error: { origin: string; code: string } } }
+    ).payload.error;
     assert.equal(error.origin, 'destination');
     assert.equal(error.code, 'DATABASE_QUERY_FAILED');
   });
@@ -155,7 +196,11 @@ describe('RunExecutor', () => {
     const crashedAt = new Date(Date.now() - 5 * 60000);
     const tick = tickOf();
     // A worker claimed the run and took the job lease five minutes ago, then stopped renewing.
-    await claims.claim({ runId: tick.runId!, app: 'splynx-sync', jobKey: 'job:1:splynx:customers', tick: tick.payload }, RUN_CLAIM_LEASE_MS, crashedAt);
+    await claims.claim(
+      { runId: tick.runId!, app: 'splynx-sync', jobKey: 'job:1:splynx:customers', tick: tick.payload },
+      RUN_CLAIM_LEASE_MS,
+      crashedAt,
+    );
     await leases.acquire('job:1:splynx:customers', tick.runId!, RUN_CLAIM_LEASE_MS, crashedAt, tick.runId!);
     let ran = 0;
     executor.registerJobs('splynx', { customers: async () => (ran++, new RunStats()) });
@@ -185,7 +230,10 @@ describe('RunClaimsService', () => {
     assert.equal(await claims.takeOver('run-a', 'worker-2', 60000, new Date(t0.getTime() + 30000)), false);
     assert.equal(await claims.takeOver('run-a', 'worker-2', 60000, new Date(t0.getTime() + 61000)), true);
     await claims.finish('run-a', 'completed');
-    assert.deepEqual(await claims.claim(claim, 60000, new Date(t0.getTime() + 3600000)), { kind: 'finished', status: 'completed' });
+    assert.deepEqual(await claims.claim(claim, 60000, new Date(t0.getTime() + 3600000)), {
+      kind: 'finished',
+      status: 'completed',
+    });
     await db.destroy();
   });
 });
@@ -233,10 +281,13 @@ describe('ReliablePublisher', () => {
     assert.equal(await db.getRepository(OutboxMessage).count(), 2);
     busUp = true;
     assert.equal(await publisher.flush(new Date(Date.now() + 3600000)), 2);
-    assert.deepEqual(sent.map((s) => [s.topic, s.m.key, s.m.value]), [
-      ['sync.run.started.v1', 'r1', { n: 1 }],
-      ['sync.run.completed.v1', 'r1', { n: 2 }],
-    ]);
+    assert.deepEqual(
+      sent.map((s) => [s.topic, s.m.key, s.m.value]),
+      [
+        ['sync.run.started.v1', 'r1', { n: 1 }],
+        ['sync.run.completed.v1', 'r1', { n: 2 }],
+      ],
+    );
     assert.equal(await db.getRepository(OutboxMessage).count(), 0);
     await db.destroy();
   });

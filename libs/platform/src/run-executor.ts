@@ -40,9 +40,15 @@ const SHUTDOWN_GRACE_MS = 25000;
 /** Maps any error to the classification carried by a `failed` event (DESIGN.md section 7). */
 export function classifyError(err: unknown): RunError {
   if (err instanceof ClassifiedError) return err.toRunError();
-  if (err instanceof QueryFailedError) return { code: 'DATABASE_QUERY_FAILED', message: err.message, retriable: false, origin: 'destination' };
+  if (err instanceof QueryFailedError)
+    return { code: 'DATABASE_QUERY_FAILED', message: err.message, retriable: false, origin: 'destination' };
   const e = err as { code?: string; message?: string };
-  if (typeof e?.code === 'string' && /^(ECONNREFUSED|ETIMEDOUT|ECONNRESET|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ER_LOCK_DEADLOCK|ER_LOCK_WAIT_TIMEOUT)$/.test(e.code)) {
+  if (
+    typeof e?.code === 'string' &&
+    /^(ECONNREFUSED|ETIMEDOUT|ECONNRESET|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ER_LOCK_DEADLOCK|ER_LOCK_WAIT_TIMEOUT)$/.test(
+      e.code,
+    )
+  ) {
     return { code: 'DATABASE_UNAVAILABLE', message: e.message ?? e.code, retriable: true, origin: 'destination' };
   }
   return { code: 'INTERNAL_ERROR', message: e?.message ?? String(err), retriable: false, origin: 'internal' };
@@ -79,7 +85,10 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   onApplicationBootstrap(): void {
-    this.sweeper = setInterval(() => void this.sweep().catch((err) => this.logger.warn(`sweep failed: ${err.message}`)), SWEEP_INTERVAL_MS);
+    this.sweeper = setInterval(
+      () => void this.sweep().catch((err) => this.logger.warn(`sweep failed: ${err.message}`)),
+      SWEEP_INTERVAL_MS,
+    );
     this.sweeper.unref();
   }
 
@@ -88,7 +97,10 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.sweeper) clearInterval(this.sweeper);
     if (this.inFlight.size === 0) return;
     this.logger.log(`waiting up to ${SHUTDOWN_GRACE_MS / 1000} s for ${this.inFlight.size} run(s) to finish`);
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref())]);
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref()),
+    ]);
   }
 
   /** Entry point for a `sync.<domain>.requested.v1` handler. */
@@ -113,7 +125,9 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
       if (!(await this.claims.takeOver(claim.runId, this.config.appName, RUN_CLAIM_LEASE_MS, now))) continue;
       const tick = JSON.parse(claim.tick) as SyncRequestedPayload;
       if (!(await this.leases.acquire(claim.jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))) continue; // still waiting
-      this.logger.warn(`taking over ${claim.status} run ${tick.runId} (${tick.domain}/${tick.job}) whose worker stopped renewing it`);
+      this.logger.warn(
+        `taking over ${claim.status} run ${tick.runId} (${tick.domain}/${tick.job}) whose worker stopped renewing it`,
+      );
       if (claim.status === 'waiting') await this.claims.setStatus(tick.runId, 'running', now);
       this.launch(() => this.run(tick));
       resumed++;
@@ -121,25 +135,35 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
     return resumed;
   }
 
-  private async accept(tick: SyncRequestedPayload): Promise<RunOutcome | { status: 'started'; run: () => Promise<RunOutcome> }> {
+  private async accept(
+    tick: SyncRequestedPayload,
+  ): Promise<RunOutcome | { status: 'started'; run: () => Promise<RunOutcome> }> {
     const now = this.clock();
     const jobKey = jobLeaseName(tick.companyId, tick.domain, tick.job);
     const claim = { runId: tick.runId, app: this.config.appName, jobKey, tick };
     return withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () => {
       if (now > new Date(tick.deadline)) {
         if (await this.claims.recordSkipped(claim, now)) {
-          this.logger.warn(`tick for ${tick.domain}/${tick.job} reached after its deadline ${tick.deadline}: skipped as stale`);
+          this.logger.warn(
+            `tick for ${tick.domain}/${tick.job} reached after its deadline ${tick.deadline}: skipped as stale`,
+          );
           await this.emit(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'stale' });
         }
         return { status: 'skipped', reason: 'stale' };
       }
       const claimed = await this.claims.claim(claim, RUN_CLAIM_LEASE_MS, now);
       if (claimed.kind !== 'claimed') {
-        this.logger.log(`run ${tick.runId} was already taken on (${claimed.kind === 'finished' ? claimed.status : 'in progress'}); duplicate tick ignored`);
+        this.logger.log(
+          `run ${tick.runId} was already taken on (${claimed.kind === 'finished' ? claimed.status : 'in progress'}); duplicate tick ignored`,
+        );
         return { status: 'duplicate' };
       }
       const policy = tick.overlapPolicy ?? 'skip';
-      if (tick.job !== 'ping' && policy !== 'allow' && !(await this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))) {
+      if (
+        tick.job !== 'ping' &&
+        policy !== 'allow' &&
+        !(await this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))
+      ) {
         if (policy === 'buffer_one' && !(await this.claims.waiting(jobKey))) {
           await this.claims.setStatus(tick.runId, 'waiting', now);
           this.logger.log(`${tick.domain}/${tick.job} is still running: this run waits for it (buffer_one)`);
@@ -177,14 +201,19 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
         const now = this.clock();
         void Promise.all([
           this.claims.renew(tick.runId, jobKey, RUN_CLAIM_LEASE_MS, now),
-          tick.job === 'ping' ? undefined : this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId),
+          tick.job === 'ping'
+            ? undefined
+            : this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId),
         ]).catch((err) => this.logger.warn(`renewing the run's claim failed: ${err.message}`));
       }, RUN_CLAIM_LEASE_MS / 3);
       let outcome: RunOutcome;
       try {
         const stats = await this.runJob(tick);
         const finishedAt = this.clock();
-        await Promise.all([this.claims.finish(tick.runId, 'completed', finishedAt), started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats }))]);
+        await Promise.all([
+          this.claims.finish(tick.runId, 'completed', finishedAt),
+          started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats })),
+        ]);
         this.record(tick, 'completed', stats, startedAt, finishedAt);
         this.logger.log(`run completed: ${JSON.stringify(stats)}`);
         outcome = { status: 'completed', stats };
@@ -192,8 +221,13 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
         const error = classifyError(err);
         const finishedAt = this.clock();
         const stats = statsOf(err);
-        this.logger.error(`run failed [${error.origin}/${error.code}${error.retriable ? ', retriable' : ''}]: ${error.message}`);
-        await Promise.all([this.claims.finish(tick.runId, 'failed', finishedAt), started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error }))]);
+        this.logger.error(
+          `run failed [${error.origin}/${error.code}${error.retriable ? ', retriable' : ''}]: ${error.message}`,
+        );
+        await Promise.all([
+          this.claims.finish(tick.runId, 'failed', finishedAt),
+          started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error })),
+        ]);
         this.record(tick, 'failed', stats, startedAt, finishedAt);
         outcome = { status: 'failed', stats, error };
       } finally {
@@ -265,7 +299,12 @@ export function runEventMessage(
     trigger: tick.trigger,
     scheduledFor: tick.scheduledFor,
     startedAt: fields.startedAt.toISOString(),
-    ...(fields.finishedAt ? { finishedAt: fields.finishedAt.toISOString(), durationMs: fields.finishedAt.getTime() - fields.startedAt.getTime() } : {}),
+    ...(fields.finishedAt
+      ? {
+          finishedAt: fields.finishedAt.toISOString(),
+          durationMs: fields.finishedAt.getTime() - fields.startedAt.getTime(),
+        }
+      : {}),
     stats: { ...new RunStats(), ...fields.stats },
     ...(fields.error ? { error: fields.error } : {}),
     ...(fields.skipReason ? { skipReason: fields.skipReason } : {}),
@@ -292,5 +331,7 @@ export function attachStats<E>(err: E, stats: RunStats): E {
 }
 
 export function statsOf(err: unknown): RunStats {
-  return ((err && typeof err === 'object' && (err as Record<symbol, unknown>)[PARTIAL_STATS]) as RunStats) ?? new RunStats();
+  return (
+    ((err && typeof err === 'object' && (err as Record<symbol, unknown>)[PARTIAL_STATS]) as RunStats) ?? new RunStats()
+  );
 }

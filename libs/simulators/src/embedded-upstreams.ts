@@ -10,7 +10,10 @@ export interface EmbeddedUpstreams {
  * For the embedded mode and the CLI without a configured upstream: starts the simulators on loopback, seeded with
  * demo data, and says how to reach them. An upstream whose URL is configured is left alone.
  */
-export async function startEmbeddedUpstreams(opts: { splynxUrlConfigured: boolean; splynxCustomers: number }): Promise<EmbeddedUpstreams> {
+export async function startEmbeddedUpstreams(opts: {
+  splynxUrlConfigured: boolean;
+  splynxCustomers: number;
+}): Promise<EmbeddedUpstreams> {
   const env: Record<string, string> = {};
   const stops: Array<() => Promise<void>> = [];
   if (!opts.splynxUrlConfigured) {

@@ -55,9 +55,18 @@ export class SimulatorHttpServer {
         }
       }
       const url = new URL(req.url ?? '/', 'http://simulator');
-      const out = await this.handler({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body });
+      const out = await this.handler({
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+      });
       const payload = out.body === undefined || req.method === 'HEAD' ? '' : JSON.stringify(out.body);
-      res.writeHead(out.status, { ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}), ...out.headers });
+      res.writeHead(out.status, {
+        ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+        ...out.headers,
+      });
       res.end(payload);
     } catch (err) {
       res.writeHead(500, { 'content-type': 'application/json' });

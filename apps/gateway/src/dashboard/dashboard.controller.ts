@@ -5,7 +5,11 @@ import * as path from 'node:path';
 import type { Response } from 'express';
 
 const PUBLIC = path.join(__dirname, 'public');
-const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 
 /** The dashboard: static assets built with the gateway and served by it (no CDN: it works offline). */
 @ApiExcludeController()

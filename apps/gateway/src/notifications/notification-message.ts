@@ -18,26 +18,41 @@ export interface NotificationMessage {
 /** What an operator should do about an error, by where it came from and what it was. */
 export function adviceFor(error: RunError | null | undefined, domain: string): string {
   if (!error) return 'Nothing: the job succeeded again.';
-  if (error.code === 'UPSTREAM_AUTH_REJECTED' || error.code === 'TOKEN_REFRESH_REJECTED' || error.code === 'REAUTH_REQUIRED') {
+  if (
+    error.code === 'UPSTREAM_AUTH_REJECTED' ||
+    error.code === 'TOKEN_REFRESH_REJECTED' ||
+    error.code === 'REAUTH_REQUIRED'
+  ) {
     return domain === 'accounting'
       ? 'Re-authorise the QuickBooks connection of this company: the upstream refused the stored credentials.'
       : `Check the ${domain} API credentials in the configuration: the upstream refused them.`;
   }
-  if (error.origin === 'config') return 'Fix the configuration named in the error; retrying as it is will fail the same way.';
+  if (error.origin === 'config')
+    return 'Fix the configuration named in the error; retrying as it is will fail the same way.';
   if (error.origin === 'source') {
     return error.retriable
       ? `The ${domain} API is unavailable or limiting us; the next scheduled run retries. If it persists, check the ${domain} service status.`
       : `The ${domain} API refused the request; check the error and the upstream data.`;
   }
-  if (error.origin === 'destination') return 'The database refused the write: check the database (space, connectivity, the failing row).';
+  if (error.origin === 'destination')
+    return 'The database refused the write: check the database (space, connectivity, the failing row).';
   return 'An internal error: report it with the run id.';
 }
 
-export function notificationMessage(kind: NotificationKind, e: RunEventPayload, state: { lastSuccessAt: Date | null; consecutiveFailures: number }, pausedAfter?: number): NotificationMessage {
+export function notificationMessage(
+  kind: NotificationKind,
+  e: RunEventPayload,
+  state: { lastSuccessAt: Date | null; consecutiveFailures: number },
+  pausedAfter?: number,
+): NotificationMessage {
   const what = `${e.domain}/${e.job} (company ${e.companyId})`;
   const lastSuccess = state.lastSuccessAt ? state.lastSuccessAt.toISOString() : null;
   const subject =
-    kind === 'failure' ? `[sync hub] ${what} failed` : kind === 'recovery' ? `[sync hub] ${what} recovered` : `[sync hub] ${what} paused after ${pausedAfter} failures`;
+    kind === 'failure'
+      ? `[sync hub] ${what} failed`
+      : kind === 'recovery'
+        ? `[sync hub] ${what} recovered`
+        : `[sync hub] ${what} paused after ${pausedAfter} failures`;
   const action =
     kind === 'recovery'
       ? 'Nothing: the job succeeded again.'
@@ -45,17 +60,32 @@ export function notificationMessage(kind: NotificationKind, e: RunEventPayload, 
         ? `The schedule is paused. ${adviceFor(e.error, e.domain)} Then enable the schedule again.`
         : adviceFor(e.error, e.domain);
   const lines = [
-    kind === 'failure' ? `The ${what} sync failed.` : kind === 'recovery' ? `The ${what} sync succeeded again.` : `The ${what} sync failed ${pausedAfter} times in a row; its schedule is paused.`,
+    kind === 'failure'
+      ? `The ${what} sync failed.`
+      : kind === 'recovery'
+        ? `The ${what} sync succeeded again.`
+        : `The ${what} sync failed ${pausedAfter} times in a row; its schedule is paused.`,
     '',
     `Run: ${e.runId} (trigger ${e.trigger})`,
-    ...(e.error ? [`Error: ${e.error.origin}/${e.error.code}${e.error.retriable ? ' (retriable)' : ''}: ${e.error.message}`] : []),
+    ...(e.error
+      ? [`Error: ${e.error.origin}/${e.error.code}${e.error.retriable ? ' (retriable)' : ''}: ${e.error.message}`]
+      : []),
     `Last success: ${lastSuccess ?? 'never'}`,
     `Consecutive failures: ${state.consecutiveFailures}`,
     '',
     `What to do: ${action}`,
   ];
   return {
-    kind, subject, text: lines.join('\n'), domain: e.domain, job: e.job, company_id: e.companyId, run_id: e.runId, error: e.error ?? null,
-    last_success_at: lastSuccess, consecutive_failures: state.consecutiveFailures, action,
+    kind,
+    subject,
+    text: lines.join('\n'),
+    domain: e.domain,
+    job: e.job,
+    company_id: e.companyId,
+    run_id: e.runId,
+    error: e.error ?? null,
+    last_success_at: lastSuccess,
+    consecutive_failures: state.consecutiveFailures,
+    action,
   };
 }

@@ -32,7 +32,10 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sendPending().catch((err) => this.logger.warn(`sending notifications failed: ${err.message}`)), SEND_INTERVAL_MS);
+    this.timer = setInterval(
+      () => void this.sendPending().catch((err) => this.logger.warn(`sending notifications failed: ${err.message}`)),
+      SEND_INTERVAL_MS,
+    );
     this.timer.unref();
   }
 
@@ -82,7 +85,11 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
   }
 
   private async sendDue(now: Date): Promise<number> {
-    const due = await this.queue.find({ where: { sentAt: IsNull(), nextAttemptAt: LessThanOrEqual(now) }, order: { id: 'ASC' }, take: 50 });
+    const due = await this.queue.find({
+      where: { sentAt: IsNull(), nextAttemptAt: LessThanOrEqual(now) },
+      order: { id: 'ASC' },
+      take: 50,
+    });
     let sent = 0;
     for (const n of due) {
       try {
@@ -92,8 +99,17 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
       } catch (err) {
         const attempts = n.attempts + 1;
         const backoff = Math.min(10000 * 2 ** (attempts - 1), 600000);
-        this.logger.warn(`${n.channel} notification ${n.id} failed (attempt ${attempts}), retrying in ${backoff / 1000} s: ${(err as Error).message}`);
-        await this.queue.update({ id: n.id }, { attempts, lastError: (err as Error).message.slice(0, 2000), nextAttemptAt: new Date(now.getTime() + backoff) });
+        this.logger.warn(
+          `${n.channel} notification ${n.id} failed (attempt ${attempts}), retrying in ${backoff / 1000} s: ${(err as Error).message}`,
+        );
+        await this.queue.update(
+          { id: n.id },
+          {
+            attempts,
+            lastError: (err as Error).message.slice(0, 2000),
+            nextAttemptAt: new Date(now.getTime() + backoff),
+          },
+        );
       }
     }
     return sent;
@@ -101,7 +117,12 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
 
   private async pause(jobKey: string, event: RunEventPayload, pauseAfter: number): Promise<void> {
     try {
-      const paused = await this.scheduler.pause(event.companyId, event.domain, event.job, `paused after ${pauseAfter} consecutive failures (last: ${event.error?.code ?? 'unknown'}, run ${event.runId})`);
+      const paused = await this.scheduler.pause(
+        event.companyId,
+        event.domain,
+        event.job,
+        `paused after ${pauseAfter} consecutive failures (last: ${event.error?.code ?? 'unknown'}, run ${event.runId})`,
+      );
       await this.db.transaction(async (m) => {
         const state = await this.lockState(m, jobKey);
         state.paused = true;
@@ -109,7 +130,11 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
         await m.getRepository(NotificationState).save(state);
         if (paused) await this.enqueue(m, 'paused', event, notificationMessage('paused', event, state, pauseAfter));
       });
-      this.logger.warn(paused ? `paused schedule ${paused.scheduleId} of ${jobKey} after ${pauseAfter} failures` : `${jobKey} failed ${pauseAfter} times but has no schedule to pause`);
+      this.logger.warn(
+        paused
+          ? `paused schedule ${paused.scheduleId} of ${jobKey} after ${pauseAfter} failures`
+          : `${jobKey} failed ${pauseAfter} times but has no schedule to pause`,
+      );
     } catch (err) {
       // Not marked paused: the next failure tries again.
       this.logger.error(`could not pause ${jobKey}: ${(err as Error).message}`);
@@ -122,23 +147,53 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
     return res.status === 200 && typeof value === 'number' ? value : AUTO_PAUSE_DEFAULT;
   }
 
-  private async enqueue(m: EntityManager, kind: NotificationKind, event: RunEventPayload, message: NotificationMessage): Promise<void> {
+  private async enqueue(
+    m: EntityManager,
+    kind: NotificationKind,
+    event: RunEventPayload,
+    message: NotificationMessage,
+  ): Promise<void> {
     const now = new Date();
     for (const channel of this.channels.enabled()) {
       await m
         .createQueryBuilder()
         .insert()
         .into(Notification)
-        .values({ kind, channel, jobKey: `${event.companyId}:${event.domain}:${event.job}`, runId: event.runId, message: JSON.stringify(message), attempts: 0, nextAttemptAt: now, createdAt: now })
+        .values({
+          kind,
+          channel,
+          jobKey: `${event.companyId}:${event.domain}:${event.job}`,
+          runId: event.runId,
+          message: JSON.stringify(message),
+          attempts: 0,
+          nextAttemptAt: now,
+          createdAt: now,
+        })
         .orIgnore()
         .execute();
     }
-    this.logger.log(`queued ${kind} notification for ${event.domain}/${event.job} (company ${event.companyId}) on ${this.channels.enabled().join(', ') || 'no channel'}`);
+    this.logger.log(
+      `queued ${kind} notification for ${event.domain}/${event.job} (company ${event.companyId}) on ${this.channels.enabled().join(', ') || 'no channel'}`,
+    );
   }
 
   /** The job's state row, locked for this transaction on MySQL (two gateway replicas may see two runs of one job). */
   private async lockState(m: EntityManager, jobKey: string): Promise<NotificationState> {
-    await m.createQueryBuilder().insert().into(NotificationState).values({ jobKey, consecutiveFailures: 0, failureAnnounced: false, paused: false, lastSuccessAt: null, lastRunId: null, updatedAt: new Date() }).orIgnore().execute();
+    await m
+      .createQueryBuilder()
+      .insert()
+      .into(NotificationState)
+      .values({
+        jobKey,
+        consecutiveFailures: 0,
+        failureAnnounced: false,
+        paused: false,
+        lastSuccessAt: null,
+        lastRunId: null,
+        updatedAt: new Date(),
+      })
+      .orIgnore()
+      .execute();
     const qb = m.getRepository(NotificationState).createQueryBuilder('s').where('s.job_key = :jobKey', { jobKey });
     if (m.connection.options.type === 'mysql') qb.setLock('pessimistic_write');
     return qb.getOneOrFail();

@@ -8,8 +8,14 @@ import { SyncRun } from './sync-run.entity';
 
 function event(runId: string, over: Partial<RunEventPayload> = {}): RunEventPayload {
   return {
-    runId, domain: 'splynx', job: 'customers', companyId: 1, trigger: 'schedule', startedAt: '2026-11-21T10:00:00.000Z',
-    stats: { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 }, ...over,
+    runId,
+    domain: 'splynx',
+    job: 'customers',
+    companyId: 1,
+    trigger: 'schedule',
+    startedAt: '2026-11-21T10:00:00.000Z',
+    stats: { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 },
+    ...over,
   };
 }
 
@@ -21,7 +27,11 @@ describe('RunHistoryService', () => {
     history = new RunHistoryService(db.getRepository(SyncRun));
   });
 
-  const done = { finishedAt: '2026-11-21T10:00:05.000Z', durationMs: 5000, stats: { fetched: 9, created: 9, updated: 0, unchanged: 0, skipped: 0, failed: 0 } };
+  const done = {
+    finishedAt: '2026-11-21T10:00:05.000Z',
+    durationMs: 5000,
+    stats: { fetched: 9, created: 9, updated: 0, unchanged: 0, skipped: 0, failed: 0 },
+  };
 
   it('started then completed gives one completed row', async () => {
     const id = '11111111-1111-4111-8111-111111111111';
@@ -47,7 +57,10 @@ describe('RunHistoryService', () => {
 
   it('a redelivered terminal event changes nothing', async () => {
     const id = '33333333-3333-4333-8333-333333333333';
-    await history.record('failed', event(id, { ...done, error: { code: 'UPSTREAM_UNAVAILABLE', message: 'x', retriable: true, origin: 'source' } }));
+    await history.record(
+      'failed',
+      event(id, { ...done, error: { code: 'UPSTREAM_UNAVAILABLE', message: 'x', retriable: true, origin: 'source' } }),
+    );
     await history.record('completed', event(id, done));
     const row = await history.find(id);
     assert.equal(row?.status, 'failed');
@@ -56,7 +69,10 @@ describe('RunHistoryService', () => {
 
   it('lists newest first with filters', async () => {
     const failed = await history.list({ status: 'failed', limit: 10 });
-    assert.deepEqual(failed.map((r) => r.runId), ['33333333-3333-4333-8333-333333333333']);
+    assert.deepEqual(
+      failed.map((r) => r.runId),
+      ['33333333-3333-4333-8333-333333333333'],
+    );
     assert.equal((await history.list({ domain: 'splynx', limit: 2 })).length, 2);
   });
 });

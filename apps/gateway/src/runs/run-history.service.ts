@@ -48,7 +48,10 @@ export class RunHistoryService {
     const update = this.runs.createQueryBuilder().update(SyncRun).where('run_id = :runId', { runId: event.runId });
     if (status === 'running') {
       // `started` after a terminal event only fills in what the terminal event lacked.
-      await update.set({ status: 'running', startedAt: row.startedAt, updatedAt: now }).andWhere('status = :requested', { requested: 'requested' }).execute();
+      await update
+        .set({ status: 'running', startedAt: row.startedAt, updatedAt: now })
+        .andWhere('status = :requested', { requested: 'requested' })
+        .execute();
       return;
     }
     const { createdAt: _created, runId: _id, ...terminal } = row;
@@ -56,14 +59,21 @@ export class RunHistoryService {
   }
 
   async list(query: RunQuery): Promise<SyncRun[]> {
-    const qb = this.runs.createQueryBuilder('r').orderBy('r.created_at', 'DESC').addOrderBy('r.run_id', 'DESC').limit(query.limit);
+    const qb = this.runs
+      .createQueryBuilder('r')
+      .orderBy('r.created_at', 'DESC')
+      .addOrderBy('r.run_id', 'DESC')
+      .limit(query.limit);
     if (query.domain) qb.andWhere('r.domain = :domain', { domain: query.domain });
     if (query.job) qb.andWhere('r.job = :job', { job: query.job });
     if (query.status) qb.andWhere('r.status = :status', { status: query.status });
     if (query.companyId) qb.andWhere('r.company_id = :companyId', { companyId: query.companyId });
     if (query.since) qb.andWhere('r.created_at >= :since', { since: query.since });
     if (query.after) {
-      qb.andWhere('(r.created_at < :at OR (r.created_at = :at AND r.run_id < :afterId))', { at: query.after.createdAt, afterId: query.after.runId });
+      qb.andWhere('(r.created_at < :at OR (r.created_at = :at AND r.run_id < :afterId))', {
+        at: query.after.createdAt,
+        afterId: query.after.runId,
+      });
     }
     return qb.getMany();
   }

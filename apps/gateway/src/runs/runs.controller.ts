@@ -1,4 +1,13 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '@sync-hub/platform';
 import { ListRunsQuery } from './dto/list-runs.query';
@@ -39,9 +48,21 @@ export class RunsController {
   async list(@Query() query: ListRunsQuery) {
     const limit = query.limit ?? 50;
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    if (after === null) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['cursor: not a cursor this API gave out'], fields: { cursor: ['not a cursor this API gave out'] } });
+    if (after === null)
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: ['cursor: not a cursor this API gave out'],
+        fields: { cursor: ['not a cursor this API gave out'] },
+      });
     const runs = await this.history.list({
-      domain: query.domain, job: query.job, status: query.status, companyId: query.company_id, since: query.since ? new Date(query.since) : undefined, after, limit: limit + 1,
+      domain: query.domain,
+      job: query.job,
+      status: query.status,
+      companyId: query.company_id,
+      since: query.since ? new Date(query.since) : undefined,
+      after,
+      limit: limit + 1,
     });
     const page = runs.slice(0, limit);
     return { data: page.map(present), next_cursor: runs.length > limit ? encodeCursor(page[page.length - 1]) : null };

@@ -23,7 +23,11 @@ export class SchedulerClient {
     try {
       const res = await request(`${this.baseUrl}${path}`, {
         method: method as 'GET',
-        headers: { authorization: authorization ?? `Bearer ${this.key}`, 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          authorization: authorization ?? `Bearer ${this.key}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
         body: body === undefined || method === 'GET' || method === 'DELETE' ? undefined : JSON.stringify(body ?? {}),
         headersTimeout: 15000,
         bodyTimeout: 15000,
@@ -31,7 +35,14 @@ export class SchedulerClient {
       const text = await res.body.text();
       return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
     } catch (err) {
-      return { status: 502, body: { statusCode: 502, error: 'Bad Gateway', message: `the scheduler is unreachable: ${(err as Error).message}` } };
+      return {
+        status: 502,
+        body: {
+          statusCode: 502,
+          error: 'Bad Gateway',
+          message: `the scheduler is unreachable: ${(err as Error).message}`,
+        },
+      };
     }
   }
 
@@ -39,7 +50,9 @@ export class SchedulerClient {
   async pause(companyId: number, domain: string, job: string, reason: string): Promise<{ scheduleId: number } | null> {
     const list = await this.forward('GET', `/api/companies/${companyId}/schedules`, undefined);
     if (list.status !== 200 || !Array.isArray(list.body)) throw new Error(`listing schedules answered ${list.status}`);
-    const schedule = (list.body as Array<{ id: number; domain: string; job_type: string; enabled: boolean }>).find((s) => s.domain === domain && s.job_type === job);
+    const schedule = (list.body as Array<{ id: number; domain: string; job_type: string; enabled: boolean }>).find(
+      (s) => s.domain === domain && s.job_type === job,
+    );
     if (!schedule) return null;
     const res = await this.forward('PATCH', `/api/schedules/${schedule.id}/toggle`, { enabled: false, reason });
     if (res.status !== 200) throw new Error(`pausing schedule ${schedule.id} answered ${res.status}`);

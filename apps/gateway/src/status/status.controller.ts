@@ -11,8 +11,12 @@ export class StatusController {
   constructor(private readonly status: StatusService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every job (per company where it applies): last run, last success, consecutive failures, next run, state' })
-  @ApiOkResponse({ description: '{ data: JobStatus[], generated_at } with state healthy | running | overdue | failing | paused' })
+  @ApiOperation({
+    summary: 'Every job (per company where it applies): last run, last success, consecutive failures, next run, state',
+  })
+  @ApiOkResponse({
+    description: '{ data: JobStatus[], generated_at } with state healthy | running | overdue | failing | paused',
+  })
   async get(): Promise<{ data: JobStatus[]; generated_at: string }> {
     const now = new Date();
     return { data: await this.status.status(now), generated_at: now.toISOString() };

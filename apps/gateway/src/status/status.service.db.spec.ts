@@ -9,8 +9,14 @@ import { StatusService } from './status.service';
 
 let n = 0;
 const event = (companyId: number, job: string, finishedAt: string): RunEventPayload => ({
-  runId: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`, domain: 'splynx', job, companyId, trigger: 'schedule',
-  startedAt: finishedAt, finishedAt, stats: { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 },
+  runId: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  domain: 'splynx',
+  job,
+  companyId,
+  trigger: 'schedule',
+  startedAt: finishedAt,
+  finishedAt,
+  stats: { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 },
 });
 
 describe('StatusService over run history (SQLite, grouped reads)', () => {
@@ -32,11 +38,24 @@ describe('StatusService over run history (SQLite, grouped reads)', () => {
   });
 
   it('gives each job its last run, last success and failures since it', async () => {
-    const byCompany = new Map((await status.status(new Date('2026-11-21T10:30:00Z'))).filter((s) => s.company_id > 1).map((s) => [s.company_id, s]));
+    const byCompany = new Map(
+      (await status.status(new Date('2026-11-21T10:30:00Z')))
+        .filter((s) => s.company_id > 1)
+        .map((s) => [s.company_id, s]),
+    );
     const two = byCompany.get(2)!;
-    assert.deepEqual([two.state, two.consecutive_failures, two.last_success_at, two.last_run?.status, two.last_run?.finished_at], ['failing', 2, '2026-11-21T10:00:00.000Z', 'failed', '2026-11-21T10:02:00.000Z']);
-    assert.deepEqual([byCompany.get(3)!.state, byCompany.get(3)!.consecutive_failures, byCompany.get(3)!.last_success_at], ['failing', 1, null]);
-    assert.deepEqual([byCompany.get(4)!.state, byCompany.get(4)!.consecutive_failures, byCompany.get(4)!.last_success_at], ['healthy', 0, '2026-11-21T10:05:00.000Z']);
+    assert.deepEqual(
+      [two.state, two.consecutive_failures, two.last_success_at, two.last_run?.status, two.last_run?.finished_at],
+      ['failing', 2, '2026-11-21T10:00:00.000Z', 'failed', '2026-11-21T10:02:00.000Z'],
+    );
+    assert.deepEqual(
+      [byCompany.get(3)!.state, byCompany.get(3)!.consecutive_failures, byCompany.get(3)!.last_success_at],
+      ['failing', 1, null],
+    );
+    assert.deepEqual(
+      [byCompany.get(4)!.state, byCompany.get(4)!.consecutive_failures, byCompany.get(4)!.last_success_at],
+      ['healthy', 0, '2026-11-21T10:05:00.000Z'],
+    );
     assert.equal(byCompany.get(5)!.state, 'running');
   });
 

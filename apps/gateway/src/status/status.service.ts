@@ -44,12 +44,23 @@ type JobKeyed = { company_id: number | string; domain: string; job: string };
 const keyOf = (r: JobKeyed) => `${Number(r.company_id)}:${r.domain}:${r.job}`;
 
 /** The state a job is in, most urgent first: paused, running, failing, overdue, healthy. */
-export function jobState(s: { paused: boolean; lastStatus: string | null; consecutiveFailures: number; lastSuccessAt: Date | null; since: Date | null; intervalMinutes: number | null }, now: Date): JobState {
+export function jobState(
+  s: {
+    paused: boolean;
+    lastStatus: string | null;
+    consecutiveFailures: number;
+    lastSuccessAt: Date | null;
+    since: Date | null;
+    intervalMinutes: number | null;
+  },
+  now: Date,
+): JobState {
   if (s.paused) return 'paused';
   if (s.lastStatus === 'running') return 'running';
   if (s.consecutiveFailures > 0) return 'failing';
   const reference = s.lastSuccessAt ?? s.since;
-  if (s.intervalMinutes && reference && now.getTime() - reference.getTime() > 2 * s.intervalMinutes * 60000) return 'overdue';
+  if (s.intervalMinutes && reference && now.getTime() - reference.getTime() > 2 * s.intervalMinutes * 60000)
+    return 'overdue';
   return 'healthy';
 }
 
@@ -66,7 +77,9 @@ export class StatusService {
     const schedules: ScheduleRow[] = await this.db.query(
       'SELECT id, company_id, domain, job_type, frequency, interval_minutes, enabled, paused_reason, next_run_at, created_at FROM schedules',
     );
-    const lastRuns: Array<JobKeyed & { run_id: string; status: string; started_at: Date | string | null; finished_at: Date | string | null }> = await this.db.query(
+    const lastRuns: Array<
+      JobKeyed & { run_id: string; status: string; started_at: Date | string | null; finished_at: Date | string | null }
+    > = await this.db.query(
       `SELECT r.company_id, r.domain, r.job, r.run_id, r.status, r.started_at, r.finished_at
          FROM sync_runs r
          JOIN (SELECT company_id, domain, job, MAX(created_at) AS at FROM sync_runs WHERE status <> 'skipped' GROUP BY company_id, domain, job) l
@@ -91,7 +104,13 @@ export class StatusService {
 
     const jobs = new Map<string, { domain: string; job: string; companyId: number; schedule?: ScheduleRow }>();
     for (const r of lastRuns) jobs.set(keyOf(r), { domain: r.domain, job: r.job, companyId: Number(r.company_id) });
-    for (const s of schedules) jobs.set(`${Number(s.company_id)}:${s.domain}:${s.job_type}`, { domain: s.domain, job: s.job_type, companyId: Number(s.company_id), schedule: s });
+    for (const s of schedules)
+      jobs.set(`${Number(s.company_id)}:${s.domain}:${s.job_type}`, {
+        domain: s.domain,
+        job: s.job_type,
+        companyId: Number(s.company_id),
+        schedule: s,
+      });
 
     const out: JobStatus[] = [];
     for (const [key, { domain, job, companyId, schedule }] of jobs) {
@@ -99,23 +118,41 @@ export class StatusService {
       const lastRun = last.get(key);
       const lastSuccessAt = success.get(key) ?? null;
       const consecutiveFailures = failing.get(key) ?? 0;
-      const intervalMinutes = schedule ? (schedule.frequency === 'every_minutes' ? schedule.interval_minutes : MINUTES[schedule.frequency]) ?? null : null;
+      const intervalMinutes = schedule
+        ? ((schedule.frequency === 'every_minutes' ? schedule.interval_minutes : MINUTES[schedule.frequency]) ?? null)
+        : null;
       out.push({
         domain,
         job,
         company_id: companyId,
         state: jobState(
-          { paused: !!schedule && !Number(schedule.enabled), lastStatus: lastRun?.status ?? null, consecutiveFailures, lastSuccessAt, since: schedule ? asDate(schedule.created_at) : null, intervalMinutes },
+          {
+            paused: !!schedule && !Number(schedule.enabled),
+            lastStatus: lastRun?.status ?? null,
+            consecutiveFailures,
+            lastSuccessAt,
+            since: schedule ? asDate(schedule.created_at) : null,
+            intervalMinutes,
+          },
           now,
         ),
         schedule_id: schedule ? Number(schedule.id) : null,
-        last_run: lastRun ? { run_id: lastRun.run_id, status: lastRun.status, started_at: iso(lastRun.started_at), finished_at: iso(lastRun.finished_at) } : null,
+        last_run: lastRun
+          ? {
+              run_id: lastRun.run_id,
+              status: lastRun.status,
+              started_at: iso(lastRun.started_at),
+              finished_at: iso(lastRun.finished_at),
+            }
+          : null,
         last_success_at: iso(lastSuccessAt),
         consecutive_failures: consecutiveFailures,
         next_run_at: schedule && Number(schedule.enabled) ? iso(schedule.next_run_at) : null,
         expected_interval_minutes: intervalMinutes,
       });
     }
-    return out.sort((a, b) => a.domain.localeCompare(b.domain) || a.job.localeCompare(b.job) || a.company_id - b.company_id);
+    return out.sort(
+      (a, b) => a.domain.localeCompare(b.domain) || a.job.localeCompare(b.job) || a.company_id - b.company_id,
+    );
   }
 }

@@ -8,10 +8,15 @@ import { ApiKeyGuard } from '@sync-hub/platform';
 import { NotFoundException } from '@nestjs/common';
 
 export class ManualRunDto {
-  @ApiPropertyOptional({ default: 1 }) @IsOptional() @IsInt() @Min(1)
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
   company_id?: number;
 
-  @ApiPropertyOptional({ description: 'job parameters, e.g. { "limit": 100 } for splynx/customers' }) @IsOptional() @IsObject()
+  @ApiPropertyOptional({ description: 'job parameters, e.g. { "limit": 100 } for splynx/customers' })
+  @IsOptional()
+  @IsObject()
   params?: Record<string, unknown>;
 }
 
@@ -29,9 +34,17 @@ export class ManualRunController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Run a job now (trigger manual); the sync service applies the overlap rule (skip)' })
   @ApiAcceptedResponse({ description: '{ run_id }' })
-  async run(@Param('domain') domain: string, @Param('job') job: string, @Body() body: ManualRunDto): Promise<{ run_id: string }> {
+  async run(
+    @Param('domain') domain: string,
+    @Param('job') job: string,
+    @Body() body: ManualRunDto,
+  ): Promise<{ run_id: string }> {
     if (!(DOMAINS as readonly string[]).includes(domain) || !JOBS_BY_DOMAIN[domain as Domain].includes(job)) {
-      throw new NotFoundException(`no job ${domain}/${job}; jobs: ${Object.entries(JOBS_BY_DOMAIN).map(([d, js]) => js.map((j) => `${d}/${j}`).join(', ')).join(', ')}`);
+      throw new NotFoundException(
+        `no job ${domain}/${job}; jobs: ${Object.entries(JOBS_BY_DOMAIN)
+          .map(([d, js]) => js.map((j) => `${d}/${j}`).join(', '))
+          .join(', ')}`,
+      );
     }
     const now = new Date();
     const tick: SyncRequestedPayload = {

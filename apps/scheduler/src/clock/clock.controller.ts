@@ -6,10 +6,15 @@ import { SchedulerLoop, StepResult } from '../loop/scheduler-loop.service';
 import { SchedulerClock } from './clock';
 
 export class MoveClockDto {
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   to?: string;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(100000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100000)
   advance_minutes?: number;
 }
 

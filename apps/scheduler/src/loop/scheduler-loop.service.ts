@@ -59,13 +59,19 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
   onApplicationBootstrap(): void {
     if (this.clock.manual) return;
     const lease = this.config.scheduler.leaderLeaseMs;
-    const renew = setInterval(() => void this.step(false).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`)), Math.floor(lease / 3));
+    const renew = setInterval(
+      () => void this.step(false).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`)),
+      Math.floor(lease / 3),
+    );
     this.timers.push(renew);
     const atMinute = () => {
-      const t = setTimeout(() => {
-        void this.step(true).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`));
-        atMinute();
-      }, 60000 - (Date.now() % 60000) + 200);
+      const t = setTimeout(
+        () => {
+          void this.step(true).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`));
+          atMinute();
+        },
+        60000 - (Date.now() % 60000) + 200,
+      );
       this.timers.push(t);
     };
     atMinute();
@@ -88,7 +94,8 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       const now = this.clock.now();
       const wasLeading = this.leading;
       this.leading = await this.leases.acquire(LEADER_LEASE, this.owner, this.config.scheduler.leaderLeaseMs, now);
-      if (this.leading !== wasLeading) this.logger.log(this.leading ? 'leading the scheduler' : 'standing by: another replica leads');
+      if (this.leading !== wasLeading)
+        this.logger.log(this.leading ? 'leading the scheduler' : 'standing by: another replica leads');
       const result: StepResult = { now: now.toISOString(), leader: this.leading, ticks: 0, skipped: 0 };
       if (!this.leading || !publishDue) return result;
       try {
@@ -124,7 +131,13 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       if (!jobs.includes(`${s.domain}:${s.jobType}`)) continue;
       const cadence = cadenceOf(s, s.intervalSetting ? await this.settings.effective(s.intervalSetting) : undefined);
       // The run id derives from (schedule, minute): replicas starting in the same minute start one run.
-      const tick = tickOf(s, scheduledRunId(String(s.id), minute), minute, tickDeadline(cadence, minute, now), 'schedule');
+      const tick = tickOf(
+        s,
+        scheduledRunId(String(s.id), minute),
+        minute,
+        tickDeadline(cadence, minute, now),
+        'schedule',
+      );
       messages.push(tickMessage(tick));
     }
     await this.dataSource.transaction(async (m) => {
@@ -141,7 +154,8 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
     const intervals = new Map<string, number>();
     // Due schedules mostly share a few cadences: compute each (cadence, instant) once per step.
     const memo = new Map<string, Date | null>();
-    const cached = (key: string, compute: () => Date | null) => (memo.has(key) ? memo.get(key)! : (memo.set(key, compute()), memo.get(key)!));
+    const cached = (key: string, compute: () => Date | null) =>
+      memo.has(key) ? memo.get(key)! : (memo.set(key, compute()), memo.get(key)!);
     for (;;) {
       const due = await this.schedules
         .createQueryBuilder('s')
@@ -154,11 +168,13 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       const messages: Array<{ topic: string } & OutgoingMessage> = [];
       const advances: Array<{ id: number; next: Date; ranAt: Date | null }> = [];
       for (const s of due) {
-        if (s.intervalSetting && !intervals.has(s.intervalSetting)) intervals.set(s.intervalSetting, await this.settings.effective(s.intervalSetting));
+        if (s.intervalSetting && !intervals.has(s.intervalSetting))
+          intervals.set(s.intervalSetting, await this.settings.effective(s.intervalSetting));
         const cadence = cadenceOf(s, s.intervalSetting ? intervals.get(s.intervalSetting) : undefined);
         const key = JSON.stringify(cadence);
         const pending = new Date(s.nextRunAt!);
-        const latest = cached(`${key}|latest|${pending.getTime()}`, () => latestRunAtOrBefore(cadence, now, pending)) ?? pending;
+        const latest =
+          cached(`${key}|latest|${pending.getTime()}`, () => latestRunAtOrBefore(cadence, now, pending)) ?? pending;
         const withinWindow = now.getTime() - latest.getTime() <= s.catchupWindowS * 1000;
         if (withinWindow) {
           const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now))!;
@@ -169,16 +185,26 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
         const missed = withinWindow ? (pending < latest ? pending : null) : pending;
         if (missed) {
           const tick = tickOf(s, scheduledRunId(String(s.id), missed), missed, missed, 'schedule');
-          messages.push({ topic: Topic.RunSkipped, ...runEventMessage(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'missed' }) });
+          messages.push({
+            topic: Topic.RunSkipped,
+            ...runEventMessage(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'missed' }),
+          });
           skipped++;
-          this.logger.warn(`schedule ${s.id} (${s.domain}/${s.jobType}) missed slot(s) from ${missed.toISOString()} while no scheduler ran${withinWindow ? `; running ${latest.toISOString()} once` : ', beyond its catch-up window'}`);
+          this.logger.warn(
+            `schedule ${s.id} (${s.domain}/${s.jobType}) missed slot(s) from ${missed.toISOString()} while no scheduler ran${withinWindow ? `; running ${latest.toISOString()} once` : ', beyond its catch-up window'}`,
+          );
         }
-        advances.push({ id: s.id, next: cached(`${key}|next`, () => nextRunAfter(cadence, now))!, ranAt: withinWindow ? latest : null });
+        advances.push({
+          id: s.id,
+          next: cached(`${key}|next`, () => nextRunAfter(cadence, now))!,
+          ranAt: withinWindow ? latest : null,
+        });
       }
 
       await this.dataSource.transaction(async (m) => {
         if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
-        for (let i = 0; i < advances.length; i += UPDATE_CHUNK) await this.advance(m, advances.slice(i, i + UPDATE_CHUNK), now);
+        for (let i = 0; i < advances.length; i += UPDATE_CHUNK)
+          await this.advance(m, advances.slice(i, i + UPDATE_CHUNK), now);
         await this.outbox.enqueue(m, messages);
       });
       await this.outbox.flush();
@@ -188,9 +214,15 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /** One UPDATE per chunk: next_run_at (and last_run_at when a tick went out) by CASE on id. */
-  private async advance(m: import('typeorm').EntityManager, rows: Array<{ id: number; next: Date; ranAt: Date | null }>, now: Date): Promise<void> {
+  private async advance(
+    m: import('typeorm').EntityManager,
+    rows: Array<{ id: number; next: Date; ranAt: Date | null }>,
+    now: Date,
+  ): Promise<void> {
     const params: Record<string, unknown> = { now };
-    const nextCases = rows.map((r, i) => ((params[`i${i}`] = r.id), (params[`n${i}`] = r.next), `WHEN :i${i} THEN :n${i}`)).join(' ');
+    const nextCases = rows
+      .map((r, i) => ((params[`i${i}`] = r.id), (params[`n${i}`] = r.next), `WHEN :i${i} THEN :n${i}`))
+      .join(' ');
     const ran = rows.filter((r) => r.ranAt);
     const lastCases = ran.map((r) => {
       const i = rows.indexOf(r);
@@ -209,5 +241,4 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       .setParameters(params)
       .execute();
   }
-
 }

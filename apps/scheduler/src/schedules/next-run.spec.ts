@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cadence, humanNextRun, isValidTimezone, latestRunAtOrBefore, nextRunAfter } from './next-run';
 
-const next = (c: Partial<Cadence> & Pick<Cadence, 'frequency'>, after: string) => nextRunAfter({ timezone: 'UTC', ...c }, new Date(after)).toISOString();
+const next = (c: Partial<Cadence> & Pick<Cadence, 'frequency'>, after: string) =>
+  nextRunAfter({ timezone: 'UTC', ...c }, new Date(after)).toISOString();
 
 /** Every run from `from` for `count` runs. */
 function runs(c: Cadence, from: string, count: number): string[] {
@@ -23,21 +24,44 @@ describe('nextRunAfter', () => {
   });
 
   it('daily runs at its wall time in the schedule timezone', () => {
-    assert.equal(next({ frequency: 'daily', hourOfDay: 9, timezone: 'Europe/Tirane' }, '2026-11-21T07:00:00Z'), '2026-11-21T08:00:00.000Z');
-    assert.equal(next({ frequency: 'daily', hourOfDay: 9, timezone: 'Europe/Tirane' }, '2026-11-21T08:00:00Z'), '2026-11-22T08:00:00.000Z');
-    assert.equal(next({ frequency: 'daily', hourOfDay: 9, timezone: 'America/New_York' }, '2026-07-01T00:00:00Z'), '2026-07-01T13:00:00.000Z');
+    assert.equal(
+      next({ frequency: 'daily', hourOfDay: 9, timezone: 'Europe/Tirane' }, '2026-11-21T07:00:00Z'),
+      '2026-11-21T08:00:00.000Z',
+    );
+    assert.equal(
+      next({ frequency: 'daily', hourOfDay: 9, timezone: 'Europe/Tirane' }, '2026-11-21T08:00:00Z'),
+      '2026-11-22T08:00:00.000Z',
+    );
+    assert.equal(
+      next({ frequency: 'daily', hourOfDay: 9, timezone: 'America/New_York' }, '2026-07-01T00:00:00Z'),
+      '2026-07-01T13:00:00.000Z',
+    );
   });
 
   it('weekly: day_of_week 0 is Sunday', () => {
     // 2026-11-21 is a Saturday.
-    assert.equal(next({ frequency: 'weekly', dayOfWeek: 0, hourOfDay: 4 }, '2026-11-21T12:00:00Z'), '2026-11-22T04:00:00.000Z');
-    assert.equal(next({ frequency: 'weekly', dayOfWeek: 1, hourOfDay: 8 }, '2026-11-21T12:00:00Z'), '2026-11-23T08:00:00.000Z');
-    assert.equal(next({ frequency: 'weekly', dayOfWeek: 6, hourOfDay: 8 }, '2026-11-21T12:00:00Z'), '2026-11-28T08:00:00.000Z');
+    assert.equal(
+      next({ frequency: 'weekly', dayOfWeek: 0, hourOfDay: 4 }, '2026-11-21T12:00:00Z'),
+      '2026-11-22T04:00:00.000Z',
+    );
+    assert.equal(
+      next({ frequency: 'weekly', dayOfWeek: 1, hourOfDay: 8 }, '2026-11-21T12:00:00Z'),
+      '2026-11-23T08:00:00.000Z',
+    );
+    assert.equal(
+      next({ frequency: 'weekly', dayOfWeek: 6, hourOfDay: 8 }, '2026-11-21T12:00:00Z'),
+      '2026-11-28T08:00:00.000Z',
+    );
   });
 
   it('monthly on day 31 runs on the last day of February and April', () => {
     const c: Cadence = { frequency: 'monthly', dayOfMonth: 31, hourOfDay: 6, timezone: 'UTC' };
-    assert.deepEqual(runs(c, '2027-01-31T07:00:00Z', 4), ['2027-02-28T06:00:00.000Z', '2027-03-31T06:00:00.000Z', '2027-04-30T06:00:00.000Z', '2027-05-31T06:00:00.000Z']);
+    assert.deepEqual(runs(c, '2027-01-31T07:00:00Z', 4), [
+      '2027-02-28T06:00:00.000Z',
+      '2027-03-31T06:00:00.000Z',
+      '2027-04-30T06:00:00.000Z',
+      '2027-05-31T06:00:00.000Z',
+    ]);
   });
 
   it('monthly on day 29: 29 February in a leap year, 28 February in a common year', () => {
@@ -49,9 +73,17 @@ describe('nextRunAfter', () => {
 
   it('every_minutes runs when the minute of the hour is divisible by the interval', () => {
     const c: Cadence = { frequency: 'every_minutes', intervalMinutes: 5, timezone: 'UTC' };
-    assert.deepEqual(runs(c, '2026-11-21T10:52:30Z', 3), ['2026-11-21T10:55:00.000Z', '2026-11-21T11:00:00.000Z', '2026-11-21T11:05:00.000Z']);
+    assert.deepEqual(runs(c, '2026-11-21T10:52:30Z', 3), [
+      '2026-11-21T10:55:00.000Z',
+      '2026-11-21T11:00:00.000Z',
+      '2026-11-21T11:05:00.000Z',
+    ]);
     const seven: Cadence = { frequency: 'every_minutes', intervalMinutes: 7, timezone: 'UTC' };
-    assert.deepEqual(runs(seven, '2026-11-21T10:50:00Z', 3), ['2026-11-21T10:56:00.000Z', '2026-11-21T11:00:00.000Z', '2026-11-21T11:07:00.000Z']);
+    assert.deepEqual(runs(seven, '2026-11-21T10:50:00Z', 3), [
+      '2026-11-21T10:56:00.000Z',
+      '2026-11-21T11:00:00.000Z',
+      '2026-11-21T11:07:00.000Z',
+    ]);
   });
 
   describe('DST in Europe/Tirane (spring forward 29 March 2026 02:00→03:00, fall back 25 October 2026 03:00→02:00)', () => {
@@ -72,7 +104,12 @@ describe('nextRunAfter', () => {
     it('hourly across the fall-back runs each local time once', () => {
       const c: Cadence = { frequency: 'hourly', minute: 30, timezone: 'Europe/Tirane' };
       const out = runs(c, '2026-10-24T23:00:00Z', 4);
-      assert.deepEqual(out, ['2026-10-24T23:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-25T02:30:00.000Z', '2026-10-25T03:30:00.000Z']);
+      assert.deepEqual(out, [
+        '2026-10-24T23:30:00.000Z',
+        '2026-10-25T00:30:00.000Z',
+        '2026-10-25T02:30:00.000Z',
+        '2026-10-25T03:30:00.000Z',
+      ]);
     });
   });
 
@@ -96,7 +133,10 @@ describe('nextRunAfter', () => {
 
   it('finds the latest run in a window (catch-up), or none', () => {
     const c: Cadence = { frequency: 'every_minutes', intervalMinutes: 5, timezone: 'UTC' };
-    assert.equal(latestRunAtOrBefore(c, new Date('2026-11-21T10:12:00Z'), new Date('2026-11-21T10:00:00Z'))?.toISOString(), '2026-11-21T10:10:00.000Z');
+    assert.equal(
+      latestRunAtOrBefore(c, new Date('2026-11-21T10:12:00Z'), new Date('2026-11-21T10:00:00Z'))?.toISOString(),
+      '2026-11-21T10:10:00.000Z',
+    );
     assert.equal(latestRunAtOrBefore(c, new Date('2026-11-21T10:04:00Z'), new Date('2026-11-21T10:01:00Z')), null);
   });
 });

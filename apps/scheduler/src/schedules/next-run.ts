@@ -96,7 +96,10 @@ export function nextRunAfter(c: Cadence, after: Date): Date {
     return t.toJSDate();
   }
   const local = DateTime.fromJSDate(after, { zone });
-  for (const wall of wallCandidates(c, c.frequency === 'hourly' ? local.minus({ hours: 2 }) : local.minus({ days: 1 }))) {
+  for (const wall of wallCandidates(
+    c,
+    c.frequency === 'hourly' ? local.minus({ hours: 2 }) : local.minus({ days: 1 }),
+  )) {
     const at = resolveWallTime(wall, zone);
     if (at.toMillis() > after.getTime()) return at.toJSDate();
   }

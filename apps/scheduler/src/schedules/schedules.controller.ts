@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseIntPipe, Patch, Post, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  ParseIntPipe,
+  Patch,
+  Post,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiKeyGuard } from '@sync-hub/platform';
 import type { Response } from 'express';
 import { ToggleScheduleDto, UpsertScheduleDto } from '@sync-hub/contracts';
@@ -19,7 +32,11 @@ export class SchedulesController {
 
   /** 201 with a new schedule; 200 when the company already had one for this domain and job type. */
   @Post('companies/:companyId/schedules')
-  async upsert(@Param('companyId', new ParseIntPipe()) companyId: number, @Body() body: UpsertScheduleDto, @Res({ passthrough: true }) res: Response): Promise<ScheduleView> {
+  async upsert(
+    @Param('companyId', new ParseIntPipe()) companyId: number,
+    @Body() body: UpsertScheduleDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ScheduleView> {
     const { schedule, created } = await this.schedules.upsert(companyId, body);
     res.status(created ? 201 : 200);
     return this.schedules.view(schedule);

@@ -52,7 +52,13 @@ export function tickDeadline(cadence: Cadence, slot: Date, publishedAt: Date): D
   return new Date(Math.max(nextRunAfter(cadence, slot).getTime() - 1000, publishedAt.getTime() + 60000));
 }
 
-export function tickOf(s: Schedule, runId: string, slot: Date, deadline: Date, trigger: 'schedule' | 'manual'): SyncRequestedPayload {
+export function tickOf(
+  s: Schedule,
+  runId: string,
+  slot: Date,
+  deadline: Date,
+  trigger: 'schedule' | 'manual',
+): SyncRequestedPayload {
   return {
     runId,
     domain: s.domain as Domain,
@@ -78,7 +84,9 @@ export class SchedulesService {
   ) {}
 
   async list(companyId: number): Promise<Schedule[]> {
-    return this.withNextRuns(await this.schedules.find({ where: { companyId }, order: { domain: 'ASC', jobType: 'ASC' } }));
+    return this.withNextRuns(
+      await this.schedules.find({ where: { companyId }, order: { domain: 'ASC', jobType: 'ASC' } }),
+    );
   }
 
   async listAll(): Promise<Schedule[]> {
@@ -108,7 +116,19 @@ export class SchedulesService {
     const now = this.clock.now();
     const domain = dto.domain ?? 'accounting';
     const existing = await this.schedules.findOneBy({ companyId, domain, jobType: dto.job_type });
-    const s = existing ?? this.schedules.create({ companyId, domain, jobType: dto.job_type, createdAt: now, enabled: true, minute: 0, timezone: 'UTC', overlapPolicy: 'skip', catchupWindowS: 3600 });
+    const s =
+      existing ??
+      this.schedules.create({
+        companyId,
+        domain,
+        jobType: dto.job_type,
+        createdAt: now,
+        enabled: true,
+        minute: 0,
+        timezone: 'UTC',
+        overlapPolicy: 'skip',
+        catchupWindowS: 3600,
+      });
     s.frequency = dto.frequency;
     if (dto.interval_minutes !== undefined) s.intervalMinutes = dto.interval_minutes;
     if (dto.minute !== undefined) s.minute = dto.minute;
@@ -148,7 +168,13 @@ export class SchedulesService {
   async runNow(id: number): Promise<string> {
     const s = await this.get(id);
     const now = this.clock.now();
-    const tick = tickOf(s, randomUUID(), now, new Date(now.getTime() + Math.max(s.catchupWindowS, 3600) * 1000), 'manual');
+    const tick = tickOf(
+      s,
+      randomUUID(),
+      now,
+      new Date(now.getTime() + Math.max(s.catchupWindowS, 3600) * 1000),
+      'manual',
+    );
     const { topic, ...message } = tickMessage(tick);
     await this.publisher.publish(topic, [message]);
     return tick.runId;

@@ -19,6 +19,7 @@ describe('the usage interval setting (seed 004)', () => {
   });
 
   it('falls back to 5 for anything that is not an integer', () => {
-    for (const v of [2.5, '2.5', 'abc', '', null, undefined, true, [], {}, Number.NaN]) assert.equal(effective(v), 5, JSON.stringify(v));
+    for (const v of [2.5, '2.5', 'abc', '', null, undefined, true, [], {}, Number.NaN])
+      assert.equal(effective(v), 5, JSON.stringify(v));
   });
 });

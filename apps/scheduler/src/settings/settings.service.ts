@@ -16,7 +16,12 @@ function clampedInteger(dflt: number, min: number, max: number): SettingDefiniti
   return {
     default: dflt,
     effective(value: unknown): number {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)
+            ? Number(value)
+            : NaN;
       return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : dflt;
     },
   };

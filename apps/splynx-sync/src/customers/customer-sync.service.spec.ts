@@ -24,8 +24,19 @@ describe('CustomerSyncService on SQLite with the Splynx simulator', () => {
     await db.getRepository(SplynxCustomer).clear();
     simulator = new SplynxSimulator({ customers: 250, seed: 3 });
     const url = await simulator.start();
-    config = loadConfig('splynx-sync', { SPLYNX_URL: url, SPLYNX_API_KEY: simulator.apiKey, SPLYNX_API_SECRET: simulator.apiSecret, SPLYNX_PAGE_SIZE: '100', HTTP_RETRIES: '1', HTTP_RETRY_BASE_DELAY_MS: '1' });
-    service = new CustomerSyncService(new SplynxClient(config.splynx, config.http), db.getRepository(SplynxCustomer), config);
+    config = loadConfig('splynx-sync', {
+      SPLYNX_URL: url,
+      SPLYNX_API_KEY: simulator.apiKey,
+      SPLYNX_API_SECRET: simulator.apiSecret,
+      SPLYNX_PAGE_SIZE: '100',
+      HTTP_RETRIES: '1',
+      HTTP_RETRY_BASE_DELAY_MS: '1',
+    });
+    service = new CustomerSyncService(
+      new SplynxClient(config.splynx, config.http),
+      db.getRepository(SplynxCustomer),
+      config,
+    );
   });
   after(async () => {
     await simulator.stop();
@@ -33,10 +44,26 @@ describe('CustomerSyncService on SQLite with the Splynx simulator', () => {
   });
 
   it('creates every customer on the first run and counts the second as unchanged without rewriting', async () => {
-    assert.deepEqual(await service.run(), { fetched: 250, created: 250, updated: 0, unchanged: 0, skipped: 0, failed: 0, deactivated: 0 });
+    assert.deepEqual(await service.run(), {
+      fetched: 250,
+      created: 250,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      failed: 0,
+      deactivated: 0,
+    });
     const first = await rows();
     assert.equal(first.length, 250);
-    assert.deepEqual(await service.run(), { fetched: 250, created: 0, updated: 0, unchanged: 250, skipped: 0, failed: 0, deactivated: 0 });
+    assert.deepEqual(await service.run(), {
+      fetched: 250,
+      created: 0,
+      updated: 0,
+      unchanged: 250,
+      skipped: 0,
+      failed: 0,
+      deactivated: 0,
+    });
     assert.deepEqual(await rows(), first, 'synced_at and every column untouched');
     await simulator.stop();
   });
@@ -45,7 +72,15 @@ describe('CustomerSyncService on SQLite with the Splynx simulator', () => {
     await service.run();
     const { changed, removed, added } = simulator.mutate({ change: 4, remove: 3, add: 2 });
     const stats = await service.run();
-    assert.deepEqual(stats, { fetched: 249, created: 2, updated: 4, unchanged: 243, skipped: 0, failed: 0, deactivated: 3 });
+    assert.deepEqual(stats, {
+      fetched: 249,
+      created: 2,
+      updated: 4,
+      unchanged: 243,
+      skipped: 0,
+      failed: 0,
+      deactivated: 3,
+    });
     const byId = new Map((await rows()).map((r) => [r.splynxId, r]));
     for (const id of removed) assert.equal(byId.get(id)?.active, false, `${id} inactive, not deleted`);
     for (const id of added) assert.equal(byId.get(id)?.active, true);
@@ -58,7 +93,15 @@ describe('CustomerSyncService on SQLite with the Splynx simulator', () => {
     const before = await rows();
     simulator.mutate({ change: 5, remove: 2, add: 1 });
     const stats = await service.run({ dryRun: true });
-    assert.deepEqual(stats, { fetched: 249, created: 1, updated: 5, unchanged: 243, skipped: 0, failed: 0, deactivated: 2 });
+    assert.deepEqual(stats, {
+      fetched: 249,
+      created: 1,
+      updated: 5,
+      unchanged: 243,
+      skipped: 0,
+      failed: 0,
+      deactivated: 2,
+    });
     assert.deepEqual(await rows(), before);
     await simulator.stop();
   });
@@ -89,7 +132,10 @@ describe('CustomerSyncService on SQLite with the Splynx simulator', () => {
     simulator.mutate({ remove: 10 });
     let served = 0;
     const original = simulator.handle.bind(simulator);
-    simulator.handle = async (req) => (req.path.endsWith('/customers/customer') && ++served > 1 ? { status: 500, body: { error: { message: 'down', code: 500, internal_code: 'SERVER_ERROR' } } } : original(req));
+    simulator.handle = async (req) =>
+      req.path.endsWith('/customers/customer') && ++served > 1
+        ? { status: 500, body: { error: { message: 'down', code: 500, internal_code: 'SERVER_ERROR' } } }
+        : original(req);
     await assert.rejects(service.run(), (err: unknown) => {
       const stats = statsOf(err);
       assert.equal(stats.fetched, 100, 'the first page was read');

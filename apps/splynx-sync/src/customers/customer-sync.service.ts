@@ -25,8 +25,21 @@ export interface CustomerSyncStats extends RunStats {
 const MAX_ROWS_PER_STATEMENT = 1500;
 const DEACTIVATION_SCAN = 5000;
 const UPSERT_COLUMNS = [
-  'login', 'name', 'email', 'phone', 'status', 'category', 'billing_type', 'partner_id', 'location_id',
-  'date_add', 'last_update', 'raw', 'content_hash', 'synced_at', 'active',
+  'login',
+  'name',
+  'email',
+  'phone',
+  'status',
+  'category',
+  'billing_type',
+  'partner_id',
+  'location_id',
+  'date_add',
+  'last_update',
+  'raw',
+  'content_hash',
+  'synced_at',
+  'active',
 ];
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -51,7 +64,15 @@ export class CustomerSyncService {
   ) {}
 
   async run(options: CustomerSyncOptions = {}): Promise<CustomerSyncStats> {
-    const stats: CustomerSyncStats = { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0, deactivated: 0 };
+    const stats: CustomerSyncStats = {
+      fetched: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      failed: 0,
+      deactivated: 0,
+    };
     const seen = new Set<number>();
     try {
       // Three stages at once: page N+1 is fetched while page N is mapped and page N-1 is written (at most one write in
@@ -94,7 +115,10 @@ export class CustomerSyncService {
         stats.failed++;
         // Splynx still has this customer: it must not be deactivated for being unreadable today.
         if (err.customerId !== null) seen.add(err.customerId);
-        this.logger.warn({ customerId: err.customerId, problems: err.problems }, `skipping malformed Splynx customer ${err.customerId ?? '(no id)'}`);
+        this.logger.warn(
+          { customerId: err.customerId, problems: err.problems },
+          `skipping malformed Splynx customer ${err.customerId ?? '(no id)'}`,
+        );
       }
     }
     return rows;
@@ -103,7 +127,10 @@ export class CustomerSyncService {
   private async applyPage(rows: SplynxCustomerRow[], stats: CustomerSyncStats, dryRun: boolean): Promise<void> {
     if (rows.length === 0) return;
     const stored = new Map<number, { hash: string; active: boolean }>();
-    for (const ids of chunks(rows.map((r) => r.splynxId), MAX_ROWS_PER_STATEMENT)) {
+    for (const ids of chunks(
+      rows.map((r) => r.splynxId),
+      MAX_ROWS_PER_STATEMENT,
+    )) {
       const found = await this.customers
         .createQueryBuilder('c')
         .select('c.splynx_id', 'id')
@@ -111,7 +138,8 @@ export class CustomerSyncService {
         .addSelect('c.active', 'active')
         .where('c.splynx_id IN (:...ids)', { ids })
         .getRawMany<{ id: number | string; hash: string; active: number | boolean | string }>();
-      for (const f of found) stored.set(Number(f.id), { hash: f.hash, active: Number(f.active) === 1 || f.active === true });
+      for (const f of found)
+        stored.set(Number(f.id), { hash: f.hash, active: Number(f.active) === 1 || f.active === true });
     }
 
     const syncedAt = new Date();
@@ -128,7 +156,9 @@ export class CustomerSyncService {
     }
     if (dryRun || changed.length === 0) return;
     for (const batch of chunks(changed, MAX_ROWS_PER_STATEMENT)) {
-      await bulkUpsert(this.customers, batch as QueryDeepPartialEntity<SplynxCustomer>[], UPSERT_COLUMNS, ['splynx_id']);
+      await bulkUpsert(this.customers, batch as QueryDeepPartialEntity<SplynxCustomer>[], UPSERT_COLUMNS, [
+        'splynx_id',
+      ]);
     }
   }
 
@@ -150,7 +180,12 @@ export class CustomerSyncService {
       const vanished = ids.filter((id) => !seen.has(id));
       deactivated += vanished.length;
       if (!dryRun && vanished.length > 0) {
-        await this.customers.createQueryBuilder().update(SplynxCustomer).set({ active: false, syncedAt: new Date() }).where('splynx_id IN (:...ids)', { ids: vanished }).execute();
+        await this.customers
+          .createQueryBuilder()
+          .update(SplynxCustomer)
+          .set({ active: false, syncedAt: new Date() })
+          .where('splynx_id IN (:...ids)', { ids: vanished })
+          .execute();
       }
     }
   }

@@ -9,11 +9,17 @@ import { CustomerSyncService } from './customer-sync.service';
 export function customerSyncParams(params: Record<string, unknown> | undefined): { limit?: number; dryRun?: boolean } {
   const limit = params?.limit;
   if (limit !== undefined && !(Number.isInteger(limit) && (limit as number) > 0)) {
-    throw new ConfigurationError('INVALID_PARAMS', `params.limit must be a positive integer, got ${JSON.stringify(limit)}`);
+    throw new ConfigurationError(
+      'INVALID_PARAMS',
+      `params.limit must be a positive integer, got ${JSON.stringify(limit)}`,
+    );
   }
   const dryRun = params?.dryRun;
   if (dryRun !== undefined && typeof dryRun !== 'boolean') {
-    throw new ConfigurationError('INVALID_PARAMS', `params.dryRun must be true or false, got ${JSON.stringify(dryRun)}`);
+    throw new ConfigurationError(
+      'INVALID_PARAMS',
+      `params.dryRun must be true or false, got ${JSON.stringify(dryRun)}`,
+    );
   }
   return { limit: limit as number | undefined, dryRun };
 }

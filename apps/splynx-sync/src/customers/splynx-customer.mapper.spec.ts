@@ -19,7 +19,14 @@ describe('mapSplynxCustomer', () => {
   });
 
   it('accepts real numbers too, and reads empty and zero dates as null', () => {
-    const row = mapSplynxCustomer({ ...record, id: 17, partner_id: 2, date_add: '0000-00-00', last_update: '', email: '' });
+    const row = mapSplynxCustomer({
+      ...record,
+      id: 17,
+      partner_id: 2,
+      date_add: '0000-00-00',
+      last_update: '',
+      email: '',
+    });
     assert.equal(row.splynxId, 17);
     assert.equal(row.partnerId, 2);
     assert.equal(row.dateAdd, null);
@@ -29,8 +36,14 @@ describe('mapSplynxCustomer', () => {
 
   it('hashes the same record the same, and differently when any field changes', () => {
     assert.equal(mapSplynxCustomer({ ...record }).contentHash, mapSplynxCustomer(record).contentHash);
-    assert.notEqual(mapSplynxCustomer({ ...record, additional_attributes: { social_id: 'X1' } }).contentHash, mapSplynxCustomer(record).contentHash);
-    assert.notEqual(mapSplynxCustomer({ ...record, email: 'new@example.net' }).contentHash, mapSplynxCustomer(record).contentHash);
+    assert.notEqual(
+      mapSplynxCustomer({ ...record, additional_attributes: { social_id: 'X1' } }).contentHash,
+      mapSplynxCustomer(record).contentHash,
+    );
+    assert.notEqual(
+      mapSplynxCustomer({ ...record, email: 'new@example.net' }).contentHash,
+      mapSplynxCustomer(record).contentHash,
+    );
   });
 
   it('names every problem of a malformed record and keeps its id', () => {
@@ -49,7 +62,10 @@ describe('mapSplynxCustomer', () => {
   });
 
   it('rejects a record without a usable id, and text over the column length', () => {
-    assert.throws(() => mapSplynxCustomer({ ...record, id: 'abc' }), (err: unknown) => err instanceof MalformedCustomerError && err.customerId === null);
+    assert.throws(
+      () => mapSplynxCustomer({ ...record, id: 'abc' }),
+      (err: unknown) => err instanceof MalformedCustomerError && err.customerId === null,
+    );
     assert.throws(() => mapSplynxCustomer(['not', 'an', 'object']), MalformedCustomerError);
     assert.throws(() => mapSplynxCustomer({ ...record, name: 'x'.repeat(256) }), /name is longer than 255/);
   });

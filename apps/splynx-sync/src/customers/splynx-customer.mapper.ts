@@ -20,7 +20,8 @@ const DATETIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/;
 /** Splynx sends numbers as strings as often as not; both are accepted. */
 function toInt(value: unknown): number | null | undefined {
   if (value === null || value === undefined || value === '') return null;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
@@ -37,11 +38,13 @@ function toText(value: unknown, max: number, field: string, problems: string[]):
 
 /** Maps one raw Splynx customer to its row, or throws MalformedCustomerError naming every problem. */
 export function mapSplynxCustomer(raw: unknown): SplynxCustomerRow {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new MalformedCustomerError(null, ['record is not an object']);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new MalformedCustomerError(null, ['record is not an object']);
   const r = raw as Record<string, unknown>;
   const problems: string[] = [];
   const id = toInt(r.id);
-  if (id == null || id <= 0) throw new MalformedCustomerError(null, [`id ${JSON.stringify(r.id)} is not a positive integer`]);
+  if (id == null || id <= 0)
+    throw new MalformedCustomerError(null, [`id ${JSON.stringify(r.id)} is not a positive integer`]);
 
   const name = toText(r.name, 255, 'name', problems);
   if (!name) problems.push('name is missing');
@@ -72,11 +75,13 @@ export function mapSplynxCustomer(raw: unknown): SplynxCustomerRow {
     locationId: locationId ?? null,
     // Splynx writes "no date" as 0000-00-00.
     dateAdd: dateAddText && dateAddText !== '0000-00-00' ? dateAddText : null,
-    lastUpdate: lastUpdateMatch && !lastUpdateMatch[1].startsWith('0000') ? new Date(`${lastUpdateMatch[1]}T${lastUpdateMatch[2]}Z`) : null,
+    lastUpdate:
+      lastUpdateMatch && !lastUpdateMatch[1].startsWith('0000')
+        ? new Date(`${lastUpdateMatch[1]}T${lastUpdateMatch[2]}Z`)
+        : null,
     raw: r,
   };
   if (problems.length > 0) throw new MalformedCustomerError(id, problems);
   // The record as Splynx sent it: if a Splynx upgrade reorders its fields, every customer counts as updated once.
   return { ...row, contentHash: createHash('sha1').update(JSON.stringify(r)).digest('hex') };
 }
-

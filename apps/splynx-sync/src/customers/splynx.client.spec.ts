@@ -18,7 +18,11 @@ describe('SplynxClient against the Splynx simulator over HTTP', () => {
   const simulator = new SplynxSimulator({ customers: 1234, now: () => clock });
   let url = '';
   const credentials = (over: Partial<SplynxCredentials> = {}): SplynxCredentials => ({
-    baseUrl: url, authMode: 'api_key', apiKey: simulator.apiKey, apiSecret: simulator.apiSecret, ...over,
+    baseUrl: url,
+    authMode: 'api_key',
+    apiKey: simulator.apiKey,
+    apiSecret: simulator.apiSecret,
+    ...over,
   });
 
   before(async () => {
@@ -35,7 +39,10 @@ describe('SplynxClient against the Splynx simulator over HTTP', () => {
   it('pages through every customer in id order, page size respected', async () => {
     const client = new SplynxClient(credentials(), HTTP, () => clock);
     const pages = await collect(client.customerPages(500));
-    assert.deepEqual(pages.map((p) => p.length), [500, 500, 234]);
+    assert.deepEqual(
+      pages.map((p) => p.length),
+      [500, 500, 234],
+    );
     const ids = pages.flat().map((r) => Number((r as { id: string }).id));
     assert.deepEqual(ids, simulator.customerIds());
     assert.equal(await client.countCustomers(), 1234);
@@ -44,20 +51,29 @@ describe('SplynxClient against the Splynx simulator over HTTP', () => {
   it('stops after --limit customers', async () => {
     const client = new SplynxClient(credentials(), HTTP, () => clock);
     const pages = await collect(client.customerPages(500, 700));
-    assert.deepEqual(pages.map((p) => p.length), [500, 200]);
+    assert.deepEqual(
+      pages.map((p) => p.length),
+      [500, 200],
+    );
   });
 
   it('does not skip customers when some are removed between pages (keyset paging)', async () => {
     const sim = new SplynxSimulator({ customers: 30 });
     const simUrl = await sim.start();
     try {
-      const client = new SplynxClient({ baseUrl: simUrl, authMode: 'basic', apiKey: sim.apiKey, apiSecret: sim.apiSecret }, HTTP);
+      const client = new SplynxClient(
+        { baseUrl: simUrl, authMode: 'basic', apiKey: sim.apiKey, apiSecret: sim.apiSecret },
+        HTTP,
+      );
       const seen: number[] = [];
       for await (const page of client.customerPages(10)) {
         seen.push(...page.map((r) => Number((r as { id: string }).id)));
         if (seen.length === 10) sim.mutate({ remove: 3 }); // ids already read shift offsets, not keys
       }
-      assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+      assert.deepEqual(
+        seen,
+        [...seen].sort((a, b) => a - b),
+      );
       const remaining = sim.customerIds().filter((id) => id > 10);
       for (const id of remaining) assert.ok(seen.includes(id), `customer ${id} was read`);
     } finally {
@@ -89,7 +105,11 @@ describe('SplynxClient against the Splynx simulator over HTTP', () => {
     for (const authMode of ['signature', 'basic'] as const) {
       const client = new SplynxClient(credentials({ authMode }), HTTP);
       const pages = await collect(client.customerPages(1000, 1100));
-      assert.deepEqual(pages.map((p) => p.length), [1000, 100], authMode);
+      assert.deepEqual(
+        pages.map((p) => p.length),
+        [1000, 100],
+        authMode,
+      );
     }
   });
 

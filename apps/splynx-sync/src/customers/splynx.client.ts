@@ -2,7 +2,14 @@ import { createHmac } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { SplynxAuthMode } from '@sync-hub/config';
 import { ConfigurationError } from '@sync-hub/contracts';
-import { HttpClientOptions, HttpRequest, ResilientHttpClient, UpstreamAuthError, UpstreamHttpError, UpstreamProtocolError } from '@sync-hub/http';
+import {
+  HttpClientOptions,
+  HttpRequest,
+  ResilientHttpClient,
+  UpstreamAuthError,
+  UpstreamHttpError,
+  UpstreamProtocolError,
+} from '@sync-hub/http';
 
 export interface SplynxCredentials {
   baseUrl: string | null;
@@ -64,12 +71,21 @@ export class SplynxClient {
     let remaining = limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const size = Math.min(pageSize, remaining);
-      const query = new URLSearchParams({ 'main_attributes[id][0]': '>', 'main_attributes[id][1]': String(afterId), 'order[id]': 'ASC', limit: String(size), offset: '0' });
+      const query = new URLSearchParams({
+        'main_attributes[id][0]': '>',
+        'main_attributes[id][1]': String(afterId),
+        'order[id]': 'ASC',
+        limit: String(size),
+        offset: '0',
+      });
       const page = await this.call<unknown>({ method: 'GET', path: `${API}/customers/customer`, query });
       if (!Array.isArray(page.body)) throw new UpstreamProtocolError('splynx', 'customer list is not a JSON array');
       if (page.body.length === 0) return;
-      const ids = page.body.map((r) => Number((r as { id?: unknown })?.id)).filter((id) => Number.isInteger(id) && id > 0);
-      if (ids.length === 0) throw new UpstreamProtocolError('splynx', 'a customer page carried no readable id; cannot continue past it');
+      const ids = page.body
+        .map((r) => Number((r as { id?: unknown })?.id))
+        .filter((id) => Number.isInteger(id) && id > 0);
+      if (ids.length === 0)
+        throw new UpstreamProtocolError('splynx', 'a customer page carried no readable id; cannot continue past it');
       yield page.body.slice(0, Math.min(page.body.length, remaining));
       afterId = Math.max(afterId, ...ids);
       remaining -= page.body.length;
@@ -87,7 +103,8 @@ export class SplynxClient {
 
   /** Sends an API request; an access token the server says expired is renewed once and the request sent again. */
   private async call<T>(req: HttpRequest) {
-    if (!this.credentials.baseUrl) throw new ConfigurationError('SPLYNX_NOT_CONFIGURED', 'SPLYNX_URL is not set: the Splynx sync has no upstream');
+    if (!this.credentials.baseUrl)
+      throw new ConfigurationError('SPLYNX_NOT_CONFIGURED', 'SPLYNX_URL is not set: the Splynx sync has no upstream');
     try {
       return await this.http.request<T>({ ...req, authorize: () => this.authorization() });
     } catch (err) {
@@ -110,17 +127,23 @@ export class SplynxClient {
   private authError(err: unknown): unknown {
     if (err instanceof UpstreamHttpError && (err.status === 401 || err.status === 403)) {
       const code = (err.body as { error?: { internal_code?: string } })?.error?.internal_code ?? `HTTP ${err.status}`;
-      return new UpstreamAuthError('splynx', `credentials refused (${code}): check SPLYNX_API_KEY / SPLYNX_API_SECRET and the key's permissions`);
+      return new UpstreamAuthError(
+        'splynx',
+        `credentials refused (${code}): check SPLYNX_API_KEY / SPLYNX_API_SECRET and the key's permissions`,
+      );
     }
     return err;
   }
 
   private async authorization(): Promise<Record<string, string>> {
     const { authMode, apiKey, apiSecret } = this.credentials;
-    if (authMode === 'basic') return { authorization: `Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}` };
+    if (authMode === 'basic')
+      return { authorization: `Basic ${Buffer.from(`${apiKey}:${apiSecret}`).toString('base64')}` };
     if (authMode === 'signature') {
       const nonce = this.nextNonce();
-      return { authorization: `Splynx-EA (key=${apiKey}&nonce=${nonce}&signature=${splynxSignature(apiKey, apiSecret, nonce)})` };
+      return {
+        authorization: `Splynx-EA (key=${apiKey}&nonce=${nonce}&signature=${splynxSignature(apiKey, apiSecret, nonce)})`,
+      };
     }
     const token = await this.accessToken();
     return { authorization: `Splynx-EA (access_token=${token.accessToken})` };
@@ -143,7 +166,10 @@ export class SplynxClient {
   private async obtainToken(current: AccessToken | null): Promise<AccessToken> {
     if (current && this.now() + 5000 < current.refreshExpiresAt) {
       try {
-        const renewed = await this.http.request<Record<string, unknown>>({ method: 'GET', path: `${API}/auth/tokens/${current.refreshToken}` });
+        const renewed = await this.http.request<Record<string, unknown>>({
+          method: 'GET',
+          path: `${API}/auth/tokens/${current.refreshToken}`,
+        });
         return (this.token = this.readToken(renewed.body));
       } catch (err) {
         this.logger.warn(`token renewal failed, signing in again: ${(err as Error).message}`);
@@ -166,7 +192,8 @@ export class SplynxClient {
   private readToken(body: Record<string, unknown>): AccessToken {
     const accessToken = body?.access_token;
     const refreshToken = body?.refresh_token;
-    if (typeof accessToken !== 'string' || typeof refreshToken !== 'string') throw new UpstreamProtocolError('splynx', 'token response without access_token');
+    if (typeof accessToken !== 'string' || typeof refreshToken !== 'string')
+      throw new UpstreamProtocolError('splynx', 'token response without access_token');
     return {
       accessToken,
       refreshToken,

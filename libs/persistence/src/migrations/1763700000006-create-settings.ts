@@ -10,7 +10,11 @@ export class CreateSettings1763700000006 implements MigrationInterface {
     await queryRunner.createTable(
       new Table({
         name: 'settings',
-        columns: [{ name: 'key', type: 'varchar', length: '128', isPrimary: true }, c.text('value', false), c.datetime('updated_at')],
+        columns: [
+          { name: 'key', type: 'varchar', length: '128', isPrimary: true },
+          c.text('value', false),
+          c.datetime('updated_at'),
+        ],
       }),
     );
   }

@@ -5,7 +5,9 @@ export function columns(queryRunner: QueryRunner) {
   const mysql = queryRunner.connection.options.type === 'mysql';
   return {
     datetime: (name: string, nullable = false): TableColumnOptions =>
-      mysql ? { name, type: 'datetime', precision: 3, isNullable: nullable } : { name, type: 'datetime', isNullable: nullable },
+      mysql
+        ? { name, type: 'datetime', precision: 3, isNullable: nullable }
+        : { name, type: 'datetime', isNullable: nullable },
     // MySQL/MariaDB store BOOLEAN as TINYINT(1).
     bool: (name: string, dflt: boolean): TableColumnOptions => ({ name, type: 'boolean', default: dflt ? 1 : 0 }),
     text: (name: string, nullable = true): TableColumnOptions =>

@@ -12,11 +12,14 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = String(context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers.authorization ?? '');
+    const header = String(
+      context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers.authorization ?? '',
+    );
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthorizedException('missing Authorization: Bearer <api key>');
     const given = Buffer.from(match[1]);
-    if (!this.keys.some((k) => k.length === given.length && timingSafeEqual(k, given))) throw new UnauthorizedException('unknown API key');
+    if (!this.keys.some((k) => k.length === given.length && timingSafeEqual(k, given)))
+      throw new UnauthorizedException('unknown API key');
     return true;
   }
 }

@@ -8,7 +8,9 @@ export class ApiKeysRequired implements OnModuleInit {
 
   onModuleInit(): void {
     if (this.config.gatewayApiKeys.length === 0) {
-      throw new ConfigValidationError(['GATEWAY_API_KEYS is required: set one or more comma-separated keys of at least 16 characters']);
+      throw new ConfigValidationError([
+        'GATEWAY_API_KEYS is required: set one or more comma-separated keys of at least 16 characters',
+      ]);
     }
   }
 }

@@ -13,7 +13,10 @@ function respond(exception: unknown): { status: number; body: any } {
 
 describe('ApiExceptionFilter', () => {
   it('keeps the status and body of known errors', () => {
-    assert.deepEqual(respond(new NotFoundException('schedule 9 not found')), { status: 404, body: { message: 'schedule 9 not found', error: 'Not Found', statusCode: 404 } });
+    assert.deepEqual(respond(new NotFoundException('schedule 9 not found')), {
+      status: 404,
+      body: { message: 'schedule 9 not found', error: 'Not Found', statusCode: 404 },
+    });
     const bad = respond(new BadRequestException({ statusCode: 400, message: ['x: y'], fields: { x: ['y'] } }));
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body.fields, { x: ['y'] });

@@ -15,11 +15,23 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
-      res.status(exception.getStatus()).json(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
+      res
+        .status(exception.getStatus())
+        .json(typeof body === 'string' ? { statusCode: exception.getStatus(), message: body } : body);
       return;
     }
     const correlationId = randomUUID();
-    this.logger.error({ correlationId, err: exception }, `unhandled error ${correlationId}: ${(exception as Error)?.message}`);
-    res.status(500).json({ statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong; quote the correlation id when reporting it.', correlationId });
+    this.logger.error(
+      { correlationId, err: exception },
+      `unhandled error ${correlationId}: ${(exception as Error)?.message}`,
+    );
+    res
+      .status(500)
+      .json({
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'Something went wrong; quote the correlation id when reporting it.',
+        correlationId,
+      });
   }
 }

@@ -25,7 +25,9 @@ export const apiValidationPipe = new ValidationPipe({
     return new BadRequestException({
       statusCode: 400,
       error: 'Bad Request',
-      message: Object.entries(fields).flatMap(([f, reasons]) => reasons.map((r) => (r.startsWith(f) ? r : `${f}: ${r}`))),
+      message: Object.entries(fields).flatMap(([f, reasons]) =>
+        reasons.map((r) => (r.startsWith(f) ? r : `${f}: ${r}`)),
+      ),
       fields,
     });
   },

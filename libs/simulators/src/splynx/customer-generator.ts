@@ -1,7 +1,39 @@
 import { pick, seededRandom } from '../random';
 
-const FIRST = ['Ana', 'Besnik', 'Clara', 'Dritan', 'Elira', 'Fatjon', 'Greta', 'Hana', 'Ilir', 'Jonida', 'Klodian', 'Luan', 'Mira', 'Noel', 'Orges', 'Pranvera'];
-const LAST = ['Hoxha', 'Kola', 'Leka', 'Marku', 'Nika', 'Prifti', 'Shehu', 'Tafa', 'Vata', 'Zeka', 'Berisha', 'Gashi', 'Dervishi', 'Mema'];
+const FIRST = [
+  'Ana',
+  'Besnik',
+  'Clara',
+  'Dritan',
+  'Elira',
+  'Fatjon',
+  'Greta',
+  'Hana',
+  'Ilir',
+  'Jonida',
+  'Klodian',
+  'Luan',
+  'Mira',
+  'Noel',
+  'Orges',
+  'Pranvera',
+];
+const LAST = [
+  'Hoxha',
+  'Kola',
+  'Leka',
+  'Marku',
+  'Nika',
+  'Prifti',
+  'Shehu',
+  'Tafa',
+  'Vata',
+  'Zeka',
+  'Berisha',
+  'Gashi',
+  'Dervishi',
+  'Mema',
+];
 const CITIES = ['Tirana', 'Durres', 'Vlore', 'Shkoder', 'Elbasan', 'Korce', 'Fier', 'Berat'];
 const STATUSES = ['active', 'active', 'active', 'active', 'new', 'blocked', 'disabled'] as const;
 const BILLING = ['recurring', 'recurring', 'prepaid', 'prepaid_monthly'] as const;
@@ -36,7 +68,9 @@ export function generateCustomer(seed: number, id: number, revision = 0): Splynx
     name: category === 'company' ? `${last} ${pick(random, ['Sh.p.k', 'LLC', 'Group'])}` : `${first} ${last}`,
     email: `${login}@example.net`,
     billing_email: `${login}.billing@example.net`,
-    phone: `+3556${Math.floor(random() * 1e8).toString().padStart(8, '0')}`,
+    phone: `+3556${Math.floor(random() * 1e8)
+      .toString()
+      .padStart(8, '0')}`,
     category,
     street_1: `Rruga ${pick(random, LAST)} ${1 + Math.floor(random() * 200)}`,
     zip_code: String(1000 + Math.floor(random() * 9000)),

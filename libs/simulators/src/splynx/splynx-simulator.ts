@@ -28,7 +28,14 @@ export interface SplynxFaults {
 }
 
 const API = '/api/2.0/admin';
-const NO_FAULTS: SplynxFaults = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 1, malformedRate: 0, malformedIds: [] };
+const NO_FAULTS: SplynxFaults = {
+  latencyMs: 0,
+  errorRate: 0,
+  rateLimitRate: 0,
+  retryAfterSeconds: 1,
+  malformedRate: 0,
+  malformedIds: [],
+};
 
 function error(status: number, internalCode: string, message: string): SimResponse {
   return { status, body: { error: { message, code: status, internal_code: internalCode } } };
@@ -109,7 +116,11 @@ export class SplynxSimulator {
   }
 
   /** Changes `change` customers (new content), removes `remove`, adds `add`; returns the ids touched. */
-  mutate(spec: { change?: number; remove?: number; add?: number }): { changed: number[]; removed: number[]; added: number[] } {
+  mutate(spec: { change?: number; remove?: number; add?: number }): {
+    changed: number[];
+    removed: number[];
+    added: number[];
+  } {
     const changed = this.spread(spec.change ?? 0, 0);
     for (const id of changed) this.revisions.set(id, (this.revisions.get(id) ?? 0) + 1);
     const removed = this.spread(spec.remove ?? 0, 1).filter((id) => !changed.includes(id));
@@ -139,7 +150,12 @@ export class SplynxSimulator {
     if (n <= 0) return [];
     const step = Math.max(1, Math.floor(this.ids.length / n));
     const out: number[] = [];
-    for (let i = Math.min(phase + Math.floor(step / 2), this.ids.length - 1); out.length < n && i < this.ids.length; i += step) out.push(this.ids[i]);
+    for (
+      let i = Math.min(phase + Math.floor(step / 2), this.ids.length - 1);
+      out.length < n && i < this.ids.length;
+      i += step
+    )
+      out.push(this.ids[i]);
     return out;
   }
 
@@ -164,9 +180,13 @@ export class SplynxSimulator {
 
     const route = this.routeOf(req);
     this.count(route);
-    if (this.faults.errorRate > 0 && this.faultRandom() < this.faults.errorRate) return error(500, 'SERVER_ERROR', 'Internal server error');
+    if (this.faults.errorRate > 0 && this.faultRandom() < this.faults.errorRate)
+      return error(500, 'SERVER_ERROR', 'Internal server error');
     if (this.faults.rateLimitRate > 0 && this.faultRandom() < this.faults.rateLimitRate) {
-      return { ...error(429, 'TOO_MANY_REQUESTS', 'Too many requests'), headers: { 'retry-after': String(this.faults.retryAfterSeconds) } };
+      return {
+        ...error(429, 'TOO_MANY_REQUESTS', 'Too many requests'),
+        headers: { 'retry-after': String(this.faults.retryAfterSeconds) },
+      };
     }
 
     if (req.method === 'POST' && req.path === `${API}/auth/tokens`) return this.issueToken(req);
@@ -177,10 +197,18 @@ export class SplynxSimulator {
     const denied = this.authenticate(req);
     if (denied) return denied;
 
-    if (req.path === `${API}/api/check` && req.method === 'GET') return { status: 200, body: { status: 'ok', message: 'API is valid', same_server: 0 } };
+    if (req.path === `${API}/api/check` && req.method === 'GET')
+      return { status: 200, body: { status: 'ok', message: 'API is valid', same_server: 0 } };
     if (req.path === `${API}/customers/customer`) {
       if (req.method === 'GET') return { status: 200, body: this.list(req.query).page };
-      if (req.method === 'HEAD') return { status: 204, headers: { 'X-total-count': String(this.list(req.query).total), 'Access-Control-Expose-Headers': 'X-total-count' } };
+      if (req.method === 'HEAD')
+        return {
+          status: 204,
+          headers: {
+            'X-total-count': String(this.list(req.query).total),
+            'Access-Control-Expose-Headers': 'X-total-count',
+          },
+        };
       if (req.method === 'POST') return this.create(req.body);
     }
     const one = req.path.match(new RegExp(`^${API}/customers/customer/(\\d+)$`));
@@ -206,28 +234,41 @@ export class SplynxSimulator {
       return { status: 422, body: [{ field: 'auth_type', message: 'Auth type is invalid. Supported here: api_key.' }] };
     }
     const missing = ['key', 'nonce', 'signature'].filter((f) => body[f] === undefined || body[f] === '');
-    if (missing.length) return { status: 422, body: missing.map((field) => ({ field, message: `${field} cannot be blank.` })) };
-    if (!this.signatureValid(String(body.key), String(body.nonce), String(body.signature))) return error(401, 'INVALID_USER', 'Invalid API key or signature');
+    if (missing.length)
+      return { status: 422, body: missing.map((field) => ({ field, message: `${field} cannot be blank.` })) };
+    if (!this.signatureValid(String(body.key), String(body.nonce), String(body.signature)))
+      return error(401, 'INVALID_USER', 'Invalid API key or signature');
     const token = this.newToken();
     return { status: 201, body: { ...this.tokenBody(token), permissions: [] } };
   }
 
   private newToken(): Token {
     const nowS = Math.floor(this.now() / 1000);
-    const token = { access: randomBytes(16).toString('hex'), accessExpires: nowS + this.ttl, refresh: randomBytes(16).toString('hex'), refreshExpires: nowS + 7 * 86400 };
+    const token = {
+      access: randomBytes(16).toString('hex'),
+      accessExpires: nowS + this.ttl,
+      refresh: randomBytes(16).toString('hex'),
+      refreshExpires: nowS + 7 * 86400,
+    };
     this.tokens.set(token.access, token);
     this.refreshIndex.set(token.refresh, token);
     return token;
   }
 
   private tokenBody(t: Token) {
-    return { access_token: t.access, access_token_expiration: t.accessExpires, refresh_token: t.refresh, refresh_token_expiration: t.refreshExpires };
+    return {
+      access_token: t.access,
+      access_token_expiration: t.accessExpires,
+      refresh_token: t.refresh,
+      refresh_token_expiration: t.refreshExpires,
+    };
   }
 
   private renewToken(refresh: string): SimResponse {
     const old = this.refreshIndex.get(refresh);
     if (!old) return error(404, 'NOT_FOUND', 'Refresh token not found');
-    if (old.refreshExpires < Math.floor(this.now() / 1000)) return error(401, 'EXPIRED_REFRESH_TOKEN', 'Refresh token expired');
+    if (old.refreshExpires < Math.floor(this.now() / 1000))
+      return error(401, 'EXPIRED_REFRESH_TOKEN', 'Refresh token expired');
     this.tokens.delete(old.access);
     this.refreshIndex.delete(refresh);
     return { status: 200, body: this.tokenBody(this.newToken()) };
@@ -246,7 +287,9 @@ export class SplynxSimulator {
     if (!header) return error(401, 'MISSED_AUTHORIZATION_HEADER', 'Authorization header is missing');
     if (header.startsWith('Basic ')) {
       const [key, secret] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':');
-      return key === this.apiKey && secret === this.apiSecret ? null : error(401, 'UNAUTHORIZED', 'Invalid credentials');
+      return key === this.apiKey && secret === this.apiSecret
+        ? null
+        : error(401, 'UNAUTHORIZED', 'Invalid credentials');
     }
     const ea = header.match(/^Splynx-EA \((.*)\)$/);
     if (!ea) return error(401, 'INVALID_AUTH_TYPE', 'Unsupported authorization type');
@@ -255,14 +298,17 @@ export class SplynxSimulator {
     if (access) {
       const token = this.tokens.get(access);
       if (!token) return error(401, 'UNAUTHORIZED', 'Access token is invalid');
-      if (token.accessExpires < Math.floor(this.now() / 1000)) return error(401, 'EXPIRED_ACCESS_TOKEN', 'Access token expired');
+      if (token.accessExpires < Math.floor(this.now() / 1000))
+        return error(401, 'EXPIRED_ACCESS_TOKEN', 'Access token expired');
       return null;
     }
     const key = params.get('key') ?? '';
     const nonce = params.get('nonce') ?? '';
-    if (!this.signatureValid(key, nonce, params.get('signature') ?? '')) return error(401, 'UNAUTHORIZED', 'Invalid signature');
+    if (!this.signatureValid(key, nonce, params.get('signature') ?? ''))
+      return error(401, 'UNAUTHORIZED', 'Invalid signature');
     // A nonce must grow: a replayed signed request is refused.
-    if (Number(nonce) <= (this.lastNonce.get(key) ?? 0)) return error(401, 'UNAUTHORIZED', 'Nonce has already been used');
+    if (Number(nonce) <= (this.lastNonce.get(key) ?? 0))
+      return error(401, 'UNAUTHORIZED', 'Nonce has already been used');
     this.lastNonce.set(key, Number(nonce));
     return null;
   }
@@ -275,10 +321,15 @@ export class SplynxSimulator {
     if (idOp || query.has('main_attributes[id]')) {
       const op = idOp ?? '=';
       const compare: Record<string, (id: number) => boolean> = {
-        '>': (id) => id > idValue, '>=': (id) => id >= idValue, '<': (id) => id < idValue, '<=': (id) => id <= idValue, '=': (id) => id === idValue,
+        '>': (id) => id > idValue,
+        '>=': (id) => id >= idValue,
+        '<': (id) => id < idValue,
+        '<=': (id) => id <= idValue,
+        '=': (id) => id === idValue,
       };
       const test = compare[op] ?? compare['='];
-      ids = op === '>' || op === '>=' ? ids.slice(this.lowerBound(op === '>' ? idValue + 1 : idValue)) : ids.filter(test);
+      ids =
+        op === '>' || op === '>=' ? ids.slice(this.lowerBound(op === '>' ? idValue + 1 : idValue)) : ids.filter(test);
     }
     const status = query.get('main_attributes[status]');
     const records = (list: number[]) => list.map((id) => this.render(id));
@@ -294,7 +345,9 @@ export class SplynxSimulator {
 
   private render(id: number): SplynxCustomerRecord {
     const record = generateCustomer(this.seed, id, this.revisions.get(id) ?? 0);
-    const malformed = this.faults.malformedIds.includes(id) || (this.faults.malformedRate > 0 && seededRandom(id * 31 + this.seed)() < this.faults.malformedRate);
+    const malformed =
+      this.faults.malformedIds.includes(id) ||
+      (this.faults.malformedRate > 0 && seededRandom(id * 31 + this.seed)() < this.faults.malformedRate);
     // Malformed as real exports go wrong: a required field missing and a number that is not one.
     return malformed ? { ...record, name: null, partner_id: 'n/a' } : record;
   }
@@ -302,7 +355,8 @@ export class SplynxSimulator {
   private create(body: unknown): SimResponse {
     const b = (body ?? {}) as Record<string, unknown>;
     const missing = ['name', 'partner_id', 'location_id'].filter((f) => !b[f]);
-    if (missing.length) return { status: 422, body: missing.map((field) => ({ field, message: `${field} cannot be blank.` })) };
+    if (missing.length)
+      return { status: 422, body: missing.map((field) => ({ field, message: `${field} cannot be blank.` })) };
     const id = this.nextId++;
     this.ids.push(id);
     return { status: 201, body: { id } };
@@ -313,7 +367,10 @@ export class SplynxSimulator {
     const body = (req.body ?? {}) as Record<string, unknown>;
     switch (`${req.method} ${req.path}`) {
       case 'GET /__simulator/state':
-        return { status: 200, body: { customers: this.ids.length, faults: this.faults, requests: Object.fromEntries(this.requests) } };
+        return {
+          status: 200,
+          body: { customers: this.ids.length, faults: this.faults, requests: Object.fromEntries(this.requests) },
+        };
       case 'POST /__simulator/faults':
         this.setFaults(body as Partial<SplynxFaults>);
         return { status: 200, body: this.faults };

@@ -2,9 +2,19 @@
 (() => {
   'use strict';
   const JOBS = {
-    accounting: [['sales', 'Sales'], ['bills', 'Bills'], ['full', 'Full sync']],
+    accounting: [
+      ['sales', 'Sales'],
+      ['bills', 'Bills'],
+      ['full', 'Full sync'],
+    ],
     splynx: [['customers', 'Customers']],
-    crm: [['robaws.customers.incremental', 'Robaws incremental'], ['robaws.customers.full', 'Robaws full'], ['robaws.customers.push', 'Robaws push'], ['cp.export', 'Loyalty export'], ['cp.visit', 'Loyalty visit']],
+    crm: [
+      ['robaws.customers.incremental', 'Robaws incremental'],
+      ['robaws.customers.full', 'Robaws full'],
+      ['robaws.customers.push', 'Robaws push'],
+      ['cp.export', 'Loyalty export'],
+      ['cp.visit', 'Loyalty visit'],
+    ],
     usage: [['reseller.usage', 'Reseller usage']],
   };
   const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -20,11 +30,22 @@
   let timer = null;
 
   async function api(method, path, body) {
-    const res = await fetch(path, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (res.status === 401) { forget('That key was not accepted.'); throw new Error('unauthorized'); }
+    const res = await fetch(path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status === 401) {
+      forget('That key was not accepted.');
+      throw new Error('unauthorized');
+    }
     const text = await res.text();
     const data = text ? JSON.parse(text) : null;
-    if (!res.ok) throw Object.assign(new Error((data && (Array.isArray(data.message) ? data.message.join('; ') : data.message)) || res.statusText), { status: res.status });
+    if (!res.ok)
+      throw Object.assign(
+        new Error((data && (Array.isArray(data.message) ? data.message.join('; ') : data.message)) || res.statusText),
+        { status: res.status },
+      );
     return data;
   }
 
@@ -58,59 +79,135 @@
 
   async function loadStatus() {
     const { data } = await api('GET', '/api/status');
-    $('#status').replaceChildren(...data.map((s) => el('div', { className: `tile ${s.state}`, title: s.last_run ? `last run ${s.last_run.status}` : 'no run yet' },
-      el('span', { className: 'state' }, s.state), el('b', {}, `${s.domain}/${s.job}`), el('span', { className: 'muted' }, `company ${s.company_id}`),
-      el('div', { className: 'muted' }, s.last_success_at ? `last success ${new Date(s.last_success_at).toLocaleString()}` : 'no success yet'),
-      s.consecutive_failures ? el('div', { className: 'error' }, `${s.consecutive_failures} failure(s) in a row`) : '')));
+    $('#status').replaceChildren(
+      ...data.map((s) =>
+        el(
+          'div',
+          { className: `tile ${s.state}`, title: s.last_run ? `last run ${s.last_run.status}` : 'no run yet' },
+          el('span', { className: 'state' }, s.state),
+          el('b', {}, `${s.domain}/${s.job}`),
+          el('span', { className: 'muted' }, `company ${s.company_id}`),
+          el(
+            'div',
+            { className: 'muted' },
+            s.last_success_at ? `last success ${new Date(s.last_success_at).toLocaleString()}` : 'no success yet',
+          ),
+          s.consecutive_failures
+            ? el('div', { className: 'error' }, `${s.consecutive_failures} failure(s) in a row`)
+            : '',
+        ),
+      ),
+    );
   }
 
   function describe(s) {
     const time = `${String(s.hour_of_day ?? 0).padStart(2, '0')}:${String(s.minute).padStart(2, '0')}`;
     switch (s.frequency) {
-      case 'every_minutes': return `Every ${s.interval_minutes} minutes`;
-      case 'hourly': return `Hourly at :${String(s.minute).padStart(2, '0')}`;
-      case 'daily': return `Daily at ${time}`;
-      case 'weekly': return `Weekly, ${DAYS[s.day_of_week]} at ${time}`;
-      default: return `Monthly, day ${s.day_of_month} at ${time}`;
+      case 'every_minutes':
+        return `Every ${s.interval_minutes} minutes`;
+      case 'hourly':
+        return `Hourly at :${String(s.minute).padStart(2, '0')}`;
+      case 'daily':
+        return `Daily at ${time}`;
+      case 'weekly':
+        return `Weekly, ${DAYS[s.day_of_week]} at ${time}`;
+      default:
+        return `Monthly, day ${s.day_of_month} at ${time}`;
     }
   }
 
   async function loadSchedules() {
     const company = Number($('#company').value) || 1;
     const rows = await api('GET', `/api/companies/${company}/schedules`);
-    $('#schedules tbody').replaceChildren(...rows.map((s) => {
-      const toggle = el('input', { type: 'checkbox', checked: s.enabled, className: 'toggle', title: 'Enable or disable' });
-      toggle.addEventListener('change', () => void act(() => api('PATCH', `/api/schedules/${s.id}/toggle`, { enabled: toggle.checked })));
-      const run = el('button', { className: 'run-now' }, 'Run now');
-      run.addEventListener('click', () => void act(() => api('POST', `/api/schedules/${s.id}/run`)));
-      const edit = el('button', { className: 'link edit' }, 'Edit');
-      edit.addEventListener('click', () => startEdit(s));
-      const del = el('button', { className: 'link delete' }, 'Delete');
-      del.addEventListener('click', () => { if (confirm(`Delete the ${s.job_type} schedule?`)) void act(() => api('DELETE', `/api/schedules/${s.id}`)); });
-      const next = s.enabled ? `Next sync: ${s.next_run_human}` : s.paused_reason ? `Paused: ${s.paused_reason}` : 'Disabled';
-      return el('tr', { dataset: { id: s.id, job: `${s.domain}/${s.job_type}` } },
-        el('td', {}, `${s.domain} / ${s.job_type}`), el('td', {}, describe(s)), el('td', {}, s.date_range_days ? `Last ${s.date_range_days} days` : '—'),
-        el('td', {}, toggle), el('td', { className: 'next-run' }, next), el('td', {}, run, edit, del));
-    }));
+    $('#schedules tbody').replaceChildren(
+      ...rows.map((s) => {
+        const toggle = el('input', {
+          type: 'checkbox',
+          checked: s.enabled,
+          className: 'toggle',
+          title: 'Enable or disable',
+        });
+        toggle.addEventListener(
+          'change',
+          () => void act(() => api('PATCH', `/api/schedules/${s.id}/toggle`, { enabled: toggle.checked })),
+        );
+        const run = el('button', { className: 'run-now' }, 'Run now');
+        run.addEventListener('click', () => void act(() => api('POST', `/api/schedules/${s.id}/run`)));
+        const edit = el('button', { className: 'link edit' }, 'Edit');
+        edit.addEventListener('click', () => startEdit(s));
+        const del = el('button', { className: 'link delete' }, 'Delete');
+        del.addEventListener('click', () => {
+          if (confirm(`Delete the ${s.job_type} schedule?`)) void act(() => api('DELETE', `/api/schedules/${s.id}`));
+        });
+        const next = s.enabled
+          ? `Next sync: ${s.next_run_human}`
+          : s.paused_reason
+            ? `Paused: ${s.paused_reason}`
+            : 'Disabled';
+        return el(
+          'tr',
+          { dataset: { id: s.id, job: `${s.domain}/${s.job_type}` } },
+          el('td', {}, `${s.domain} / ${s.job_type}`),
+          el('td', {}, describe(s)),
+          el('td', {}, s.date_range_days ? `Last ${s.date_range_days} days` : '—'),
+          el('td', {}, toggle),
+          el('td', { className: 'next-run' }, next),
+          el('td', {}, run, edit, del),
+        );
+      }),
+    );
   }
 
   async function loadRuns() {
     const { data } = await api('GET', '/api/runs?limit=20');
-    $('#runs tbody').replaceChildren(...data.map((r) => el('tr', { dataset: { runId: r.run_id } },
-      el('td', {}, r.started_at ? new Date(r.started_at).toLocaleString() : '—'), el('td', {}, `${r.domain}/${r.job}`), el('td', {}, r.company_id),
-      el('td', {}, r.trigger), el('td', { className: `status status-${r.status}` }, r.status),
-      el('td', { className: 'muted' }, r.stats ? Object.entries(r.stats).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ') || '—' : '—'),
-      el('td', { className: 'error' }, r.error ? `${r.error.origin}/${r.error.code}: ${r.error.message}` : r.skip_reason ? `skipped: ${r.skip_reason}` : ''))));
+    $('#runs tbody').replaceChildren(
+      ...data.map((r) =>
+        el(
+          'tr',
+          { dataset: { runId: r.run_id } },
+          el('td', {}, r.started_at ? new Date(r.started_at).toLocaleString() : '—'),
+          el('td', {}, `${r.domain}/${r.job}`),
+          el('td', {}, r.company_id),
+          el('td', {}, r.trigger),
+          el('td', { className: `status status-${r.status}` }, r.status),
+          el(
+            'td',
+            { className: 'muted' },
+            r.stats
+              ? Object.entries(r.stats)
+                  .filter(([, v]) => v)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(', ') || '—'
+              : '—',
+          ),
+          el(
+            'td',
+            { className: 'error' },
+            r.error
+              ? `${r.error.origin}/${r.error.code}: ${r.error.message}`
+              : r.skip_reason
+                ? `skipped: ${r.skip_reason}`
+                : '',
+          ),
+        ),
+      ),
+    );
   }
 
   async function act(fn) {
     $('#form-error').textContent = '';
-    try { await fn(); } catch (err) { $('#form-error').textContent = err.message; }
+    try {
+      await fn();
+    } catch (err) {
+      $('#form-error').textContent = err.message;
+    }
     await refresh();
   }
 
   function fillJobs(selected) {
-    $('#job-type').replaceChildren(...JOBS[$('#domain').value].map(([v, label]) => el('option', { value: v, selected: v === selected }, label)));
+    $('#job-type').replaceChildren(
+      ...JOBS[$('#domain').value].map(([v, label]) => el('option', { value: v, selected: v === selected }, label)),
+    );
   }
 
   function showFrequencyFields() {
@@ -121,24 +218,32 @@
   function startEdit(s) {
     editing = s;
     $('#form-title').textContent = `Edit ${s.domain} / ${s.job_type}`;
-    $('#domain').value = s.domain; fillJobs(s.job_type);
-    $('#domain').disabled = true; $('#job-type').disabled = true;
+    $('#domain').value = s.domain;
+    fillJobs(s.job_type);
+    $('#domain').disabled = true;
+    $('#job-type').disabled = true;
     if (['hourly', 'daily', 'weekly', 'monthly'].includes(s.frequency)) $('#frequency').value = s.frequency;
     $('#time').value = `${String(s.hour_of_day ?? 0).padStart(2, '0')}:${String(s.minute).padStart(2, '0')}`;
-    $('#day-of-week').value = String(s.day_of_week ?? 1); $('#day-of-month').value = String(s.day_of_month ?? 1);
+    $('#day-of-week').value = String(s.day_of_week ?? 1);
+    $('#day-of-month').value = String(s.day_of_month ?? 1);
     if (s.date_range_days) $('#date-range').value = String(s.date_range_days);
-    $('#timezone').value = s.timezone; $('#enabled').checked = s.enabled;
-    $('#cancel-edit').hidden = false; showFrequencyFields();
+    $('#timezone').value = s.timezone;
+    $('#enabled').checked = s.enabled;
+    $('#cancel-edit').hidden = false;
+    showFrequencyFields();
   }
 
   function resetForm() {
     editing = null;
     $('#form-title').textContent = 'New schedule';
-    $('#domain').disabled = false; $('#job-type').disabled = false; $('#cancel-edit').hidden = true;
+    $('#domain').disabled = false;
+    $('#job-type').disabled = false;
+    $('#cancel-edit').hidden = true;
   }
 
   $('#domain').replaceChildren(...Object.keys(JOBS).map((d) => el('option', { value: d }, d)));
-  fillJobs(); showFrequencyFields();
+  fillJobs();
+  showFrequencyFields();
   $('#domain').addEventListener('change', () => fillJobs());
   $('#frequency').addEventListener('change', showFrequencyFields);
   $('#company').addEventListener('change', () => void refresh());
@@ -149,13 +254,21 @@
     const [hour, minute] = $('#time').value.split(':').map(Number);
     const frequency = $('#frequency').value;
     const body = {
-      domain: $('#domain').value, job_type: $('#job-type').value, frequency, minute, date_range_days: Number($('#date-range').value),
-      timezone: $('#timezone').value || 'UTC', enabled: $('#enabled').checked,
+      domain: $('#domain').value,
+      job_type: $('#job-type').value,
+      frequency,
+      minute,
+      date_range_days: Number($('#date-range').value),
+      timezone: $('#timezone').value || 'UTC',
+      enabled: $('#enabled').checked,
       ...(frequency !== 'hourly' ? { hour_of_day: hour } : {}),
       ...(frequency === 'weekly' ? { day_of_week: Number($('#day-of-week').value) } : {}),
       ...(frequency === 'monthly' ? { day_of_month: Number($('#day-of-month').value) } : {}),
     };
-    void act(async () => { await api('POST', `/api/companies/${Number($('#company').value) || 1}/schedules`, body); resetForm(); });
+    void act(async () => {
+      await api('POST', `/api/companies/${Number($('#company').value) || 1}/schedules`, body);
+      resetForm();
+    });
   });
   $('#key-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -163,5 +276,6 @@
     sessionStorage.setItem('syncHubKey', key);
     void open();
   });
-  if (key) void open(); else forget();
+  if (key) void open();
+  else forget();
 })();
