@@ -21,6 +21,8 @@ export interface AppConfig {
   mode: RunMode;
   port: number;
   logLevel: string;
+  /** `pretty` for people at a terminal, `json` for everything that reads logs. */
+  logFormat: 'json' | 'pretty';
   /** null in the embedded mode: the in-process bus is used. */
   kafka: KafkaConfig | null;
   maxDeliveryAttempts: number;
@@ -42,6 +44,8 @@ export interface AppConfig {
     /** The scheduler's API; in the embedded mode this process itself. */
     schedulerUrl: string;
     rateLimitPerMinute: number;
+    /** Run history older than this is deleted daily, except each job's last success. */
+    runHistoryRetentionDays: number;
   };
   notifications: {
     smtpUrl: string | null;
@@ -110,6 +114,7 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
     mode,
     port: vars.PORT ?? DEFAULT_PORTS[appName] ?? 3000,
     logLevel: vars.LOG_LEVEL ?? 'info',
+    logFormat: (vars.LOG_FORMAT as 'json' | 'pretty' | undefined) ?? (mode === 'embedded' && process.stdout.isTTY ? 'pretty' : 'json'),
     kafka: vars.KAFKA_BROKERS
       ? {
           brokers: vars.KAFKA_BROKERS.split(','),
@@ -145,6 +150,7 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
           : `http://localhost:${DEFAULT_PORTS.scheduler}`)
       ).replace(/\/+$/, ''),
       rateLimitPerMinute: vars.GATEWAY_RATE_LIMIT_PER_MINUTE ?? 600,
+      runHistoryRetentionDays: vars.RUN_HISTORY_RETENTION_DAYS ?? 90,
     },
     notifications: {
       smtpUrl: vars.SMTP_URL ?? null,

@@ -27,6 +27,21 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
+  /** `json` (one object per line) or `pretty` (readable lines); default: pretty for the embedded mode on a terminal. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT?: string;
+
+  /** Days of run history the gateway keeps (each job's last success is kept whatever its age). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  RUN_HISTORY_RETENTION_DAYS?: number;
+
   /** Comma-separated host:port list. Set: distributed mode over Kafka. Unset: the in-process bus. */
   @IsOptional()
   @Transform(toTrimmed)

@@ -6,3 +6,6 @@ export * from './run-events';
 export * from './validation';
 export * from './classified-error';
 export * from './api/schedule-api.dto';
+export * from './jobs/job-declaration';
+export * from './jobs/splynx.jobs';
+export * from './jobs/job-registry';

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { v5 as uuidv5 } from 'uuid';
 import { envelope, EventEnvelope } from './envelope';
-import { DOMAINS, Domain, JOBS_BY_DOMAIN, requestedTopic, tickKey, Topic } from './topics';
+import { DOMAINS, Domain, JOBS_BY_DOMAIN, requestedTopic, jobKey, Topic } from './topics';
 
 export const TRIGGERS = ['schedule', 'manual', 'webhook', 'cli'] as const;
 export const OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow'] as const;
@@ -80,7 +80,7 @@ export function tickMessage(tick: SyncRequestedPayload): {
 } {
   return {
     topic: requestedTopic(tick.domain),
-    key: tickKey(tick.companyId, tick.domain, tick.job),
+    key: jobKey(tick.companyId, tick.domain, tick.job),
     value: envelope(`sync.${tick.domain}.requested`, tick, tick.runId),
   };
 }

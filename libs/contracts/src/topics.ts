@@ -20,7 +20,10 @@ export function deadLetterTopic(topic: string): string {
 export const DOMAINS = ['splynx', 'accounting', 'crm', 'usage'] as const;
 export type Domain = (typeof DOMAINS)[number];
 
-/** The jobs each domain knows (DESIGN.md section 3). `ping` does no upstream work and checks the pipeline. */
+/**
+ * The job names each domain knows (DESIGN.md section 3): the vocabulary ticks and schedules are validated against.
+ * Which of them this version can run is the job registry (`JOB_REGISTRY`). `ping` does no upstream work.
+ */
 export const JOBS_BY_DOMAIN: Record<Domain, readonly string[]> = {
   splynx: ['customers', 'ping'],
   accounting: ['sales', 'bills', 'full', 'ping'],
@@ -46,7 +49,10 @@ export function requestedTopic(domain: Domain): Topic {
   return REQUESTED_TOPICS[domain];
 }
 
-/** One job's ticks share a key, so they land on one partition and are seen in order by one consumer. */
-export function tickKey(companyId: number, domain: Domain, job: string): string {
+/**
+ * The key of one job of one company, `<companyId>:<domain>:<job>`: its ticks' message key (one partition, in order),
+ * its lease, its notification state and its status row.
+ */
+export function jobKey(companyId: number, domain: string, job: string): string {
   return `${companyId}:${domain}:${job}`;
 }

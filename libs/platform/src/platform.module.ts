@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig, ConfigModule } from '@sync-hub/config';
 import { MessagingModule } from '@sync-hub/messaging';
 import { ObservabilityModule } from '@sync-hub/observability';
@@ -23,7 +24,7 @@ export class PlatformModule {
   private static with(config: DynamicModule): DynamicModule {
     return {
       module: PlatformModule,
-      imports: [config, ObservabilityModule, PersistenceModule, MessagingModule],
+      imports: [config, ScheduleModule.forRoot(), ObservabilityModule, PersistenceModule, MessagingModule],
       controllers: [HealthController],
       providers: [BusReadiness, RunExecutor],
       exports: [BusReadiness, RunExecutor],

@@ -1,0 +1,40 @@
+import { DOMAINS, Domain } from '../topics';
+import { declareJob, JobDeclaration } from './job-declaration';
+import { SPLYNX_CUSTOMERS } from './splynx.jobs';
+
+/** `ping` in every domain: no upstream work, `completed` at once; the benchmarks' synthetic check of the pipeline. */
+export const PING_JOBS: readonly JobDeclaration[] = DOMAINS.map((domain) =>
+  declareJob({
+    domain,
+    job: 'ping',
+    description: 'no upstream work: completes at once (a check of the whole pipeline)',
+    leaseMs: 60_000,
+    timeLimitMs: 60_000,
+    retries: 0,
+  }),
+);
+
+/**
+ * The job registry: every job this version can run. A new job is a handler class in its sync app, its entry here,
+ * and its migration (docs/architecture.md). Jobs the design names but no entry declares yet fail as
+ * JOB_NOT_SUPPORTED, and their schedules stay disabled.
+ */
+export const JOB_REGISTRY: readonly JobDeclaration[] = [SPLYNX_CUSTOMERS, ...PING_JOBS];
+
+export function findJob(domain: string, job: string): JobDeclaration | undefined {
+  return JOB_REGISTRY.find((d) => d.domain === domain && d.job === job);
+}
+
+export function registeredJobs(domain?: Domain): readonly JobDeclaration[] {
+  return domain ? JOB_REGISTRY.filter((d) => d.domain === domain) : JOB_REGISTRY;
+}
+
+/** `splynx/customers, splynx/ping, …`: for errors that name what is known. */
+export function registeredJobNames(): string {
+  return JOB_REGISTRY.map((d) => `${d.domain}/${d.job}`).join(', ');
+}
+
+/** Why a schedule of a job without a handler stays disabled (the scheduler stores it as `paused_reason`). */
+export function notRegisteredReason(domain: string, job: string): string {
+  return `${domain}/${job} is not available in this version yet (no handler is registered for it); it can be enabled once it is`;
+}
