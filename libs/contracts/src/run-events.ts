@@ -1,7 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsISO8601, IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
 import { DOMAINS, Domain } from './topics';
-import { TRIGGERS, Trigger } from './sync-requested';
+import { envelope } from './envelope';
+import { SyncRequestedPayload, TRIGGERS, Trigger } from './sync-requested';
+import { Topic } from './topics';
 
 export class RunStats {
   @IsInt() @Min(0) fetched = 0;
@@ -45,3 +47,40 @@ export class RunEventPayload {
 }
 
 export type RunStatus = 'requested' | 'running' | 'completed' | 'failed' | 'skipped';
+
+/** What a run event says beyond its tick. */
+export interface RunEventFields {
+  startedAt: Date;
+  finishedAt?: Date;
+  stats?: RunStats;
+  error?: RunError;
+  skipReason?: SkipReason;
+}
+
+/** A run event for a tick, keyed by run id (DESIGN.md section 3). */
+export function runEventMessage(
+  topic: Topic,
+  tick: SyncRequestedPayload,
+  fields: RunEventFields,
+): { key: string; value: unknown } {
+  const payload: RunEventPayload = {
+    runId: tick.runId,
+    domain: tick.domain,
+    job: tick.job,
+    companyId: tick.companyId,
+    ...(tick.scheduleId ? { scheduleId: tick.scheduleId } : {}),
+    trigger: tick.trigger,
+    scheduledFor: tick.scheduledFor,
+    startedAt: fields.startedAt.toISOString(),
+    ...(fields.finishedAt
+      ? {
+          finishedAt: fields.finishedAt.toISOString(),
+          durationMs: fields.finishedAt.getTime() - fields.startedAt.getTime(),
+        }
+      : {}),
+    stats: { ...new RunStats(), ...fields.stats },
+    ...(fields.error ? { error: fields.error } : {}),
+    ...(fields.skipReason ? { skipReason: fields.skipReason } : {}),
+  };
+  return { key: tick.runId, value: envelope(topic.replace(/\.v1$/, ''), payload, tick.runId) };
+}

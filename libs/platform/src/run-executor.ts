@@ -3,9 +3,8 @@ import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import {
   ClassifiedError,
   Domain,
-  envelope,
   RunError,
-  RunEventPayload,
+  runEventMessage,
   RunStats,
   SkipReason,
   SyncRequestedPayload,
@@ -282,34 +281,6 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
       if (n > 0) this.metrics.records.inc({ ...labels, outcome }, n);
     }
   }
-}
-
-/** A run event for a tick, keyed by run id (DESIGN.md section 3). */
-export function runEventMessage(
-  topic: Topic,
-  tick: SyncRequestedPayload,
-  fields: { startedAt: Date; finishedAt?: Date; stats?: RunStats; error?: RunError; skipReason?: SkipReason },
-): { key: string; value: unknown } {
-  const payload: RunEventPayload = {
-    runId: tick.runId,
-    domain: tick.domain,
-    job: tick.job,
-    companyId: tick.companyId,
-    ...(tick.scheduleId ? { scheduleId: tick.scheduleId } : {}),
-    trigger: tick.trigger,
-    scheduledFor: tick.scheduledFor,
-    startedAt: fields.startedAt.toISOString(),
-    ...(fields.finishedAt
-      ? {
-          finishedAt: fields.finishedAt.toISOString(),
-          durationMs: fields.finishedAt.getTime() - fields.startedAt.getTime(),
-        }
-      : {}),
-    stats: { ...new RunStats(), ...fields.stats },
-    ...(fields.error ? { error: fields.error } : {}),
-    ...(fields.skipReason ? { skipReason: fields.skipReason } : {}),
-  };
-  return { key: tick.runId, value: envelope(topic.replace(/\.v1$/, ''), payload, tick.runId) };
 }
 
 export class JobNotSupportedError extends ClassifiedError {

@@ -2,10 +2,10 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import { scheduledRunId, tickMessage, Topic } from '@sync-hub/contracts';
+import { runEventMessage, scheduledRunId, tickMessage, Topic } from '@sync-hub/contracts';
 import { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { JobLeasesService } from '@sync-hub/persistence';
-import { runEventMessage } from '@sync-hub/platform';
+
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
 import { latestRunAtOrBefore, nextRunAfter } from '../schedules/next-run';

@@ -25,13 +25,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       { correlationId, err: exception },
       `unhandled error ${correlationId}: ${(exception as Error)?.message}`,
     );
-    res
-      .status(500)
-      .json({
-        statusCode: 500,
-        error: 'Internal Server Error',
-        message: 'Something went wrong; quote the correlation id when reporting it.',
-        correlationId,
-      });
+    res.status(500).json({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Something went wrong; quote the correlation id when reporting it.',
+      correlationId,
+    });
   }
 }
