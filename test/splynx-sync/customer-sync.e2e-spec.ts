@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { deadLetterTopic, Topic } from '@sync-hub/contracts';
+import { deadLetterTopic, SPLYNX_CUSTOMERS, Topic } from '@sync-hub/contracts';
 import { SplynxSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -174,8 +174,8 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       assert.match(error.message, /500/);
       assert.equal(
         simulator.requestCount('GET /api/2.0/admin/customers/customer') - listRequestsBefore,
-        1 + HTTP_RETRIES,
-        'first page tried once plus the configured retries',
+        (1 + HTTP_RETRIES) * (1 + SPLYNX_CUSTOMERS.retries),
+        'each try of the run (the job allows SPLYNX_CUSTOMERS.retries more) asks for the first page once plus the HTTP retries',
       );
     } finally {
       simulator.clearFaults();

@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { AppConfig, ConfigValidationError, loadConfig } from '@sync-hub/config';
 import { createMigrationDataSource } from '@sync-hub/persistence';
 import { provisionTopics } from '@sync-hub/messaging';
-import { RunOutcome } from '@sync-hub/platform';
+import { RunOutcome } from '@sync-hub/runs';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
 import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
 import { splynxSyncUsers } from './splynx-sync-users.command';

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppConfig } from '@sync-hub/config';
-import { SyncRequestedPayload } from '@sync-hub/contracts';
-import { classifyError, PlatformModule, RunExecutor, RunOutcome, statsOf } from '@sync-hub/platform';
+import { SPLYNX_CUSTOMERS, SyncRequestedPayload } from '@sync-hub/contracts';
+import { PlatformModule } from '@sync-hub/platform';
+import { classifyError, RunExecutor, RunOutcome, statsOf } from '@sync-hub/runs';
 import { Logger } from 'nestjs-pino';
-import { SPLYNX_SYNC_FEATURES } from '../../splynx-sync/src/splynx-sync.module';
-import { customerSyncParams } from '../../splynx-sync/src/customers/customers.controller';
-import { CustomerSyncService } from '../../splynx-sync/src/customers/customer-sync.service';
+import { CustomerSyncService, SPLYNX_SYNC_FEATURES } from '../../splynx-sync/src';
 
 async function context(config: AppConfig): Promise<INestApplicationContext> {
   @Module({ imports: [PlatformModule.forConfig(config), ...SPLYNX_SYNC_FEATURES] })
@@ -18,9 +17,9 @@ async function context(config: AppConfig): Promise<INestApplicationContext> {
 }
 
 /**
- * `splynx:sync-users` (seed 000's artisan command): the same service the splynx-sync app runs, in this process.
- * A real run goes through the run lifecycle (claim, run events with trigger `cli`); `--dry-run` only fetches and
- * compares, writes nothing and emits nothing.
+ * `splynx:sync-users` (seed 000's artisan command, alias `sync:splynx-users`): the job the splynx-sync app runs, in this
+ * process. A real run goes through the run lifecycle (claim, run events with trigger `cli`, the job's registry entry);
+ * `--dry-run` only fetches and compares, writes nothing and emits nothing.
  */
 export async function splynxSyncUsers(
   config: AppConfig,
@@ -28,7 +27,7 @@ export async function splynxSyncUsers(
 ): Promise<RunOutcome> {
   const app = await context(config);
   try {
-    const params = customerSyncParams({ ...(opts.limit !== undefined ? { limit: opts.limit } : {}) });
+    const params = opts.limit !== undefined ? { limit: opts.limit } : {};
     if (opts.dryRun) {
       try {
         return { status: 'completed', stats: await app.get(CustomerSyncService).run({ ...params, dryRun: true }) };
@@ -39,8 +38,8 @@ export async function splynxSyncUsers(
     const now = new Date();
     const tick: SyncRequestedPayload = {
       runId: randomUUID(),
-      domain: 'splynx',
-      job: 'customers',
+      domain: SPLYNX_CUSTOMERS.domain,
+      job: SPLYNX_CUSTOMERS.job,
       companyId: 1,
       trigger: 'cli',
       scheduledFor: now.toISOString(),

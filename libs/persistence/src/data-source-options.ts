@@ -5,10 +5,9 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 import { JobLease } from './job-lease.entity';
 import { OutboxMessage } from './outbox-message.entity';
-import { RunClaim } from './run-claim.entity';
 
-/** Tables every app writes through the shared libs (run claims, the outbox, leases). */
-export const PLATFORM_ENTITIES = [RunClaim, OutboxMessage, JobLease];
+/** Tables every app writes through the shared libs (the outbox, leases); run claims belong to libs/runs. */
+export const PLATFORM_ENTITIES = [OutboxMessage, JobLease];
 
 /**
  * TypeORM options for MySQL/MariaDB (mysql2) or SQLite (sql.js, no native build). Never `synchronize`: the schema

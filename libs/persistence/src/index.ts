@@ -6,6 +6,4 @@ export * from './job-leases.service';
 export * from './migrations';
 export * from './outbox-message.entity';
 export * from './persistence.module';
-export * from './run-claim.entity';
-export * from './run-claims.service';
 export * from './bulk-upsert';

@@ -48,7 +48,3 @@ export class JobLeasesService {
     return !!lease && lease.owner === owner && lease.expiresAt > now;
   }
 }
-
-export function jobLeaseName(companyId: number, domain: string, job: string): string {
-  return `job:${companyId}:${domain}:${job}`;
-}

@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { appDataSourceOptions, PLATFORM_ENTITIES } from './data-source-options';
 import { JobLeasesService } from './job-leases.service';
-import { RunClaimsService } from './run-claims.service';
 
 /**
  * The one DataSource of a process. Apps register their own entities with TypeOrmModule.forFeature;
@@ -23,7 +22,7 @@ import { RunClaimsService } from './run-claims.service';
     }),
     TypeOrmModule.forFeature(PLATFORM_ENTITIES),
   ],
-  providers: [RunClaimsService, JobLeasesService],
-  exports: [TypeOrmModule, RunClaimsService, JobLeasesService],
+  providers: [JobLeasesService],
+  exports: [TypeOrmModule, JobLeasesService],
 })
 export class PersistenceModule {}

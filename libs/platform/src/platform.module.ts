@@ -6,7 +6,6 @@ import { ObservabilityModule } from '@sync-hub/observability';
 import { PersistenceModule } from '@sync-hub/persistence';
 import { BusReadiness } from './bus-readiness';
 import { HealthController } from './health.controller';
-import { RunExecutor } from './run-executor';
 
 /** What every app stands on: validated configuration, logs and metrics, its database, its bus, health. */
 @Global()
@@ -26,8 +25,8 @@ export class PlatformModule {
       module: PlatformModule,
       imports: [config, ScheduleModule.forRoot(), ObservabilityModule, PersistenceModule, MessagingModule],
       controllers: [HealthController],
-      providers: [BusReadiness, RunExecutor],
-      exports: [BusReadiness, RunExecutor],
+      providers: [BusReadiness],
+      exports: [BusReadiness],
     };
   }
 }

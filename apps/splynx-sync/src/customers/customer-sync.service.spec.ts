@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AppConfig, loadConfig } from '@sync-hub/config';
-import { statsOf } from '@sync-hub/platform';
+import { statsOf } from '@sync-hub/runs';
 import { SplynxSimulator } from '@sync-hub/simulators';
 import { DataSource } from 'typeorm';
 import { inMemoryDatabase } from '../../../../test/support/sqlite';

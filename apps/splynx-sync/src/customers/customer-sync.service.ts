@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { RunStats } from '@sync-hub/contracts';
 import { bulkUpsert } from '@sync-hub/persistence';
-import { attachStats } from '@sync-hub/platform';
+import { attachStats } from '@sync-hub/runs';
 import { Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { SplynxClient } from './splynx.client';
@@ -15,6 +15,8 @@ export interface CustomerSyncOptions {
   dryRun?: boolean;
   /** Stop after this many customers. A limited run never deactivates anything. */
   limit?: number;
+  /** Aborted at the run's time limit: the sync stops between pages and deactivates nothing. */
+  signal?: AbortSignal;
 }
 
 export interface CustomerSyncStats extends RunStats {
@@ -82,6 +84,7 @@ export class CustomerSyncService {
       let writing: Promise<void> = Promise.resolve();
       for (;;) {
         const current = await next;
+        options.signal?.throwIfAborted();
         if (current.done) break;
         next = pages.next();
         next.catch(() => undefined); // a failure is seen when awaited, not reported as unhandled meanwhile
@@ -93,6 +96,7 @@ export class CustomerSyncService {
         writing.catch(() => undefined);
       }
       await writing;
+      options.signal?.throwIfAborted();
       if (options.limit === undefined) {
         stats.deactivated = await this.deactivateVanished(seen, options.dryRun ?? false);
       }

@@ -2,13 +2,11 @@ import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { CustomerSyncService } from './customer-sync.service';
-import { CustomersController } from './customers.controller';
 import { SplynxClient } from './splynx.client';
 import { SplynxCustomer } from './splynx-customer.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([SplynxCustomer])],
-  controllers: [CustomersController],
   providers: [
     {
       provide: SplynxClient,

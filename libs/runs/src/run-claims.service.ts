@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, Repository } from 'typeorm';
-import { isDuplicateKeyError } from './errors';
+import { isDuplicateKeyError } from '@sync-hub/persistence';
 import { RunClaim, RunClaimStatus } from './run-claim.entity';
 
 export type ClaimOutcome =

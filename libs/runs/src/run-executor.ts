@@ -1,9 +1,13 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import {
-  ClassifiedError,
-  Domain,
+  findJob,
+  JobDeclaration,
+  jobKey,
+  parseJobParams,
   RunError,
+  RunEventFields,
   runEventMessage,
   RunStats,
   SkipReason,
@@ -12,15 +16,11 @@ import {
 } from '@sync-hub/contracts';
 import { BusContext, MessageProcessor, ReliablePublisher } from '@sync-hub/messaging';
 import { MetricsService, withRunLogContext } from '@sync-hub/observability';
-import { JobLeasesService, jobLeaseName, RunClaimsService } from '@sync-hub/persistence';
-import { QueryFailedError } from 'typeorm';
-
-/** What a job gets while it runs (its claim and lease are renewed by the executor meanwhile). */
-export interface JobContext {
-  tick: SyncRequestedPayload;
-}
-
-export type JobHandler = (ctx: JobContext) => Promise<RunStats>;
+import { JobLeasesService } from '@sync-hub/persistence';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { SyncJob } from './job-handler';
+import { RunClaimsService } from './run-claims.service';
+import { classifyError, InvalidJobParamsError, JobNotSupportedError, RunTimeLimitError, statsOf } from './run-errors';
 
 export type RunOutcome =
   | { status: 'completed'; stats: RunStats }
@@ -29,28 +29,17 @@ export type RunOutcome =
   | { status: 'waiting' }
   | { status: 'duplicate' };
 
-/** How long a run claim and a job lease last without renewal; renewed every third of that while the job runs. */
+/** How long a run claim lasts without renewal. */
 export const RUN_CLAIM_LEASE_MS = 60000;
-/** Seed 004: the usage sync is unique for 5 minutes (Laravel ShouldBeUnique). */
-const JOB_LEASE_MS: Record<string, number> = { 'usage:reseller.usage': 300000 };
+/** Claims and job leases of runs in flight are renewed this often (a third of the claim's lease). */
+export const LEASE_RENEWAL_MS = RUN_CLAIM_LEASE_MS / 3;
 const SWEEP_INTERVAL_MS = 20000;
 const SHUTDOWN_GRACE_MS = 25000;
+const MAX_RETRY_DELAY_MS = 60000;
 
-/** Maps any error to the classification carried by a `failed` event (DESIGN.md section 7). */
-export function classifyError(err: unknown): RunError {
-  if (err instanceof ClassifiedError) return err.toRunError();
-  if (err instanceof QueryFailedError)
-    return { code: 'DATABASE_QUERY_FAILED', message: err.message, retriable: false, origin: 'destination' };
-  const e = err as { code?: string; message?: string };
-  if (
-    typeof e?.code === 'string' &&
-    /^(ECONNREFUSED|ETIMEDOUT|ECONNRESET|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ER_LOCK_DEADLOCK|ER_LOCK_WAIT_TIMEOUT)$/.test(
-      e.code,
-    )
-  ) {
-    return { code: 'DATABASE_UNAVAILABLE', message: e.message ?? e.code, retriable: true, origin: 'destination' };
-  }
-  return { code: 'INTERNAL_ERROR', message: e?.message ?? String(err), retriable: false, origin: 'internal' };
+/** The lease that keeps two runs of one job of one company from overlapping. */
+export function jobLeaseName(tick: Pick<SyncRequestedPayload, 'companyId' | 'domain' | 'job'>): string {
+  return `job:${jobKey(tick.companyId, tick.domain, tick.job)}`;
 }
 
 /**
@@ -59,15 +48,19 @@ export function classifyError(err: unknown): RunError {
  * with a `skipped` event, `buffer_one` keeps one waiting, `allow` runs alongside). The run itself then proceeds apart
  * from the bus, so the partition keeps flowing and a job's next tick can be seen while it runs. The claim row holds
  * the tick: if this process dies, another replica (or this one restarted) takes the run over once the claim expires.
+ * What a job may do (lease, time limit, retries, params) is its entry in the job registry.
  */
 @Injectable()
-export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RunExecutor implements OnApplicationShutdown {
   private readonly logger = new Logger(RunExecutor.name);
-  private readonly jobs = new Map<string, Record<string, JobHandler>>();
+  private readonly handlers = new Map<string, { declaration: JobDeclaration; handler: SyncJob }>();
+  /** Ticks of the runs this process is executing, by run id: their claims and leases are renewed. */
+  private readonly running = new Map<string, SyncRequestedPayload>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private sweeper: NodeJS.Timeout | null = null;
   /** Overridable for tests; the wall clock otherwise. */
   clock: () => Date = () => new Date();
+  /** First backoff step between tries of a run after a retriable failure (doubling, jittered, at most a minute). */
+  retryBaseDelayMs = 1000;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -78,22 +71,26 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly metrics: MetricsService,
   ) {}
 
-  /** A sync app declares the jobs it implements for its domain; `ping` is built in. */
-  registerJobs(domain: Domain, handlers: Record<string, JobHandler>): void {
-    this.jobs.set(domain, { ...this.jobs.get(domain), ...handlers });
+  /** Binds a handler to its registry entry (RunsModule.forDomain does it for the handler classes it is given). */
+  bind(declaration: JobDeclaration, handler: SyncJob): void {
+    if (!findJob(declaration.domain, declaration.job)) {
+      throw new Error(`${declaration.domain}/${declaration.job} has a handler but no entry in the job registry`);
+    }
+    if (declaration.leaseMs < 3 * LEASE_RENEWAL_MS) {
+      throw new Error(
+        `${declaration.domain}/${declaration.job}: a lease of ${declaration.leaseMs} ms is too short to be renewed every ${LEASE_RENEWAL_MS} ms`,
+      );
+    }
+    this.handlers.set(`${declaration.domain}/${declaration.job}`, { declaration, handler });
   }
 
-  onApplicationBootstrap(): void {
-    this.sweeper = setInterval(
-      () => void this.sweep().catch((err) => this.logger.warn(`sweep failed: ${err.message}`)),
-      SWEEP_INTERVAL_MS,
-    );
-    this.sweeper.unref();
+  /** The registered jobs this process has a handler for (ping is built in). */
+  boundJobs(): JobDeclaration[] {
+    return [...this.handlers.values()].map((h) => h.declaration);
   }
 
   /** Stops taking over runs and gives runs in flight a moment to finish; the rest are taken over after restart. */
   async onApplicationShutdown(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
     if (this.inFlight.size === 0) return;
     this.logger.log(`waiting up to ${SHUTDOWN_GRACE_MS / 1000} s for ${this.inFlight.size} run(s) to finish`);
     await Promise.race([
@@ -117,13 +114,14 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** Runs whose holder died: take over their claims and carry them on. */
+  @Interval('runs.sweep', SWEEP_INTERVAL_MS)
   async sweep(): Promise<number> {
     const now = this.clock();
     let resumed = 0;
     for (const claim of await this.claims.expired(this.config.appName, now)) {
       if (!(await this.claims.takeOver(claim.runId, this.config.appName, RUN_CLAIM_LEASE_MS, now))) continue;
       const tick = JSON.parse(claim.tick) as SyncRequestedPayload;
-      if (!(await this.leases.acquire(claim.jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))) continue; // still waiting
+      if (!(await this.acquireJobLease(tick, now))) continue; // still waiting
       this.logger.warn(
         `taking over ${claim.status} run ${tick.runId} (${tick.domain}/${tick.job}) whose worker stopped renewing it`,
       );
@@ -134,12 +132,29 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
     return resumed;
   }
 
+  /** Keeps the claims and job leases of the runs in flight alive (and the claims of runs waiting behind them). */
+  @Interval('runs.lease-renewal', LEASE_RENEWAL_MS)
+  async renewLeases(): Promise<void> {
+    const now = this.clock();
+    for (const tick of this.running.values()) {
+      await this.claims.renew(tick.runId, jobLeaseName(tick), RUN_CLAIM_LEASE_MS, now);
+      if (tick.job !== 'ping') await this.acquireJobLease(tick, now);
+    }
+  }
+
+  private leaseMs(tick: SyncRequestedPayload): number {
+    return this.handlers.get(`${tick.domain}/${tick.job}`)?.declaration.leaseMs ?? RUN_CLAIM_LEASE_MS;
+  }
+
+  private acquireJobLease(tick: SyncRequestedPayload, now: Date): Promise<boolean> {
+    return this.leases.acquire(jobLeaseName(tick), tick.runId, this.leaseMs(tick), now, tick.runId);
+  }
+
   private async accept(
     tick: SyncRequestedPayload,
   ): Promise<RunOutcome | { status: 'started'; run: () => Promise<RunOutcome> }> {
     const now = this.clock();
-    const jobKey = jobLeaseName(tick.companyId, tick.domain, tick.job);
-    const claim = { runId: tick.runId, app: this.config.appName, jobKey, tick };
+    const claim = { runId: tick.runId, app: this.config.appName, jobKey: jobLeaseName(tick), tick };
     return withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () => {
       if (now > new Date(tick.deadline)) {
         if (await this.claims.recordSkipped(claim, now)) {
@@ -158,12 +173,8 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
         return { status: 'duplicate' };
       }
       const policy = tick.overlapPolicy ?? 'skip';
-      if (
-        tick.job !== 'ping' &&
-        policy !== 'allow' &&
-        !(await this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))
-      ) {
-        if (policy === 'buffer_one' && !(await this.claims.waiting(jobKey))) {
+      if (tick.job !== 'ping' && policy !== 'allow' && !(await this.acquireJobLease(tick, now))) {
+        if (policy === 'buffer_one' && !(await this.claims.waiting(claim.jobKey))) {
           await this.claims.setStatus(tick.runId, 'waiting', now);
           this.logger.log(`${tick.domain}/${tick.job} is still running: this run waits for it (buffer_one)`);
           return { status: 'waiting' };
@@ -184,30 +195,23 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
     this.inFlight.add(running);
   }
 
-  private jobLeaseMs(tick: SyncRequestedPayload): number {
-    return JOB_LEASE_MS[`${tick.domain}:${tick.job}`] ?? RUN_CLAIM_LEASE_MS;
-  }
-
-  /** started → the job → completed or failed; then the job lease is released and a buffered run, if any, starts. */
+  /**
+   * started → the job → completed or failed; then the job lease is released and a buffered run, if any, starts. A job
+   * that outlives its time limit is reported failed at the limit, but keeps its lease until it has really stopped.
+   */
   private run(tick: SyncRequestedPayload): Promise<RunOutcome> {
-    const jobKey = jobLeaseName(tick.companyId, tick.domain, tick.job);
     return withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () => {
+      this.running.set(tick.runId, tick);
       const startedAt = this.clock();
       // `started` goes out while the job begins; it is sent before `completed` either way.
       const started = this.emit(Topic.RunStarted, tick, { startedAt });
       started.catch(() => undefined);
-      const renewal = setInterval(() => {
-        const now = this.clock();
-        void Promise.all([
-          this.claims.renew(tick.runId, jobKey, RUN_CLAIM_LEASE_MS, now),
-          tick.job === 'ping'
-            ? undefined
-            : this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId),
-        ]).catch((err) => this.logger.warn(`renewing the run's claim failed: ${err.message}`));
-      }, RUN_CLAIM_LEASE_MS / 3);
       let outcome: RunOutcome;
+      let stopped: Promise<unknown> = Promise.resolve();
       try {
-        const stats = await this.runJob(tick);
+        const job = this.runJob(tick);
+        stopped = job.settled;
+        const stats = await job.result;
         const finishedAt = this.clock();
         await Promise.all([
           this.claims.finish(tick.runId, 'completed', finishedAt),
@@ -229,26 +233,26 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
         ]);
         this.record(tick, 'failed', stats, startedAt, finishedAt);
         outcome = { status: 'failed', stats, error };
-      } finally {
-        clearInterval(renewal);
       }
+      await stopped;
+      this.running.delete(tick.runId);
       if (tick.job !== 'ping') {
-        await this.leases.release(jobKey, tick.runId);
-        await this.startWaiting(jobKey);
+        await this.leases.release(jobLeaseName(tick), tick.runId);
+        await this.startWaiting(jobLeaseName(tick));
       }
       return outcome;
     });
   }
 
-  private async startWaiting(jobKey: string): Promise<void> {
-    const next = await this.claims.waiting(jobKey);
+  private async startWaiting(leaseName: string): Promise<void> {
+    const next = await this.claims.waiting(leaseName);
     if (!next) return;
     const tick = JSON.parse(next.tick) as SyncRequestedPayload;
     const now = this.clock();
-    if (!(await this.leases.acquire(jobKey, tick.runId, this.jobLeaseMs(tick), now, tick.runId))) return;
+    if (!(await this.acquireJobLease(tick, now))) return;
     if (now > new Date(tick.deadline)) {
       await this.claims.finish(tick.runId, 'skipped', now);
-      await this.leases.release(jobKey, tick.runId);
+      await this.leases.release(leaseName, tick.runId);
       await this.emit(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'stale' });
       return;
     }
@@ -256,19 +260,63 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
     this.launch(() => this.run(tick));
   }
 
-  private async runJob(tick: SyncRequestedPayload): Promise<RunStats> {
-    if (tick.job === 'ping') return new RunStats();
-    const job = this.jobs.get(tick.domain)?.[tick.job];
-    if (!job) throw new JobNotSupportedError(tick.domain, tick.job);
-    return job({ tick });
+  /**
+   * The job under its registry entry: params validated, retried with backoff after a retriable failure, stopped at its
+   * time limit. `result` settles at the limit at the latest; `settled` when the job has really stopped.
+   */
+  private runJob(tick: SyncRequestedPayload): { result: Promise<RunStats>; settled: Promise<unknown> } {
+    const bound = this.handlers.get(`${tick.domain}/${tick.job}`);
+    if (!bound) {
+      const result =
+        tick.job === 'ping'
+          ? Promise.resolve(new RunStats())
+          : Promise.reject(new JobNotSupportedError(tick.domain, tick.job));
+      return { result, settled: Promise.resolve() };
+    }
+    const { declaration, handler } = bound;
+    const parsed = parseJobParams(declaration, tick.params);
+    if (parsed.problems) {
+      return {
+        result: Promise.reject(new InvalidJobParamsError(tick.domain, tick.job, parsed.problems)),
+        settled: Promise.resolve(),
+      };
+    }
+    const limit = new AbortController();
+    const timer = setTimeout(
+      () => limit.abort(new RunTimeLimitError(tick.domain, tick.job, declaration.timeLimitMs)),
+      declaration.timeLimitMs,
+    );
+    const policy = retry(
+      handleWhen((err) => !limit.signal.aborted && classifyError(err).retriable),
+      {
+        maxAttempts: declaration.retries,
+        backoff: new ExponentialBackoff({ initialDelay: this.retryBaseDelayMs, maxDelay: MAX_RETRY_DELAY_MS }),
+      },
+    );
+    policy.onRetry((reason) => {
+      const why = 'error' in reason ? classifyError(reason.error) : null;
+      this.logger.warn(
+        `try ${reason.attempt} of ${declaration.retries + 1} failed${why ? ` [${why.origin}/${why.code}]: ${why.message}` : ''}; retrying in ${Math.round(reason.delay / 1000)} s`,
+      );
+    });
+    const work = policy.execute(
+      ({ attempt }) => handler.run({ tick, params: parsed.params, signal: limit.signal, attempt: attempt + 1 }),
+      limit.signal,
+    );
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    const timedOut = new Promise<never>((_, reject) =>
+      limit.signal.addEventListener('abort', () => reject(limit.signal.reason), { once: true }),
+    );
+    timedOut.catch(() => undefined);
+    const result = Promise.race([work, timedOut]).finally(() => clearTimeout(timer));
+    return { result, settled };
   }
 
   /** Publishes a run event through the outbox-backed publisher. */
-  async emit(
-    topic: Topic,
-    tick: SyncRequestedPayload,
-    fields: { startedAt: Date; finishedAt?: Date; stats?: RunStats; error?: RunError; skipReason?: SkipReason },
-  ): Promise<void> {
+  async emit(topic: Topic, tick: SyncRequestedPayload, fields: RunEventFields): Promise<void> {
     await this.publisher.publish(topic, runEventMessage(topic, tick, fields));
   }
 
@@ -281,28 +329,4 @@ export class RunExecutor implements OnApplicationBootstrap, OnApplicationShutdow
       if (n > 0) this.metrics.records.inc({ ...labels, outcome }, n);
     }
   }
-}
-
-export class JobNotSupportedError extends ClassifiedError {
-  readonly code = 'JOB_NOT_SUPPORTED';
-  readonly origin = 'config' as const;
-  readonly retriable = false;
-  constructor(domain: string, job: string) {
-    super(`${domain}/${job} is not implemented by this version of the ${domain} sync service`);
-    this.name = 'JobNotSupportedError';
-  }
-}
-
-const PARTIAL_STATS = Symbol('partialStats');
-
-/** Lets a job that fails half-way report what it had done; the `failed` event carries these stats. */
-export function attachStats<E>(err: E, stats: RunStats): E {
-  if (err && typeof err === 'object') (err as Record<symbol, unknown>)[PARTIAL_STATS] = { ...stats };
-  return err;
-}
-
-export function statsOf(err: unknown): RunStats {
-  return (
-    ((err && typeof err === 'object' && (err as Record<symbol, unknown>)[PARTIAL_STATS]) as RunStats) ?? new RunStats()
-  );
 }

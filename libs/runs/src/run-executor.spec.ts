@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { loadConfig } from '@sync-hub/config';
-import { envelope, RunStats, SyncRequestedPayload, Topic } from '@sync-hub/contracts';
+import {
+  ConfigurationError,
+  envelope,
+  JobDeclaration,
+  RunStats,
+  SPLYNX_CUSTOMERS,
+  SyncRequestedPayload,
+  Topic,
+} from '@sync-hub/contracts';
 import { UpstreamHttpError } from '@sync-hub/http';
 import {
   EventPublisher,
@@ -12,9 +20,12 @@ import {
   ReliablePublisher,
 } from '@sync-hub/messaging';
 import { MetricsService } from '@sync-hub/observability';
-import { JobLease, JobLeasesService, OutboxMessage, RunClaim, RunClaimsService } from '@sync-hub/persistence';
+import { JobLease, JobLeasesService, OutboxMessage } from '@sync-hub/persistence';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { inMemoryDatabase } from '../../../test/support/sqlite';
+import { JobContext } from './job-handler';
+import { RunClaim } from './run-claim.entity';
+import { RunClaimsService } from './run-claims.service';
 import { RUN_CLAIM_LEASE_MS, RunExecutor } from './run-executor';
 
 function tickOf(over: Partial<SyncRequestedPayload> = {}) {
@@ -58,16 +69,25 @@ describe('RunExecutor', () => {
   }
 
   before(async () => {
-    db = await inMemoryDatabase([]);
+    db = await inMemoryDatabase([RunClaim]);
     bus = new InProcessBus();
     claims = new RunClaimsService(db.getRepository(RunClaim));
     leases = new JobLeasesService(db.getRepository(JobLease));
     executor = makeExecutor();
+    executor.retryBaseDelayMs = 1;
   });
+
+  /** Binds splynx/customers to a function, under its registry entry (or a variant of it). */
+  function bindCustomers(
+    run: (ctx: JobContext<{ limit?: number }>) => Promise<RunStats>,
+    declaration: JobDeclaration = SPLYNX_CUSTOMERS,
+  ): void {
+    executor.bind(declaration, { run } as never);
+  }
 
   it('emits started then completed with the job stats, keyed by run id', async () => {
     const stats: RunStats = { fetched: 3, created: 2, updated: 1, unchanged: 0, skipped: 0, failed: 0 };
-    executor.registerJobs('splynx', { customers: async () => stats });
+    bindCustomers(async () => stats);
     const tick = tickOf();
     assert.deepEqual(await executor.execute(tick.payload), { status: 'completed', stats });
     const [started] = events(Topic.RunStarted, tick.runId!);
@@ -85,7 +105,7 @@ describe('RunExecutor', () => {
 
   it('executes a run id once, however often its tick arrives', async () => {
     let runs = 0;
-    executor.registerJobs('splynx', { customers: async () => (runs++, new RunStats()) });
+    bindCustomers(async () => (runs++, new RunStats()));
     const tick = tickOf();
     assert.equal((await executor.execute(tick.payload)).status, 'completed');
     assert.deepEqual(await executor.execute(tick.payload), { status: 'duplicate' });
@@ -95,7 +115,7 @@ describe('RunExecutor', () => {
 
   it('skips a tick reached after its deadline as stale, once', async () => {
     let ran = false;
-    executor.registerJobs('splynx', { customers: async () => ((ran = true), new RunStats()) });
+    bindCustomers(async () => ((ran = true), new RunStats()));
     const tick = tickOf({ deadline: new Date(Date.now() - 1000).toISOString() });
     assert.deepEqual(await executor.execute(tick.payload), { status: 'skipped', reason: 'stale' });
     await executor.execute(tick.payload);
@@ -105,10 +125,8 @@ describe('RunExecutor', () => {
   });
 
   it('classifies failures: upstream 5xx is a retriable source error, a query error a destination error', async () => {
-    executor.registerJobs('splynx', {
-      customers: async () => {
-        throw new UpstreamHttpError('splynx', 503, 'GET /x', null);
-      },
+    bindCustomers(async () => {
+      throw new UpstreamHttpError('splynx', 503, 'GET /x', null);
     });
     const upstream = tickOf();
     assert.equal((await executor.execute(upstream.payload)).status, 'failed');
@@ -121,10 +139,8 @@ describe('RunExecutor', () => {
         origin: 'source',
       },
     );
-    executor.registerJobs('splynx', {
-      customers: async () => {
-        throw new QueryFailedError('INSERT', [], new Error('Data too long'));
-      },
+    bindCustomers(async () => {
+      throw new QueryFailedError('INSERT', [], new Error('Data too long'));
     });
     const destination = tickOf();
     await executor.execute(destination.payload);
@@ -141,17 +157,85 @@ describe('RunExecutor', () => {
     assert.equal(outcome.status === 'failed' && outcome.error.code, 'JOB_NOT_SUPPORTED');
   });
 
+  it("retries a retriable failure as often as the job's registry entry allows, then reports the last", async () => {
+    const attempts: number[] = [];
+    bindCustomers(async ({ attempt }) => {
+      attempts.push(attempt);
+      if (attempt < 3) throw new UpstreamHttpError('splynx', 502, 'GET /customers', null);
+      return { ...new RunStats(), fetched: 5 };
+    });
+    const recovered = tickOf();
+    assert.deepEqual(await executor.execute(recovered.payload), {
+      status: 'completed',
+      stats: { ...new RunStats(), fetched: 5 },
+    });
+    assert.deepEqual(attempts, [1, 2, 3], 'SPLYNX_CUSTOMERS allows two retries');
+    assert.equal(events(Topic.RunStarted, recovered.runId!).length, 1, 'one run, however many tries');
+
+    attempts.length = 0;
+    bindCustomers(async ({ attempt }) => {
+      attempts.push(attempt);
+      throw new ConfigurationError('UPSTREAM_AUTH_REJECTED', 'the key was refused');
+    });
+    const refused = await executor.execute(tickOf().payload);
+    assert.equal(refused.status === 'failed' && refused.error.code, 'UPSTREAM_AUTH_REJECTED');
+    assert.deepEqual(attempts, [1], 'a failure that retrying cannot fix is not retried');
+  });
+
+  it('stops a run at its time limit and reports it failed, keeping the job lease until the job has stopped', async () => {
+    let aborted = false;
+    let stop: () => void = () => undefined;
+    bindCustomers(
+      ({ signal }) =>
+        new Promise<RunStats>((resolve) => {
+          signal.addEventListener('abort', () => (aborted = true));
+          stop = () => resolve(new RunStats());
+        }),
+      { ...SPLYNX_CUSTOMERS, timeLimitMs: 50 },
+    );
+    const tick = tickOf();
+    const outcome = executor.execute(tick.payload);
+    await eventuallyTrue(async () => events(Topic.RunFailed, tick.runId!).length === 1);
+    const failed = events(Topic.RunFailed, tick.runId!)[0];
+    assert.equal((failed.value as { payload: { error: { code: string } } }).payload.error.code, 'RUN_TIME_LIMIT');
+    assert.equal(aborted, true, 'the job saw its signal aborted');
+    assert.ok(await leases.holder('job:1:splynx:customers', new Date()), 'the lease is held while the job still runs');
+    stop();
+    assert.equal((await outcome).status, 'failed');
+    assert.equal(await leases.holder('job:1:splynx:customers', new Date()), null, 'released once stopped');
+  });
+
+  it("validates params against the job's params DTO and fails a bad tick as a config error naming the field", async () => {
+    let ran = false;
+    bindCustomers(async () => ((ran = true), new RunStats()));
+    const bad = await executor.execute(tickOf({ params: { limit: 0, colour: 'red' } }).payload);
+    assert.equal(bad.status, 'failed');
+    if (bad.status !== 'failed') return;
+    assert.equal(bad.error.code, 'INVALID_PARAMS');
+    assert.equal(bad.error.origin, 'config');
+    assert.match(bad.error.message, /params\.limit: limit must not be less than 1/);
+    assert.match(bad.error.message, /params\.colour: property colour should not exist/);
+    assert.equal(ran, false);
+    let seen: unknown;
+    bindCustomers(async ({ params }) => ((seen = params), new RunStats()));
+    await executor.execute(tickOf({ params: { limit: 10, dryRun: true } }).payload);
+    assert.deepEqual({ ...(seen as object) }, { limit: 10, dryRun: true });
+  });
+
+  it('refuses a handler for a job the registry does not declare', () => {
+    const unknown = { ...SPLYNX_CUSTOMERS, job: 'invoices' };
+    assert.throws(() => executor.bind(unknown, { run: async () => new RunStats() }), /no entry in the job registry/);
+  });
+
   describe('overlap policies, while a run of the same job holds its lease', () => {
     const waiting: Array<() => void> = [];
     const release = () => waiting.splice(0).forEach((r) => r());
     let started = 0;
     const holdTheJob = async () => {
       started = 0;
-      executor.registerJobs('splynx', {
-        customers: () => {
-          started++;
-          return new Promise<RunStats>((r) => void waiting.push(() => r(new RunStats())));
-        },
+      bindCustomers(() => {
+        started++;
+        return new Promise<RunStats>((r) => void waiting.push(() => r(new RunStats())));
       });
       const first = tickOf();
       const running = executor.execute(first.payload);
@@ -203,7 +287,7 @@ describe('RunExecutor', () => {
     );
     await leases.acquire('job:1:splynx:customers', tick.runId!, RUN_CLAIM_LEASE_MS, crashedAt, tick.runId!);
     let ran = 0;
-    executor.registerJobs('splynx', { customers: async () => (ran++, new RunStats()) });
+    bindCustomers(async () => (ran++, new RunStats()));
     assert.equal(await executor.sweep(), 1);
     await eventuallyTrue(async () => events(Topic.RunCompleted, tick.runId!).length === 1);
     assert.equal(ran, 1);
@@ -221,7 +305,7 @@ async function eventuallyTrue(probe: () => Promise<boolean>, timeoutMs = 5000): 
 
 describe('RunClaimsService', () => {
   it('lets a run whose holder stopped renewing be taken over, but not one still held', async () => {
-    const db = await inMemoryDatabase([]);
+    const db = await inMemoryDatabase([RunClaim]);
     const claims = new RunClaimsService(db.getRepository(RunClaim));
     const t0 = new Date('2026-11-21T10:00:00Z');
     const claim = { runId: 'run-a', app: 'worker', jobKey: 'job:1:splynx:customers', tick: {} };
@@ -240,7 +324,7 @@ describe('RunClaimsService', () => {
 
 describe('JobLeasesService', () => {
   it('one holder at a time; renewable by its owner; taken over once expired; released only by its owner', async () => {
-    const db = await inMemoryDatabase([]);
+    const db = await inMemoryDatabase([RunClaim]);
     const leases = new JobLeasesService(db.getRepository(JobLease));
     const t0 = new Date('2026-11-21T10:00:00Z');
     const at = (s: number) => new Date(t0.getTime() + s * 1000);
@@ -257,7 +341,7 @@ describe('JobLeasesService', () => {
 
 describe('ReliablePublisher', () => {
   it('keeps a message the bus refuses in the outbox and sends it, in order, once the bus is back', async () => {
-    const db = await inMemoryDatabase([]);
+    const db = await inMemoryDatabase([RunClaim]);
     const sent: Array<{ topic: string; m: OutgoingMessage }> = [];
     let busUp = false;
     class FlakyBus extends EventPublisher {

@@ -5,12 +5,12 @@ import { BusContext } from '@sync-hub/messaging';
 import { RunExecutor } from './run-executor';
 
 /**
- * The tick handler of a sync app whose domain is not built yet: it answers `ping` and fails every other job with
- * JOB_NOT_SUPPORTED (a config error), so a tick is never silently dropped.
+ * The consumer of a domain's `sync.<domain>.requested.v1`: every tick goes to the run executor, which runs the job
+ * bound to it, answers `ping`, and fails a job with no handler as JOB_NOT_SUPPORTED (a tick is never dropped silently).
  */
-export function pingOnlyController(domain: Domain): Type<unknown> {
+export function ticksController(domain: Domain): Type<unknown> {
   @Controller()
-  class PingOnlyTicksController {
+  class TicksController {
     constructor(private readonly runs: RunExecutor) {}
 
     @EventPattern(requestedTopic(domain))
@@ -18,8 +18,8 @@ export function pingOnlyController(domain: Domain): Type<unknown> {
       return this.runs.handleTick(value, ctx);
     }
   }
-  Object.defineProperty(PingOnlyTicksController, 'name', {
+  Object.defineProperty(TicksController, 'name', {
     value: `${domain[0].toUpperCase()}${domain.slice(1)}TicksController`,
   });
-  return PingOnlyTicksController;
+  return TicksController;
 }

@@ -1,0 +1,4 @@
+/** What hosts (apps/embedded, apps/cli, bench, tests) may use of splynx-sync. */
+export { SPLYNX_SYNC_FEATURES, SplynxSyncModule } from './splynx-sync.module';
+export { CustomerSyncService } from './customers/customer-sync.service';
+export type { CustomerSyncOptions, CustomerSyncStats } from './customers/customer-sync.service';

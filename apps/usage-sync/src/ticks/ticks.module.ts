@@ -1,6 +1,0 @@
-import { Module } from '@nestjs/common';
-import { pingOnlyController } from '@sync-hub/platform';
-
-/** Until the usage sync is built, this app answers the `ping` job and fails every other job as not supported. */
-@Module({ controllers: [pingOnlyController('usage')] })
-export class TicksModule {}

@@ -1,0 +1,69 @@
+import { ClassifiedError, RunError, RunStats } from '@sync-hub/contracts';
+import { QueryFailedError } from 'typeorm';
+
+/** Maps any error to the classification carried by a `failed` event (DESIGN.md section 7). */
+export function classifyError(err: unknown): RunError {
+  if (err instanceof ClassifiedError) return err.toRunError();
+  if (err instanceof QueryFailedError)
+    return { code: 'DATABASE_QUERY_FAILED', message: err.message, retriable: false, origin: 'destination' };
+  const e = err as { code?: string; message?: string };
+  if (
+    typeof e?.code === 'string' &&
+    /^(ECONNREFUSED|ETIMEDOUT|ECONNRESET|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ER_LOCK_DEADLOCK|ER_LOCK_WAIT_TIMEOUT)$/.test(
+      e.code,
+    )
+  ) {
+    return { code: 'DATABASE_UNAVAILABLE', message: e.message ?? e.code, retriable: true, origin: 'destination' };
+  }
+  return { code: 'INTERNAL_ERROR', message: e?.message ?? String(err), retriable: false, origin: 'internal' };
+}
+
+export class JobNotSupportedError extends ClassifiedError {
+  readonly code = 'JOB_NOT_SUPPORTED';
+  readonly origin = 'config' as const;
+  readonly retriable = false;
+  constructor(domain: string, job: string) {
+    super(`${domain}/${job} is not implemented by this version of the ${domain} sync service`);
+    this.name = 'JobNotSupportedError';
+  }
+}
+
+/** A tick whose params do not fit the job's params DTO: each bad field is named. */
+export class InvalidJobParamsError extends ClassifiedError {
+  readonly code = 'INVALID_PARAMS';
+  readonly origin = 'config' as const;
+  readonly retriable = false;
+  constructor(domain: string, job: string, problems: Record<string, string[]>) {
+    super(
+      `invalid params for ${domain}/${job}: ${Object.entries(problems)
+        .map(([field, reasons]) => `${field}: ${reasons.join(', ')}`)
+        .join('; ')}`,
+    );
+    this.name = 'InvalidJobParamsError';
+  }
+}
+
+/** The run went past its declared time limit and was stopped. */
+export class RunTimeLimitError extends ClassifiedError {
+  readonly code = 'RUN_TIME_LIMIT';
+  readonly origin = 'internal' as const;
+  readonly retriable = false;
+  constructor(domain: string, job: string, limitMs: number) {
+    super(`${domain}/${job} ran longer than its time limit of ${Math.round(limitMs / 1000)} s and was stopped`);
+    this.name = 'RunTimeLimitError';
+  }
+}
+
+const PARTIAL_STATS = Symbol('partialStats');
+
+/** Lets a job that fails half-way report what it had done; the `failed` event carries these stats. */
+export function attachStats<E>(err: E, stats: RunStats): E {
+  if (err && typeof err === 'object') (err as Record<symbol, unknown>)[PARTIAL_STATS] = { ...stats };
+  return err;
+}
+
+export function statsOf(err: unknown): RunStats {
+  return (
+    ((err && typeof err === 'object' && (err as Record<symbol, unknown>)[PARTIAL_STATS]) as RunStats) ?? new RunStats()
+  );
+}

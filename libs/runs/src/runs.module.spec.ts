@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Injectable } from '@nestjs/common';
+import { findJob, RunStats, SPLYNX_CUSTOMERS } from '@sync-hub/contracts';
+import { JobHandler, SyncJob } from './job-handler';
+import { RunsModule } from './runs.module';
+
+@Injectable()
+@JobHandler(SPLYNX_CUSTOMERS)
+class CustomersJob implements SyncJob {
+  async run(): Promise<RunStats> {
+    return new RunStats();
+  }
+}
+
+@Injectable()
+class UnmarkedJob implements SyncJob {
+  async run(): Promise<RunStats> {
+    return new RunStats();
+  }
+}
+
+describe('RunsModule.forDomain: the registry and the handlers cannot drift apart', () => {
+  it('binds a marked handler of the domain and consumes the domain tick topic', () => {
+    const module = RunsModule.forDomain('splynx', { jobs: [CustomersJob] });
+    assert.ok(module.providers?.includes(CustomersJob));
+    assert.equal((module.controllers ?? []).length, 1);
+  });
+
+  it('fails at start-up when a registered job of the domain has no handler', () => {
+    assert.ok(findJob('splynx', 'customers'));
+    assert.throws(() => RunsModule.forDomain('splynx', { jobs: [] }), /registered splynx\/customers without a handler/);
+  });
+
+  it('fails when a handler is not bound to a registry entry, or belongs to another domain', () => {
+    assert.throws(
+      () => RunsModule.forDomain('splynx', { jobs: [CustomersJob, UnmarkedJob] }),
+      /not marked @JobHandler/,
+    );
+    assert.throws(
+      () => RunsModule.forDomain('usage', { jobs: [CustomersJob] }),
+      /handles splynx\/customers, not a usage job/,
+    );
+  });
+
+  it('a domain with no job built yet runs ping only', () => {
+    assert.doesNotThrow(() => RunsModule.forDomain('usage', { jobs: [] }));
+  });
+});
