@@ -256,7 +256,15 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     assert.equal(runs.status, 400);
     assert.deepEqual(Object.keys(runs.body.fields).sort(), ['limit', 'since', 'status']);
     assert.equal((await call('GET', `/api/runs/${randomUUID()}`)).status, 404);
-    assert.equal((await call('POST', '/api/syncs/erp/invoices/run', {})).status, 404);
+    const unknownJob = await call('POST', '/api/syncs/erp/invoices/run', {});
+    assert.equal(unknownJob.status, 400, 'an unknown job is a bad request naming the registered jobs');
+    assert.match(unknownJob.body.message[0], /no job erp\/invoices .*registered jobs: splynx\/customers, /);
+    const notBuilt = await call('POST', '/api/syncs/accounting/sales/run', {});
+    assert.equal(notBuilt.status, 400, 'a job the design names but this version does not register');
+    assert.match(notBuilt.body.message[0], /accounting\/sales/);
+    const badParams = await call('POST', '/api/syncs/splynx/customers/run', { params: { limit: 0, colour: 'red' } });
+    assert.equal(badParams.status, 400);
+    assert.deepEqual(Object.keys(badParams.body.fields).sort(), ['params.colour', 'params.limit']);
     assert.equal((await call('PATCH', '/api/schedules/424242/toggle', { enabled: true })).status, 404, 'forwarded 404');
   });
 

@@ -1,11 +1,17 @@
-import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiOperation,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { IsInt, IsObject, IsOptional, Min } from 'class-validator';
-import { DOMAINS, Domain, JOBS_BY_DOMAIN, SyncRequestedPayload, tickMessage } from '@sync-hub/contracts';
+import { findJob, parseJobParams, registeredJobNames, SyncRequestedPayload, tickMessage } from '@sync-hub/contracts';
 import { EventPublisher } from '@sync-hub/messaging';
 import { ApiKeyGuard } from '@sync-hub/platform';
-import { NotFoundException } from '@nestjs/common';
 
 export class ManualRunDto {
   @ApiPropertyOptional({ default: 1 })
@@ -30,26 +36,41 @@ const MANUAL_DEADLINE_MS = 3600000;
 export class ManualRunController {
   constructor(private readonly publisher: EventPublisher) {}
 
+  /** Only jobs in the registry run; params are checked against the job's params DTO before anything is published. */
   @Post(':domain/:job/run')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Run a job now (trigger manual); the sync service applies the overlap rule (skip)' })
+  @ApiOperation({
+    summary: 'Run a registered job now (trigger manual); the sync service applies the overlap rule (skip)',
+  })
   @ApiAcceptedResponse({ description: '{ run_id }' })
+  @ApiBadRequestResponse({ description: 'an unknown job (the message names the registered ones) or bad params' })
   async run(
     @Param('domain') domain: string,
     @Param('job') job: string,
     @Body() body: ManualRunDto,
   ): Promise<{ run_id: string }> {
-    if (!(DOMAINS as readonly string[]).includes(domain) || !JOBS_BY_DOMAIN[domain as Domain].includes(job)) {
-      throw new NotFoundException(
-        `no job ${domain}/${job}; jobs: ${Object.entries(JOBS_BY_DOMAIN)
-          .map(([d, js]) => js.map((j) => `${d}/${j}`).join(', '))
-          .join(', ')}`,
-      );
+    const declaration = findJob(domain, job);
+    if (!declaration) {
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: [`no job ${domain}/${job} in this version; registered jobs: ${registeredJobNames()}`],
+        fields: { job: [`must be one of ${registeredJobNames()}`] },
+      });
+    }
+    const parsed = parseJobParams(declaration, body.params);
+    if (parsed.problems) {
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: Object.entries(parsed.problems).flatMap(([f, reasons]) => reasons.map((r) => `${f}: ${r}`)),
+        fields: parsed.problems,
+      });
     }
     const now = new Date();
     const tick: SyncRequestedPayload = {
       runId: randomUUID(),
-      domain: domain as Domain,
+      domain: declaration.domain,
       job,
       companyId: body.company_id ?? 1,
       trigger: 'manual',
