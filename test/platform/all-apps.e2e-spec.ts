@@ -55,13 +55,20 @@ describe('every app in the distributed mode, each its own process on one Kafka a
     await db?.drop();
   });
 
-  it('every app answers /health/live and /health/ready (database and bus) and serves /metrics', async () => {
+  it('every app answers /health/live and /health/ready (database, bus, migrations) and serves /metrics', async () => {
     for (const [name, app] of apps) {
       const live = await fetch(`${app.url}/health/live`);
       assert.equal(live.status, 200, `${name} live`);
       const ready = await fetch(`${app.url}/health/ready`);
       assert.equal(ready.status, 200, `${name} ready`);
-      assert.deepEqual(await ready.json(), { status: 'ok', checks: { database: 'ok', bus: 'ok' } }, `${name} checks`);
+      const body = (await ready.json()) as { status: string; info: Record<string, { status: string }>; error: object };
+      assert.equal(body.status, 'ok', `${name} status`);
+      assert.deepEqual(
+        Object.entries(body.info).map(([check, r]) => `${check}:${r.status}`),
+        ['database:up', 'bus:up', 'migrations:up'],
+        `${name} checks its database, bus and schema (terminus body)`,
+      );
+      assert.deepEqual(body.error, {});
       const metrics = await (await fetch(`${app.url}/metrics`)).text();
       assert.match(metrics, /process_resident_memory_bytes/, `${name} metrics`);
     }

@@ -19,6 +19,8 @@ export async function startAppProcess(
   env: Record<string, string>,
   label = app,
   nodeArgs: string[] = [],
+  /** `ready` (default): wait for /health/ready to answer 200; `live`: only for the process to serve /health/live. */
+  waitFor: 'ready' | 'live' = 'ready',
 ): Promise<AppProcess> {
   const port = await freePort();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -38,10 +40,10 @@ export async function startAppProcess(
         throw new Error(
           `${app} exited with ${exited}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`,
         );
-      const res = await fetch(`${url}/health/ready`).catch(() => null);
+      const res = await fetch(`${url}/health/${waitFor}`).catch(() => null);
       return res?.status === 200 ? true : undefined;
     },
-    `${app} to become ready`,
+    `${app} to become ${waitFor}`,
     90000,
     250,
   ).catch((err) => {

@@ -4,8 +4,7 @@ import { AppConfig, ConfigModule } from '@sync-hub/config';
 import { MessagingModule } from '@sync-hub/messaging';
 import { ObservabilityModule } from '@sync-hub/observability';
 import { PersistenceModule } from '@sync-hub/persistence';
-import { BusReadiness } from './bus-readiness';
-import { HealthController } from './health.controller';
+import { HealthModule } from './health/health.module';
 
 /** What every app stands on: validated configuration, logs and metrics, its database, its bus, health. */
 @Global()
@@ -23,10 +22,15 @@ export class PlatformModule {
   private static with(config: DynamicModule): DynamicModule {
     return {
       module: PlatformModule,
-      imports: [config, ScheduleModule.forRoot(), ObservabilityModule, PersistenceModule, MessagingModule],
-      controllers: [HealthController],
-      providers: [BusReadiness],
-      exports: [BusReadiness],
+      imports: [
+        config,
+        ScheduleModule.forRoot(),
+        ObservabilityModule,
+        PersistenceModule,
+        MessagingModule,
+        HealthModule,
+      ],
+      exports: [HealthModule],
     };
   }
 }
