@@ -1,4 +1,5 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { OutboxMessage } from '@sync-hub/persistence';
 import { EntityManager, LessThanOrEqual, Repository } from 'typeorm';
@@ -14,27 +15,14 @@ const INSERT_BATCH = 500;
  * retries, it is written to `outbox_messages` and flushed later, in order of creation.
  */
 @Injectable()
-export class ReliablePublisher implements OnModuleInit, OnApplicationShutdown {
+export class ReliablePublisher {
   private readonly logger = new Logger(ReliablePublisher.name);
-  private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<number> | null = null;
 
   constructor(
     private readonly publisher: EventPublisher,
     @InjectRepository(OutboxMessage) private readonly outbox: Repository<OutboxMessage>,
   ) {}
-
-  onModuleInit(): void {
-    this.timer = setInterval(
-      () => void this.flush().catch((err) => this.logger.warn(`outbox flush failed: ${err.message}`)),
-      FLUSH_INTERVAL_MS,
-    );
-    this.timer.unref();
-  }
-
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     try {
@@ -82,6 +70,12 @@ export class ReliablePublisher implements OnModuleInit, OnApplicationShutdown {
         .updateEntity(false)
         .execute();
     }
+  }
+
+  /** Every few seconds: what the bus refused earlier, and what a crash left between commit and send. */
+  @Interval('outbox.flush', FLUSH_INTERVAL_MS)
+  async flushDueMessages(): Promise<void> {
+    await this.flush();
   }
 
   /** Sends what the outbox holds, oldest first; returns how many messages went out. */
