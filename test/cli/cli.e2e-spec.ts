@@ -84,6 +84,27 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     );
   });
 
+  it("sync:splynx-users, seed 000's command name, runs the same sync", async () => {
+    const { code, stdout } = await cli(['sync:splynx-users', '--limit=10'], env);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /Splynx customer sync/);
+    assert.match(stdout, /fetched\s+10/);
+    assert.match(stdout, /unchanged\s+10/, 'the same customers the earlier runs wrote');
+    const help = await cli(['--help'], {});
+    assert.match(help.stdout, /splynx:sync-users\|sync:splynx-users/);
+  });
+
+  it('jobs lists the job registry: what runs, its lease, time limit, retries and params', async () => {
+    const { code, stdout } = await cli(['jobs'], {});
+    assert.equal(code, 0, stdout);
+    const lines = stdout.trim().split('\n');
+    assert.match(lines[0], /^job\s+lease\s+time limit\s+retries\s+params\s+what it does$/);
+    assert.match(stdout, /splynx\/customers\s+1 min\s+1 h\s+2\s+limit, dryRun\s+Splynx customers/);
+    for (const domain of ['splynx', 'accounting', 'crm', 'usage'])
+      assert.match(stdout, new RegExp(`${domain}/ping\\s`));
+    assert.doesNotMatch(stdout, /accounting\/sales/, 'a job the design names but no handler runs yet is not listed');
+  });
+
   it('a failed sync exits 1 and says what failed', async () => {
     simulator.setFaults({ errorRate: 1 });
     try {

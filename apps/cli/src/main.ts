@@ -6,6 +6,7 @@ import { provisionTopics } from '@sync-hub/messaging';
 import { RunOutcome } from '@sync-hub/runs';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
 import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
+import { jobsTable } from './jobs.command';
 import { splynxSyncUsers } from './splynx-sync-users.command';
 
 /** Exit codes: 0 success, 1 a failed sync (or operation), 2 a usage error. */
@@ -89,7 +90,14 @@ async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('jobs')
+    .description('list the registered jobs: lease, time limit, retries and the params each accepts')
+    .action(() => void process.stdout.write(jobsTable()));
+
+  program
     .command('splynx:sync-users')
+    // seed 000's artisan name, kept so operators' scripts keep working
+    .alias('sync:splynx-users')
     .description('sync Splynx customers into splynx_customers now, in this process')
     .option('--dry-run', 'fetch and report what would change; write nothing', false)
     .option('--limit <n>', 'stop after n customers (never deactivates anything)', positiveInt)
