@@ -1,12 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '@sync-hub/config';
 import { API_VALIDATION, PlatformModule } from '@sync-hub/platform';
-import { ACCOUNTING_SYNC_FEATURES } from '../../accounting-sync/src/accounting-sync.module';
-import { CRM_SYNC_FEATURES } from '../../crm-sync/src/crm-sync.module';
-import { GATEWAY_FEATURES, GATEWAY_PROVIDERS } from '../../gateway/src/gateway.module';
+import { ACCOUNTING_SYNC_FEATURES } from '../../accounting-sync/src';
+import { CRM_SYNC_FEATURES } from '../../crm-sync/src';
+import { GATEWAY_FEATURES, GATEWAY_PROVIDERS } from '../../gateway/src';
 import { SCHEDULER_FEATURES } from '../../scheduler/src/scheduler.module';
-import { SPLYNX_SYNC_FEATURES } from '../../splynx-sync/src/splynx-sync.module';
-import { USAGE_SYNC_FEATURES } from '../../usage-sync/src/usage-sync.module';
+import { SPLYNX_SYNC_FEATURES } from '../../splynx-sync/src';
+import { USAGE_SYNC_FEATURES } from '../../usage-sync/src';
 
 /**
  * Every app's feature modules in one process, over one platform (in-process bus, one SQLite file). This host and the

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigValidationError, loadConfig } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
-import { setupOpenApi } from '../../gateway/src/openapi';
+import { setupOpenApi } from '../../gateway/src';
 import { EmbeddedModule } from './embedded.module';
 
 /** `npm start`: the whole hub in one process with the in-process bus, SQLite under ./data and the simulators. */

@@ -2,3 +2,5 @@
 export { SPLYNX_SYNC_FEATURES, SplynxSyncModule } from './splynx-sync.module';
 export { CustomerSyncService } from './customers/customer-sync.service';
 export type { CustomerSyncOptions, CustomerSyncStats } from './customers/customer-sync.service';
+export { SplynxCustomer } from './customers/splynx-customer.entity';
+export { mapSplynxCustomer } from './customers/splynx-customer.mapper';
