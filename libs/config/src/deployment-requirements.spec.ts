@@ -45,8 +45,8 @@ describe('environmentVariableNames', () => {
     assert.equal(new Set(names).size, names.length);
   });
 
-  it('knows every variable that loadConfig validates: a bad value for each is reported under its own name', () => {
-    // A number where the DTO wants a URL, an enum or a pattern, or text where it wants a number: all rejected.
+  it('uses the names loadConfig reports problems under, for the variables issue 8 added', () => {
+    // A bad value for each is reported under the variable's name, the same name the list holds.
     const rejected = problemsOf('gateway', {
       KAFKA_BROKERS: 'not a broker list',
       LOG_FORMAT: 'xml',
