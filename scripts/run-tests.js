@@ -21,6 +21,9 @@ const unit = [...find(path.join(dist, 'apps'), '.spec.js'), ...find(path.join(di
   (f) => !f.endsWith('.e2e-spec.js'),
 );
 const e2e = fs.existsSync(path.join(dist, 'test')) ? find(path.join(dist, 'test'), '.e2e-spec.js') : [];
+// The test tooling's own specs (test/**/*.spec.ts, e.g. the k8s manifest checker) are unit tests too.
+if (fs.existsSync(path.join(dist, 'test')))
+  unit.push(...find(path.join(dist, 'test'), '.spec.js').filter((f) => !f.endsWith('.e2e-spec.js')));
 const files = kind === 'unit' ? unit : kind === 'e2e' ? e2e : [...unit, ...e2e];
 if (files.length === 0) {
   console.error(`no ${kind} test files under dist/ (did the build run?)`);
