@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { deadLetterTopic, EventEnvelope, InvalidMessageError, parseEnvelope } from '@sync-hub/contracts';
 import { ClassConstructor } from 'class-transformer';
 import { MetricsService } from '@sync-hub/observability';
+import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { EventPublisher } from './event-publisher';
 
 /** The part of a transport context (KafkaContext or InProcessContext) the processor needs. */
@@ -27,6 +28,8 @@ export class MessageProcessor {
   private readonly logger = new Logger(MessageProcessor.name);
   /** How often the pacemaker heartbeats while a handler runs (below kafkajs's heartbeat interval of 3 s). */
   pacemakerIntervalMs = PACEMAKER_INTERVAL_MS;
+  /** First backoff step between tries of a failing handler (cockatiel's exponential backoff, jittered, at most 5 s). */
+  retryBaseDelayMs = 400;
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -55,20 +58,20 @@ export class MessageProcessor {
     const pacemaker = setInterval(() => void heartbeat(), this.pacemakerIntervalMs);
     try {
       const maxAttempts = this.config.maxDeliveryAttempts;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await handler(message, heartbeat);
-          return;
-        } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          if (attempt >= maxAttempts) {
-            this.logger.error(`message ${message.id} on ${topic} failed ${attempt} times, dead-lettering: ${reason}`);
-            await this.deadLetter(topic, value, ctx, reason, attempt);
-            return;
-          }
-          this.logger.warn(`message ${message.id} on ${topic} failed (attempt ${attempt}/${maxAttempts}): ${reason}`);
-          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
-        }
+      const policy = retry(handleAll, {
+        maxAttempts: maxAttempts - 1,
+        backoff: new ExponentialBackoff({ initialDelay: this.retryBaseDelayMs, maxDelay: 5000 }),
+      });
+      policy.onRetry((r) => {
+        const reason = 'error' in r ? (r.error?.message ?? String(r.error)) : 'unexpected result';
+        this.logger.warn(`message ${message.id} on ${topic} failed (attempt ${r.attempt}/${maxAttempts}): ${reason}`);
+      });
+      try {
+        await policy.execute(() => handler(message, heartbeat));
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        this.logger.error(`message ${message.id} on ${topic} failed ${maxAttempts} times, dead-lettering: ${reason}`);
+        await this.deadLetter(topic, value, ctx, reason, maxAttempts);
       }
     } finally {
       clearInterval(pacemaker);
