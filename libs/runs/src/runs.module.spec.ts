@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Injectable } from '@nestjs/common';
-import { findJob, RunStats, SPLYNX_CUSTOMERS } from '@sync-hub/contracts';
+import { findJob, RunStats, scheduledParams, SPLYNX_CUSTOMERS } from '@sync-hub/contracts';
 import { JobHandler, SyncJob } from './job-handler';
 import { RunsModule } from './runs.module';
 
@@ -45,5 +45,13 @@ describe('RunsModule.forDomain: the registry and the handlers cannot drift apart
 
   it('a domain with no job built yet runs ping only', () => {
     assert.doesNotThrow(() => RunsModule.forDomain('usage', { jobs: [] }));
+  });
+});
+
+describe('scheduledParams: what a schedule puts in its ticks', () => {
+  it('carries date_range_days only to a job whose params take it', () => {
+    assert.equal(scheduledParams('splynx', 'customers', { dateRangeDays: 7 }), undefined, 'splynx takes no date range');
+    assert.equal(scheduledParams('accounting', 'sales', { dateRangeDays: 7 }), undefined, 'not registered yet');
+    assert.equal(scheduledParams('splynx', 'customers', { dateRangeDays: null }), undefined);
   });
 });

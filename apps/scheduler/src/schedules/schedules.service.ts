@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { Domain, SyncRequestedPayload, tickMessage } from '@sync-hub/contracts';
+import { Domain, scheduledParams, SyncRequestedPayload, tickMessage } from '@sync-hub/contracts';
 import { EventPublisher } from '@sync-hub/messaging';
 import { Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
@@ -68,7 +68,7 @@ export function tickOf(
     trigger,
     scheduledFor: slot.toISOString(),
     deadline: deadline.toISOString(),
-    ...(s.dateRangeDays ? { params: { dateRangeDays: s.dateRangeDays } } : {}),
+    ...(scheduledParams(s.domain, s.jobType, s) ? { params: scheduledParams(s.domain, s.jobType, s) } : {}),
     overlapPolicy: s.overlapPolicy,
   };
 }

@@ -1,5 +1,5 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
-import { ValidationError, validateSync } from 'class-validator';
+import { getMetadataStorage, ValidationError, validateSync } from 'class-validator';
 import { Domain } from '../topics';
 
 /**
@@ -24,6 +24,13 @@ export interface JobDeclaration<P extends object = object> {
 
 export function declareJob<P extends object>(declaration: JobDeclaration<P>): JobDeclaration<P> {
   return declaration;
+}
+
+/** The names of the params a job accepts, read from its params DTO's validation metadata. */
+export function jobParamNames(declaration: JobDeclaration): string[] {
+  if (!declaration.params) return [];
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(declaration.params, '', true, false);
+  return [...new Set(metadata.map((m) => m.propertyName))];
 }
 
 function flatten(errors: ValidationError[], prefix = ''): Record<string, string[]> {

@@ -1,5 +1,5 @@
 import { DOMAINS, Domain } from '../topics';
-import { declareJob, JobDeclaration } from './job-declaration';
+import { declareJob, JobDeclaration, jobParamNames } from './job-declaration';
 import { SPLYNX_CUSTOMERS } from './splynx.jobs';
 
 /** `ping` in every domain: no upstream work, `completed` at once; the benchmarks' synthetic check of the pipeline. */
@@ -37,4 +37,19 @@ export function registeredJobNames(): string {
 /** Why a schedule of a job without a handler stays disabled (the scheduler stores it as `paused_reason`). */
 export function notRegisteredReason(domain: string, job: string): string {
   return `${domain}/${job} is not available in this version yet (no handler is registered for it); it can be enabled once it is`;
+}
+
+/**
+ * The params a schedule's tick carries for its job: a schedule's `date_range_days` becomes `dateRangeDays` only for a
+ * job whose params take it (the accounting jobs, seed 001); other jobs would refuse it as an unknown param.
+ */
+export function scheduledParams(
+  domain: string,
+  job: string,
+  schedule: { dateRangeDays: number | null },
+): Record<string, unknown> | undefined {
+  const declaration = findJob(domain, job);
+  if (!schedule.dateRangeDays || !declaration || !jobParamNames(declaration).includes('dateRangeDays'))
+    return undefined;
+  return { dateRangeDays: schedule.dateRangeDays };
 }
