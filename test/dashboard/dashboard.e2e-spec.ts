@@ -76,6 +76,14 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
     await page.waitForSelector('#status .tile');
     await page.waitForSelector('#schedules tbody tr[data-job="splynx/customers"]');
     assert.equal(await page.locator('#schedules tbody tr').count(), 7);
+    // Nothing ran at start (SCHEDULER_RUN_ON_START=none): the seeded jobs wait for their first run, not "healthy".
+    await page.waitForSelector('#status .tile.pending');
+    assert.match(
+      await page.locator('#status .tile.pending').first().innerText(),
+      /PENDING[\s\S]*scheduled, not run yet/,
+    );
+    const unproven = page.locator('#status .tile.healthy', { hasText: 'no success yet' });
+    assert.equal(await unproven.count(), 0, 'no job is healthy before any success');
     await page.reload();
     await page.waitForSelector('#status .tile');
     assert.equal(await page.isVisible('#key-form'), false, 'the key is kept for the browser session');
@@ -113,6 +121,10 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
     );
     await shot('3-toggled');
 
+    const tile = page.locator('#status .tile', { hasText: 'splynx/customers' }).filter({ hasText: 'company 2' });
+    assert.match((await tile.getAttribute('class')) ?? '', /\bpending\b/, 'the new schedule has not run yet');
+    assert.match(await tile.innerText(), /scheduled, not run yet; first run /);
+
     await row.locator('.run-now').click();
     const run = page
       .locator('#runs tbody tr', { hasText: 'splynx/customers' })
@@ -120,7 +132,12 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
     await run.first().waitFor({ timeout: 30000 });
     assert.match(await run.first().innerText(), /manual/);
     assert.match(await run.first().innerText(), /fetched 300/);
-    await page.waitForSelector('#status .tile.healthy:has-text("splynx/customers")');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#status .tile.healthy')].some(
+        (t) => /splynx\/customers/.test(t.textContent ?? '') && /company 2/.test(t.textContent ?? ''),
+      ),
+    );
+    assert.match(await tile.innerText(), /last success /);
     await shot('4-run-completed');
   });
 });

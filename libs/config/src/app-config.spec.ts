@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigValidationError, loadConfig } from './app-config';
+import { ConfigValidationError, defaultLogFormat, loadConfig } from './app-config';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -67,5 +67,27 @@ describe('loadConfig', () => {
     const problems = problemsOf({ DATABASE_URL: 'postgres://x@y/z', GATEWAY_API_KEYS: 'short' });
     assert.ok(problems.some((p) => p.startsWith('DATABASE_URL must be')));
     assert.ok(problems.some((p) => p.startsWith('GATEWAY_API_KEYS must be')));
+  });
+
+  it('LOG_FORMAT chooses json or pretty whatever the mode, and names a bad value', () => {
+    assert.equal(loadConfig('embedded', { LOG_FORMAT: 'json' }).logFormat, 'json');
+    const distributed = { KAFKA_BROKERS: 'k1:9092', DATABASE_URL: 'mysql://root@db/hub' };
+    assert.equal(loadConfig('gateway', { ...distributed, LOG_FORMAT: ' pretty ' }).logFormat, 'pretty');
+    assert.ok(problemsOf({ LOG_FORMAT: 'text' }).some((p) => p.startsWith('LOG_FORMAT')));
+  });
+
+  it('RUN_HISTORY_RETENTION_DAYS: 90 by default, a whole number of days from 1', () => {
+    assert.equal(loadConfig('gateway', {}).gateway.runHistoryRetentionDays, 90);
+    assert.equal(loadConfig('gateway', { RUN_HISTORY_RETENTION_DAYS: '30' }).gateway.runHistoryRetentionDays, 30);
+    assert.ok(problemsOf({ RUN_HISTORY_RETENTION_DAYS: '0' }).some((p) => p.startsWith('RUN_HISTORY_RETENTION_DAYS')));
+  });
+});
+
+describe('defaultLogFormat', () => {
+  it('is pretty only for the embedded mode writing to a terminal', () => {
+    assert.equal(defaultLogFormat('embedded', true), 'pretty');
+    assert.equal(defaultLogFormat('embedded', false), 'json', 'piped or redirected: JSON for whatever reads it');
+    assert.equal(defaultLogFormat('distributed', true), 'json', 'a deployed app logs JSON even on a terminal');
+    assert.equal(defaultLogFormat('distributed', false), 'json');
   });
 });

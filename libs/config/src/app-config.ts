@@ -5,6 +5,7 @@ import { EnvironmentVariables } from './env.dto';
 
 export type RunMode = 'embedded' | 'distributed';
 export type SplynxAuthMode = 'api_key' | 'signature' | 'basic';
+export type LogFormat = 'json' | 'pretty';
 
 export type DatabaseConfig = { kind: 'mysql'; url: string } | { kind: 'sqlite'; file: string };
 
@@ -22,7 +23,7 @@ export interface AppConfig {
   port: number;
   logLevel: string;
   /** `pretty` for people at a terminal, `json` for everything that reads logs. */
-  logFormat: 'json' | 'pretty';
+  logFormat: LogFormat;
   /** null in the embedded mode: the in-process bus is used. */
   kafka: KafkaConfig | null;
   maxDeliveryAttempts: number;
@@ -89,6 +90,14 @@ function describe(errors: ValidationError[]): string[] {
   });
 }
 
+/**
+ * Readable lines for a person at a terminal running the hub on one machine; JSON everywhere else (containers, pipes,
+ * files, the distributed mode), where something reads the logs. `isTTY`: whether the stream the logs go to is one.
+ */
+export function defaultLogFormat(mode: RunMode, isTTY: boolean): LogFormat {
+  return mode === 'embedded' && isTTY ? 'pretty' : 'json';
+}
+
 /** Validates the environment and maps it once to the typed configuration every module receives. */
 export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<string, string | undefined>): AppConfig {
   const vars = plainToInstance(EnvironmentVariables, { ...env }, { excludeExtraneousValues: false });
@@ -114,7 +123,9 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
     mode,
     port: vars.PORT ?? DEFAULT_PORTS[appName] ?? 3000,
     logLevel: vars.LOG_LEVEL ?? 'info',
-    logFormat: (vars.LOG_FORMAT as 'json' | 'pretty' | undefined) ?? (mode === 'embedded' && process.stdout.isTTY ? 'pretty' : 'json'),
+    logFormat:
+      (vars.LOG_FORMAT as LogFormat | undefined) ??
+      defaultLogFormat(mode, Boolean(appName === 'cli' ? process.stderr.isTTY : process.stdout.isTTY)),
     kafka: vars.KAFKA_BROKERS
       ? {
           brokers: vars.KAFKA_BROKERS.split(','),

@@ -15,7 +15,8 @@ export class StatusController {
     summary: 'Every job (per company where it applies): last run, last success, consecutive failures, next run, state',
   })
   @ApiOkResponse({
-    description: '{ data: JobStatus[], generated_at } with state healthy | running | overdue | failing | paused',
+    description:
+      '{ data: JobStatus[], generated_at } with state pending | healthy | running | overdue | failing | paused',
   })
   async get(): Promise<{ data: JobStatus[]; generated_at: string }> {
     const now = new Date();

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-
-export type JobState = 'healthy' | 'running' | 'overdue' | 'failing' | 'paused';
+import { JobState, jobState } from './job-state';
 
 export interface JobStatus {
   domain: string;
@@ -42,27 +41,6 @@ const iso = (d: Date | string | null | undefined) => asDate(d)?.toISOString() ??
 
 type JobKeyed = { company_id: number | string; domain: string; job: string };
 const keyOf = (r: JobKeyed) => `${Number(r.company_id)}:${r.domain}:${r.job}`;
-
-/** The state a job is in, most urgent first: paused, running, failing, overdue, healthy. */
-export function jobState(
-  s: {
-    paused: boolean;
-    lastStatus: string | null;
-    consecutiveFailures: number;
-    lastSuccessAt: Date | null;
-    since: Date | null;
-    intervalMinutes: number | null;
-  },
-  now: Date,
-): JobState {
-  if (s.paused) return 'paused';
-  if (s.lastStatus === 'running') return 'running';
-  if (s.consecutiveFailures > 0) return 'failing';
-  const reference = s.lastSuccessAt ?? s.since;
-  if (s.intervalMinutes && reference && now.getTime() - reference.getTime() > 2 * s.intervalMinutes * 60000)
-    return 'overdue';
-  return 'healthy';
-}
 
 /**
  * Freshness of every job (DESIGN.md section 9): from run history (the gateway's own table) and the schedules (the

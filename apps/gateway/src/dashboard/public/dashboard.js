@@ -87,17 +87,20 @@
           el('span', { className: 'state' }, s.state),
           el('b', {}, `${s.domain}/${s.job}`),
           el('span', { className: 'muted' }, `company ${s.company_id}`),
-          el(
-            'div',
-            { className: 'muted' },
-            s.last_success_at ? `last success ${new Date(s.last_success_at).toLocaleString()}` : 'no success yet',
-          ),
+          el('div', { className: 'muted detail' }, tileDetail(s)),
           s.consecutive_failures
             ? el('div', { className: 'error' }, `${s.consecutive_failures} failure(s) in a row`)
             : '',
         ),
       ),
     );
+  }
+
+  /** Pending: scheduled, never run yet (not "no success yet", which a job that only failed also is). */
+  function tileDetail(s) {
+    if (s.state === 'pending')
+      return `scheduled, not run yet${s.next_run_at ? `; first run ${new Date(s.next_run_at).toLocaleString()}` : ''}`;
+    return s.last_success_at ? `last success ${new Date(s.last_success_at).toLocaleString()}` : 'no success yet';
   }
 
   function describe(s) {
