@@ -4,9 +4,7 @@ import { loadConfig } from '@sync-hub/config';
 import { RunStatus } from '@sync-hub/contracts';
 import { dataSourceOptions } from '@sync-hub/persistence';
 import { DataSource } from 'typeorm';
-import { Notification } from '../../apps/gateway/src/notifications/notification.entities';
-import { RunRetentionService } from '../../apps/gateway/src/runs/run-retention.service';
-import { SyncRun } from '../../apps/gateway/src/runs/sync-run.entity';
+import { Notification, RunRetentionService, SyncRun } from '../../apps/gateway/src';
 import { createTestDatabase, TestDatabase } from '../support/database';
 
 const NOW = new Date('2026-11-21T02:30:00Z');
