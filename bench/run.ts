@@ -52,7 +52,10 @@ async function main(): Promise<void> {
   const conn = await createConnection(TEST_MYSQL_URL);
   const [[{ version }]] = (await conn.query('SELECT VERSION() AS version')) as unknown as [[{ version: string }]];
   await conn.end();
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   const kafkaVersion = /<kafka.version>([^<]+)</.exec(
     fs.readFileSync(path.join(ROOT, 'scripts', 'kafka', 'pom.xml'), 'utf8'),
   )?.[1];

@@ -63,7 +63,10 @@ export async function busOverhead(opts: { ticks: number; reps: number }): Promis
   const origPush = probe.seen.push.bind(probe.seen);
   probe.seen.push = (...items) => {
     for (const m of items)
-      if (m.topic === Topic.RunCompleted) completedAt.set(m.json?.payload?.runId, process.hrtime.bigint());
+      if (m.topic === Topic.RunCompleted) {
+        const envelope = m.json as { payload?: { runId?: string } } | null;
+        completedAt.set(envelope?.payload?.runId ?? '', process.hrtime.bigint());
+      }
     return origPush(...items);
   };
 

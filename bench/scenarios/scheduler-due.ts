@@ -63,7 +63,7 @@ export async function schedulerDue(opts: {
     );
   }
   await db.dataSource.query('ANALYZE TABLE schedules');
-  const queryPlan = await db.dataSource.query(
+  const queryPlan: Record<string, unknown>[] = await db.dataSource.query(
     'EXPLAIN SELECT * FROM schedules s WHERE s.enabled = 1 AND s.next_run_at <= ? ORDER BY s.next_run_at ASC LIMIT 1000',
     [fmt(new Date(first.getTime() + 30000))],
   );
