@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { eventually, freePort } from '../support/wait';
+import { freePort } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'apps', 'cli', 'main.js');
@@ -12,7 +12,10 @@ const EMBEDDED = path.join(ROOT, 'dist', 'apps', 'embedded', 'main.js');
 
 const PRETTY_LINE = /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN|ERROR|DEBUG): /;
 const RUN_FIELDS = /runId=[0-9a-f-]{36} domain=splynx job=customers$/;
-const ANSI = /\x1b\[/;
+/** Terminal colour codes: ESC [ … m. */
+const ESC = String.fromCharCode(27);
+const ANSI = new RegExp(`${ESC}\\[`);
+const ANSI_CODES = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
 
 interface Output {
   code: number | null;
@@ -91,7 +94,7 @@ describe('logs: readable on a terminal or with LOG_FORMAT=pretty, JSON otherwise
     );
     assert.equal(out.code, 0, out.stdout);
     assert.ok(ANSI.test(out.stdout), 'coloured on a terminal');
-    const plain = out.stdout.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r/g, '');
+    const plain = out.stdout.replace(ANSI_CODES, '').replace(/\r/g, '');
     assert.ok(!plain.includes('{"level"'), `no JSON line:\n${plain}`);
     assert.match(
       plain,
@@ -114,7 +117,7 @@ describe('logs: readable on a terminal or with LOG_FORMAT=pretty, JSON otherwise
         (text) => /run completed/.test(text),
       );
       assert.match(out.stdout, /Sync hub \(embedded mode\) is running at/);
-      const logs = lines(out.stdout).filter((l) => !/^(Sync hub|  )/.test(l));
+      const logs = lines(out.stdout).filter((l) => !/^(Sync hub| {2})/.test(l));
       const runLine = logs.find((l) => l.includes('run completed'));
       assert.ok(runLine, `the start-up Splynx run in:\n${out.stdout}`);
       if (format === 'pretty') {

@@ -1,11 +1,11 @@
 import { dataSourceOptions, PLATFORM_ENTITIES } from '@sync-hub/persistence';
-import { DataSource, EntitySchema } from 'typeorm';
+import { DataSource, EntitySchema, ObjectType } from 'typeorm';
 
 /**
  * An in-memory SQLite (sql.js) database with the project's migrations applied: the embedded mode's real database
  * engine, cheap enough for unit tests of services that write through TypeORM.
  */
-export async function inMemoryDatabase(entities: Array<Function | EntitySchema>): Promise<DataSource> {
+export async function inMemoryDatabase(entities: Array<ObjectType<unknown> | EntitySchema>): Promise<DataSource> {
   const options = dataSourceOptions({ kind: 'sqlite', file: ':memory:' });
   const ds = new DataSource({
     ...options,

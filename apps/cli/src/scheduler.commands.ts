@@ -80,7 +80,7 @@ export function settingsGet(config: AppConfig, key: string): Promise<string> {
 /** A value that reads as JSON (5, "5", true) is stored as that JSON; anything else as text. */
 export function settingsSet(config: AppConfig, key: string, raw: string): Promise<string> {
   return withScheduler(config, async (app) => {
-    let value: unknown = raw;
+    let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch {

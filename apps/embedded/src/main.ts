@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { ConfigValidationError, loadConfig } from '@sync-hub/config';
 import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   });
 
   const { app, url } = await startApp(EmbeddedModule.register(config), { configure: setupOpenApi });
-  app.getHttpServer().on('close', () => void upstreams.stop());
+  (app.getHttpServer() as Server).on('close', () => void upstreams.stop());
   const key = generatedKey ?? config.gatewayApiKeys[0];
   process.stdout.write(
     [

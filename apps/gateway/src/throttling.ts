@@ -6,8 +6,8 @@ import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 /** Rate limit per API key on /api; health, metrics, docs and the dashboard are not limited. */
 @Injectable()
 export class ApiKeyThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Record<string, any>): Promise<string> {
-    return String(req.headers?.authorization ?? req.ip ?? 'anonymous');
+  protected override async getTracker(req: { headers?: { authorization?: string }; ip?: string }): Promise<string> {
+    return req.headers?.authorization ?? req.ip ?? 'anonymous';
   }
 
   protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { getMetadataStorage } from 'class-validator';
 import { EnvironmentVariables } from './env.dto';
 
-export type EnvironmentVariableName = keyof EnvironmentVariables & string;
+export type EnvironmentVariableName = Extract<keyof EnvironmentVariables, string>;
 
 /**
  * Every variable the hub reads, taken from the validation metadata of EnvironmentVariables (each property carries

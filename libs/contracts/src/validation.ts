@@ -23,7 +23,7 @@ export function parseEnvelope<T extends object>(value: unknown, payloadClass: Cl
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidMessageError(['value: must be a JSON object envelope']);
   }
-  const env = plainToInstance(EventEnvelope, value) as EventEnvelope<unknown>;
+  const env = plainToInstance<EventEnvelope<unknown>, object>(EventEnvelope, value);
   const problems = flatten(validateSync(env, { forbidUnknownValues: false }));
   if (problems.length > 0) throw new InvalidMessageError(problems);
   const payload = plainToInstance(payloadClass, env.payload as object);

@@ -14,7 +14,8 @@ function upstream() {
   const hits = new Map<string, number>();
   let inFlight = 0;
   let maxInFlight = 0;
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer((req, res) => void answer(req, res));
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     hits.set(path, (hits.get(path) ?? 0) + 1);
     inFlight++;
@@ -25,7 +26,7 @@ function upstream() {
     inFlight--;
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-  });
+  }
   return { server, scripts, hits, maxInFlight: () => maxInFlight };
 }
 

@@ -166,7 +166,7 @@ export class ResilientHttpClient {
       return { status: res.statusCode, headers: res.headers, body: parsed as T };
     }
     const redactedBody =
-      typeof parsed === 'string' ? this.redact(parsed) : JSON.parse(this.redact(JSON.stringify(parsed)));
+      typeof parsed === 'string' ? this.redact(parsed) : (JSON.parse(this.redact(JSON.stringify(parsed))) as unknown);
     throw new UpstreamHttpError(
       this.options.name,
       res.statusCode,

@@ -4,7 +4,7 @@ import { loadConfig } from '@sync-hub/config';
 import { envelope, SyncRequestedPayload } from '@sync-hub/contracts';
 import { MetricsService } from '@sync-hub/observability';
 import { InProcessEventPublisher } from './event-publisher';
-import { BusMessage, InProcessBus, InProcessContext } from './in-process-bus';
+import { InProcessBus, InProcessContext } from './in-process-bus';
 import { MessageProcessor } from './message-processor';
 
 const TOPIC = 'sync.splynx.requested.v1';
@@ -28,7 +28,7 @@ function setup(maxAttempts = 3) {
     metrics,
   );
   const ctx = (value: unknown) =>
-    new InProcessContext([{ topic: TOPIC, key: '1:splynx:customers', value, headers: { trace: 't-1' } } as BusMessage]);
+    new InProcessContext([{ topic: TOPIC, key: '1:splynx:customers', value, headers: { trace: 't-1' } }]);
   return { bus, metrics, processor, ctx, dead: () => bus.unconsumed(`${TOPIC}.dlq`) };
 }
 

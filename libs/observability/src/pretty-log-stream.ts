@@ -24,7 +24,8 @@ type Paint = (text: string) => string;
  */
 export function prettyMessage(log: Record<string, unknown>, messageKey = 'msg', dim: Paint = (t) => t): string {
   const context = typeof log.context === 'string' && log.context ? `[${log.context}] ` : '';
-  const parts = [`${context}${String(log[messageKey] ?? '')}`];
+  const message = log[messageKey];
+  const parts = [`${context}${typeof message === 'string' ? message : message == null ? '' : JSON.stringify(message)}`];
   const req = log.req as { method?: string; url?: string } | undefined;
   const res = log.res as { statusCode?: number } | undefined;
   if (req?.method && req.url) {

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG, AppConfig, ConfigValidationError } from '@sync-hub/config';
@@ -39,7 +40,7 @@ export async function startApp(
     await app.startAllMicroservices();
   }
   await app.listen(config.port, '0.0.0.0');
-  const address = app.getHttpServer().address();
+  const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return { app, config, url: `http://localhost:${port}` };
 }

@@ -82,7 +82,7 @@ describe('RunExecutor', () => {
     run: (ctx: JobContext<{ limit?: number }>) => Promise<RunStats>,
     declaration: JobDeclaration = SPLYNX_CUSTOMERS,
   ): void {
-    executor.bind(declaration, { run } as never);
+    executor.bind(declaration, { run });
   }
 
   it('emits started then completed with the job stats, keyed by run id', async () => {
@@ -285,7 +285,7 @@ describe('RunExecutor', () => {
       RUN_CLAIM_LEASE_MS,
       crashedAt,
     );
-    await leases.acquire('job:1:splynx:customers', tick.runId!, RUN_CLAIM_LEASE_MS, crashedAt, tick.runId!);
+    await leases.acquire('job:1:splynx:customers', tick.runId!, RUN_CLAIM_LEASE_MS, crashedAt, tick.runId);
     let ran = 0;
     bindCustomers(async () => (ran++, new RunStats()));
     assert.equal(await executor.sweep(), 1);

@@ -308,7 +308,7 @@ export class RunExecutor implements OnApplicationShutdown {
       () => undefined,
     );
     const timedOut = new Promise<never>((_, reject) =>
-      limit.signal.addEventListener('abort', () => reject(limit.signal.reason), { once: true }),
+      limit.signal.addEventListener('abort', () => reject(limit.signal.reason as Error), { once: true }),
     );
     timedOut.catch(() => undefined);
     const result = Promise.race([work, timedOut]).finally(() => clearTimeout(timer));

@@ -12,9 +12,9 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = String(
-      context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers.authorization ?? '',
-    );
+    // Node folds a repeated Authorization header into one string; anything else is no key.
+    const raw = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers.authorization;
+    const header = typeof raw === 'string' ? raw : '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthorizedException('missing Authorization: Bearer <api key>');
     const given = Buffer.from(match[1]);

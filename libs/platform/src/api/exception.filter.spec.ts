@@ -3,9 +3,12 @@ import { describe, it } from 'node:test';
 import { ArgumentsHost, BadRequestException, NotFoundException } from '@nestjs/common';
 import { ApiExceptionFilter } from './exception.filter';
 
-function respond(exception: unknown): { status: number; body: any } {
-  const out = { status: 0, body: undefined as any };
-  const res = { status: (s: number) => ((out.status = s), res), json: (b: unknown) => ((out.body = b), res) };
+function respond(exception: unknown): { status: number; body: Record<string, unknown> } {
+  const out = { status: 0, body: {} as Record<string, unknown> };
+  const res = {
+    status: (s: number) => ((out.status = s), res),
+    json: (b: Record<string, unknown>) => ((out.body = b), res),
+  };
   const host = { getType: () => 'http', switchToHttp: () => ({ getResponse: () => res }) } as unknown as ArgumentsHost;
   new ApiExceptionFilter().catch(exception, host);
   return out;
@@ -26,7 +29,7 @@ describe('ApiExceptionFilter', () => {
     const err = new Error('ER_ACCESS_DENIED_ERROR: Access denied for user root@10.0.0.5 (password: YES)');
     const { status, body } = respond(err);
     assert.equal(status, 500);
-    assert.match(body.correlationId, /^[0-9a-f-]{36}$/);
+    assert.match(String(body.correlationId), /^[0-9a-f-]{36}$/);
     const text = JSON.stringify(body);
     assert.doesNotMatch(text, /ER_ACCESS_DENIED|10\.0\.0\.5|at \w+ \(/);
   });

@@ -372,10 +372,10 @@ export class SplynxSimulator {
           body: { customers: this.ids.length, faults: this.faults, requests: Object.fromEntries(this.requests) },
         };
       case 'POST /__simulator/faults':
-        this.setFaults(body as Partial<SplynxFaults>);
+        this.setFaults(body);
         return { status: 200, body: this.faults };
       case 'POST /__simulator/mutate':
-        return { status: 200, body: this.mutate(body as { change?: number; remove?: number; add?: number }) };
+        return { status: 200, body: this.mutate(body) };
       case 'POST /__simulator/expire-tokens':
         this.expireAccessTokens();
         return { status: 204 };

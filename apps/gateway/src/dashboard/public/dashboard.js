@@ -26,7 +26,6 @@
     return node;
   };
   let key = sessionStorage.getItem('syncHubKey');
-  let editing = null;
   let timer = null;
 
   async function api(method, path, body) {
@@ -219,7 +218,6 @@
   }
 
   function startEdit(s) {
-    editing = s;
     $('#form-title').textContent = `Edit ${s.domain} / ${s.job_type}`;
     $('#domain').value = s.domain;
     fillJobs(s.job_type);
@@ -237,7 +235,6 @@
   }
 
   function resetForm() {
-    editing = null;
     $('#form-title').textContent = 'New schedule';
     $('#domain').disabled = false;
     $('#job-type').disabled = false;
