@@ -11,7 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 default_version=$(sed -n 's:.*<kafka\.version>\(.*\)</kafka\.version>.*:\1:p' "$root/scripts/kafka/pom.xml")
 version="${KAFKA_VERSION:-$default_version}"
 major="${version%%.*}"
-if [ "$major" -ge 4 ] 2>/dev/null; then pom="$root/scripts/kafka/pom.xml"; else pom="$root/scripts/kafka/pom-3.x.xml"; fi
+pom="$root/scripts/kafka/pom.xml"
+if ! [ "$major" -ge 4 ] 2>/dev/null; then pom="$root/scripts/kafka/pom-3.x.xml"; fi
 cache="$root/.cache/kafka"
 libs="$cache/$version/libs"
 port="${KAFKA_PORT:-19092}"
@@ -125,7 +126,9 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status)
-    if running && accepting; then echo "running on 127.0.0.1:$port (Kafka $(cat "$run/version" 2>/dev/null || echo '?'))"
-    else echo "stopped"; exit 1; fi ;;
-  *) echo "usage: scripts/kafka.sh fetch|start|stop|status (KAFKA_PORT, default 19092; KAFKA_VERSION, default $default_version)" >&2; exit 2 ;;
+    if ! running || ! accepting; then echo "stopped"; exit 1; fi
+    echo "running on 127.0.0.1:$port (Kafka $(cat "$run/version" 2>/dev/null || echo '?'))" ;;
+  *)
+    echo "usage: scripts/kafka.sh fetch|start|stop|status (KAFKA_PORT: 19092, KAFKA_VERSION: $default_version)" >&2
+    exit 2 ;;
 esac

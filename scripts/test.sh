@@ -11,7 +11,7 @@ cd "$root"
 # The machine's node runs npm and the build; the tests run on Node 24 (scripts/test-node.js installs it when missing).
 TEST_NODE=$(node scripts/test-node.js)
 export TEST_NODE
-echo "test.sh: tests run on Node $("$TEST_NODE" --version) ($TEST_NODE); npm and the build on Node $(node --version)" >&2
+echo "test.sh: tests run on Node $("$TEST_NODE" --version) ($TEST_NODE); npm and the build on $(node --version)" >&2
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
