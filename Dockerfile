@@ -1,5 +1,5 @@
 # One image for every app; the Deployment picks the entry point (dist/apps/<app>/main.js).
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +9,7 @@ COPY libs libs
 COPY scripts/link-dist.js scripts/link-dist.js
 RUN mkdir -p test bench && npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules node_modules

@@ -56,9 +56,9 @@ async function main(): Promise<void> {
     dependencies: Record<string, string>;
     devDependencies: Record<string, string>;
   };
-  const kafkaVersion = /<kafka.version>([^<]+)</.exec(
-    fs.readFileSync(path.join(ROOT, 'scripts', 'kafka', 'pom.xml'), 'utf8'),
-  )?.[1];
+  const kafkaVersion =
+    process.env.KAFKA_VERSION ??
+    /<kafka.version>([^<]+)</.exec(fs.readFileSync(path.join(ROOT, 'scripts', 'kafka', 'pom.xml'), 'utf8'))?.[1];
   const result = {
     mode: quick ? 'quick' : 'full',
     measuredAt: new Date().toISOString(),

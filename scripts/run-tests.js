@@ -1,8 +1,11 @@
 // Runs the compiled tests with node's test runner: `unit` (*.spec.js beside the code), `e2e` (test/**/*.e2e-spec.js),
 // or `all`. One process per file, one file at a time: the e2e suites share one broker and one MariaDB server.
+// They run on Node 24 (scripts/test-node.js) whichever Node runs this script; the e2e suites spawn the apps with
+// their own `process.execPath`, so the apps run on it too.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { testNode } = require('./test-node.js');
 
 const dist = path.resolve(__dirname, '..', 'dist');
 const kind = process.argv[2] ?? 'all';
@@ -31,8 +34,16 @@ if (files.length === 0) {
 }
 const filter = process.argv[3];
 const selected = filter ? files.filter((f) => f.includes(filter)) : files;
+let node;
+try {
+  node = testNode();
+} catch (error) {
+  console.error(`run-tests: ${error.message}`);
+  process.exit(1);
+}
+console.log(`run-tests: ${selected.length} ${kind} test file(s) on Node ${node.version} (${node.bin})`);
 const result = spawnSync(
-  process.execPath,
+  node.bin,
   ['--test', '--test-concurrency=1', '--test-reporter=spec', ...selected.map((f) => path.relative(process.cwd(), f))],
   {
     stdio: 'inherit',

