@@ -97,6 +97,26 @@ export default defineConfig(
     },
   },
 
+  // Hosts (the CLI, the embedded host, the benchmarks, the tests) use an app only through its src/index.ts, and no app
+  // imports another: an app's internals can then change without breaking them.
+  {
+    name: 'sync-hub/app-boundaries',
+    files: ['apps/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'libs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(apps/)?(gateway|scheduler|splynx-sync|accounting-sync|crm-sync|usage-sync|cli|embedded)/src/.+',
+              message: "Import an app only through its index.ts (e.g. '../../gateway/src'), never its internals.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+
   {
     name: 'sync-hub/node-globals',
     files: ['**/*.{ts,js,mjs,cjs}'],
