@@ -256,15 +256,10 @@ export class SchedulesService implements OnModuleInit {
     let total = 0;
     for (;;) {
       const rows = await this.write(async (m, changes) => {
-        // A shared lock: a concurrent change of one of these rows commits (and enqueues its event) before or after
-        // this batch, never in between, so the topic's order per key stays the order of the writes.
-        const qb = m
-          .getRepository(Schedule)
-          .createQueryBuilder('s')
-          .where('s.id > :lastId', { lastId })
-          .orderBy('s.id', 'ASC')
-          .limit(REPUBLISH_BATCH);
-        if (m.connection.options.type === 'mysql') qb.setLock('pessimistic_read');
+        // Locked: a concurrent change of one of these rows commits (and enqueues its event) before or after this
+        // batch, never in between, so the topic's order per key stays the order of the writes. (FOR UPDATE, since
+        // TypeORM writes a shared lock as MySQL 8's FOR SHARE, which MariaDB does not parse.)
+        const qb = this.locked(m).where('s.id > :lastId', { lastId }).orderBy('s.id', 'ASC').limit(REPUBLISH_BATCH);
         const batch = await qb.getMany();
         changes.changed.push(...batch);
         return batch;
