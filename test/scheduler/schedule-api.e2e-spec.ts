@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Topic } from '@sync-hub/contracts';
+import { findJob, notRegisteredReason, Topic } from '@sync-hub/contracts';
 import { SplynxSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -57,7 +57,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     await db?.drop();
   });
 
-  it('GET /api/companies/:id/schedules lists the seeded cadences with their next runs', async () => {
+  it('GET /api/companies/:id/schedules lists the seeded cadences: next runs for registered jobs, the others disabled saying why', async () => {
     const { status, body } = await call('GET', '/api/companies/1/schedules');
     assert.equal(status, 200);
     assert.deepEqual(body.map((s: { domain: string; job_type: string }) => `${s.domain}/${s.job_type}`).sort(), [
@@ -73,10 +73,23 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     assert.equal(full.frequency, 'weekly');
     assert.equal(full.day_of_week, 0);
     assert.equal(full.hour_of_day, 4);
-    for (const s of body) {
+    const registered = body.filter((s: { domain: string; job_type: string }) => findJob(s.domain, s.job_type));
+    assert.deepEqual(
+      registered.map((s: { job_type: string }) => s.job_type),
+      ['customers'],
+    );
+    for (const s of registered) {
+      assert.equal(s.enabled, true);
       assert.match(s.next_run_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/, `${s.job_type} has a next run`);
       assert.ok(s.next_run_local && s.next_run_human, `${s.job_type} next run in its zone and in words`);
       assert.ok(Date.parse(s.next_run_at) > Date.now());
+    }
+    for (const s of body.filter((x: { domain: string; job_type: string }) => !findJob(x.domain, x.job_type))) {
+      assert.deepEqual(
+        [s.enabled, s.paused_reason, s.next_run_at, s.next_run_human],
+        [false, notRegisteredReason(s.domain, s.job_type), null, null],
+        `${s.domain}/${s.job_type} is disabled until a version runs it`,
+      );
     }
     assert.deepEqual((await call('GET', '/api/companies/99/schedules')).body, []);
   });
@@ -84,7 +97,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
   let weeklyId = 0;
   it('POST creates (201) and then updates (200) the company schedule for a domain and job type', async () => {
     const created = await call('POST', '/api/companies/4/schedules', {
-      job_type: 'bills',
+      job_type: 'ping',
       frequency: 'weekly',
       hour_of_day: 8,
       day_of_week: 1,
@@ -100,7 +113,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     );
     weeklyId = created.body.id;
     const updated = await call('POST', '/api/companies/4/schedules', {
-      job_type: 'bills',
+      job_type: 'ping',
       frequency: 'monthly',
       day_of_month: 31,
       hour_of_day: 6,
@@ -109,6 +122,40 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     assert.equal(updated.body.id, weeklyId);
     assert.equal(updated.body.frequency, 'monthly');
     assert.equal(updated.body.timezone, 'Europe/Tirane', 'fields not sent are kept');
+  });
+
+  it('a schedule of a job without a handler is stored disabled with the reason (201); enabling or running it is 409', async () => {
+    const created = await call('POST', '/api/companies/4/schedules', {
+      job_type: 'bills',
+      frequency: 'weekly',
+      hour_of_day: 8,
+      day_of_week: 1,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(
+      [created.body.domain, created.body.enabled, created.body.paused_reason, created.body.next_run_at],
+      ['accounting', false, notRegisteredReason('accounting', 'bills'), null],
+    );
+    const enable = await call('PATCH', `/api/schedules/${created.body.id}/toggle`, { enabled: true });
+    assert.equal(enable.status, 409);
+    assert.match(enable.body.message, /accounting\/bills is not available in this version yet/);
+    assert.match(enable.body.message, /splynx\/customers/, 'names the jobs this version runs');
+    const run = await call('POST', `/api/schedules/${created.body.id}/run`);
+    assert.equal(run.status, 409);
+    assert.match(run.body.message, /cannot run: accounting\/bills is not available/);
+    const seeded = (await call('GET', '/api/companies/1/schedules')).body.find(
+      (s: { job_type: string }) => s.job_type === 'cp.export',
+    );
+    assert.equal((await call('PATCH', `/api/schedules/${seeded.id}/toggle`, { enabled: true })).status, 409);
+    const still = await call('POST', '/api/companies/4/schedules', {
+      job_type: 'bills',
+      frequency: 'hourly',
+      enabled: true,
+    });
+    assert.equal(still.status, 200, 'updating it works');
+    assert.equal(still.body.enabled, false, 'and it stays disabled');
+    assert.equal(still.body.frequency, 'hourly');
+    assert.equal((await call('DELETE', `/api/schedules/${created.body.id}`)).status, 204);
   });
 
   it('POST rejects bad bodies with 400 naming each field', async () => {

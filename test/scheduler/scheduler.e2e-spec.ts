@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Topic } from '@sync-hub/contracts';
+import { notRegisteredReason, Topic } from '@sync-hub/contracts';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
@@ -8,7 +8,7 @@ import { KafkaProbe, SeenMessage } from '../support/kafka';
 import { eventually } from '../support/wait';
 
 const API_KEY = 'e2e-scheduler-key-0123456789';
-const TICK_TOPICS = [Topic.SplynxRequested, Topic.CrmRequested, Topic.UsageRequested];
+const TICK_TOPICS = [Topic.SplynxRequested, Topic.AccountingRequested, Topic.CrmRequested, Topic.UsageRequested];
 // The manual clock runs in 2020: every tick these tests publish is stale in real time, so no later consumer runs it.
 const START = '2020-01-06T09:59:30.000Z'; // a Monday
 
@@ -35,16 +35,21 @@ const api = (app: AppProcess, path: string, init: RequestInit = {}) =>
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
   });
 
-/** Every slot of the seeded company-1 schedules in (from, to]: hourly at :00, every 5 minutes, nothing else (Monday, no 03:00/04:00/22:00). */
+/**
+ * Every slot of the company-1 schedules that run in (from, to]: hourly at :00 (splynx/customers, accounting/ping),
+ * every 5 minutes (crm/ping), every N minutes from the usage setting (usage/ping); nothing else (Monday, no
+ * 03:00/04:00/22:00). The seeded cp.export and reseller.usage rows run `ping` here (their jobs have no handler yet,
+ * so they would be disabled); the seeded hourly cp.visit keeps its unregistered job and must never tick.
+ */
 function expectedSlots(from: string, to: string, usageEvery = 5): string[] {
   const out: string[] = [];
   for (let t = Math.floor(Date.parse(from) / 60000) * 60000 + 60000; t <= Date.parse(to); t += 60000) {
     const d = new Date(t);
     const iso = d.toISOString();
     const m = d.getUTCMinutes();
-    if (m === 0) out.push(`splynx/customers@${iso}`, `crm/cp.visit@${iso}`);
-    if (m % 5 === 0) out.push(`crm/cp.export@${iso}`);
-    if (m % usageEvery === 0) out.push(`usage/reseller.usage@${iso}`);
+    if (m === 0) out.push(`splynx/customers@${iso}`, `accounting/ping@${iso}`);
+    if (m % 5 === 0) out.push(`crm/ping@${iso}`);
+    if (m % usageEvery === 0) out.push(`usage/ping@${iso}`);
   }
   return out.sort();
 }
@@ -70,6 +75,14 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
 
   before(async () => {
     db = await createTestDatabase('scheduler');
+    // Registered jobs on the seeded cadences (the usage row keeps its interval setting), and an hourly accounting ping.
+    await db.dataSource.query(
+      "UPDATE schedules SET job_type = 'ping' WHERE company_id = 1 AND ((domain = 'crm' AND job_type = 'cp.export') OR (domain = 'usage' AND job_type = 'reseller.usage'))",
+    );
+    await db.dataSource.query(
+      `INSERT INTO schedules (company_id, domain, job_type, frequency, minute, timezone, enabled, overlap_policy, catchup_window_s, created_at, updated_at)
+       VALUES (1, 'accounting', 'ping', 'hourly', 0, 'UTC', 1, 'skip', 3600, '2020-01-06 09:00:00', '2020-01-06 09:00:00')`,
+    );
     await probe.watch([...TICK_TOPICS, Topic.RunSkipped]);
     const env = {
       KAFKA_BROKERS: TEST_KAFKA_BROKERS,
@@ -117,6 +130,31 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
     assert.equal(runIds.size, seen.length, 'one run id per slot');
   });
 
+  it('seeded schedules of jobs without a handler came up disabled, saying why, and never ticked', async () => {
+    const list = (await (await api(replicas[0], '/api/companies/1/schedules')).json()) as Array<{
+      domain: string;
+      job_type: string;
+      enabled: boolean;
+      paused_reason: string | null;
+      next_run_at: string | null;
+    }>;
+    const unregistered = list.filter((s) => s.job_type === 'cp.visit' || s.job_type.startsWith('robaws.'));
+    assert.equal(unregistered.length, 4);
+    for (const s of unregistered)
+      assert.deepEqual(
+        [s.enabled, s.paused_reason, s.next_run_at],
+        [false, notRegisteredReason(s.domain, s.job_type), null],
+        `${s.domain}/${s.job_type}`,
+      );
+    assert.ok(list.filter((s) => s.job_type === 'ping' || s.job_type === 'customers').every((s) => s.enabled));
+    // cp.visit is hourly: its 10:00 and 11:00 slots passed in the test above.
+    assert.equal(
+      fresh().filter((m) => m.json?.payload?.job === 'cp.visit').length,
+      0,
+      'no tick and no skipped event for cp.visit',
+    );
+  });
+
   it('when the leader dies, the standby takes over within one lease period, with no slot lost or doubled', async () => {
     const steps = await Promise.all(replicas.map((r) => move(r, {})));
     const leaderIndex = steps.findIndex((s) => s.leader);
@@ -143,7 +181,7 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
   it('a scheduler down for 10 simulated minutes runs one catch-up tick per schedule and reports the older slot as missed', async () => {
     const standby = replicas[0];
     const step = await move(standby, { advance_minutes: 10 }); // 12:29:30 → 12:39:30: slots 12:30 and 12:35 passed unseen
-    assert.equal(step.ticks, 2, 'cp.export and reseller.usage, once each');
+    assert.equal(step.ticks, 2, 'crm/ping (every 5) and usage/ping (the usage interval), once each');
     assert.equal(step.skipped, 2);
     await eventually(
       () => (ticksBetween('2020-01-06T12:29:30.000Z', '2020-01-06T12:39:30.000Z').length === 2 ? true : undefined),
@@ -151,8 +189,8 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
       20000,
     );
     assert.deepEqual(ticksBetween('2020-01-06T12:29:30.000Z', '2020-01-06T12:39:30.000Z').map(slotOf).sort(), [
-      'crm/cp.export@2020-01-06T12:35:00.000Z',
-      'usage/reseller.usage@2020-01-06T12:35:00.000Z',
+      'crm/ping@2020-01-06T12:35:00.000Z',
+      'usage/ping@2020-01-06T12:35:00.000Z',
     ]);
     const missed = await eventually(() => {
       const m = fresh().filter(
@@ -163,39 +201,44 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
       );
       return m.length === 2 ? m : undefined;
     }, 'two missed-slot events');
-    assert.deepEqual(missed.map((m) => m.json.payload.job).sort(), ['cp.export', 'reseller.usage']);
+    assert.deepEqual(missed.map((m) => `${m.json.payload.domain}/${m.json.payload.job}`).sort(), [
+      'crm/ping',
+      'usage/ping',
+    ]);
   });
 
   it('a slot older than its catch-up window is only reported as skipped', async () => {
     const standby = replicas[0];
     const list = (await (await api(standby, '/api/companies/1/schedules')).json()) as Array<{
+      domain: string;
       job_type: string;
       frequency: string;
       interval_minutes: number;
     }>;
-    const exportSchedule = list.find((s) => s.job_type === 'cp.export')!;
+    const everyFive = list.find((s) => s.domain === 'crm' && s.job_type === 'ping')!;
     const res = await api(standby, '/api/companies/1/schedules', {
       method: 'POST',
       body: JSON.stringify({
         domain: 'crm',
-        job_type: 'cp.export',
+        job_type: 'ping',
         frequency: 'every_minutes',
-        interval_minutes: exportSchedule.interval_minutes,
+        interval_minutes: everyFive.interval_minutes,
         catchup_window_s: 60,
       }),
     });
     assert.equal(res.status, 200);
     const step = await move(standby, { advance_minutes: 10 }); // 12:49:30: the 12:45 slot is 4.5 minutes old
-    assert.equal(step.ticks, 1, 'only reseller.usage, whose window is an hour');
+    assert.equal(step.ticks, 1, 'only usage/ping, whose window is an hour');
     await eventually(
       () =>
         fresh().find(
           (s) =>
             s.topic === Topic.RunSkipped &&
-            s.json?.payload?.job === 'cp.export' &&
+            s.json?.payload?.domain === 'crm' &&
+            s.json.payload.job === 'ping' &&
             s.json.payload.scheduledFor === '2020-01-06T12:40:00.000Z',
         ),
-      'cp.export reported skipped',
+      'crm/ping reported skipped',
     );
   });
 
@@ -208,12 +251,9 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
     });
     assert.deepEqual(await set.json(), { key: 'reseller.usage_sync_interval_minutes', value: 1, effective_value: 1 });
     await move(standby, { advance_minutes: 1 }); // 12:51:30
+    const usage = (s: SeenMessage) => s.json?.payload?.domain === 'usage' && s.json.payload.job === 'ping';
     await eventually(
-      () =>
-        fresh().find(
-          (s) =>
-            s.json?.payload?.job === 'reseller.usage' && s.json.payload.scheduledFor === '2020-01-06T12:51:00.000Z',
-        ),
+      () => fresh().find((s) => usage(s) && s.json.payload.scheduledFor === '2020-01-06T12:51:00.000Z'),
       'a usage tick at 12:51, not a multiple of 5',
     );
     await api(standby, '/api/settings/reseller.usage_sync_interval_minutes', {
@@ -223,18 +263,13 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
     await move(standby, { advance_minutes: 1 }); // 12:52:30
     await move(standby, { advance_minutes: 3 }); // 12:55:30
     await eventually(
-      () =>
-        fresh().find(
-          (s) =>
-            s.json?.payload?.job === 'reseller.usage' && s.json.payload.scheduledFor === '2020-01-06T12:55:00.000Z',
-        ),
+      () => fresh().find((s) => usage(s) && s.json.payload.scheduledFor === '2020-01-06T12:55:00.000Z'),
       'back to every 5 minutes',
     );
     assert.equal(
       fresh().filter(
         (s) =>
-          s.json?.payload?.job === 'reseller.usage' &&
-          ['2020-01-06T12:52:00.000Z', '2020-01-06T12:53:00.000Z'].includes(s.json.payload.scheduledFor),
+          usage(s) && ['2020-01-06T12:52:00.000Z', '2020-01-06T12:53:00.000Z'].includes(s.json.payload.scheduledFor),
       ).length,
       0,
     );

@@ -6,6 +6,7 @@ import { kafkaClientConfig } from './kafka-options';
 
 export interface OutgoingMessage {
   key: string;
+  /** JSON-encoded unless a string or Buffer; `null` is a tombstone (a Kafka record without a value). */
   value: unknown;
   headers?: Record<string, string>;
 }
@@ -18,7 +19,9 @@ export abstract class EventPublisher {
   abstract isConnected(): boolean;
 }
 
-function encode(value: unknown): string | Buffer {
+/** A null value stays null: on a compacted topic that is a tombstone, which JSON's "null" would not be. */
+function encode(value: unknown): string | Buffer | null {
+  if (value === null) return null;
   return typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value);
 }
 

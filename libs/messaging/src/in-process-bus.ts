@@ -4,7 +4,7 @@ import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microse
 export interface BusMessage {
   topic: string;
   key: string;
-  /** Decoded JSON value (a string when the value is not JSON), as Nest's Kafka parser gives it. */
+  /** Decoded JSON value (a string when the value is not JSON), as Nest's Kafka parser gives it; null: a tombstone. */
   value: unknown;
   headers: Record<string, string>;
 }
@@ -32,7 +32,9 @@ export class InProcessBus {
 
   /** Queues the message and returns once it is accepted, not once it is handled (as a Kafka produce does). */
   publish(topic: string, key: string, value: unknown, headers: Record<string, string> = {}): void {
-    const message: BusMessage = { topic, key, value: JSON.parse(JSON.stringify(value)), headers: { ...headers } };
+    // A tombstone (null) stays null, as on Kafka; there is no compaction in one process, every message is delivered.
+    const copy = value === null || value === undefined ? null : JSON.parse(JSON.stringify(value));
+    const message: BusMessage = { topic, key, value: copy, headers: { ...headers } };
     const subscribers = this.subscribers.get(topic);
     if (!subscribers?.length) {
       // Nobody consumes this topic in this process (a dead-letter topic, say): keep the last few for inspection.

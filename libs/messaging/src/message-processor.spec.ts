@@ -4,7 +4,7 @@ import { loadConfig } from '@sync-hub/config';
 import { envelope, SyncRequestedPayload } from '@sync-hub/contracts';
 import { MetricsService } from '@sync-hub/observability';
 import { InProcessEventPublisher } from './event-publisher';
-import { InProcessBus, InProcessContext } from './in-process-bus';
+import { BusMessage, InProcessBus, InProcessContext } from './in-process-bus';
 import { MessageProcessor } from './message-processor';
 
 const TOPIC = 'sync.splynx.requested.v1';
@@ -132,5 +132,76 @@ describe('InProcessBus', () => {
     original.n = 99;
     await bus.drain();
     assert.deepEqual(order, [1, 2, 3]);
+  });
+});
+
+describe('tombstones on a compacted topic', () => {
+  const SCHEDULES = 'scheduler.schedule.changed.v1';
+  const kafkaLikeContext = (key: string | null) => {
+    // What Nest's Kafka server hands a handler for a record without a value: the whole record as the "payload".
+    const record = { key, value: null, headers: {}, offset: '7', timestamp: '0', topic: SCHEDULES, partition: 0 };
+    return {
+      payload: record,
+      ctx: new (class extends InProcessContext {
+        override getMessage() {
+          return record as unknown as BusMessage;
+        }
+        override getTopic() {
+          return SCHEDULES;
+        }
+      })([record as unknown as BusMessage]),
+    };
+  };
+
+  it('hands a tombstone to the tombstone handler with its key, before any envelope validation', async () => {
+    const { processor, bus } = setup();
+    const { payload, ctx } = kafkaLikeContext('42');
+    const deleted: string[] = [];
+    let upserts = 0;
+    await processor.processCompacted(
+      payload,
+      ctx,
+      SyncRequestedPayload,
+      async () => void upserts++,
+      async (key) => void deleted.push(key),
+    );
+    assert.deepEqual(deleted, ['42']);
+    assert.equal(upserts, 0);
+    assert.equal(bus.unconsumed(`${SCHEDULES}.dlq`).length, 0, 'not dead-lettered');
+  });
+
+  it('processes a value as usual, and dead-letters a tombstone without a key', async () => {
+    const { processor, bus } = setup();
+    const value = validTick();
+    const seen: string[] = [];
+    await processor.processCompacted(
+      value,
+      new InProcessContext([{ topic: SCHEDULES, key: '1', value, headers: {} }]),
+      SyncRequestedPayload,
+      async (m) => void seen.push(m.payload.runId),
+      async () => assert.fail('not a tombstone'),
+    );
+    assert.deepEqual(seen, [value.payload.runId]);
+    const { payload, ctx } = kafkaLikeContext(null);
+    await processor.processCompacted(
+      payload,
+      ctx,
+      SyncRequestedPayload,
+      async () => undefined,
+      async () => undefined,
+    );
+    const [letter] = bus.unconsumed(`${SCHEDULES}.dlq`);
+    assert.match(letter.headers.error, /tombstone needs a key/);
+  });
+
+  it('the publishers carry a null value as a real null (a tombstone), not as the text "null"', async () => {
+    const bus = new InProcessBus();
+    const received: BusMessage[] = [];
+    bus.subscribe(SCHEDULES, async (m) => void received.push(m));
+    await new InProcessEventPublisher(bus).publish(SCHEDULES, [{ key: '42', value: null }]);
+    await bus.drain();
+    assert.equal(received.length, 1);
+    assert.equal(received[0].value, null);
+    assert.equal(received[0].key, '42');
   });
 });

@@ -8,13 +8,15 @@ import { EventPublisher } from './event-publisher';
 
 /** The part of a transport context (KafkaContext or InProcessContext) the processor needs. */
 export interface BusContext {
-  getMessage(): { key?: string | Buffer | null; headers?: Record<string, unknown> };
+  /** The record as the transport decoded it; `value` is null for a tombstone. */
+  getMessage(): { key?: string | Buffer | null; value?: unknown; headers?: Record<string, unknown> };
   getTopic(): string;
   getHeartbeat(): () => Promise<void>;
 }
 
 export type Heartbeat = () => Promise<void>;
 export type MessageHandler<T> = (message: EventEnvelope<T>, heartbeat: Heartbeat) => Promise<void>;
+export type TombstoneHandler = (key: string) => Promise<void>;
 
 const PACEMAKER_INTERVAL_MS = 3000;
 
@@ -53,7 +55,41 @@ export class MessageProcessor {
       await this.deadLetter(topic, value, ctx, err.message, 0);
       return;
     }
+    await this.withRetries(topic, `message ${message.id}`, value, ctx, (heartbeat) => handler(message, heartbeat));
+  }
 
+  /**
+   * A message of a compacted topic: a tombstone (a null value; Nest's Kafka server then hands the handler the whole
+   * record, so the context says what it is) is its key's deletion and is handled before any envelope validation;
+   * any other value is processed like every message.
+   */
+  async processCompacted<T extends object>(
+    value: unknown,
+    ctx: BusContext,
+    payloadClass: ClassConstructor<T>,
+    handler: MessageHandler<T>,
+    onTombstone: TombstoneHandler,
+  ): Promise<void> {
+    const record = ctx.getMessage();
+    if (record.value !== null && value !== null) return this.process(value, ctx, payloadClass, handler);
+    const topic = ctx.getTopic();
+    const key = record.key == null ? '' : record.key.toString();
+    if (!key) {
+      this.logger.warn(`dead-lettering a tombstone without a key from ${topic}`);
+      await this.deadLetter(topic, null, ctx, 'invalid message: a tombstone needs a key', 0);
+      return;
+    }
+    await this.withRetries(topic, `tombstone ${key}`, null, ctx, () => onTombstone(key));
+  }
+
+  /** Runs a handler with a pacemaker, `KAFKA_MAX_ATTEMPTS` times at most, then dead-letters the message. */
+  private async withRetries(
+    topic: string,
+    what: string,
+    value: unknown,
+    ctx: BusContext,
+    run: (heartbeat: Heartbeat) => Promise<void>,
+  ): Promise<void> {
     const heartbeat = this.safeHeartbeat(ctx);
     const pacemaker = setInterval(() => void heartbeat(), this.pacemakerIntervalMs);
     try {
@@ -64,13 +100,13 @@ export class MessageProcessor {
       });
       policy.onRetry((r) => {
         const reason = 'error' in r ? (r.error?.message ?? String(r.error)) : 'unexpected result';
-        this.logger.warn(`message ${message.id} on ${topic} failed (attempt ${r.attempt}/${maxAttempts}): ${reason}`);
+        this.logger.warn(`${what} on ${topic} failed (attempt ${r.attempt}/${maxAttempts}): ${reason}`);
       });
       try {
-        await policy.execute(() => handler(message, heartbeat));
+        await policy.execute(() => run(heartbeat));
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        this.logger.error(`message ${message.id} on ${topic} failed ${maxAttempts} times, dead-lettering: ${reason}`);
+        this.logger.error(`${what} on ${topic} failed ${maxAttempts} times, dead-lettering: ${reason}`);
         await this.deadLetter(topic, value, ctx, reason, maxAttempts);
       }
     } finally {

@@ -1,12 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
-import { ALL_TOPICS, deadLetterTopic } from '@sync-hub/contracts';
+import { ALL_TOPICS, COMPACTED_TOPICS, deadLetterTopic } from '@sync-hub/contracts';
 import { Kafka } from 'kafkajs';
 import { kafkaClientConfig } from './kafka-options';
 
 /** Every topic the hub needs, with its dead-letter twin. */
 export function hubTopics(): string[] {
   return ALL_TOPICS.flatMap((t) => [t, deadLetterTopic(t)]);
+}
+
+/** Per-topic settings: a state topic is compacted (its `.dlq` keeps the default `delete` policy). */
+export function topicConfig(topic: string): Array<{ name: string; value: string }> {
+  return (COMPACTED_TOPICS as readonly string[]).includes(topic) ? [{ name: 'cleanup.policy', value: 'compact' }] : [];
 }
 
 /**
@@ -27,6 +32,7 @@ export async function provisionTopics(kafka: AppKafkaConfig, topics = hubTopics(
           topic,
           numPartitions: kafka.topicPartitions,
           replicationFactor: kafka.replicationFactor,
+          configEntries: topicConfig(topic),
         })),
       });
       logger.log(`created topics: ${missing.join(', ')}`);

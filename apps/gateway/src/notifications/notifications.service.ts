@@ -1,15 +1,29 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { RunEventPayload } from '@sync-hub/contracts';
+import { jobKey, RunEventPayload } from '@sync-hub/contracts';
+import { ExponentialBackoff, noJitterGenerator } from 'cockatiel';
 import { DataSource, EntityManager, IsNull, LessThanOrEqual, Repository } from 'typeorm';
+import { ScheduleProjectionService } from '../scheduler/schedule-projection.service';
 import { SchedulerClient } from '../scheduler/scheduler.client';
 import { NotificationChannels } from './channels';
 import { Notification, NotificationKind, NotificationState } from './notification.entities';
 import { NotificationMessage, notificationMessage } from './notification-message';
 
+/** The send loop's job in @nestjs/schedule's SchedulerRegistry. */
+export const SEND_JOB = 'notifications.send';
 const SEND_INTERVAL_MS = 2000;
 const AUTO_PAUSE_SETTING = 'notifications.auto_pause_after';
 const AUTO_PAUSE_DEFAULT = 10;
+/** A failed send is retried after 10 s, doubling, at most 10 minutes apart (no jitter: one loop sends, in order). */
+const RETRY_BACKOFF = new ExponentialBackoff({ initialDelay: 10_000, maxDelay: 600_000, generator: noJitterGenerator });
+
+/** How long to wait before the next try of a notification that has failed `attempts` times. */
+export function retryDelayMs(attempts: number): number {
+  let backoff = RETRY_BACKOFF.next();
+  for (let i = 1; i < attempts; i++) backoff = backoff.next(undefined);
+  return backoff.duration;
+}
 
 /**
  * Notifications on changes, not on every tick (seed 000: "notify admins if sync fails"): the first failure of a job
@@ -18,10 +32,9 @@ const AUTO_PAUSE_DEFAULT = 10;
  * and sent by a loop that retries with backoff, so a channel that is down loses nothing.
  */
 @Injectable()
-export class NotificationsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class NotificationsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(NotificationsService.name);
   private readonly locks = new Map<string, Promise<void>>();
-  private timer: NodeJS.Timeout | null = null;
   private sending: Promise<number> | null = null;
 
   constructor(
@@ -29,29 +42,27 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
     @InjectRepository(Notification) private readonly queue: Repository<Notification>,
     private readonly channels: NotificationChannels,
     private readonly scheduler: SchedulerClient,
+    private readonly schedules: ScheduleProjectionService,
+    private readonly registry: SchedulerRegistry,
   ) {}
 
+  /** The send loop, a named @nestjs/schedule job (stopped by ScheduleModule on shutdown). */
   onApplicationBootstrap(): void {
-    this.timer = setInterval(
-      () => void this.sendPending().catch((err) => this.logger.warn(`sending notifications failed: ${err.message}`)),
-      SEND_INTERVAL_MS,
+    this.registry.addInterval(
+      SEND_JOB,
+      setInterval(() => void this.sendPending().catch(() => undefined), SEND_INTERVAL_MS),
     );
-    this.timer.unref();
-  }
-
-  onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
   }
 
   /** Folds a finished run into its job's state; queues what changed. One run is counted once, however often it comes. */
   async onRunFinished(status: 'completed' | 'failed', event: RunEventPayload): Promise<void> {
     if (event.job === 'ping') return;
-    const jobKey = `${event.companyId}:${event.domain}:${event.job}`;
-    await this.serialized(jobKey, async () => {
+    const key = jobKey(event.companyId, event.domain, event.job);
+    await this.serialized(key, async () => {
       const pauseAfter = status === 'failed' ? await this.autoPauseAfter() : AUTO_PAUSE_DEFAULT;
       let pauseNeeded = false;
       await this.db.transaction(async (m) => {
-        const state = await this.lockState(m, jobKey);
+        const state = await this.lockState(m, key);
         if (state.lastRunId === event.runId) return;
         state.lastRunId = event.runId;
         state.updatedAt = new Date();
@@ -73,14 +84,20 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
         await m.getRepository(NotificationState).save(state);
         for (const kind of queued) await this.enqueue(m, kind, event, notificationMessage(kind, event, state));
       });
-      if (pauseNeeded) await this.pause(jobKey, event, pauseAfter);
+      if (pauseNeeded) await this.pause(key, event, pauseAfter);
     });
     void this.sendPending().catch(() => undefined);
   }
 
   /** Sends due notifications; a failed send is retried with backoff (10 s doubling, at most 10 minutes). */
   sendPending(now = new Date()): Promise<number> {
-    this.sending ??= this.sendDue(now).finally(() => (this.sending = null));
+    this.sending ??= this.sendDue(now)
+      .catch((err: Error) => {
+        // The one place the send loop's failures are logged (a notification's own failure is logged where it is known).
+        this.logger.warn(`sending notifications failed: ${err.message}`);
+        throw err;
+      })
+      .finally(() => (this.sending = null));
     return this.sending;
   }
 
@@ -98,7 +115,7 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
         sent++;
       } catch (err) {
         const attempts = n.attempts + 1;
-        const backoff = Math.min(10000 * 2 ** (attempts - 1), 600000);
+        const backoff = retryDelayMs(attempts);
         this.logger.warn(
           `${n.channel} notification ${n.id} failed (attempt ${attempts}), retrying in ${backoff / 1000} s: ${(err as Error).message}`,
         );
@@ -115,36 +132,41 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
     return sent;
   }
 
-  private async pause(jobKey: string, event: RunEventPayload, pauseAfter: number): Promise<void> {
+  /** Pauses the job's schedule, found in the gateway's projection, through the scheduler (which owns schedules). */
+  private async pause(key: string, event: RunEventPayload, pauseAfter: number): Promise<void> {
     try {
-      const paused = await this.scheduler.pause(
-        event.companyId,
-        event.domain,
-        event.job,
-        `paused after ${pauseAfter} consecutive failures (last: ${event.error?.code ?? 'unknown'}, run ${event.runId})`,
-      );
+      const schedule = await this.schedules.forJob(event.companyId, event.domain, event.job);
+      if (schedule)
+        await this.scheduler.toggle(schedule.scheduleId, {
+          enabled: false,
+          reason: `paused after ${pauseAfter} consecutive failures (last: ${event.error?.code ?? 'unknown'}, run ${event.runId})`,
+        });
       await this.db.transaction(async (m) => {
-        const state = await this.lockState(m, jobKey);
+        const state = await this.lockState(m, key);
         state.paused = true;
         state.updatedAt = new Date();
         await m.getRepository(NotificationState).save(state);
-        if (paused) await this.enqueue(m, 'paused', event, notificationMessage('paused', event, state, pauseAfter));
+        if (schedule) await this.enqueue(m, 'paused', event, notificationMessage('paused', event, state, pauseAfter));
       });
       this.logger.warn(
-        paused
-          ? `paused schedule ${paused.scheduleId} of ${jobKey} after ${pauseAfter} failures`
-          : `${jobKey} failed ${pauseAfter} times but has no schedule to pause`,
+        schedule
+          ? `paused schedule ${schedule.scheduleId} of ${key} after ${pauseAfter} failures`
+          : `${key} failed ${pauseAfter} times but has no schedule to pause`,
       );
     } catch (err) {
       // Not marked paused: the next failure tries again.
-      this.logger.error(`could not pause ${jobKey}: ${(err as Error).message}`);
+      this.logger.error(`could not pause ${key}: ${(err as Error).message}`);
     }
   }
 
+  /** The setting, read from the scheduler (which owns settings) through its typed client; its default if unreachable. */
   private async autoPauseAfter(): Promise<number> {
-    const res = await this.scheduler.forward('GET', `/api/settings/${AUTO_PAUSE_SETTING}`, undefined);
-    const value = (res.body as { effective_value?: number } | undefined)?.effective_value;
-    return res.status === 200 && typeof value === 'number' ? value : AUTO_PAUSE_DEFAULT;
+    try {
+      return (await this.scheduler.setting(AUTO_PAUSE_SETTING)).effective_value;
+    } catch (err) {
+      this.logger.warn(`reading ${AUTO_PAUSE_SETTING} failed, using ${AUTO_PAUSE_DEFAULT}: ${(err as Error).message}`);
+      return AUTO_PAUSE_DEFAULT;
+    }
   }
 
   private async enqueue(
@@ -162,7 +184,7 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
         .values({
           kind,
           channel,
-          jobKey: `${event.companyId}:${event.domain}:${event.job}`,
+          jobKey: jobKey(event.companyId, event.domain, event.job),
           runId: event.runId,
           message: JSON.stringify(message),
           attempts: 0,
@@ -178,13 +200,13 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
   }
 
   /** The job's state row, locked for this transaction on MySQL (two gateway replicas may see two runs of one job). */
-  private async lockState(m: EntityManager, jobKey: string): Promise<NotificationState> {
+  private async lockState(m: EntityManager, key: string): Promise<NotificationState> {
     await m
       .createQueryBuilder()
       .insert()
       .into(NotificationState)
       .values({
-        jobKey,
+        jobKey: key,
         consecutiveFailures: 0,
         failureAnnounced: false,
         paused: false,
@@ -194,7 +216,7 @@ export class NotificationsService implements OnApplicationBootstrap, OnApplicati
       })
       .orIgnore()
       .execute();
-    const qb = m.getRepository(NotificationState).createQueryBuilder('s').where('s.job_key = :jobKey', { jobKey });
+    const qb = m.getRepository(NotificationState).createQueryBuilder('s').where('s.job_key = :key', { key });
     if (m.connection.options.type === 'mysql') qb.setLock('pessimistic_write');
     return qb.getOneOrFail();
   }

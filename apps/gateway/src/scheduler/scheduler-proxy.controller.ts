@@ -31,7 +31,10 @@ export class SchedulerProxyController {
   }
 
   @Post('companies/:companyId/schedules')
-  @ApiOperation({ summary: 'Create (201) or update (200) the schedule of a company for a domain and job type' })
+  @ApiOperation({
+    summary:
+      'Create (201) or update (200) the schedule of a company for a domain and job type; a job without a handler in this version is stored disabled, with the reason',
+  })
   @ApiParam({ name: 'companyId', type: Number })
   @ApiBody({ type: UpsertScheduleDto })
   @ApiResponse({ status: 201, description: 'created' })
@@ -42,8 +45,9 @@ export class SchedulerProxyController {
   }
 
   @Patch('schedules/:id/toggle')
-  @ApiOperation({ summary: 'Enable or disable a schedule' })
+  @ApiOperation({ summary: 'Enable or disable a schedule (with a reason, kept as paused_reason)' })
   @ApiBody({ type: ToggleScheduleDto })
+  @ApiResponse({ status: 409, description: 'enabling a schedule whose job has no handler in this version' })
   toggle(@Req() req: Request, @Res() res: Response) {
     return this.pass(req, res);
   }
@@ -58,6 +62,7 @@ export class SchedulerProxyController {
   @Post('schedules/:id/run')
   @ApiOperation({ summary: "Run a schedule's job now, under its overlap policy: 202 { run_id }" })
   @ApiResponse({ status: 202, description: '{ run_id }' })
+  @ApiResponse({ status: 409, description: 'its job has no handler in this version' })
   run(@Req() req: Request, @Res() res: Response) {
     return this.pass(req, res);
   }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { SchedulerClient } from './scheduler.client';
+import { SchedulerLinkModule } from './scheduler-link.module';
 import { SchedulerProxyController } from './scheduler-proxy.controller';
 
 /** Distributed mode only: in the embedded mode the scheduler's own routes are served by the same process. */
-@Module({ controllers: [SchedulerProxyController], providers: [SchedulerClient] })
+@Module({ imports: [SchedulerLinkModule], controllers: [SchedulerProxyController] })
 export class SchedulerProxyModule {}

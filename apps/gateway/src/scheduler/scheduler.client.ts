@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
+import type { ScheduleView, SettingView, ToggleScheduleDto } from '@sync-hub/contracts';
 import { request } from 'undici';
 
 export interface ForwardedResponse {
@@ -7,7 +8,22 @@ export interface ForwardedResponse {
   body: unknown;
 }
 
-/** The scheduler's API, as the gateway reaches it: it owns schedules and settings; the gateway only asks. */
+/** The scheduler answered a command with an error (or could not be reached: 502). */
+export class SchedulerRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SchedulerRequestError';
+  }
+}
+
+/**
+ * The scheduler's API, as the gateway reaches it: it owns schedules and settings; the gateway only asks. The typed
+ * methods are the gateway's own commands, with the request and answer types of `libs/contracts`; `forward` passes the
+ * public schedule and settings routes through unchanged.
+ */
 @Injectable()
 export class SchedulerClient {
   private readonly baseUrl: string;
@@ -16,6 +32,16 @@ export class SchedulerClient {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.baseUrl = config.gateway.schedulerUrl;
     this.key = config.gatewayApiKeys[0] ?? '';
+  }
+
+  /** PATCH /api/schedules/:id/toggle: enables, or disables with a reason (the gateway's auto-pause). */
+  toggle(scheduleId: number, body: ToggleScheduleDto): Promise<ScheduleView> {
+    return this.call<ScheduleView>('PATCH', `/api/schedules/${scheduleId}/toggle`, body);
+  }
+
+  /** GET /api/settings/:key */
+  setting(key: string): Promise<SettingView> {
+    return this.call<SettingView>('GET', `/api/settings/${encodeURIComponent(key)}`);
   }
 
   /** Sends a request as the caller made it (their key), or as the gateway (its own first key). */
@@ -46,16 +72,13 @@ export class SchedulerClient {
     }
   }
 
-  /** Pauses the company's schedule for a job, with a reason; false if it has none. */
-  async pause(companyId: number, domain: string, job: string, reason: string): Promise<{ scheduleId: number } | null> {
-    const list = await this.forward('GET', `/api/companies/${companyId}/schedules`, undefined);
-    if (list.status !== 200 || !Array.isArray(list.body)) throw new Error(`listing schedules answered ${list.status}`);
-    const schedule = (list.body as Array<{ id: number; domain: string; job_type: string; enabled: boolean }>).find(
-      (s) => s.domain === domain && s.job_type === job,
+  private async call<T>(method: 'GET' | 'PATCH' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await this.forward(method, path, body);
+    if (res.status >= 200 && res.status < 300) return res.body as T;
+    const message = (res.body as { message?: unknown } | undefined)?.message;
+    throw new SchedulerRequestError(
+      res.status,
+      `${method} ${path} answered ${res.status}${message ? `: ${Array.isArray(message) ? message.join('; ') : String(message)}` : ''}`,
     );
-    if (!schedule) return null;
-    const res = await this.forward('PATCH', `/api/schedules/${schedule.id}/toggle`, { enabled: false, reason });
-    if (res.status !== 200) throw new Error(`pausing schedule ${schedule.id} answered ${res.status}`);
-    return { scheduleId: schedule.id };
   }
 }

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { RunEventPayload } from '@sync-hub/contracts';
+import { RunEventPayload, ScheduleChangedPayload } from '@sync-hub/contracts';
 import { DataSource } from 'typeorm';
 import { inMemoryDatabase } from '../../../../test/support/sqlite';
 import { RunHistoryService } from '../runs/run-history.service';
 import { SyncRun } from '../runs/sync-run.entity';
+import { ScheduleProjection } from '../scheduler/schedule-projection.entity';
+import { ScheduleProjectionService } from '../scheduler/schedule-projection.service';
 import { StatusService } from './status.service';
 
 let n = 0;
@@ -19,13 +21,40 @@ const event = (companyId: number, job: string, finishedAt: string): RunEventPayl
   stats: { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 },
 });
 
+const schedule = (id: number, fields: Partial<ScheduleChangedPayload>): ScheduleChangedPayload => ({
+  id,
+  companyId: 1,
+  domain: 'splynx',
+  jobType: 'customers',
+  frequency: 'hourly',
+  intervalMinutes: null,
+  intervalSetting: null,
+  minute: 0,
+  hourOfDay: null,
+  dayOfWeek: null,
+  dayOfMonth: null,
+  timezone: 'UTC',
+  dateRangeDays: null,
+  enabled: true,
+  pausedReason: null,
+  overlapPolicy: 'skip',
+  catchupWindowS: 3600,
+  lastRunAt: null,
+  nextRunAt: '2026-11-21T11:00:00.000Z',
+  createdAt: '2026-11-21T09:00:00.000Z',
+  updatedAt: '2026-11-21T09:00:00.000Z',
+  ...fields,
+});
+
 describe('StatusService over run history (SQLite, grouped reads)', () => {
   let db: DataSource;
   let status: StatusService;
+  let projection: ScheduleProjectionService;
   before(async () => {
-    db = await inMemoryDatabase([SyncRun]);
+    db = await inMemoryDatabase([SyncRun, ScheduleProjection]);
     const history = new RunHistoryService(db.getRepository(SyncRun));
-    status = new StatusService(db);
+    projection = new ScheduleProjectionService(db.getRepository(ScheduleProjection));
+    status = new StatusService(db, projection);
     const at = (minute: number) => new Date(Date.UTC(2026, 10, 21, 10, minute)).toISOString();
     // company 2: success, then two failures; company 3: only a failure; company 4: a failure, then recovered.
     await history.record('completed', event(2, 'customers', at(0)), new Date(at(0)));
@@ -59,9 +88,40 @@ describe('StatusService over run history (SQLite, grouped reads)', () => {
     assert.equal(byCompany.get(5)!.state, 'running');
   });
 
-  it('lists the seeded schedules of company 1 with their schedule ids, even without runs', async () => {
-    const seeded = (await status.status()).filter((s) => s.company_id === 1);
-    assert.equal(seeded.length, 7);
-    assert.ok(seeded.every((s) => s.schedule_id !== null && s.last_run === null));
+  it('lists the projected schedules with their ids, state and next run, even without runs; a deleted one goes', async () => {
+    const at = new Date('2026-11-21T09:00:01Z');
+    await projection.apply(schedule(1, {}), at);
+    const reason = 'crm/cp.export is not available in this version yet';
+    await projection.apply(
+      schedule(5, {
+        domain: 'crm',
+        jobType: 'cp.export',
+        frequency: 'every_minutes',
+        intervalMinutes: 5,
+        enabled: false,
+        pausedReason: reason,
+        nextRunAt: null,
+      }),
+      at,
+    );
+    const now = new Date('2026-11-21T10:30:00Z');
+    const seeded = new Map(
+      (await status.status(now)).filter((s) => s.company_id === 1).map((s) => [`${s.domain}/${s.job}`, s]),
+    );
+    assert.deepEqual([...seeded.keys()].sort(), ['crm/cp.export', 'splynx/customers']);
+    const splynx = seeded.get('splynx/customers')!;
+    assert.deepEqual(
+      // never run: pending until its first run (or overdue)
+      [splynx.schedule_id, splynx.state, splynx.next_run_at, splynx.expected_interval_minutes, splynx.last_run],
+      [1, 'pending', '2026-11-21T11:00:00.000Z', 60, null],
+    );
+    const cp = seeded.get('crm/cp.export')!;
+    assert.deepEqual([cp.schedule_id, cp.state, cp.next_run_at], [5, 'paused', null]);
+
+    await projection.remove(5);
+    assert.deepEqual(
+      (await status.status(now)).filter((s) => s.company_id === 1).map((s) => s.job),
+      ['customers'],
+    );
   });
 });

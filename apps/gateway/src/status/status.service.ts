@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { jobKey } from '@sync-hub/contracts';
 import { DataSource } from 'typeorm';
+import { ScheduleProjection } from '../scheduler/schedule-projection.entity';
+import { ScheduleProjectionService } from '../scheduler/schedule-projection.service';
 import { JobState, jobState } from './job-state';
 
 export interface JobStatus {
@@ -16,19 +19,6 @@ export interface JobStatus {
   expected_interval_minutes: number | null;
 }
 
-interface ScheduleRow {
-  id: number;
-  company_id: number;
-  domain: string;
-  job_type: string;
-  frequency: string;
-  interval_minutes: number | null;
-  enabled: number | boolean;
-  paused_reason: string | null;
-  next_run_at: Date | string | null;
-  created_at: Date | string;
-}
-
 const MINUTES: Record<string, number> = { hourly: 60, daily: 1440, weekly: 10080, monthly: 44640 };
 
 /** MySQL returns Date; SQLite returns its UTC text, which must not be read as local time. */
@@ -40,21 +30,22 @@ function asDate(value: Date | string | null | undefined): Date | null {
 const iso = (d: Date | string | null | undefined) => asDate(d)?.toISOString() ?? null;
 
 type JobKeyed = { company_id: number | string; domain: string; job: string };
-const keyOf = (r: JobKeyed) => `${Number(r.company_id)}:${r.domain}:${r.job}`;
+const keyOf = (r: JobKeyed) => jobKey(Number(r.company_id), r.domain, r.job);
 
 /**
- * Freshness of every job (DESIGN.md section 9): from run history (the gateway's own table) and the schedules (the
- * scheduler's table, read here, never written).
+ * Freshness of every job (DESIGN.md section 9): from run history (the gateway's own table) and the gateway's projection
+ * of the scheduler's schedules (kept from scheduler.schedule.changed.v1; the scheduler's table is never read).
  */
 @Injectable()
 export class StatusService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly projection: ScheduleProjectionService,
+  ) {}
 
   /** Three grouped reads of run history (not three per job: the dashboard polls this every few seconds). */
   async status(now = new Date()): Promise<JobStatus[]> {
-    const schedules: ScheduleRow[] = await this.db.query(
-      'SELECT id, company_id, domain, job_type, frequency, interval_minutes, enabled, paused_reason, next_run_at, created_at FROM schedules',
-    );
+    const schedules = await this.projection.all();
     const lastRuns: Array<
       JobKeyed & { run_id: string; status: string; started_at: Date | string | null; finished_at: Date | string | null }
     > = await this.db.query(
@@ -80,13 +71,13 @@ export class StatusService {
     const success = new Map(successes.map((r) => [keyOf(r), asDate(r.finished)]));
     const failing = new Map(failures.map((r) => [keyOf(r), Number(r.failures)]));
 
-    const jobs = new Map<string, { domain: string; job: string; companyId: number; schedule?: ScheduleRow }>();
+    const jobs = new Map<string, { domain: string; job: string; companyId: number; schedule?: ScheduleProjection }>();
     for (const r of lastRuns) jobs.set(keyOf(r), { domain: r.domain, job: r.job, companyId: Number(r.company_id) });
     for (const s of schedules)
-      jobs.set(`${Number(s.company_id)}:${s.domain}:${s.job_type}`, {
+      jobs.set(jobKey(s.companyId, s.domain, s.jobType), {
         domain: s.domain,
-        job: s.job_type,
-        companyId: Number(s.company_id),
+        job: s.jobType,
+        companyId: s.companyId,
         schedule: s,
       });
 
@@ -97,7 +88,7 @@ export class StatusService {
       const lastSuccessAt = success.get(key) ?? null;
       const consecutiveFailures = failing.get(key) ?? 0;
       const intervalMinutes = schedule
-        ? ((schedule.frequency === 'every_minutes' ? schedule.interval_minutes : MINUTES[schedule.frequency]) ?? null)
+        ? ((schedule.frequency === 'every_minutes' ? schedule.intervalMinutes : MINUTES[schedule.frequency]) ?? null)
         : null;
       out.push({
         domain,
@@ -105,16 +96,16 @@ export class StatusService {
         company_id: companyId,
         state: jobState(
           {
-            paused: !!schedule && !Number(schedule.enabled),
+            paused: !!schedule && !schedule.enabled,
             lastStatus: lastRun?.status ?? null,
             consecutiveFailures,
             lastSuccessAt,
-            since: schedule ? asDate(schedule.created_at) : null,
+            since: schedule ? asDate(schedule.scheduleCreatedAt) : null,
             intervalMinutes,
           },
           now,
         ),
-        schedule_id: schedule ? Number(schedule.id) : null,
+        schedule_id: schedule ? schedule.scheduleId : null,
         last_run: lastRun
           ? {
               run_id: lastRun.run_id,
@@ -125,7 +116,7 @@ export class StatusService {
           : null,
         last_success_at: iso(lastSuccessAt),
         consecutive_failures: consecutiveFailures,
-        next_run_at: schedule && Number(schedule.enabled) ? iso(schedule.next_run_at) : null,
+        next_run_at: schedule && schedule.enabled ? iso(schedule.nextRunAt) : null,
         expected_interval_minutes: intervalMinutes,
       });
     }

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
-import { ClockController } from '../clock/clock.controller';
+import { ClockModule } from '../clock/clock.module';
 import { SchedulesModule } from '../schedules/schedules.module';
+import { SettingsModule } from '../settings/settings.module';
+import { ClockController } from './clock.controller';
 import { SchedulerLoop } from './scheduler-loop.service';
 
+/** The minute loop and leader lease; with the manual clock, POST /__clock drives it instead of its timers. */
 @Module({
-  imports: [SchedulesModule],
+  imports: [SchedulesModule, SettingsModule, ClockModule],
   controllers: [ClockController],
   providers: [SchedulerLoop],
   exports: [SchedulerLoop],

@@ -1,19 +1,28 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { CronJob } from 'cron';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { runEventMessage, scheduledRunId, tickMessage, Topic } from '@sync-hub/contracts';
 import { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { JobLeasesService } from '@sync-hub/persistence';
 
-import { DataSource, IsNull, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
+import { cadenceOf } from '../schedules/cadence';
 import { latestRunAtOrBefore, nextRunAfter } from '../schedules/next-run';
 import { Schedule } from '../schedules/schedule.entity';
-import { cadenceOf, SchedulesService, tickDeadline, tickOf } from '../schedules/schedules.service';
+import { scheduleEvents } from '../schedules/schedule-events';
+import { SchedulesService } from '../schedules/schedules.service';
+import { tickDeadline, tickOf } from '../schedules/tick';
 import { SettingsService } from '../settings/settings.service';
 
 export const LEADER_LEASE = 'scheduler.leader';
+/** The loop's jobs in @nestjs/schedule's SchedulerRegistry (none with the manual clock: POST /__clock steps instead). */
+export const MINUTE_JOB = 'scheduler.minute';
+export const LEASE_RENEWAL_JOB = 'scheduler.lease-renewal';
 const DUE_BATCH = 1000;
 const UPDATE_CHUNK = 400;
 
@@ -29,17 +38,21 @@ class LostLeadershipError extends Error {}
 /**
  * The scheduler's loop (DESIGN.md section 5). One replica leads through the `scheduler.leader` lease; every minute the
  * leader selects due schedules with one indexed query, and for each batch advances `next_run_at` and writes the ticks
- * to the outbox in one transaction fenced by its lease, then sends them. So two replicas never tick one slot twice,
- * and a tick is never lost between "decided" and "sent". A slot missed while no scheduler ran is run once if within
- * the schedule's catch-up window, and reported as skipped otherwise.
+ * (and the advanced schedules' change events) to the outbox in one transaction fenced by its lease, then sends them. So
+ * two replicas never tick one slot twice, and a tick is never lost between "decided" and "sent". A slot missed while no
+ * scheduler ran is run once if within the schedule's catch-up window, and reported as skipped otherwise.
+ *
+ * The timers are @nestjs/schedule jobs: `scheduler.minute` (a cron at second 0) and `scheduler.lease-renewal` (every
+ * third of the lease), visible in the SchedulerRegistry and stopped by ScheduleModule on shutdown.
  */
 @Injectable()
 export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SchedulerLoop.name);
   readonly owner = randomUUID();
   private leading = false;
+  /** Set when this replica starts leading: its next publishing step re-checks the registry and republishes schedules. */
+  private newlyLeading = false;
   private startTicksPending: string[];
-  private timers: NodeJS.Timeout[] = [];
   private stepping: Promise<StepResult> | null = null;
 
   constructor(
@@ -51,37 +64,55 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
     private readonly settings: SettingsService,
     private readonly schedulesService: SchedulesService,
     private readonly clock: SchedulerClock,
+    private readonly registry: SchedulerRegistry,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
     this.startTicksPending = [...config.scheduler.runOnStart];
   }
 
-  /** With the system clock: keep leadership fresh and run the due schedules at every minute. */
-  onApplicationBootstrap(): void {
-    if (this.clock.manual) return;
-    const lease = this.config.scheduler.leaderLeaseMs;
-    const renew = setInterval(
-      () => void this.step(false).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`)),
-      Math.floor(lease / 3),
+  /**
+   * Every replica, with either clock, first brings schedules in step with the job registry. With the system clock it
+   * then registers its jobs, and takes its first step once the app serves (in the embedded mode, once the other apps'
+   * handlers listen on the in-process bus).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.guarded('bringing schedules in step with the job registry', () =>
+      this.schedulesService.reconcileRegistry(),
     );
-    this.timers.push(renew);
-    const atMinute = () => {
-      const t = setTimeout(
-        () => {
-          void this.step(true).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`));
-          atMinute();
-        },
-        60000 - (Date.now() % 60000) + 200,
-      );
-      this.timers.push(t);
-    };
-    atMinute();
-    setImmediate(() => void this.step(true).catch((err) => this.logger.error(`scheduler step failed: ${err.message}`)));
+    if (this.clock.manual) return;
+    const renewal = setInterval(
+      () => void this.guarded('the lease renewal', () => this.step(false)),
+      Math.floor(this.config.scheduler.leaderLeaseMs / 3),
+    );
+    this.registry.addInterval(LEASE_RENEWAL_JOB, renewal);
+    const minute = CronJob.from({
+      cronTime: '0 * * * * *',
+      onTick: () => void this.guarded('the minute step', () => this.step(true)),
+      start: true,
+    });
+    this.registry.addCronJob(MINUTE_JOB, minute);
+    this.whenServing(() => void this.guarded('the first step', () => this.step(true)));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.timers.forEach((t) => clearTimeout(t));
     await this.stepping?.catch(() => undefined);
     if (this.leading) await this.leases.release(LEADER_LEASE, this.owner).catch(() => undefined);
+  }
+
+  /** The one place the loop's failures are logged: a failed step is retried by the next one. */
+  private async guarded(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.logger.error(`scheduler: ${what} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private whenServing(run: () => void): void {
+    const server = this.adapterHost?.httpAdapter?.getHttpServer?.() as
+      { listening?: boolean; once(event: 'listening', fn: () => void): void } | undefined;
+    if (!server || server.listening) setImmediate(run);
+    else server.once('listening', run);
   }
 
   isLeader(): boolean {
@@ -96,14 +127,22 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       this.leading = await this.leases.acquire(LEADER_LEASE, this.owner, this.config.scheduler.leaderLeaseMs, now);
       if (this.leading !== wasLeading)
         this.logger.log(this.leading ? 'leading the scheduler' : 'standing by: another replica leads');
+      if (this.leading && !wasLeading) this.newlyLeading = true;
       const result: StepResult = { now: now.toISOString(), leader: this.leading, ticks: 0, skipped: 0 };
       if (!this.leading || !publishDue) return result;
       try {
+        // Rows written behind the API's back (a restore, an older version) follow the registry before they tick.
+        if (this.newlyLeading) await this.schedulesService.reconcileRegistry();
         await this.fillMissingNextRuns();
         if (this.startTicksPending.length) result.ticks += await this.publishStartTicks(now);
         const due = await this.publishDue(now);
         result.ticks += due.ticks;
         result.skipped += due.skipped;
+        if (this.newlyLeading) {
+          this.newlyLeading = false;
+          const published = await this.schedulesService.republishAll();
+          this.logger.log(`republished ${published} schedule(s) on scheduler.schedule.changed.v1 as the new leader`);
+        }
       } catch (err) {
         if (!(err instanceof LostLeadershipError)) throw err;
         this.leading = false;
@@ -203,8 +242,11 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
 
       await this.dataSource.transaction(async (m) => {
         if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
-        for (let i = 0; i < advances.length; i += UPDATE_CHUNK)
-          await this.advance(m, advances.slice(i, i + UPDATE_CHUNK), now);
+        for (let i = 0; i < advances.length; i += UPDATE_CHUNK) {
+          const chunk = advances.slice(i, i + UPDATE_CHUNK);
+          await this.advance(m, chunk, now);
+          messages.push(...(await this.advancedEvents(m, chunk)));
+        }
         await this.outbox.enqueue(m, messages);
       });
       await this.outbox.flush();
@@ -213,9 +255,18 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
     return { ticks, skipped };
   }
 
+  /**
+   * The advanced schedules as they now are, read back inside the transaction that advanced them (so a change made
+   * through the API meanwhile is in them): their `scheduler.schedule.changed.v1` events, which keep `next_run_at` and
+   * `last_run_at` current in projections.
+   */
+  private async advancedEvents(m: EntityManager, rows: Array<{ id: number }>) {
+    return scheduleEvents(await m.getRepository(Schedule).findBy({ id: In(rows.map((r) => r.id)) }));
+  }
+
   /** One UPDATE per chunk: next_run_at (and last_run_at when a tick went out) by CASE on id. */
   private async advance(
-    m: import('typeorm').EntityManager,
+    m: EntityManager,
     rows: Array<{ id: number; next: Date; ranAt: Date | null }>,
     now: Date,
   ): Promise<void> {

@@ -14,8 +14,8 @@ import {
 } from '@nestjs/common';
 import { ApiKeyGuard } from '@sync-hub/platform';
 import type { Response } from 'express';
-import { ToggleScheduleDto, UpsertScheduleDto } from '@sync-hub/contracts';
-import { SchedulesService, ScheduleView } from './schedules.service';
+import { RunNowResponse, ScheduleView, ToggleScheduleDto, UpsertScheduleDto } from '@sync-hub/contracts';
+import { SchedulesService } from './schedules.service';
 
 /** A schedule id that is not even a number names no schedule: 404 like any unknown id. */
 const id = new ParseIntPipe({ exceptionFactory: () => new NotFoundException('schedule not found') });
@@ -30,7 +30,10 @@ export class SchedulesController {
     return (await this.schedules.list(companyId)).map((s) => this.schedules.view(s));
   }
 
-  /** 201 with a new schedule; 200 when the company already had one for this domain and job type. */
+  /**
+   * 201 with a new schedule; 200 when the company already had one for this domain and job type. A job without a handler
+   * in this version is stored disabled, its paused_reason saying why.
+   */
   @Post('companies/:companyId/schedules')
   async upsert(
     @Param('companyId', new ParseIntPipe()) companyId: number,
@@ -42,6 +45,7 @@ export class SchedulesController {
     return this.schedules.view(schedule);
   }
 
+  /** 409 when enabling a schedule whose job has no handler in this version. */
   @Patch('schedules/:id/toggle')
   async toggle(@Param('id', id) scheduleId: number, @Body() body: ToggleScheduleDto): Promise<ScheduleView> {
     return this.schedules.view(await this.schedules.toggle(scheduleId, body.enabled, body.reason));
@@ -53,9 +57,10 @@ export class SchedulesController {
     await this.schedules.remove(scheduleId);
   }
 
+  /** 202 with the run id; 409 when the schedule's job has no handler in this version. */
   @Post('schedules/:id/run')
   @HttpCode(202)
-  async run(@Param('id', id) scheduleId: number): Promise<{ run_id: string }> {
+  async run(@Param('id', id) scheduleId: number): Promise<RunNowResponse> {
     return { run_id: await this.schedules.runNow(scheduleId) };
   }
 }

@@ -1,18 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { SchedulerClock } from '../clock/clock';
-import { Setting } from '../settings/setting.entity';
-import { SettingsController } from '../settings/settings.controller';
-import { SettingsService } from '../settings/settings.service';
+import { ClockModule } from '../clock/clock.module';
+import { SettingsModule } from '../settings/settings.module';
 import { Schedule } from './schedule.entity';
 import { SchedulesController } from './schedules.controller';
 import { SchedulesService } from './schedules.service';
 
-/** Schedules and settings and their API; also what the CLI's schedule:list and settings:get|set use. */
+/** Schedules and their API; also what the CLI's schedule:list uses (with the settings and the clock it re-exports). */
 @Module({
-  imports: [TypeOrmModule.forFeature([Schedule, Setting])],
-  controllers: [SchedulesController, SettingsController],
-  providers: [SchedulerClock, SchedulesService, SettingsService],
-  exports: [SchedulerClock, SchedulesService, SettingsService, TypeOrmModule],
+  imports: [TypeOrmModule.forFeature([Schedule]), SettingsModule, ClockModule],
+  controllers: [SchedulesController],
+  providers: [SchedulesService],
+  exports: [SchedulesService, SettingsModule, ClockModule, TypeOrmModule],
 })
 export class SchedulesModule {}

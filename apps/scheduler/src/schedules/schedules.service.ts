@@ -1,87 +1,56 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
+import { ConflictException, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { Domain, scheduledParams, SyncRequestedPayload, tickMessage } from '@sync-hub/contracts';
-import { EventPublisher } from '@sync-hub/messaging';
-import { Repository } from 'typeorm';
+import {
+  findJob,
+  notRegisteredReason,
+  registeredJobNames,
+  registeredJobs,
+  ScheduleView,
+  tickMessage,
+  UpsertScheduleDto,
+} from '@sync-hub/contracts';
+import { EventPublisher, ReliablePublisher } from '@sync-hub/messaging';
+import { Brackets, DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
 import { SettingsService } from '../settings/settings.service';
-import { UpsertScheduleDto } from '@sync-hub/contracts';
-import { Cadence, humanNextRun, nextRunAfter } from './next-run';
+import { cadenceOf } from './cadence';
+import { humanNextRun, nextRunAfter } from './next-run';
 import { Schedule } from './schedule.entity';
+import { scheduleEvents } from './schedule-events';
+import { tickOf } from './tick';
 
-/** A schedule as the API shows it: snake_case, times in UTC ISO-8601, plus the next run in its zone and in words. */
-export interface ScheduleView {
-  id: number;
-  company_id: number;
-  domain: string;
-  job_type: string;
-  frequency: string;
-  interval_minutes: number | null;
-  minute: number;
-  hour_of_day: number | null;
-  day_of_week: number | null;
-  day_of_month: number | null;
-  timezone: string;
-  date_range_days: number | null;
-  enabled: boolean;
-  paused_reason: string | null;
-  overlap_policy: string;
-  catchup_window_s: number;
-  last_run_at: string | null;
-  next_run_at: string | null;
-  next_run_local: string | null;
-  next_run_human: string | null;
+/** What one write changed: its rows go out on `scheduler.schedule.changed.v1` if and only if it commits. */
+interface ScheduleChanges {
+  changed: Schedule[];
+  deleted: number[];
 }
 
-export function cadenceOf(s: Schedule, intervalFromSetting?: number): Cadence {
-  return {
-    frequency: s.frequency,
-    intervalMinutes: s.intervalSetting && intervalFromSetting ? intervalFromSetting : s.intervalMinutes,
-    minute: s.minute,
-    hourOfDay: s.hourOfDay,
-    dayOfWeek: s.dayOfWeek,
-    dayOfMonth: s.dayOfMonth,
-    timezone: s.timezone,
-  };
-}
+const REPUBLISH_BATCH = 1000;
 
-/** A deadline past which a tick is stale: its next slot, and never sooner than a minute from publishing. */
-export function tickDeadline(cadence: Cadence, slot: Date, publishedAt: Date): Date {
-  return new Date(Math.max(nextRunAfter(cadence, slot).getTime() - 1000, publishedAt.getTime() + 60000));
-}
-
-export function tickOf(
-  s: Schedule,
-  runId: string,
-  slot: Date,
-  deadline: Date,
-  trigger: 'schedule' | 'manual',
-): SyncRequestedPayload {
-  return {
-    runId,
-    domain: s.domain as Domain,
-    job: s.jobType,
-    companyId: s.companyId,
-    scheduleId: String(s.id),
-    trigger,
-    scheduledFor: slot.toISOString(),
-    deadline: deadline.toISOString(),
-    ...(scheduledParams(s.domain, s.jobType, s) ? { params: scheduledParams(s.domain, s.jobType, s) } : {}),
-    overlapPolicy: s.overlapPolicy,
-  };
-}
-
-/** Schedules (seed 001's API): create-or-update per (company, domain, job type), toggle, delete, run now. */
+/**
+ * Schedules (seed 001's API): create-or-update per (company, domain, job type), toggle, delete, run now. Every change
+ * is written with its `scheduler.schedule.changed.v1` event in one transaction (the transactional outbox), so other apps
+ * can keep a projection of schedules instead of reading this table. A schedule of a job this version has no handler
+ * for (not in the job registry) is kept disabled, with `notRegisteredReason` as its paused reason.
+ */
 @Injectable()
-export class SchedulesService {
+export class SchedulesService implements OnModuleInit {
+  private readonly logger = new Logger(SchedulesService.name);
+
   constructor(
     @InjectRepository(Schedule) private readonly schedules: Repository<Schedule>,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: SettingsService,
     private readonly publisher: EventPublisher,
+    private readonly outbox: ReliablePublisher,
     private readonly clock: SchedulerClock,
   ) {}
+
+  onModuleInit(): void {
+    this.settings.onChange((key) => this.recomputeForSetting(key));
+  }
 
   async list(companyId: number): Promise<Schedule[]> {
     return this.withNextRuns(
@@ -101,72 +70,104 @@ export class SchedulesService {
 
   /** Enabled schedules without a next run (seeded rows, rows whose interval setting changed) get one computed and stored. */
   async withNextRuns(rows: Schedule[]): Promise<Schedule[]> {
+    const missing = rows.filter((s) => s.enabled && !s.nextRunAt);
+    if (missing.length === 0) return rows;
     const now = this.clock.now();
-    for (const s of rows) {
-      if (!s.enabled || s.nextRunAt) continue;
-      s.nextRunAt = await this.nextRun(s, now);
-      s.updatedAt = now;
-      await this.schedules.update({ id: s.id }, { nextRunAt: s.nextRunAt, updatedAt: now });
-    }
-    return rows;
+    const filled = await this.write(async (m, changes) => {
+      const current = await this.locked(m)
+        .where('s.id IN (:...ids)', { ids: missing.map((s) => s.id) })
+        .getMany();
+      for (const s of current) {
+        if (!s.enabled || s.nextRunAt) continue;
+        s.nextRunAt = await this.nextRun(s, now);
+        s.updatedAt = now;
+        changes.changed.push(await m.save(s));
+      }
+      return new Map(current.map((s) => [s.id, s]));
+    });
+    return rows.map((s) => filled.get(s.id) ?? s);
   }
 
   /** Creates the company's schedule for (domain, job type), or updates the one it has. */
   async upsert(companyId: number, dto: UpsertScheduleDto): Promise<{ schedule: Schedule; created: boolean }> {
     const now = this.clock.now();
     const domain = dto.domain ?? 'accounting';
-    const existing = await this.schedules.findOneBy({ companyId, domain, jobType: dto.job_type });
-    const s =
-      existing ??
-      this.schedules.create({
-        companyId,
-        domain,
-        jobType: dto.job_type,
-        createdAt: now,
-        enabled: true,
-        minute: 0,
-        timezone: 'UTC',
-        overlapPolicy: 'skip',
-        catchupWindowS: 3600,
-      });
-    s.frequency = dto.frequency;
-    if (dto.interval_minutes !== undefined) s.intervalMinutes = dto.interval_minutes;
-    if (dto.minute !== undefined) s.minute = dto.minute;
-    if (dto.hour_of_day !== undefined) s.hourOfDay = dto.hour_of_day;
-    if (dto.day_of_week !== undefined) s.dayOfWeek = dto.day_of_week;
-    if (dto.day_of_month !== undefined) s.dayOfMonth = dto.day_of_month;
-    if (dto.timezone !== undefined) s.timezone = dto.timezone;
-    if (dto.date_range_days !== undefined) s.dateRangeDays = dto.date_range_days;
-    if (dto.overlap_policy !== undefined) s.overlapPolicy = dto.overlap_policy;
-    if (dto.catchup_window_s !== undefined) s.catchupWindowS = dto.catchup_window_s;
-    if (dto.enabled !== undefined) {
-      s.enabled = dto.enabled;
-      if (dto.enabled) s.pausedReason = null;
-    }
-    s.updatedAt = now;
-    s.nextRunAt = await this.nextRun(s, now);
-    const saved = await this.schedules.save(s);
-    return { schedule: saved, created: !existing };
+    return this.write(async (m, changes) => {
+      const existing = await this.locked(m)
+        .where('s.company_id = :companyId AND s.domain = :domain AND s.job_type = :job', {
+          companyId,
+          domain,
+          job: dto.job_type,
+        })
+        .getOne();
+      const s =
+        existing ??
+        m.create(Schedule, {
+          companyId,
+          domain,
+          jobType: dto.job_type,
+          createdAt: now,
+          enabled: true,
+          minute: 0,
+          timezone: 'UTC',
+          overlapPolicy: 'skip',
+          catchupWindowS: 3600,
+        });
+      s.frequency = dto.frequency;
+      if (dto.interval_minutes !== undefined) s.intervalMinutes = dto.interval_minutes;
+      if (dto.minute !== undefined) s.minute = dto.minute;
+      if (dto.hour_of_day !== undefined) s.hourOfDay = dto.hour_of_day;
+      if (dto.day_of_week !== undefined) s.dayOfWeek = dto.day_of_week;
+      if (dto.day_of_month !== undefined) s.dayOfMonth = dto.day_of_month;
+      if (dto.timezone !== undefined) s.timezone = dto.timezone;
+      if (dto.date_range_days !== undefined) s.dateRangeDays = dto.date_range_days;
+      if (dto.overlap_policy !== undefined) s.overlapPolicy = dto.overlap_policy;
+      if (dto.catchup_window_s !== undefined) s.catchupWindowS = dto.catchup_window_s;
+      if (dto.enabled !== undefined) {
+        s.enabled = dto.enabled;
+        if (dto.enabled) s.pausedReason = null;
+      }
+      // Stored, but kept disabled until a version with a handler for the job starts (reconcileRegistry enables it).
+      if (!findJob(domain, dto.job_type)) {
+        s.enabled = false;
+        s.pausedReason = notRegisteredReason(domain, dto.job_type);
+      }
+      s.updatedAt = now;
+      s.nextRunAt = await this.nextRun(s, now);
+      const saved = await m.save(s);
+      changes.changed.push(saved);
+      return { schedule: saved, created: !existing };
+    });
   }
 
   async toggle(id: number, enabled: boolean, reason?: string): Promise<Schedule> {
-    const s = await this.get(id);
     const now = this.clock.now();
-    s.enabled = enabled;
-    s.pausedReason = enabled ? null : (reason ?? null);
-    s.updatedAt = now;
-    s.nextRunAt = await this.nextRun(s, now);
-    return this.schedules.save(s);
+    return this.write(async (m, changes) => {
+      const s = await this.locked(m).where('s.id = :id', { id }).getOne();
+      if (!s) throw new NotFoundException(`schedule ${id} not found`);
+      if (enabled) this.assertRegistered(s, 'cannot be enabled');
+      s.enabled = enabled;
+      s.pausedReason = enabled ? null : (reason ?? null);
+      s.updatedAt = now;
+      s.nextRunAt = await this.nextRun(s, now);
+      const saved = await m.save(s);
+      changes.changed.push(saved);
+      return saved;
+    });
   }
 
   async remove(id: number): Promise<void> {
-    const res = await this.schedules.delete({ id });
-    if (!res.affected) throw new NotFoundException(`schedule ${id} not found`);
+    await this.write(async (m, changes) => {
+      const res = await m.delete(Schedule, { id });
+      if (!res.affected) throw new NotFoundException(`schedule ${id} not found`);
+      changes.deleted.push(id);
+    });
   }
 
   /** Publishes a manual tick now; the sync app applies the schedule's overlap policy. */
   async runNow(id: number): Promise<string> {
     const s = await this.get(id);
+    this.assertRegistered(s, 'cannot run');
     const now = this.clock.now();
     const tick = tickOf(
       s,
@@ -183,10 +184,89 @@ export class SchedulesService {
   /** After a setting that drives intervals changes, the affected schedules' next runs follow from the next minute. */
   async recomputeForSetting(key: string): Promise<void> {
     const now = this.clock.now();
-    for (const s of await this.schedules.findBy({ intervalSetting: key, enabled: true })) {
-      s.nextRunAt = await this.nextRun(s, now);
-      s.updatedAt = now;
-      await this.schedules.save(s);
+    await this.write(async (m, changes) => {
+      const rows = await this.locked(m)
+        .where('s.interval_setting = :key AND s.enabled = :on', { key, on: true })
+        .getMany();
+      for (const s of rows) {
+        const next = await this.nextRun(s, now);
+        if (next?.getTime() === (s.nextRunAt ? new Date(s.nextRunAt).getTime() : null)) continue;
+        s.nextRunAt = next;
+        s.updatedAt = now;
+        changes.changed.push(await m.save(s));
+      }
+    });
+  }
+
+  /**
+   * Keeps schedules in step with the job registry (at start, and when a replica starts leading): an enabled schedule
+   * of a job without a handler is disabled with `notRegisteredReason`; one disabled for exactly that reason whose job
+   * has a handler now (a newer version) is enabled again. Schedules paused for any other reason are left alone.
+   */
+  async reconcileRegistry(): Promise<{ disabled: number; enabled: number }> {
+    const now = this.clock.now();
+    const registered = registeredJobs();
+    const params: Record<string, unknown> = { on: true, off: false };
+    const pairs = registered.map((j, i) => {
+      params[`d${i}`] = j.domain;
+      params[`j${i}`] = j.job;
+      return `(s.domain = :d${i} AND s.job_type = :j${i})`;
+    });
+    const isRegistered = pairs.length ? `(${pairs.join(' OR ')})` : '1 = 0';
+    return this.write(async (m, changes) => {
+      const unavailable = await this.locked(m)
+        .where('s.enabled = :on', params)
+        .andWhere(new Brackets((w) => w.where(`NOT ${isRegistered}`, params)))
+        .getMany();
+      for (const s of unavailable) {
+        s.enabled = false;
+        s.pausedReason = notRegisteredReason(s.domain, s.jobType);
+        s.nextRunAt = null;
+        s.updatedAt = now;
+        changes.changed.push(await m.save(s));
+      }
+      const available = (
+        await this.locked(m)
+          .where('s.enabled = :off', params)
+          .andWhere(new Brackets((w) => w.where(isRegistered, params)))
+          .getMany()
+      ).filter((s) => s.pausedReason === notRegisteredReason(s.domain, s.jobType));
+      for (const s of available) {
+        s.enabled = true;
+        s.pausedReason = null;
+        s.nextRunAt = await this.nextRun(s, now);
+        s.updatedAt = now;
+        changes.changed.push(await m.save(s));
+      }
+      if (unavailable.length || available.length)
+        this.logger.log(
+          `job registry: disabled ${unavailable.length} schedule(s) of jobs without a handler, enabled ${available.length} whose job has one now`,
+        );
+      return { disabled: unavailable.length, enabled: available.length };
+    });
+  }
+
+  /**
+   * Publishes every schedule as it is, in batches through the outbox: a projection that started after some changes
+   * (or before any event existed: seeded rows, existing installs) becomes complete. On a compacted topic this only
+   * adds a newer copy of each key. The leader does it once each time it starts leading.
+   */
+  async republishAll(): Promise<number> {
+    let lastId = 0;
+    let total = 0;
+    for (;;) {
+      const rows = await this.write(async (m, changes) => {
+        // Locked: a concurrent change of one of these rows commits (and enqueues its event) before or after this
+        // batch, never in between, so the topic's order per key stays the order of the writes. (FOR UPDATE, since
+        // TypeORM writes a shared lock as MySQL 8's FOR SHARE, which MariaDB does not parse.)
+        const qb = this.locked(m).where('s.id > :lastId', { lastId }).orderBy('s.id', 'ASC').limit(REPUBLISH_BATCH);
+        const batch = await qb.getMany();
+        changes.changed.push(...batch);
+        return batch;
+      });
+      total += rows.length;
+      if (rows.length < REPUBLISH_BATCH) return total;
+      lastId = rows[rows.length - 1].id;
     }
   }
 
@@ -221,5 +301,34 @@ export class SchedulesService {
       next_run_local: next ? DateTime.fromJSDate(next, { zone: s.timezone }).toISO() : null,
       next_run_human: humanNextRun(next, s.timezone, now),
     };
+  }
+
+  /** A job without a handler cannot be enabled or run: 409, naming why and what this version can run. */
+  private assertRegistered(s: Schedule, what: string): void {
+    if (findJob(s.domain, s.jobType)) return;
+    throw new ConflictException(
+      `schedule ${s.id} ${what}: ${notRegisteredReason(s.domain, s.jobType)}. Jobs this version runs: ${registeredJobNames()}`,
+    );
+  }
+
+  /** Rows read to be changed: locked until the transaction ends (MySQL), so events go out in the order rows change. */
+  private locked(m: EntityManager): SelectQueryBuilder<Schedule> {
+    const qb = m.getRepository(Schedule).createQueryBuilder('s');
+    return m.connection.options.type === 'mysql' ? qb.setLock('pessimistic_write') : qb;
+  }
+
+  /** A change and its events in one transaction (the transactional outbox); the events are sent after the commit. */
+  private async write<T>(work: (m: EntityManager, changes: ScheduleChanges) => Promise<T>): Promise<T> {
+    const result = await this.dataSource.transaction(async (m) => {
+      const changes: ScheduleChanges = { changed: [], deleted: [] };
+      const out = await work(m, changes);
+      await this.outbox.enqueue(m, scheduleEvents(changes.changed, changes.deleted));
+      return out;
+    });
+    // The change is committed: if the bus refuses the events now, they stay in the outbox for its periodic flush.
+    await this.outbox
+      .flush()
+      .catch((err: Error) => this.logger.warn(`schedule events wait in the outbox: ${err.message}`));
+    return result;
   }
 }

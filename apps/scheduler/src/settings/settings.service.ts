@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { SettingView } from '@sync-hub/contracts';
 import { Repository } from 'typeorm';
 import { Setting } from './setting.entity';
 
@@ -35,11 +36,8 @@ export const SETTINGS: Record<string, SettingDefinition> = {
   'notifications.auto_pause_after': clampedInteger(10, 1, 1000),
 };
 
-export interface SettingView {
-  key: string;
-  value: unknown;
-  effective_value: number;
-}
+/** Something that depends on a setting and follows its changes (schedules whose interval comes from it). */
+export type SettingChangeListener = (key: string) => Promise<void>;
 
 export class UnknownSettingError extends NotFoundException {
   constructor(key: string) {
@@ -50,7 +48,14 @@ export class UnknownSettingError extends NotFoundException {
 /** Runtime settings, read fresh on every use so a change applies without a restart. */
 @Injectable()
 export class SettingsService {
+  private readonly listeners: SettingChangeListener[] = [];
+
   constructor(@InjectRepository(Setting) private readonly settings: Repository<Setting>) {}
+
+  /** Settings know nothing of what reads them: dependants register here and are awaited on every `set`. */
+  onChange(listener: SettingChangeListener): void {
+    this.listeners.push(listener);
+  }
 
   async get(key: string): Promise<SettingView> {
     const def = SETTINGS[key];
@@ -64,6 +69,7 @@ export class SettingsService {
     const def = SETTINGS[key];
     if (!def) throw new UnknownSettingError(key);
     await this.settings.upsert({ key, value: JSON.stringify(value), updatedAt: now }, ['key']);
+    for (const listener of this.listeners) await listener(key);
     return { key, value, effective_value: def.effective(value) };
   }
 

@@ -9,6 +9,7 @@ import { SeedCadences1763700000007 } from './1763700000007-seed-cadences';
 import { CreateNotificationStates1763700000008 } from './1763700000008-create-notification-states';
 import { CreateNotifications1763700000009 } from './1763700000009-create-notifications';
 import { IndexSyncRunsByJob1763700000010 } from './1763700000010-index-sync-runs-by-job';
+import { CreateScheduleProjections1763700000011 } from './1763700000011-create-schedule-projections';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   CreateNotificationStates1763700000008,
   CreateNotifications1763700000009,
   IndexSyncRunsByJob1763700000010,
+  CreateScheduleProjections1763700000011,
 ];

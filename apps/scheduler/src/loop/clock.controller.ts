@@ -2,8 +2,8 @@ import { Body, Controller, NotFoundException, Post } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import { SchedulerLoop, StepResult } from '../loop/scheduler-loop.service';
-import { SchedulerClock } from './clock';
+import { SchedulerClock } from '../clock/clock';
+import { SchedulerLoop, StepResult } from './scheduler-loop.service';
 
 export class MoveClockDto {
   @IsOptional()

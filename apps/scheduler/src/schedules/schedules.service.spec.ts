@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { ConflictException } from '@nestjs/common';
+import { loadConfig } from '@sync-hub/config';
+import { notRegisteredReason, Topic } from '@sync-hub/contracts';
+import { BusMessage, InProcessBus, InProcessEventPublisher, ReliablePublisher } from '@sync-hub/messaging';
+import { OutboxMessage } from '@sync-hub/persistence';
+import { DataSource } from 'typeorm';
+import { inMemoryDatabase } from '../../../../test/support/sqlite';
+import { SchedulerClock } from '../clock/clock';
+import { Setting } from '../settings/setting.entity';
+import { SettingsService } from '../settings/settings.service';
+import { Schedule } from './schedule.entity';
+import { SchedulesService } from './schedules.service';
+
+/** The service on SQLite (with the seeded rows of migration 007) and the in-process bus, as in the embedded mode. */
+describe('SchedulesService: the job registry and scheduler.schedule.changed.v1', () => {
+  let db: DataSource;
+  let service: SchedulesService;
+  let bus: InProcessBus;
+  const events: BusMessage[] = [];
+  const eventsSince = async (n: number) => (await bus.drain(), events.slice(n));
+  const row = (domain: string, jobType: string) => db.getRepository(Schedule).findOneByOrFail({ domain, jobType });
+
+  before(async () => {
+    db = await inMemoryDatabase([Schedule, Setting]);
+    bus = new InProcessBus();
+    bus.subscribe(Topic.ScheduleChanged, async (m) => void events.push(m));
+    const publisher = new InProcessEventPublisher(bus);
+    const clock = new SchedulerClock(
+      loadConfig('scheduler', { SCHEDULER_CLOCK: 'manual', SCHEDULER_CLOCK_START: '2026-11-23T09:59:30.000Z' }),
+    );
+    service = new SchedulesService(
+      db.getRepository(Schedule),
+      db,
+      new SettingsService(db.getRepository(Setting)),
+      publisher,
+      new ReliablePublisher(publisher, db.getRepository(OutboxMessage)),
+      clock,
+    );
+    service.onModuleInit();
+  });
+
+  it('disables the seeded schedules of jobs without a handler, with the reason, and publishes each change', async () => {
+    const result = await service.reconcileRegistry();
+    assert.deepEqual(result, { disabled: 6, enabled: 0 });
+    for (const [domain, job] of [
+      ['crm', 'cp.export'],
+      ['crm', 'cp.visit'],
+      ['crm', 'robaws.customers.incremental'],
+      ['usage', 'reseller.usage'],
+    ]) {
+      const s = await row(domain, job);
+      assert.deepEqual([s.enabled, s.pausedReason, s.nextRunAt], [false, notRegisteredReason(domain, job), null]);
+    }
+    assert.equal((await row('splynx', 'customers')).enabled, true, 'a registered job keeps running');
+    const published = await eventsSince(0);
+    assert.equal(published.length, 6);
+    const cp = published.find((m) => (m.value as any).payload.jobType === 'cp.export')!;
+    assert.equal(cp.key, String((await row('crm', 'cp.export')).id));
+    assert.equal((cp.value as any).payload.enabled, false);
+    assert.equal((cp.value as any).payload.pausedReason, notRegisteredReason('crm', 'cp.export'));
+    assert.equal(await db.getRepository(OutboxMessage).count(), 0, 'the outbox was flushed');
+    assert.deepEqual(await service.reconcileRegistry(), { disabled: 0, enabled: 0 }, 'nothing left to change');
+    assert.equal((await eventsSince(6)).length, 0);
+  });
+
+  it('enables again a schedule disabled for exactly that reason once its job has a handler; other pauses stay', async () => {
+    // As if an older version had disabled crm/ping, which this version runs.
+    const ping = await db.getRepository(Schedule).save(
+      db.getRepository(Schedule).create({
+        companyId: 3,
+        domain: 'crm',
+        jobType: 'ping',
+        frequency: 'hourly',
+        minute: 0,
+        timezone: 'UTC',
+        overlapPolicy: 'skip',
+        catchupWindowS: 3600,
+        enabled: false,
+        pausedReason: notRegisteredReason('crm', 'ping'),
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      }),
+    );
+    const paused = await service.upsert(3, { domain: 'splynx', job_type: 'customers', frequency: 'hourly' });
+    await service.toggle(paused.schedule.id, false, 'paused after 10 consecutive failures');
+    const before = events.length;
+    assert.deepEqual(await service.reconcileRegistry(), { disabled: 0, enabled: 1 });
+    const enabled = await db.getRepository(Schedule).findOneByOrFail({ id: ping.id });
+    assert.deepEqual([enabled.enabled, enabled.pausedReason], [true, null]);
+    assert.equal(new Date(enabled.nextRunAt!).toISOString(), '2026-11-23T10:00:00.000Z');
+    const stillPaused = await db.getRepository(Schedule).findOneByOrFail({ id: paused.schedule.id });
+    assert.deepEqual([stillPaused.enabled, stillPaused.pausedReason], [false, 'paused after 10 consecutive failures']);
+    assert.deepEqual(
+      (await eventsSince(before)).map((m) => m.key),
+      [String(ping.id)],
+    );
+  });
+
+  it('stores a new schedule of an unregistered job disabled with the reason; enabling or running it is a 409', async () => {
+    const before = events.length;
+    const { schedule, created } = await service.upsert(4, {
+      job_type: 'bills',
+      frequency: 'weekly',
+      hour_of_day: 8,
+      day_of_week: 1,
+      enabled: true,
+    });
+    assert.equal(created, true);
+    assert.deepEqual(
+      [schedule.domain, schedule.enabled, schedule.pausedReason, schedule.nextRunAt],
+      ['accounting', false, notRegisteredReason('accounting', 'bills'), null],
+    );
+    const [event] = await eventsSince(before);
+    assert.equal((event.value as any).payload.id, schedule.id);
+    await assert.rejects(service.toggle(schedule.id, true), (err: unknown) => {
+      assert.ok(err instanceof ConflictException);
+      assert.match((err as Error).message, /accounting\/bills is not available in this version yet/);
+      assert.match((err as Error).message, /splynx\/customers/);
+      return true;
+    });
+    await assert.rejects(service.runNow(schedule.id), ConflictException);
+    assert.equal((await service.toggle(schedule.id, false, 'not now')).pausedReason, 'not now', 'disabling is fine');
+  });
+
+  it('a delete publishes a tombstone (a null value) under the schedule id', async () => {
+    const { schedule } = await service.upsert(5, {
+      domain: 'splynx',
+      job_type: 'customers',
+      frequency: 'daily',
+      hour_of_day: 6,
+    });
+    const before = events.length;
+    await service.remove(schedule.id);
+    const published = await eventsSince(before);
+    assert.deepEqual(
+      published.map((m) => [m.key, m.value]),
+      [[String(schedule.id), null]],
+    );
+  });
+
+  it('republishes every schedule, whole, for projections that start late', async () => {
+    await service.listAll(); // fills the seeded rows' next runs (and publishes those changes)
+    const before = (await eventsSince(0)).length;
+    const total = await db.getRepository(Schedule).count();
+    assert.equal(await service.republishAll(), total);
+    const published = await eventsSince(before);
+    assert.equal(published.length, total);
+    assert.equal(new Set(published.map((m) => m.key)).size, total);
+    const splynx = published.find(
+      (m) => (m.value as any).payload.jobType === 'customers' && (m.value as any).payload.companyId === 1,
+    )!;
+    assert.equal((splynx.value as any).type, 'scheduler.schedule.changed');
+    assert.equal((splynx.value as any).payload.frequency, 'hourly');
+    assert.equal((splynx.value as any).payload.nextRunAt, '2026-11-23T10:00:00.000Z');
+    assert.equal((splynx.value as any).payload.enabled, true);
+  });
+});
