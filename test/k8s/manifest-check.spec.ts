@@ -84,7 +84,7 @@ function valid(): K8sObject[] {
   ) as K8sObject[];
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 const named = (objects: K8sObject[], kind: string) => objects.find((o) => o.kind === kind) as Json;
 const gatewayContainer = (objects: K8sObject[]) => named(objects, 'Deployment').spec.template.spec.containers[0];
 

@@ -22,7 +22,7 @@ const K8S = path.join(ROOT, 'k8s');
 const OVERLAYS = fs.readdirSync(path.join(K8S, 'overlays')).sort();
 const EXAMPLE = fs.readFileSync(path.join(K8S, 'secrets.env.example'), 'utf8');
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 let work: string;
 

@@ -8,7 +8,7 @@ export interface SeenMessage {
   topic: string;
   key: string | null;
   value: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a decoded message of any topic; tests read what they assert on
+  /** A decoded message of any topic; tests read what they assert on. */
   json: any;
   headers: Record<string, string>;
 }

@@ -3,9 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppConfig } from '@sync-hub/config';
 import { PlatformModule } from '@sync-hub/platform';
 import { Logger } from 'nestjs-pino';
-import { SchedulesModule } from '../../scheduler/src/schedules/schedules.module';
-import { SchedulesService } from '../../scheduler/src/schedules/schedules.service';
-import { SettingsService } from '../../scheduler/src/settings/settings.service';
+import { SchedulesModule, SchedulesService, SettingsService } from '../../scheduler/src';
 
 /** The scheduler's schedules and settings in this process, without its loop (the CLI never leads). */
 async function withScheduler<T>(config: AppConfig, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
@@ -87,7 +85,6 @@ export function settingsSet(config: AppConfig, key: string, raw: string): Promis
       value = raw;
     }
     const v = await app.get(SettingsService).set(key, value);
-    await app.get(SchedulesService).recomputeForSetting(key);
     return `${v.key} = ${JSON.stringify(v.value)} (effective: ${v.effective_value})\n`;
   });
 }

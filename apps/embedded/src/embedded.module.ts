@@ -4,7 +4,7 @@ import { API_VALIDATION, PlatformModule } from '@sync-hub/platform';
 import { ACCOUNTING_SYNC_FEATURES } from '../../accounting-sync/src';
 import { CRM_SYNC_FEATURES } from '../../crm-sync/src';
 import { GATEWAY_FEATURES, GATEWAY_PROVIDERS } from '../../gateway/src';
-import { SCHEDULER_FEATURES } from '../../scheduler/src/scheduler.module';
+import { SCHEDULER_FEATURES } from '../../scheduler/src';
 import { SPLYNX_SYNC_FEATURES } from '../../splynx-sync/src';
 import { USAGE_SYNC_FEATURES } from '../../usage-sync/src';
 

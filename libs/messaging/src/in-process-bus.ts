@@ -33,7 +33,7 @@ export class InProcessBus {
   /** Queues the message and returns once it is accepted, not once it is handled (as a Kafka produce does). */
   publish(topic: string, key: string, value: unknown, headers: Record<string, string> = {}): void {
     // A tombstone (null) stays null, as on Kafka; there is no compaction in one process, every message is delivered.
-    const copy = value === null || value === undefined ? null : JSON.parse(JSON.stringify(value));
+    const copy: unknown = value === null || value === undefined ? null : JSON.parse(JSON.stringify(value));
     const message: BusMessage = { topic, key, value: copy, headers: { ...headers } };
     const subscribers = this.subscribers.get(topic);
     if (!subscribers?.length) {

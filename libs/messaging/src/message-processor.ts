@@ -138,7 +138,8 @@ export class MessageProcessor {
     this.metrics.deadLettered.inc({ topic });
     const { key, headers } = ctx.getMessage();
     const passthrough: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers ?? {})) if (v != null) passthrough[k] = String(v);
+    for (const [k, v] of Object.entries(headers ?? {}))
+      if (v != null) passthrough[k] = typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString() : JSON.stringify(v);
     await this.publisher.publish(deadLetterTopic(topic), [
       {
         key: key == null ? '' : key.toString(),

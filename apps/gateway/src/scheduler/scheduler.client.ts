@@ -78,7 +78,7 @@ export class SchedulerClient {
     const message = (res.body as { message?: unknown } | undefined)?.message;
     throw new SchedulerRequestError(
       res.status,
-      `${method} ${path} answered ${res.status}${message ? `: ${Array.isArray(message) ? message.join('; ') : String(message)}` : ''}`,
+      `${method} ${path} answered ${res.status}${message ? `: ${typeof message === 'string' ? message : Array.isArray(message) ? message.join('; ') : JSON.stringify(message)}` : ''}`,
     );
   }
 }

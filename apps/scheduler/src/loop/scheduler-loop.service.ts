@@ -216,7 +216,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
           cached(`${key}|latest|${pending.getTime()}`, () => latestRunAtOrBefore(cadence, now, pending)) ?? pending;
         const withinWindow = now.getTime() - latest.getTime() <= s.catchupWindowS * 1000;
         if (withinWindow) {
-          const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now))!;
+          const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now));
           messages.push(tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
           ticks++;
         }
@@ -235,7 +235,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
         }
         advances.push({
           id: s.id,
-          next: cached(`${key}|next`, () => nextRunAfter(cadence, now))!,
+          next: cached(`${key}|next`, () => nextRunAfter(cadence, now)),
           ranAt: withinWindow ? latest : null,
         });
       }

@@ -61,7 +61,7 @@ export class SettingsService {
     const def = SETTINGS[key];
     if (!def) throw new UnknownSettingError(key);
     const row = await this.settings.findOneBy({ key });
-    const value = row ? JSON.parse(row.value) : def.default;
+    const value: unknown = row ? JSON.parse(row.value) : def.default;
     return { key, value, effective_value: def.effective(value) };
   }
 

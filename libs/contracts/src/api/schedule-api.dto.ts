@@ -31,10 +31,10 @@ export function isValidTimezone(zone: string): boolean {
 class JobTypeOfDomain implements ValidatorConstraintInterface {
   validate(job: unknown, args: ValidationArguments): boolean {
     const domain = (args.object as UpsertScheduleDto).domain ?? 'accounting';
-    return typeof job === 'string' && (JOBS_BY_DOMAIN[domain as Domain]?.includes(job) ?? false);
+    return typeof job === 'string' && (JOBS_BY_DOMAIN[domain]?.includes(job) ?? false);
   }
   defaultMessage(args: ValidationArguments): string {
-    const domain = ((args.object as UpsertScheduleDto).domain ?? 'accounting') as Domain;
+    const domain = (args.object as UpsertScheduleDto).domain ?? 'accounting';
     return `job_type must be one of ${(JOBS_BY_DOMAIN[domain] ?? []).join(', ') || '(none: unknown domain)'} for domain ${domain}`;
   }
 }
