@@ -3,7 +3,7 @@ import { Topic } from '@sync-hub/contracts';
 import { SplynxSimulator, generateCustomer } from '@sync-hub/simulators';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
-import { mapSplynxCustomer, SplynxCustomer } from '../../apps/splynx-sync/src';
+import { mapSplynxCustomer, SPLYNX_CUSTOMER_COLUMNS, SplynxCustomer } from '../../apps/splynx-sync/src';
 import { startAppProcess } from '../../test/support/app-process';
 import { createTestDatabase } from '../../test/support/database';
 import { TEST_KAFKA_BROKERS } from '../../test/support/env';
@@ -106,24 +106,7 @@ export async function splynxThroughput(opts: {
     const conn = await createConnection(db.url);
     try {
       const rows = mappedRows(opts.customers, seed);
-      const cols = [
-        'splynx_id',
-        'login',
-        'name',
-        'email',
-        'phone',
-        'status',
-        'category',
-        'billing_type',
-        'partner_id',
-        'location_id',
-        'date_add',
-        'last_update',
-        'raw',
-        'content_hash',
-        'synced_at',
-        'active',
-      ];
+      const cols = ['splynx_id', ...SPLYNX_CUSTOMER_COLUMNS];
       const update = cols
         .slice(1)
         .map((c) => `${c} = VALUES(${c})`)

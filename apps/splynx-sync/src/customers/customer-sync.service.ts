@@ -26,7 +26,8 @@ export interface CustomerSyncStats extends RunStats {
 /** Rows per INSERT … ON DUPLICATE KEY UPDATE: the page, unless a huge page size would pass the bind-variable limit. */
 const MAX_ROWS_PER_STATEMENT = 1500;
 const DEACTIVATION_SCAN = 5000;
-const UPSERT_COLUMNS = [
+/** The columns a sync writes besides the key `splynx_id` (the benchmark's ceiling writes the same). */
+export const SPLYNX_CUSTOMER_COLUMNS = [
   'login',
   'name',
   'email',
@@ -160,7 +161,7 @@ export class CustomerSyncService {
     }
     if (dryRun || changed.length === 0) return;
     for (const batch of chunks(changed, MAX_ROWS_PER_STATEMENT)) {
-      await bulkUpsert(this.customers, batch as QueryDeepPartialEntity<SplynxCustomer>[], UPSERT_COLUMNS, [
+      await bulkUpsert(this.customers, batch as QueryDeepPartialEntity<SplynxCustomer>[], SPLYNX_CUSTOMER_COLUMNS, [
         'splynx_id',
       ]);
     }
