@@ -6,7 +6,10 @@ export interface JobContext<P extends object = object> {
   tick: SyncRequestedPayload;
   /** The tick's params, validated against the job's params DTO. */
   params: P;
-  /** Aborted when the run passes its time limit or the process shuts down: check it between pages. */
+  /**
+   * Aborted when the run passes its time limit: check it between pages. (Not at shutdown: the process gives runs 25 s
+   * to finish, and a run still going then is taken over by another replica from its claim.)
+   */
   signal: AbortSignal;
   /** 1 for the first try, 2 for the first retry, … */
   attempt: number;

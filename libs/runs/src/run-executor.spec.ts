@@ -222,6 +222,26 @@ describe('RunExecutor', () => {
     assert.deepEqual({ ...(seen as object) }, { limit: 10, dryRun: true });
   });
 
+  it('stops renewing a run whose end could not be recorded, so the sweeper can run it again', async () => {
+    bindCustomers(async () => new RunStats());
+    const finish = claims.finish.bind(claims);
+    claims.finish = async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), { code: 'ECONNREFUSED' });
+    };
+    const tick = tickOf();
+    try {
+      await assert.rejects(executor.execute(tick.payload), /ECONNREFUSED/);
+    } finally {
+      claims.finish = finish;
+    }
+    assert.equal(await leases.holder('job:1:splynx:customers', new Date()), null, 'the job lease is released');
+    const before = await db.getRepository(RunClaim).findOneByOrFail({ runId: tick.runId! });
+    await executor.renewLeases();
+    const after = await db.getRepository(RunClaim).findOneByOrFail({ runId: tick.runId! });
+    assert.equal(after.status, 'running', 'its end was never recorded');
+    assert.equal(after.claimedUntil.getTime(), before.claimedUntil.getTime(), 'no longer renewed: it will expire');
+  });
+
   it('refuses a handler for a job the registry does not declare', () => {
     const unknown = { ...SPLYNX_CUSTOMERS, job: 'invoices' };
     assert.throws(() => executor.bind(unknown, { run: async () => new RunStats() }), /no entry in the job registry/);

@@ -209,39 +209,56 @@ export class RunExecutor implements OnApplicationShutdown {
       let outcome: RunOutcome;
       let stopped: Promise<unknown> = Promise.resolve();
       try {
-        const job = this.runJob(tick);
-        stopped = job.settled;
-        const stats = await job.result;
-        const finishedAt = this.clock();
-        await Promise.all([
-          this.claims.finish(tick.runId, 'completed', finishedAt),
-          started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats })),
-        ]);
-        this.record(tick, 'completed', stats, startedAt, finishedAt);
-        this.logger.log(`run completed: ${JSON.stringify(stats)}`);
-        outcome = { status: 'completed', stats };
-      } catch (err) {
-        const error = classifyError(err);
-        const finishedAt = this.clock();
-        const stats = statsOf(err);
-        this.logger.error(
-          `run failed [${error.origin}/${error.code}${error.retriable ? ', retriable' : ''}]: ${error.message}`,
-        );
-        await Promise.all([
-          this.claims.finish(tick.runId, 'failed', finishedAt),
-          started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error })),
-        ]);
-        this.record(tick, 'failed', stats, startedAt, finishedAt);
-        outcome = { status: 'failed', stats, error };
+        outcome = await this.finishRun(tick, startedAt, started, (job) => (stopped = job.settled));
+      } finally {
+        // Whatever happened (the database may have failed while the end was recorded): stop renewing this run. An
+        // unrecorded end leaves its claim to expire, and the sweeper then runs it again from the stored tick.
+        await stopped;
+        this.running.delete(tick.runId);
+        if (tick.job !== 'ping') {
+          await this.leases
+            .release(jobLeaseName(tick), tick.runId)
+            .catch((err: Error) => this.logger.warn(`releasing the job lease failed (it expires): ${err.message}`));
+        }
       }
-      await stopped;
-      this.running.delete(tick.runId);
-      if (tick.job !== 'ping') {
-        await this.leases.release(jobLeaseName(tick), tick.runId);
-        await this.startWaiting(jobLeaseName(tick));
-      }
+      if (tick.job !== 'ping') await this.startWaiting(jobLeaseName(tick));
       return outcome;
     });
+  }
+
+  /** The job under its registry entry, then its end recorded: the claim finished and `completed` or `failed` sent. */
+  private async finishRun(
+    tick: SyncRequestedPayload,
+    startedAt: Date,
+    started: Promise<void>,
+    onJob: (job: { settled: Promise<unknown> }) => void,
+  ): Promise<RunOutcome> {
+    try {
+      const job = this.runJob(tick);
+      onJob(job);
+      const stats = await job.result;
+      const finishedAt = this.clock();
+      await Promise.all([
+        this.claims.finish(tick.runId, 'completed', finishedAt),
+        started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats })),
+      ]);
+      this.record(tick, 'completed', stats, startedAt, finishedAt);
+      this.logger.log(`run completed: ${JSON.stringify(stats)}`);
+      return { status: 'completed', stats };
+    } catch (err) {
+      const error = classifyError(err);
+      const finishedAt = this.clock();
+      const stats = statsOf(err);
+      this.logger.error(
+        `run failed [${error.origin}/${error.code}${error.retriable ? ', retriable' : ''}]: ${error.message}`,
+      );
+      await Promise.all([
+        this.claims.finish(tick.runId, 'failed', finishedAt),
+        started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error })),
+      ]);
+      this.record(tick, 'failed', stats, startedAt, finishedAt);
+      return { status: 'failed', stats, error };
+    }
   }
 
   private async startWaiting(leaseName: string): Promise<void> {

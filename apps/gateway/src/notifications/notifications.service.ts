@@ -50,6 +50,7 @@ export class NotificationsService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     this.registry.addInterval(
       SEND_JOB,
+      // sendPending logs its own failure.
       setInterval(() => void this.sendPending().catch(() => undefined), SEND_INTERVAL_MS),
     );
   }
