@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { OutboxMessage } from '@sync-hub/persistence';
-import { EntityManager, LessThanOrEqual, Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { EventPublisher, OutgoingMessage } from './event-publisher';
 
 const FLUSH_INTERVAL_MS = 5000;
@@ -95,37 +95,47 @@ export class ReliablePublisher {
 
   /**
    * One batch, sent in one request: grouped by topic, in creation order within each topic (order matters per key, and a
-   * key belongs to one topic). If the bus refuses it, the batch stays for a later attempt with backoff.
+   * key belongs to one topic). The oldest rows are locked while they are sent, so of several processes flushing one
+   * outbox (every app flushes it) one sends them and the next waits and finds them gone: a message is not sent twice
+   * by two flushers, and a key's messages never overtake each other. If the bus refuses the batch it stays, with
+   * backoff, and the rows behind it wait too (head of line), for the same reason.
    */
-  private async flushDue(now: Date): Promise<{ sent: number; more: boolean }> {
-    const due = await this.outbox.find({
-      where: { nextAttemptAt: LessThanOrEqual(now) },
-      order: { id: 'ASC' },
-      take: FLUSH_BATCH,
-    });
-    if (due.length === 0) return { sent: 0, more: false };
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    for (const row of due) {
-      const messages = byTopic.get(row.topic) ?? [];
-      messages.push({ key: row.messageKey, value: JSON.parse(row.value) });
-      byTopic.set(row.topic, messages);
-    }
-    const ids = due.map((row) => row.id);
-    try {
-      await this.publisher.publishMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-    } catch (err) {
-      const attempts = due[0].attempts + 1;
-      const backoff = Math.min(FLUSH_INTERVAL_MS * 2 ** Math.min(attempts, 6), 300000);
-      for (let i = 0; i < ids.length; i += DELETE_BATCH) {
-        await this.outbox.update(ids.slice(i, i + DELETE_BATCH), {
-          attempts,
-          lastError: (err as Error).message.slice(0, 2000),
-          nextAttemptAt: new Date(now.getTime() + backoff),
-        });
+  private flushDue(now: Date): Promise<{ sent: number; more: boolean }> {
+    const mysql = this.outbox.manager.connection.options.type === 'mysql';
+    const work = async (m: EntityManager): Promise<{ sent: number; more: boolean }> => {
+      const qb = m.getRepository(OutboxMessage).createQueryBuilder('o').orderBy('o.id', 'ASC').limit(FLUSH_BATCH);
+      if (mysql) qb.setLock('pessimistic_write');
+      const oldest = await qb.getMany();
+      const firstWaiting = oldest.findIndex((row) => row.nextAttemptAt.getTime() > now.getTime());
+      const due = firstWaiting === -1 ? oldest : oldest.slice(0, firstWaiting);
+      if (due.length === 0) return { sent: 0, more: false };
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const row of due) {
+        const messages = byTopic.get(row.topic) ?? [];
+        messages.push({ key: row.messageKey, value: JSON.parse(row.value) as unknown });
+        byTopic.set(row.topic, messages);
       }
-      return { sent: 0, more: false };
-    }
-    for (let i = 0; i < ids.length; i += DELETE_BATCH) await this.outbox.delete(ids.slice(i, i + DELETE_BATCH));
-    return { sent: due.length, more: due.length === FLUSH_BATCH };
+      const ids = due.map((row) => row.id);
+      const rows = m.getRepository(OutboxMessage);
+      try {
+        await this.publisher.publishMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      } catch (err) {
+        const attempts = due[0].attempts + 1;
+        const backoff = Math.min(FLUSH_INTERVAL_MS * 2 ** Math.min(attempts, 6), 300000);
+        for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+          await rows.update(ids.slice(i, i + DELETE_BATCH), {
+            attempts,
+            lastError: (err as Error).message.slice(0, 2000),
+            nextAttemptAt: new Date(now.getTime() + backoff),
+          });
+        }
+        return { sent: 0, more: false };
+      }
+      for (let i = 0; i < ids.length; i += DELETE_BATCH) await rows.delete(ids.slice(i, i + DELETE_BATCH));
+      return { sent: due.length, more: oldest.length === FLUSH_BATCH && due.length === oldest.length };
+    };
+    // READ COMMITTED on MySQL: the lock covers the rows read, not the gap after them, so new rows can be written
+    // meanwhile (a scheduler step's transaction, a refused run event).
+    return mysql ? this.outbox.manager.transaction('READ COMMITTED', work) : this.outbox.manager.transaction(work);
   }
 }

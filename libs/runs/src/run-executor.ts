@@ -209,7 +209,9 @@ export class RunExecutor implements OnApplicationShutdown {
       let outcome: RunOutcome;
       let stopped: Promise<unknown> = Promise.resolve();
       try {
-        outcome = await this.finishRun(tick, startedAt, started, (job) => (stopped = job.settled));
+        outcome = await this.finishRun(tick, startedAt, started, (job) => {
+          stopped = job.settled;
+        });
       } finally {
         // Whatever happened (the database may have failed while the end was recorded): stop renewing this run. An
         // unrecorded end leaves its claim to expire, and the sweeper then runs it again from the stored tick.

@@ -47,7 +47,7 @@ export class ScheduleProjection {
   @Column({ name: 'schedule_updated_at', type: 'datetime', precision: 3 })
   scheduleUpdatedAt: Date;
 
-  /** `occurredAt` of the event applied last: an older copy of the key arriving later is ignored. */
+  /** `occurredAt` of the event applied last (which of a deleted and a re-created schedule of one job is newer). */
   @Column({ name: 'event_at', type: 'datetime', precision: 3 })
   eventAt: Date;
 }

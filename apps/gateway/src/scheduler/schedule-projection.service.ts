@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ScheduleChangedPayload } from '@sync-hub/contracts';
 import { Repository } from 'typeorm';
@@ -6,24 +6,17 @@ import { ScheduleProjection } from './schedule-projection.entity';
 
 /**
  * The gateway's projection of the scheduler's schedules, from the compacted `scheduler.schedule.changed.v1`. One key's
- * messages arrive in order on one partition and are applied one at a time; each carries the whole schedule, so
- * applying one twice is harmless, and an older copy arriving after a newer one (a re-sent outbox row) is ignored.
+ * messages arrive in the order the scheduler committed them (its outbox sends them oldest first, one flusher at a
+ * time, on one partition per key) and are applied in that order; each carries the whole schedule, so a re-sent copy
+ * only replays a prefix that the later messages then overwrite. (Comparing event times instead would trust the
+ * clocks of two scheduler replicas to agree, and could not order a change against a tombstone.)
  */
 @Injectable()
 export class ScheduleProjectionService {
-  private readonly logger = new Logger(ScheduleProjectionService.name);
-
   constructor(@InjectRepository(ScheduleProjection) private readonly projections: Repository<ScheduleProjection>) {}
 
-  /** Applies a schedule's state as of `occurredAt`; false when a newer state is already applied. */
-  async apply(s: ScheduleChangedPayload, occurredAt: Date): Promise<boolean> {
-    const current = await this.projections.findOneBy({ scheduleId: s.id });
-    if (current && new Date(current.eventAt).getTime() > occurredAt.getTime()) {
-      this.logger.debug(
-        `schedule ${s.id}: ignoring a copy from ${occurredAt.toISOString()}, older than the one applied`,
-      );
-      return false;
-    }
+  /** Applies a schedule's state, received as of `occurredAt` (kept to tell a re-created schedule from an older one). */
+  async apply(s: ScheduleChangedPayload, occurredAt: Date): Promise<void> {
     await this.projections.save(
       this.projections.create({
         scheduleId: s.id,
@@ -42,7 +35,6 @@ export class ScheduleProjectionService {
         eventAt: occurredAt,
       }),
     );
-    return true;
   }
 
   /** A tombstone: the schedule was deleted. */
