@@ -35,6 +35,18 @@ export interface StepResult {
 
 class LostLeadershipError extends Error {}
 
+/** What the step decided for one due schedule; applied only if the schedule is still as it was read. */
+interface DueDecision {
+  id: number;
+  /** next_run_at as read by the due query. */
+  pending: Date;
+  next: Date;
+  /** The slot ticked, or null when only a missed slot was reported. */
+  ranAt: Date | null;
+  messages: Array<{ topic: string } & OutgoingMessage>;
+  missed: boolean;
+}
+
 /**
  * The scheduler's loop (DESIGN.md section 5). One replica leads through the `scheduler.leader` lease; every minute the
  * leader selects due schedules with one indexed query, and for each batch advances `next_run_at` and writes the ticks
@@ -204,9 +216,9 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
         .getMany();
       if (due.length === 0) break;
 
-      const messages: Array<{ topic: string } & OutgoingMessage> = [];
-      const advances: Array<{ id: number; next: Date; ranAt: Date | null }> = [];
+      const decided: DueDecision[] = [];
       for (const s of due) {
+        const messages: Array<{ topic: string } & OutgoingMessage> = [];
         if (s.intervalSetting && !intervals.has(s.intervalSetting))
           intervals.set(s.intervalSetting, await this.settings.effective(s.intervalSetting));
         const cadence = cadenceOf(s, s.intervalSetting ? intervals.get(s.intervalSetting) : undefined);
@@ -218,7 +230,6 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
         if (withinWindow) {
           const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now));
           messages.push(tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
-          ticks++;
         }
         // Slots missed while no scheduler ran are not replayed one by one: the oldest is reported as skipped.
         const missed = withinWindow ? (pending < latest ? pending : null) : pending;
@@ -228,23 +239,32 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
             topic: Topic.RunSkipped,
             ...runEventMessage(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'missed' }),
           });
-          skipped++;
           this.logger.warn(
             `schedule ${s.id} (${s.domain}/${s.jobType}) missed slot(s) from ${missed.toISOString()} while no scheduler ran${withinWindow ? `; running ${latest.toISOString()} once` : ', beyond its catch-up window'}`,
           );
         }
-        advances.push({
+        decided.push({
           id: s.id,
+          pending,
           next: cached(`${key}|next`, () => nextRunAfter(cadence, now)),
           ranAt: withinWindow ? latest : null,
+          messages,
+          missed: missed !== null,
         });
       }
 
       await this.dataSource.transaction(async (m) => {
         if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
-        for (let i = 0; i < advances.length; i += UPDATE_CHUNK) {
-          const chunk = advances.slice(i, i + UPDATE_CHUNK);
+        const messages: Array<{ topic: string } & OutgoingMessage> = [];
+        for (let i = 0; i < decided.length; i += UPDATE_CHUNK) {
+          const chunk = await this.stillDue(m, decided.slice(i, i + UPDATE_CHUNK));
+          if (chunk.length === 0) continue;
           await this.advance(m, chunk, now);
+          for (const d of chunk) {
+            messages.push(...d.messages);
+            if (d.ranAt) ticks++;
+            if (d.missed) skipped++;
+          }
           messages.push(...(await this.advancedEvents(m, chunk)));
         }
         await this.outbox.enqueue(m, messages);
@@ -253,6 +273,25 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       if (due.length < DUE_BATCH) break;
     }
     return { ticks, skipped };
+  }
+
+  /**
+   * The decided schedules that are still as they were read, locked for this transaction: one paused, edited or deleted
+   * through the API since the due query (whose transaction locked the row too) is left alone, neither ticked nor
+   * advanced.
+   */
+  private async stillDue(m: EntityManager, decided: DueDecision[]): Promise<DueDecision[]> {
+    const qb = m
+      .getRepository(Schedule)
+      .createQueryBuilder('s')
+      .select(['s.id', 's.enabled', 's.nextRunAt'])
+      .where('s.id IN (:...ids)', { ids: decided.map((d) => d.id) });
+    if (m.connection.options.type === 'mysql') qb.setLock('pessimistic_write');
+    const current = new Map((await qb.getMany()).map((s) => [s.id, s]));
+    return decided.filter((d) => {
+      const s = current.get(d.id);
+      return !!s?.enabled && !!s.nextRunAt && new Date(s.nextRunAt).getTime() === d.pending.getTime();
+    });
   }
 
   /**
