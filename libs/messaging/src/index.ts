@@ -6,3 +6,4 @@ export * from './messaging.module';
 export * from './outbox';
 export * from './topic-provisioner';
 export * from './transport';
+export * from './stored-backoff';

@@ -4,11 +4,14 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { OutboxMessage } from '@sync-hub/persistence';
 import { EntityManager, Repository } from 'typeorm';
 import { EventPublisher, OutgoingMessage } from './event-publisher';
+import { StoredBackoff } from './stored-backoff';
 
 const FLUSH_INTERVAL_MS = 5000;
 const FLUSH_BATCH = 1000;
 const DELETE_BATCH = 500;
 const INSERT_BATCH = 500;
+/** A batch the bus refused waits 10 s, then 20 s, 40 s, … at most 5 minutes. */
+const REFUSED_BACKOFF = new StoredBackoff(2 * FLUSH_INTERVAL_MS, 300_000);
 
 /**
  * Publishes events that must not be lost (run events): when the bus refuses a message after the producer's own
@@ -121,7 +124,7 @@ export class ReliablePublisher {
         await this.publisher.publishMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       } catch (err) {
         const attempts = due[0].attempts + 1;
-        const backoff = Math.min(FLUSH_INTERVAL_MS * 2 ** Math.min(attempts, 6), 300000);
+        const backoff = REFUSED_BACKOFF.delayAfter(attempts);
         for (let i = 0; i < ids.length; i += DELETE_BATCH) {
           await rows.update(ids.slice(i, i + DELETE_BATCH), {
             attempts,

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { jobKey, RunEventPayload } from '@sync-hub/contracts';
-import { ExponentialBackoff, noJitterGenerator } from 'cockatiel';
+import { StoredBackoff } from '@sync-hub/messaging';
 import { DataSource, EntityManager, IsNull, LessThanOrEqual, Repository } from 'typeorm';
 import { ScheduleProjectionService } from '../scheduler/schedule-projection.service';
 import { SchedulerClient } from '../scheduler/scheduler.client';
@@ -16,13 +16,11 @@ const SEND_INTERVAL_MS = 2000;
 const AUTO_PAUSE_SETTING = 'notifications.auto_pause_after';
 const AUTO_PAUSE_DEFAULT = 10;
 /** A failed send is retried after 10 s, doubling, at most 10 minutes apart (no jitter: one loop sends, in order). */
-const RETRY_BACKOFF = new ExponentialBackoff({ initialDelay: 10_000, maxDelay: 600_000, generator: noJitterGenerator });
+const RETRY_BACKOFF = new StoredBackoff(10_000, 600_000);
 
 /** How long to wait before the next try of a notification that has failed `attempts` times. */
 export function retryDelayMs(attempts: number): number {
-  let backoff = RETRY_BACKOFF.next();
-  for (let i = 1; i < attempts; i++) backoff = backoff.next(undefined);
-  return backoff.duration;
+  return RETRY_BACKOFF.delayAfter(attempts);
 }
 
 /**
