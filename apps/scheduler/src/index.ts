@@ -3,3 +3,7 @@ export { SCHEDULER_FEATURES, SchedulerModule } from './scheduler.module';
 export { SchedulesModule } from './schedules/schedules.module';
 export { SchedulesService } from './schedules/schedules.service';
 export { SettingsService } from './settings/settings.service';
+export { SchedulerLoop } from './loop/scheduler-loop.service';
+export { SchedulerClock } from './clock/clock';
+export { Schedule } from './schedules/schedule.entity';
+export { Setting } from './settings/setting.entity';

@@ -9,7 +9,7 @@ import { runEventMessage, scheduledRunId, tickMessage, Topic } from '@sync-hub/c
 import { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { JobLeasesService } from '@sync-hub/persistence';
 
-import { DataSource, EntityManager, In, IsNull, Repository } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
 import { cadenceOf } from '../schedules/cadence';
 import { latestRunAtOrBefore, nextRunAfter } from '../schedules/next-run';
@@ -35,11 +35,9 @@ export interface StepResult {
 
 class LostLeadershipError extends Error {}
 
-/** What the step decided for one due schedule; applied only if the schedule is still as it was read. */
+/** What the step decided for one due schedule. */
 interface DueDecision {
   id: number;
-  /** next_run_at as read by the due query. */
-  pending: Date;
   next: Date;
   /** The slot ticked, or null when only a missed slot was reported. */
   ranAt: Date | null;
@@ -208,99 +206,78 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
     const cached = (key: string, compute: () => Date | null) =>
       memo.has(key) ? memo.get(key)! : (memo.set(key, compute()), memo.get(key)!);
     for (;;) {
-      const due = await this.schedules
-        .createQueryBuilder('s')
-        .where('s.enabled = :enabled AND s.next_run_at <= :now', { enabled: true, now })
-        .orderBy('s.next_run_at', 'ASC')
-        .limit(DUE_BATCH)
-        .getMany();
-      if (due.length === 0) break;
-
-      const decided: DueDecision[] = [];
-      for (const s of due) {
-        const messages: Array<{ topic: string } & OutgoingMessage> = [];
-        if (s.intervalSetting && !intervals.has(s.intervalSetting))
-          intervals.set(s.intervalSetting, await this.settings.effective(s.intervalSetting));
-        const cadence = cadenceOf(s, s.intervalSetting ? intervals.get(s.intervalSetting) : undefined);
-        const key = JSON.stringify(cadence);
-        const pending = new Date(s.nextRunAt!);
-        const latest =
-          cached(`${key}|latest|${pending.getTime()}`, () => latestRunAtOrBefore(cadence, now, pending)) ?? pending;
-        const withinWindow = now.getTime() - latest.getTime() <= s.catchupWindowS * 1000;
-        if (withinWindow) {
-          const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now));
-          messages.push(tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
-        }
-        // Slots missed while no scheduler ran are not replayed one by one: the oldest is reported as skipped.
-        const missed = withinWindow ? (pending < latest ? pending : null) : pending;
-        if (missed) {
-          const tick = tickOf(s, scheduledRunId(String(s.id), missed), missed, missed, 'schedule');
-          messages.push({
-            topic: Topic.RunSkipped,
-            ...runEventMessage(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'missed' }),
-          });
-          this.logger.warn(
-            `schedule ${s.id} (${s.domain}/${s.jobType}) missed slot(s) from ${missed.toISOString()} while no scheduler ran${withinWindow ? `; running ${latest.toISOString()} once` : ', beyond its catch-up window'}`,
-          );
-        }
-        decided.push({
-          id: s.id,
-          pending,
-          next: cached(`${key}|next`, () => nextRunAfter(cadence, now)),
-          ranAt: withinWindow ? latest : null,
-          messages,
-          missed: missed !== null,
-        });
-      }
-
-      await this.dataSource.transaction(async (m) => {
+      // One transaction per batch, fenced by the leader lease: the due rows are read locked (MySQL), so a schedule
+      // paused or edited through the API meanwhile waits for this batch, or is seen as it now is; never ticked stale.
+      const batch = await this.dataSource.transaction(async (m) => {
         if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
-        const messages: Array<{ topic: string } & OutgoingMessage> = [];
-        for (let i = 0; i < decided.length; i += UPDATE_CHUNK) {
-          const chunk = await this.stillDue(m, decided.slice(i, i + UPDATE_CHUNK));
-          if (chunk.length === 0) continue;
-          await this.advance(m, chunk, now);
-          for (const d of chunk) {
-            messages.push(...d.messages);
-            if (d.ranAt) ticks++;
-            if (d.missed) skipped++;
+        const query = m
+          .getRepository(Schedule)
+          .createQueryBuilder('s')
+          .where('s.enabled = :enabled AND s.next_run_at <= :now', { enabled: true, now })
+          .orderBy('s.next_run_at', 'ASC')
+          .limit(DUE_BATCH);
+        if (m.connection.options.type === 'mysql') query.setLock('pessimistic_write');
+        const due = await query.getMany();
+        if (due.length === 0) return null;
+        const decided: DueDecision[] = [];
+        for (const s of due) {
+          const messages: Array<{ topic: string } & OutgoingMessage> = [];
+          if (s.intervalSetting && !intervals.has(s.intervalSetting))
+            intervals.set(s.intervalSetting, await this.settings.effective(s.intervalSetting));
+          const cadence = cadenceOf(s, s.intervalSetting ? intervals.get(s.intervalSetting) : undefined);
+          const key = JSON.stringify(cadence);
+          const pending = new Date(s.nextRunAt!);
+          const latest =
+            cached(`${key}|latest|${pending.getTime()}`, () => latestRunAtOrBefore(cadence, now, pending)) ?? pending;
+          const withinWindow = now.getTime() - latest.getTime() <= s.catchupWindowS * 1000;
+          if (withinWindow) {
+            const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now));
+            messages.push(tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
           }
-          messages.push(...(await this.advancedEvents(m, chunk)));
+          // Slots missed while no scheduler ran are not replayed one by one: the oldest is reported as skipped.
+          const missed = withinWindow ? (pending < latest ? pending : null) : pending;
+          if (missed) {
+            const tick = tickOf(s, scheduledRunId(String(s.id), missed), missed, missed, 'schedule');
+            messages.push({
+              topic: Topic.RunSkipped,
+              ...runEventMessage(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'missed' }),
+            });
+            this.logger.warn(
+              `schedule ${s.id} (${s.domain}/${s.jobType}) missed slot(s) from ${missed.toISOString()} while no scheduler ran${withinWindow ? `; running ${latest.toISOString()} once` : ', beyond its catch-up window'}`,
+            );
+          }
+          decided.push({
+            id: s.id,
+            next: cached(`${key}|next`, () => nextRunAfter(cadence, now)),
+            ranAt: withinWindow ? latest : null,
+            messages,
+            missed: missed !== null,
+          });
         }
-        await this.outbox.enqueue(m, messages);
+
+        for (let i = 0; i < decided.length; i += UPDATE_CHUNK)
+          await this.advance(m, decided.slice(i, i + UPDATE_CHUNK), now);
+        // The rows as they now are (locked since they were read): their scheduler.schedule.changed.v1 events keep
+        // next_run_at and last_run_at current in projections.
+        for (const [i, s] of due.entries()) {
+          s.nextRunAt = decided[i].next;
+          if (decided[i].ranAt) s.lastRunAt = decided[i].ranAt;
+          s.updatedAt = now;
+        }
+        await this.outbox.enqueue(m, [...decided.flatMap((d) => d.messages), ...scheduleEvents(due)]);
+        return {
+          size: due.length,
+          ticks: decided.filter((d) => d.ranAt).length,
+          skipped: decided.filter((d) => d.missed).length,
+        };
       });
+      if (!batch) break;
+      ticks += batch.ticks;
+      skipped += batch.skipped;
       await this.outbox.flush();
-      if (due.length < DUE_BATCH) break;
+      if (batch.size < DUE_BATCH) break;
     }
     return { ticks, skipped };
-  }
-
-  /**
-   * The decided schedules that are still as they were read, locked for this transaction: one paused, edited or deleted
-   * through the API since the due query (whose transaction locked the row too) is left alone, neither ticked nor
-   * advanced.
-   */
-  private async stillDue(m: EntityManager, decided: DueDecision[]): Promise<DueDecision[]> {
-    const qb = m
-      .getRepository(Schedule)
-      .createQueryBuilder('s')
-      .select(['s.id', 's.enabled', 's.nextRunAt'])
-      .where('s.id IN (:...ids)', { ids: decided.map((d) => d.id) });
-    if (m.connection.options.type === 'mysql') qb.setLock('pessimistic_write');
-    const current = new Map((await qb.getMany()).map((s) => [s.id, s]));
-    return decided.filter((d) => {
-      const s = current.get(d.id);
-      return !!s?.enabled && !!s.nextRunAt && new Date(s.nextRunAt).getTime() === d.pending.getTime();
-    });
-  }
-
-  /**
-   * The advanced schedules as they now are, read back inside the transaction that advanced them (so a change made
-   * through the API meanwhile is in them): their `scheduler.schedule.changed.v1` events, which keep `next_run_at` and
-   * `last_run_at` current in projections.
-   */
-  private async advancedEvents(m: EntityManager, rows: Array<{ id: number }>) {
-    return scheduleEvents(await m.getRepository(Schedule).findBy({ id: In(rows.map((r) => r.id)) }));
   }
 
   /** One UPDATE per chunk: next_run_at (and last_run_at when a tick went out) by CASE on id. */
