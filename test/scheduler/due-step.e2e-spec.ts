@@ -57,7 +57,7 @@ describe('the due step locks the schedules it decides (MariaDB)', () => {
     // the schedules service has its own): that is when another connection tries to change splynx/customers.
     const usage = await schedules.findOneByOrFail({ domain: 'usage', jobType: 'reseller.usage' });
     await schedules.update({ id: usage.id }, { jobType: 'ping', enabled: true, pausedReason: null, nextRunAt: due });
-    const settings = new SettingsService(ds.getRepository(Setting));
+    const settings = new SettingsService(ds.getRepository(Setting), ds, outbox);
     const effective = settings.effective.bind(settings);
     let heldByTheStep: boolean | null = null;
     settings.effective = async (key: string) => {
@@ -75,7 +75,14 @@ describe('the due step locks the schedules it decides (MariaDB)', () => {
       new JobLeasesService(ds.getRepository(JobLease)),
       outbox,
       settings,
-      new SchedulesService(schedules, ds, new SettingsService(ds.getRepository(Setting)), publisher, outbox, clock),
+      new SchedulesService(
+        schedules,
+        ds,
+        new SettingsService(ds.getRepository(Setting), ds, outbox),
+        publisher,
+        outbox,
+        clock,
+      ),
       clock,
       new SchedulerRegistry(),
       new HttpAdapterHost(),

@@ -11,3 +11,4 @@ export * from './jobs/splynx.jobs';
 export * from './jobs/job-registry';
 export * from './api/schedule-views';
 export * from './schedule-changed';
+export * from './setting-changed';

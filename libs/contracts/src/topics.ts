@@ -10,6 +10,7 @@ export enum Topic {
   RunSkipped = 'sync.run.skipped.v1',
   RobawsWebhookReceived = 'crm.robaws.webhook.received.v1',
   ScheduleChanged = 'scheduler.schedule.changed.v1',
+  SettingChanged = 'scheduler.setting.changed.v1',
 }
 
 export const ALL_TOPICS: Topic[] = Object.values(Topic);
@@ -18,7 +19,7 @@ export const ALL_TOPICS: Topic[] = Object.values(Topic);
  * Topics that carry the latest state per key rather than a history (`cleanup.policy=compact`): a consumer that reads one
  * from the beginning rebuilds the whole state. A null value (a tombstone) deletes its key. Their `.dlq` is not compacted.
  */
-export const COMPACTED_TOPICS: readonly Topic[] = [Topic.ScheduleChanged];
+export const COMPACTED_TOPICS: readonly Topic[] = [Topic.ScheduleChanged, Topic.SettingChanged];
 
 export function deadLetterTopic(topic: string): string {
   return `${topic}.dlq`;

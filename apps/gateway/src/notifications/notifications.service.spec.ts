@@ -5,6 +5,7 @@ import { Test } from '@nestjs/testing';
 import { getDataSourceToken, getRepositoryToken } from '@nestjs/typeorm';
 import { ScheduleProjectionService } from '../scheduler/schedule-projection.service';
 import { SchedulerClient } from '../scheduler/scheduler.client';
+import { SettingProjectionService } from '../scheduler/setting-projection.service';
 import { NotificationChannels } from './channels';
 import { Notification } from './notification.entities';
 import { NotificationsService, retryDelayMs, SEND_JOB } from './notifications.service';
@@ -27,6 +28,7 @@ describe('notification retries', () => {
         { provide: NotificationChannels, useValue: {} },
         { provide: SchedulerClient, useValue: {} },
         { provide: ScheduleProjectionService, useValue: {} },
+        { provide: SettingProjectionService, useValue: {} },
       ],
     }).compile();
     await moduleRef.init();

@@ -6,6 +6,7 @@ import { StoredBackoff } from '@sync-hub/messaging';
 import { DataSource, EntityManager, IsNull, LessThanOrEqual, Repository } from 'typeorm';
 import { ScheduleProjectionService } from '../scheduler/schedule-projection.service';
 import { SchedulerClient } from '../scheduler/scheduler.client';
+import { SettingProjectionService } from '../scheduler/setting-projection.service';
 import { NotificationChannels } from './channels';
 import { Notification, NotificationKind, NotificationState } from './notification.entities';
 import { NotificationMessage, notificationMessage } from './notification-message';
@@ -26,7 +27,7 @@ export function retryDelayMs(attempts: number): number {
 /**
  * Notifications on changes, not on every tick (seed 000: "notify admins if sync fails"): the first failure of a job
  * after a success, its recovery, and the pause after N consecutive failures (setting notifications.auto_pause_after,
- * default 10), which pauses the schedule through the scheduler. Notifications are queued per channel in the database
+ * default 10, read from the gateway's projection of settings), which pauses the schedule through the scheduler. Notifications are queued per channel in the database
  * and sent by a loop that retries with backoff, so a channel that is down loses nothing.
  */
 @Injectable()
@@ -41,6 +42,7 @@ export class NotificationsService implements OnApplicationBootstrap {
     private readonly channels: NotificationChannels,
     private readonly scheduler: SchedulerClient,
     private readonly schedules: ScheduleProjectionService,
+    private readonly settings: SettingProjectionService,
     private readonly registry: SchedulerRegistry,
   ) {}
 
@@ -158,14 +160,9 @@ export class NotificationsService implements OnApplicationBootstrap {
     }
   }
 
-  /** The setting, read from the scheduler (which owns settings) through its typed client; its default if unreachable. */
-  private async autoPauseAfter(): Promise<number> {
-    try {
-      return (await this.scheduler.setting(AUTO_PAUSE_SETTING)).effective_value;
-    } catch (err) {
-      this.logger.warn(`reading ${AUTO_PAUSE_SETTING} failed, using ${AUTO_PAUSE_DEFAULT}: ${(err as Error).message}`);
-      return AUTO_PAUSE_DEFAULT;
-    }
+  /** The setting, from the gateway's projection of settings (the scheduler publishes them); its default until then. */
+  private autoPauseAfter(): Promise<number> {
+    return this.settings.effective(AUTO_PAUSE_SETTING, AUTO_PAUSE_DEFAULT);
   }
 
   private async enqueue(

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import type { ScheduleView, SettingView, ToggleScheduleDto } from '@sync-hub/contracts';
+import type { ScheduleView, ToggleScheduleDto } from '@sync-hub/contracts';
 import { request } from 'undici';
 
 export interface ForwardedResponse {
@@ -37,11 +37,6 @@ export class SchedulerClient {
   /** PATCH /api/schedules/:id/toggle: enables, or disables with a reason (the gateway's auto-pause). */
   toggle(scheduleId: number, body: ToggleScheduleDto): Promise<ScheduleView> {
     return this.call<ScheduleView>('PATCH', `/api/schedules/${scheduleId}/toggle`, body);
-  }
-
-  /** GET /api/settings/:key */
-  setting(key: string): Promise<SettingView> {
-    return this.call<SettingView>('GET', `/api/settings/${encodeURIComponent(key)}`);
   }
 
   /** Sends a request as the caller made it (their key), or as the gateway (its own first key). */

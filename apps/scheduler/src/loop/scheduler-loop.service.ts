@@ -60,7 +60,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger(SchedulerLoop.name);
   readonly owner = randomUUID();
   private leading = false;
-  /** Set when this replica starts leading: its next publishing step re-checks the registry and republishes schedules. */
+  /** Set when this replica starts leading: its next publishing step re-checks the registry, republishes schedules and settings. */
   private newlyLeading = false;
   private startTicksPending: string[];
   private stepping: Promise<StepResult> | null = null;
@@ -152,6 +152,8 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
           this.newlyLeading = false;
           const published = await this.schedulesService.republishAll();
           this.logger.log(`republished ${published} schedule(s) on scheduler.schedule.changed.v1 as the new leader`);
+          const settings = await this.settings.republishAll();
+          this.logger.log(`republished ${settings} setting(s) on scheduler.setting.changed.v1 as the new leader`);
         }
       } catch (err) {
         if (!(err instanceof LostLeadershipError)) throw err;

@@ -30,12 +30,13 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
     const clock = new SchedulerClock(
       loadConfig('scheduler', { SCHEDULER_CLOCK: 'manual', SCHEDULER_CLOCK_START: '2026-11-23T09:59:30.000Z' }),
     );
+    const outbox = new ReliablePublisher(publisher, db.getRepository(OutboxMessage));
     service = new SchedulesService(
       db.getRepository(Schedule),
       db,
-      new SettingsService(db.getRepository(Setting)),
+      new SettingsService(db.getRepository(Setting), db, outbox),
       publisher,
-      new ReliablePublisher(publisher, db.getRepository(OutboxMessage)),
+      outbox,
       clock,
     );
     service.onModuleInit();

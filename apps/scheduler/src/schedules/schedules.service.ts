@@ -14,6 +14,7 @@ import {
 import { EventPublisher, ReliablePublisher } from '@sync-hub/messaging';
 import { Brackets, DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
+import { lockedQuery, transactionWithEvents } from '../events/transaction-with-events';
 import { SettingsService } from '../settings/settings.service';
 import { cadenceOf } from './cadence';
 import { humanNextRun, nextRunAfter } from './next-run';
@@ -257,8 +258,7 @@ export class SchedulesService implements OnModuleInit {
     for (;;) {
       const rows = await this.write(async (m, changes) => {
         // Locked: a concurrent change of one of these rows commits (and enqueues its event) before or after this
-        // batch, never in between, so the topic's order per key stays the order of the writes. (FOR UPDATE, since
-        // TypeORM writes a shared lock as MySQL 8's FOR SHARE, which MariaDB does not parse.)
+        // batch, never in between, so the topic's order per key stays the order of the writes.
         const qb = this.locked(m).where('s.id > :lastId', { lastId }).orderBy('s.id', 'ASC').limit(REPUBLISH_BATCH);
         const batch = await qb.getMany();
         changes.changed.push(...batch);
@@ -313,22 +313,16 @@ export class SchedulesService implements OnModuleInit {
 
   /** Rows read to be changed: locked until the transaction ends (MySQL), so events go out in the order rows change. */
   private locked(m: EntityManager): SelectQueryBuilder<Schedule> {
-    const qb = m.getRepository(Schedule).createQueryBuilder('s');
-    return m.connection.options.type === 'mysql' ? qb.setLock('pessimistic_write') : qb;
+    return lockedQuery(m, Schedule, 's');
   }
 
   /** A change and its events in one transaction (the transactional outbox); the events are sent after the commit. */
-  private async write<T>(work: (m: EntityManager, changes: ScheduleChanges) => Promise<T>): Promise<T> {
-    const result = await this.dataSource.transaction(async (m) => {
+  private write<T>(work: (m: EntityManager, changes: ScheduleChanges) => Promise<T>): Promise<T> {
+    return transactionWithEvents(this.dataSource, this.outbox, this.logger, 'schedule', async (m, events) => {
       const changes: ScheduleChanges = { changed: [], deleted: [] };
       const out = await work(m, changes);
-      await this.outbox.enqueue(m, scheduleEvents(changes.changed, changes.deleted));
+      events.push(...scheduleEvents(changes.changed, changes.deleted));
       return out;
     });
-    // The change is committed: if the bus refuses the events now, they stay in the outbox for its periodic flush.
-    await this.outbox
-      .flush()
-      .catch((err: Error) => this.logger.warn(`schedule events wait in the outbox: ${err.message}`));
-    return result;
   }
 }

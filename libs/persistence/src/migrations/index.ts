@@ -10,6 +10,7 @@ import { CreateNotificationStates1763700000008 } from './1763700000008-create-no
 import { CreateNotifications1763700000009 } from './1763700000009-create-notifications';
 import { IndexSyncRunsByJob1763700000010 } from './1763700000010-index-sync-runs-by-job';
 import { CreateScheduleProjections1763700000011 } from './1763700000011-create-schedule-projections';
+import { CreateSettingProjections1763700000012 } from './1763700000012-create-setting-projections';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   CreateNotifications1763700000009,
   IndexSyncRunsByJob1763700000010,
   CreateScheduleProjections1763700000011,
+  CreateSettingProjections1763700000012,
 ];
