@@ -13,13 +13,14 @@ const API_KEY = 'e2e-projection-key-0123456789';
 const COMPANY = 5151;
 const TICKING = 5152;
 const PRE_EXISTING = 5153;
+const AUTO_PAUSE = 'notifications.auto_pause_after';
 
 interface Seen {
   key: string;
   value: Buffer | null;
 }
 
-describe("the gateway's projection of schedules from scheduler.schedule.changed.v1 (scheduler, gateway; Kafka, MariaDB)", () => {
+describe("the gateway's projections of schedules and settings from the scheduler's compacted topics (scheduler, gateway; Kafka, MariaDB)", () => {
   let db: TestDatabase;
   let scheduler: AppProcess;
   let gateway: AppProcess;
@@ -43,6 +44,8 @@ describe("the gateway's projection of schedules from scheduler.schedule.changed.
   const status = async () => (await call('GET', '/api/status')).body.data as any[];
   const projected = async (id: number) =>
     (await db.dataSource.query('SELECT * FROM schedule_projections WHERE schedule_id = ?', [id]))[0];
+  const projectedSetting = async (key: string) =>
+    (await db.dataSource.query('SELECT * FROM setting_projections WHERE `key` = ?', [key]))[0];
 
   before(async () => {
     db = await createTestDatabase('schedule_projection');
@@ -67,7 +70,7 @@ describe("the gateway's projection of schedules from scheduler.schedule.changed.
     );
     consumer = kafka.consumer({ groupId: `e2e-projection-raw-${randomUUID()}` });
     await consumer.connect();
-    await consumer.subscribe({ topics: [Topic.ScheduleChanged], fromBeginning: true });
+    await consumer.subscribe({ topics: [Topic.ScheduleChanged, Topic.SettingChanged], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) =>
         void records.push({ key: message.key?.toString() ?? '', value: message.value }),
@@ -75,6 +78,8 @@ describe("the gateway's projection of schedules from scheduler.schedule.changed.
   });
 
   after(async () => {
+    // The topic outlives this suite's database: leave the setting at its default for the suites after it.
+    if (gateway) await call('PUT', `/api/settings/${AUTO_PAUSE}`, { value: 10 }).catch(() => undefined);
     await consumer?.disconnect();
     await Promise.all([gateway?.stop(), scheduler?.stop()]);
     await db?.drop();
@@ -208,5 +213,31 @@ describe("the gateway's projection of schedules from scheduler.schedule.changed.
     assert.equal(new Date(advanced.last_run_at).toISOString(), first, 'the slot that ticked is its last run');
     const row = (await status()).find((s) => s.schedule_id === created.body.id);
     assert.equal(row.next_run_at, new Date(advanced.next_run_at).toISOString());
+  });
+
+  it('settings travel the same way: the leader publishes the defaults, a PUT through the gateway reaches its projection', async () => {
+    const usage = await eventually(
+      () => projectedSetting('reseller.usage_sync_interval_minutes'),
+      "the usage interval's default, republished by the new leader",
+    );
+    assert.equal(usage.effective_value, 5);
+    const put = await call('PUT', `/api/settings/${AUTO_PAUSE}`, { value: '7' });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.deepEqual(put.body, { key: AUTO_PAUSE, value: '7', effective_value: 7 });
+    const row = await eventually(
+      async () => {
+        const p = await projectedSetting(AUTO_PAUSE);
+        return p?.effective_value === 7 ? p : undefined;
+      },
+      'the new effective value in the gateway projection',
+      20000,
+    );
+    assert.equal(JSON.parse(row.value), '7', 'the value as it was set');
+    const payload = await eventually(() => {
+      const last = records.filter((r) => r.key === AUTO_PAUSE).pop();
+      const p = last?.value ? JSON.parse(last.value.toString()).payload : undefined;
+      return p?.effectiveValue === 7 ? p : undefined;
+    }, 'the setting on the topic, keyed by its key');
+    assert.deepEqual(payload, { key: AUTO_PAUSE, value: '7', effectiveValue: 7 });
   });
 });
