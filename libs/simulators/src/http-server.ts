@@ -12,6 +12,8 @@ export interface SimRequest {
 export interface SimResponse {
   status: number;
   body?: unknown;
+  /** A body sent as it is (HTML, for instance) instead of JSON; the handler sets its content-type. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -62,9 +64,10 @@ export class SimulatorHttpServer {
         headers: req.headers,
         body,
       });
-      const payload = out.body === undefined || req.method === 'HEAD' ? '' : JSON.stringify(out.body);
+      const json = out.text === undefined && out.body !== undefined;
+      const payload = req.method === 'HEAD' ? '' : (out.text ?? (json ? JSON.stringify(out.body) : ''));
       res.writeHead(out.status, {
-        ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+        ...(json ? { 'content-type': 'application/json; charset=utf-8' } : {}),
         ...out.headers,
       });
       res.end(payload);

@@ -2,4 +2,5 @@ export * from './http-server';
 export * from './random';
 export * from './splynx/customer-generator';
 export * from './splynx/splynx-simulator';
+export * from './quickbooks/quickbooks-simulator';
 export * from './embedded-upstreams';

@@ -1,0 +1,480 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { seededRandom } from '../random';
+import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
+
+export interface QuickBooksSimulatorOptions {
+  seed?: number;
+  clientId?: string;
+  clientSecret?: string;
+  /** The one redirect URI registered for the app; authorize and the code exchange must name it exactly. */
+  redirectUri?: string;
+  /** The company the simulated user picks when approving (Intuit's realmId). */
+  realmId?: string;
+  companyName?: string;
+  /** Wall clock under the simulated clock; `advance()` moves the simulated time past it. */
+  now?: () => number;
+  accessTokenTtlSeconds?: number;
+  authCodeTtlSeconds?: number;
+}
+
+/** Faults a test can switch on; all default off. Rates are fractions of requests (0..1), from a seeded PRNG. */
+export interface QuickBooksFaults {
+  latencyMs: number;
+  /** Answer 503 to this fraction of requests. */
+  errorRate: number;
+  /** Answer 429 (ThrottleExceeded) with Retry-After to this fraction of requests. */
+  rateLimitRate: number;
+  retryAfterSeconds: number;
+  /** Which requests the faults hit: the accounting API, the token/revoke endpoints, or both. */
+  target: 'all' | 'api' | 'oauth';
+}
+
+export const QBO_PATHS = {
+  authorize: '/connect/oauth2',
+  token: '/oauth2/v1/tokens/bearer',
+  revoke: '/v2/oauth2/tokens/revoke',
+  api: '/v3/company',
+} as const;
+
+const SCOPE = 'com.intuit.quickbooks.accounting';
+const DAY = 86400;
+/** Rolling refresh-token lifetime (intuit-oauth README shows 8726400 s, 101 days) and the 5-year hard limit. */
+const REFRESH_TTL = 101 * DAY;
+const REFRESH_HARD_TTL = 5 * 365 * DAY;
+/** A superseded refresh token keeps working this long after its successor was issued. */
+const ROTATION_GRACE = DAY;
+const NO_FAULTS: QuickBooksFaults = {
+  latencyMs: 0,
+  errorRate: 0,
+  rateLimitRate: 0,
+  retryAfterSeconds: 60,
+  target: 'all',
+};
+
+interface Connection {
+  id: number;
+  realmId: string;
+  startedAt: number;
+  refreshes: number;
+  revoked: boolean;
+}
+
+interface RefreshToken {
+  value: string;
+  connection: Connection;
+  expiresAt: number;
+  supersededAt: number | null;
+}
+
+interface AccessToken {
+  connection: Connection;
+  expiresAt: number;
+}
+
+interface AuthCode {
+  realmId: string;
+  redirectUri: string;
+  expiresAt: number;
+  used: boolean;
+}
+
+function oauthError(status: number, error: string, description?: string): SimResponse {
+  return { status, body: description ? { error_description: description, error } : { error } };
+}
+
+/** The lowercase gateway JSON Intuit answers an expired or invalid access token with (python-quickbooks #250). */
+function gatewayFault(status: 401 | 403, nowMs: number): SimResponse {
+  const [code, type, name] =
+    status === 401
+      ? ['3200', 'AUTHENTICATION', 'AuthenticationFailed']
+      : ['3100', 'SERVICE', 'ApplicationAuthorizationFailed'];
+  return {
+    status,
+    body: {
+      warnings: null,
+      intuitObject: null,
+      fault: {
+        error: [
+          {
+            message: `message=${name}; errorCode=00${code}; statusCode=${status}`,
+            detail: status === 401 ? 'Token expired or invalid' : 'Not authorized for this company',
+            code,
+            element: null,
+          },
+        ],
+        type,
+      },
+      report: null,
+      queryResponse: null,
+      batchItemResponse: [],
+      attachableResponse: [],
+      syncErrorResponse: null,
+      requestId: null,
+      time: nowMs,
+      status: null,
+      cdcresponse: [],
+    },
+  };
+}
+
+function fault(status: number, type: string, message: string, detail: string, code: string): SimResponse {
+  return {
+    status,
+    body: { Fault: { Error: [{ Message: message, Detail: detail, code }], type }, time: new Date().toISOString() },
+  };
+}
+
+function htmlError(message: string): SimResponse {
+  return {
+    status: 400,
+    text: `<!DOCTYPE html><html><head><title>Intuit</title></head><body><h1>Error</h1><p>${message}</p></body></html>`,
+    headers: { 'content-type': 'text/html; charset=utf-8' },
+  };
+}
+
+/**
+ * QuickBooks Online OAuth2 and the start of the Accounting API v3, as ../shared/reference/upstream-apis.md section 2
+ * describes them: an authorize page that approves at once, the token endpoint (Basic client auth, form encoding,
+ * one-use codes, 3600 s access tokens, refresh tokens that rotate and stay valid 24 h after their successor), revoke,
+ * companyinfo behind a bearer token, `intuit_tid` on every answer. Time is a simulated clock tests can advance.
+ */
+export class QuickBooksSimulator {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  readonly realmId: string;
+  faults: QuickBooksFaults = { ...NO_FAULTS };
+  /** Requests served, by "METHOD /path-pattern", for tests to assert on. */
+  readonly requests = new Map<string, number>();
+
+  private readonly seed: number;
+  private readonly companyName: string;
+  private readonly wallClock: () => number;
+  private readonly accessTtl: number;
+  private readonly codeTtl: number;
+  private offsetMs = 0;
+  private nextConnection = 1;
+  private readonly codes = new Map<string, AuthCode>();
+  private readonly refreshTokens = new Map<string, RefreshToken>();
+  private readonly accessTokens = new Map<string, AccessToken>();
+  private readonly connections: Connection[] = [];
+  private faultRandom: () => number;
+  private server: SimulatorHttpServer | null = null;
+  private baseUrl = '';
+
+  constructor(options: QuickBooksSimulatorOptions = {}) {
+    this.seed = options.seed ?? 42;
+    this.clientId = options.clientId ?? 'sim-qbo-client-0001';
+    this.clientSecret = options.clientSecret ?? 'sim-qbo-secret-0001';
+    this.redirectUri = options.redirectUri ?? 'http://localhost:3000/accounting/callback';
+    this.realmId = options.realmId ?? '9130350000000001';
+    this.companyName = options.companyName ?? 'Simulated Company AL';
+    this.wallClock = options.now ?? Date.now;
+    this.accessTtl = options.accessTokenTtlSeconds ?? 3600;
+    this.codeTtl = options.authCodeTtlSeconds ?? 300;
+    this.faultRandom = seededRandom(this.seed);
+  }
+
+  async start(port = 0): Promise<string> {
+    this.server = new SimulatorHttpServer((req) => this.handle(req));
+    this.baseUrl = await this.server.listen(port);
+    return this.baseUrl;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+  }
+
+  /** Where a client points intuit-oauth / its own client: the real hosts are all served by this one server. */
+  get urls() {
+    return {
+      authorize: `${this.baseUrl}${QBO_PATHS.authorize}`,
+      token: `${this.baseUrl}${QBO_PATHS.token}`,
+      revoke: `${this.baseUrl}${QBO_PATHS.revoke}`,
+      api: `${this.baseUrl}${QBO_PATHS.api}`,
+    };
+  }
+
+  /** Simulated time in ms. */
+  now(): number {
+    return this.wallClock() + this.offsetMs;
+  }
+
+  advance(seconds: number): void {
+    this.offsetMs += seconds * 1000;
+  }
+
+  setFaults(faults: Partial<QuickBooksFaults>): void {
+    this.faults = { ...this.faults, ...faults };
+    this.faultRandom = seededRandom(this.seed);
+  }
+
+  clearFaults(): void {
+    this.setFaults(NO_FAULTS);
+  }
+
+  /** Successful refresh_token grants: for one realm, or all realms. */
+  refreshCount(realmId?: string): number {
+    return this.connections.filter((c) => !realmId || c.realmId === realmId).reduce((n, c) => n + c.refreshes, 0);
+  }
+
+  /** Successful refresh_token grants per connection (one authorization and the chain of refresh tokens after it). */
+  refreshCounts(): Array<{ connection: number; realmId: string; refreshes: number; revoked: boolean }> {
+    return this.connections.map((c) => ({
+      connection: c.id,
+      realmId: c.realmId,
+      refreshes: c.refreshes,
+      revoked: c.revoked,
+    }));
+  }
+
+  /** Makes every issued access token (of one realm, or all) expired now, as if an hour had passed. */
+  expireAccessTokens(realmId?: string): void {
+    const past = this.now() - 1000;
+    for (const t of this.accessTokens.values()) if (!realmId || t.connection.realmId === realmId) t.expiresAt = past;
+  }
+
+  /** Revokes a connection's tokens on Intuit's side (the user disconnected the app), for reauth tests. */
+  revokeRealm(realmId: string): void {
+    for (const c of this.connections) if (c.realmId === realmId) this.revokeConnection(c);
+  }
+
+  requestCount(key: string): number {
+    return this.requests.get(key) ?? 0;
+  }
+
+  async handle(req: SimRequest): Promise<SimResponse> {
+    const out = await this.route(req);
+    return { ...out, headers: { ...out.headers, intuit_tid: randomUUID() } };
+  }
+
+  private async route(req: SimRequest): Promise<SimResponse> {
+    if (req.path.startsWith('/__simulator')) return this.admin(req);
+    const route = this.routeOf(req);
+    this.requests.set(route, (this.requests.get(route) ?? 0) + 1);
+
+    const isApi = req.path.startsWith(`${QBO_PATHS.api}/`);
+    const isOauth = req.path === QBO_PATHS.token || req.path === QBO_PATHS.revoke;
+    const targeted = this.faults.target === 'all' ? isApi || isOauth : this.faults.target === 'api' ? isApi : isOauth;
+    if (targeted) {
+      if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+      if (this.faults.errorRate > 0 && this.faultRandom() < this.faults.errorRate)
+        return fault(503, 'SystemFault', 'Service Unavailable', 'The service is temporarily unavailable.', '10000');
+      if (this.faults.rateLimitRate > 0 && this.faultRandom() < this.faults.rateLimitRate)
+        return {
+          ...fault(
+            429,
+            'ValidationFault',
+            'ThrottleExceeded',
+            'You have exceeded the number of allowed requests.',
+            '003001',
+          ),
+          headers: { 'retry-after': String(this.faults.retryAfterSeconds) },
+        };
+    }
+
+    if (req.method === 'GET' && req.path === QBO_PATHS.authorize) return this.authorize(req.query);
+    if (req.method === 'POST' && req.path === QBO_PATHS.token) return this.token(req);
+    if (req.method === 'POST' && req.path === QBO_PATHS.revoke) return this.revoke(req);
+    if (isApi) return this.api(req);
+    return { status: 404, body: { error: 'not_found' } };
+  }
+
+  private routeOf(req: SimRequest): string {
+    return `${req.method} ${req.path.replace(/^\/v3\/company\/[^/]+/, '/v3/company/:realmId').replace(/companyinfo\/[^/]+$/, 'companyinfo/:realmId')}`;
+  }
+
+  /** Intuit shows an error page (no redirect) for an unknown client or an unregistered redirect URI. */
+  private authorize(q: URLSearchParams): SimResponse {
+    if (q.get('client_id') !== this.clientId) return htmlError('Invalid client_id: the app is not known.');
+    const redirect = q.get('redirect_uri') ?? '';
+    if (redirect !== this.redirectUri)
+      return htmlError(
+        'The redirect_uri query parameter value is invalid. Make sure it is listed in the Redirect URIs section of the app.',
+      );
+    const back = new URL(redirect);
+    const state = q.get('state');
+    if (state !== null) back.searchParams.set('state', state);
+    if (q.get('response_type') !== 'code') {
+      back.searchParams.set('error', 'unsupported_response_type');
+      return { status: 302, headers: { location: back.toString() } };
+    }
+    const scopes = (q.get('scope') ?? '').split(/[ +]/).filter(Boolean);
+    if (!scopes.includes(SCOPE)) {
+      back.searchParams.set('error', 'invalid_scope');
+      return { status: 302, headers: { location: back.toString() } };
+    }
+    const code = `AB${randomBytes(24).toString('hex')}`;
+    this.codes.set(code, {
+      realmId: this.realmId,
+      redirectUri: redirect,
+      expiresAt: this.now() + this.codeTtl * 1000,
+      used: false,
+    });
+    back.searchParams.set('code', code);
+    back.searchParams.set('realmId', this.realmId);
+    return { status: 302, headers: { location: back.toString() } };
+  }
+
+  private clientAuthenticated(req: SimRequest): boolean {
+    const header = String(req.headers.authorization ?? '');
+    if (!header.startsWith('Basic ')) return false;
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon > 0 && decoded.slice(0, colon) === this.clientId && decoded.slice(colon + 1) === this.clientSecret;
+  }
+
+  private token(req: SimRequest): SimResponse {
+    if (!this.clientAuthenticated(req)) return oauthError(401, 'invalid_client');
+    if (
+      !String(req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded') ||
+      typeof req.body !== 'string'
+    )
+      return oauthError(400, 'invalid_request');
+    const form = new URLSearchParams(req.body);
+    const hard = String(req.headers['x-include-refresh-token-hard-expires-in'] ?? '') === 'true';
+    const grant = form.get('grant_type');
+    if (grant === 'authorization_code') {
+      const code = this.codes.get(form.get('code') ?? '');
+      if (!code || code.used || code.expiresAt <= this.now() || form.get('redirect_uri') !== code.redirectUri)
+        return oauthError(400, 'invalid_grant');
+      code.used = true;
+      const connection: Connection = {
+        id: this.nextConnection++,
+        realmId: code.realmId,
+        startedAt: this.now(),
+        refreshes: 0,
+        revoked: false,
+      };
+      this.connections.push(connection);
+      return this.issue(connection, hard);
+    }
+    if (grant === 'refresh_token') {
+      const token = this.refreshTokens.get(form.get('refresh_token') ?? '');
+      if (!token || !this.refreshValid(token)) return oauthError(400, 'invalid_grant');
+      token.supersededAt ??= this.now();
+      token.connection.refreshes++;
+      return this.issue(token.connection, hard);
+    }
+    return oauthError(400, 'unsupported_grant_type');
+  }
+
+  private refreshValid(token: RefreshToken): boolean {
+    const now = this.now();
+    if (token.connection.revoked || token.expiresAt <= now) return false;
+    if (token.connection.startedAt + REFRESH_HARD_TTL * 1000 <= now) return false;
+    return token.supersededAt === null || token.supersededAt + ROTATION_GRACE * 1000 > now;
+  }
+
+  private issue(connection: Connection, hard: boolean): SimResponse {
+    const now = this.now();
+    const access = `eyJ${randomBytes(32).toString('base64url')}`;
+    const refresh = `AB11${randomBytes(24).toString('hex')}`;
+    this.accessTokens.set(access, { connection, expiresAt: now + this.accessTtl * 1000 });
+    this.refreshTokens.set(refresh, {
+      value: refresh,
+      connection,
+      expiresAt: now + REFRESH_TTL * 1000,
+      supersededAt: null,
+    });
+    const hardLeft = Math.floor((connection.startedAt + REFRESH_HARD_TTL * 1000 - now) / 1000);
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store' },
+      body: {
+        token_type: 'bearer',
+        access_token: access,
+        expires_in: this.accessTtl,
+        refresh_token: refresh,
+        x_refresh_token_expires_in: Math.min(REFRESH_TTL, hardLeft),
+        ...(hard ? { x_refresh_token_hard_expires_in: hardLeft } : {}),
+      },
+    };
+  }
+
+  /** Revoking a refresh token (or an access token) ends its whole connection: every token issued along it. */
+  private revoke(req: SimRequest): SimResponse {
+    if (!this.clientAuthenticated(req)) return oauthError(401, 'invalid_client');
+    const token = String(((req.body ?? {}) as Record<string, unknown>).token ?? '');
+    if (!token) return oauthError(400, 'invalid_request');
+    const connection = this.refreshTokens.get(token)?.connection ?? this.accessTokens.get(token)?.connection;
+    if (connection) this.revokeConnection(connection);
+    return { status: 200 };
+  }
+
+  private revokeConnection(connection: Connection): void {
+    connection.revoked = true;
+    for (const [value, t] of this.accessTokens) if (t.connection === connection) this.accessTokens.delete(value);
+  }
+
+  private api(req: SimRequest): SimResponse {
+    const header = String(req.headers.authorization ?? '');
+    const token = header.startsWith('Bearer ') ? this.accessTokens.get(header.slice(7)) : undefined;
+    if (!token || token.connection.revoked || token.expiresAt <= this.now()) return gatewayFault(401, this.now());
+    const match = req.path.match(/^\/v3\/company\/([^/]+)\/(.*)$/);
+    const realm = match?.[1] ?? '';
+    if (realm !== token.connection.realmId) return gatewayFault(403, this.now());
+    const info = (match?.[2] ?? '').match(/^companyinfo\/([^/]+)$/i);
+    if (req.method === 'GET' && info) {
+      if (info[1] !== realm)
+        return fault(
+          400,
+          'ValidationFault',
+          'Object Not Found',
+          'Object Not Found : Something you are trying to use has been made inactive.',
+          '610',
+        );
+      return {
+        status: 200,
+        body: {
+          CompanyInfo: {
+            CompanyName: this.companyName,
+            LegalName: this.companyName,
+            Country: 'AL',
+            Id: realm,
+            SyncToken: '0',
+            domain: 'QBO',
+            sparse: false,
+            MetaData: { CreateTime: '2024-01-01T00:00:00-08:00', LastUpdatedTime: '2024-01-01T00:00:00-08:00' },
+          },
+          time: new Date(this.now()).toISOString(),
+        },
+      };
+    }
+    return fault(
+      400,
+      'ValidationFault',
+      'Unsupported Operation',
+      `Operation ${req.method} ${req.path} is not supported.`,
+      '500',
+    );
+  }
+
+  /** Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST expire-tokens ({realmId?}). */
+  private admin(req: SimRequest): SimResponse {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    switch (`${req.method} ${req.path}`) {
+      case 'GET /__simulator/state':
+        return {
+          status: 200,
+          body: {
+            now: new Date(this.now()).toISOString(),
+            faults: this.faults,
+            connections: this.refreshCounts(),
+            requests: Object.fromEntries(this.requests),
+          },
+        };
+      case 'POST /__simulator/faults':
+        this.setFaults(body as Partial<QuickBooksFaults>);
+        return { status: 200, body: this.faults };
+      case 'POST /__simulator/advance':
+        this.advance(Number(body.seconds ?? 0));
+        return { status: 200, body: { now: new Date(this.now()).toISOString() } };
+      case 'POST /__simulator/expire-tokens':
+        this.expireAccessTokens(typeof body.realmId === 'string' ? body.realmId : undefined);
+        return { status: 204 };
+      default:
+        return { status: 404, body: { error: 'unknown simulator control' } };
+    }
+  }
+}
