@@ -3,4 +3,5 @@ export * from './random';
 export * from './splynx/customer-generator';
 export * from './splynx/splynx-simulator';
 export * from './quickbooks/quickbooks-simulator';
+export * from './devpos/devpos-simulator';
 export * from './embedded-upstreams';
