@@ -189,7 +189,8 @@ export class DevposSimulator {
         return { status: 400, body: { message: 'fromDate and toDate must be dates (YYYY-MM-DD)' } };
       const source = list[1] === 'GetSalesInvoice' ? this.salesInvoices : this.purchaseInvoices;
       const rows = (source.get(tenant) ?? []).filter((row) => {
-        const day = String(row.invoiceCreatedDate ?? row.dateTimeCreated ?? '').slice(0, 10);
+        const created = row.invoiceCreatedDate ?? row.dateTimeCreated;
+        const day = typeof created === 'string' ? created.slice(0, 10) : '';
         return !day || (day >= from && day <= to);
       });
       return { status: 200, body: rows };
@@ -212,7 +213,7 @@ export class DevposSimulator {
           },
         };
       case 'POST /__simulator/faults':
-        this.setFaults(body as Partial<DevposFaults>);
+        this.setFaults(body);
         return { status: 200, body: this.faults };
       case 'POST /__simulator/advance':
         this.advance(Number(body.seconds ?? 0));

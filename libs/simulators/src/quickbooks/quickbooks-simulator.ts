@@ -395,7 +395,8 @@ export class QuickBooksSimulator {
   /** Revoking a refresh token (or an access token) ends its whole connection: every token issued along it. */
   private revoke(req: SimRequest): SimResponse {
     if (!this.clientAuthenticated(req)) return oauthError(401, 'invalid_client');
-    const token = String(((req.body ?? {}) as Record<string, unknown>).token ?? '');
+    const given = ((req.body ?? {}) as Record<string, unknown>).token;
+    const token = typeof given === 'string' ? given : '';
     if (!token) return oauthError(400, 'invalid_request');
     const connection = this.refreshTokens.get(token)?.connection ?? this.accessTokens.get(token)?.connection;
     if (connection) this.revokeConnection(connection);
@@ -465,7 +466,7 @@ export class QuickBooksSimulator {
           },
         };
       case 'POST /__simulator/faults':
-        this.setFaults(body as Partial<QuickBooksFaults>);
+        this.setFaults(body);
         return { status: 200, body: this.faults };
       case 'POST /__simulator/advance':
         this.advance(Number(body.seconds ?? 0));
