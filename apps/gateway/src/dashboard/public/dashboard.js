@@ -29,13 +29,15 @@
   let timer = null;
 
   async function api(method, path, body) {
+    const sentWith = key;
     const res = await fetch(path, {
       method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${sentWith}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (res.status === 401) {
-      forget('That key was not accepted.');
+      // A late answer to a request made with a key since replaced (a wrong key, then the right one) changes nothing.
+      if (sentWith === key) forget('That key was not accepted.');
       throw new Error('unauthorized');
     }
     const text = await res.text();
