@@ -5,3 +5,4 @@ export * from './splynx/splynx-simulator';
 export * from './quickbooks/quickbooks-simulator';
 export * from './devpos/devpos-simulator';
 export * from './embedded-upstreams';
+export * from './transport-faults';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { seededRandom } from '../random';
+import { TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 
 export interface DevposUser {
@@ -19,14 +19,7 @@ export interface DevposSimulatorOptions {
 }
 
 /** Faults a test can switch on; all default off. Rates are fractions of requests (0..1), from a seeded PRNG. */
-export interface DevposFaults {
-  latencyMs: number;
-  /** Answer 500 to this fraction of requests. */
-  errorRate: number;
-  /** Answer 429 with Retry-After to this fraction of requests. */
-  rateLimitRate: number;
-  retryAfterSeconds: number;
-}
+export type DevposFaults = TransportFaults;
 
 export const DEVPOS_PATHS = {
   token: '/connect/token',
@@ -71,7 +64,7 @@ export class DevposSimulator {
   private offsetMs = 0;
   private readonly sessions = new Map<string, Session>();
   private readonly logins = new Map<string, number>();
-  private faultRandom: () => number;
+  private readonly injector: TransportFaultInjector;
   private server: SimulatorHttpServer | null = null;
 
   constructor(options: DevposSimulatorOptions = {}) {
@@ -80,7 +73,7 @@ export class DevposSimulator {
     this.users = options.users ?? [{ tenant: 'L91234567A', username: 'sim-user', password: 'sim-password-0001' }];
     this.ttl = options.tokenTtlSeconds ?? 28800;
     this.wallClock = options.now ?? Date.now;
-    this.faultRandom = seededRandom(this.seed);
+    this.injector = new TransportFaultInjector(this.seed);
   }
 
   async start(port = 0): Promise<string> {
@@ -102,7 +95,7 @@ export class DevposSimulator {
 
   setFaults(faults: Partial<DevposFaults>): void {
     this.faults = { ...this.faults, ...faults };
-    this.faultRandom = seededRandom(this.seed);
+    this.injector.reset();
   }
 
   clearFaults(): void {
@@ -128,15 +121,11 @@ export class DevposSimulator {
     const route = `${req.method} ${req.path}`;
     this.requests.set(route, (this.requests.get(route) ?? 0) + 1);
     if (req.path !== DEVPOS_PATHS.login) {
-      if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-      if (this.faults.errorRate > 0 && this.faultRandom() < this.faults.errorRate)
-        return { status: 500, body: { message: 'An error has occurred.' } };
-      if (this.faults.rateLimitRate > 0 && this.faultRandom() < this.faults.rateLimitRate)
-        return {
-          status: 429,
-          body: { message: 'Too many requests' },
-          headers: { 'retry-after': String(this.faults.retryAfterSeconds) },
-        };
+      const faulted = await this.injector.draw(this.faults, {
+        error: () => ({ status: 500, body: { message: 'An error has occurred.' } }),
+        rateLimited: () => ({ status: 429, body: { message: 'Too many requests' } }),
+      });
+      if (faulted) return faulted;
     }
     if (req.method === 'POST' && req.path === DEVPOS_PATHS.token) return this.token(req);
     if (req.method === 'GET' && req.path === DEVPOS_PATHS.login)

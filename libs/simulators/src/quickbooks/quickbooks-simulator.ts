@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { seededRandom } from '../random';
+import { TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 
 export interface QuickBooksSimulatorOptions {
@@ -18,13 +18,7 @@ export interface QuickBooksSimulatorOptions {
 }
 
 /** Faults a test can switch on; all default off. Rates are fractions of requests (0..1), from a seeded PRNG. */
-export interface QuickBooksFaults {
-  latencyMs: number;
-  /** Answer 503 to this fraction of requests. */
-  errorRate: number;
-  /** Answer 429 (ThrottleExceeded) with Retry-After to this fraction of requests. */
-  rateLimitRate: number;
-  retryAfterSeconds: number;
+export interface QuickBooksFaults extends TransportFaults {
   /** Which requests the faults hit: the accounting API, the token/revoke endpoints, or both. */
   target: 'all' | 'api' | 'oauth';
 }
@@ -158,7 +152,7 @@ export class QuickBooksSimulator {
   private readonly refreshTokens = new Map<string, RefreshToken>();
   private readonly accessTokens = new Map<string, AccessToken>();
   private readonly connections: Connection[] = [];
-  private faultRandom: () => number;
+  private readonly injector: TransportFaultInjector;
   private server: SimulatorHttpServer | null = null;
   private baseUrl = '';
 
@@ -172,7 +166,7 @@ export class QuickBooksSimulator {
     this.wallClock = options.now ?? Date.now;
     this.accessTtl = options.accessTokenTtlSeconds ?? 3600;
     this.codeTtl = options.authCodeTtlSeconds ?? 300;
-    this.faultRandom = seededRandom(this.seed);
+    this.injector = new TransportFaultInjector(this.seed);
   }
 
   async start(port = 0): Promise<string> {
@@ -206,7 +200,7 @@ export class QuickBooksSimulator {
 
   setFaults(faults: Partial<QuickBooksFaults>): void {
     this.faults = { ...this.faults, ...faults };
-    this.faultRandom = seededRandom(this.seed);
+    this.injector.reset();
   }
 
   clearFaults(): void {
@@ -257,20 +251,19 @@ export class QuickBooksSimulator {
     const isOauth = req.path === QBO_PATHS.token || req.path === QBO_PATHS.revoke;
     const targeted = this.faults.target === 'all' ? isApi || isOauth : this.faults.target === 'api' ? isApi : isOauth;
     if (targeted) {
-      if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-      if (this.faults.errorRate > 0 && this.faultRandom() < this.faults.errorRate)
-        return fault(503, 'SystemFault', 'Service Unavailable', 'The service is temporarily unavailable.', '10000');
-      if (this.faults.rateLimitRate > 0 && this.faultRandom() < this.faults.rateLimitRate)
-        return {
-          ...fault(
+      const faulted = await this.injector.draw(this.faults, {
+        error: () =>
+          fault(503, 'SystemFault', 'Service Unavailable', 'The service is temporarily unavailable.', '10000'),
+        rateLimited: () =>
+          fault(
             429,
             'ValidationFault',
             'ThrottleExceeded',
             'You have exceeded the number of allowed requests.',
             '003001',
           ),
-          headers: { 'retry-after': String(this.faults.retryAfterSeconds) },
-        };
+      });
+      if (faulted) return faulted;
     }
 
     if (req.method === 'GET' && req.path === QBO_PATHS.authorize) return this.authorize(req.query);

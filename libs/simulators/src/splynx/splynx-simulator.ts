@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { seededRandom } from '../random';
+import { TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 import { generateCustomer, SplynxCustomerRecord } from './customer-generator';
 
@@ -14,13 +15,7 @@ export interface SplynxSimulatorOptions {
 }
 
 /** Faults a test can switch on; all default off. Rates are fractions of requests (0..1), drawn from a seeded PRNG. */
-export interface SplynxFaults {
-  latencyMs: number;
-  /** Answer 500 to this fraction of API requests. */
-  errorRate: number;
-  /** Answer 429 with Retry-After to this fraction of API requests. */
-  rateLimitRate: number;
-  retryAfterSeconds: number;
+export interface SplynxFaults extends TransportFaults {
   /** Serve this fraction of listed customers malformed. */
   malformedRate: number;
   /** These customer ids are always served malformed. */
@@ -69,7 +64,7 @@ export class SplynxSimulator {
   private readonly tokens = new Map<string, Token>();
   private readonly refreshIndex = new Map<string, Token>();
   private readonly lastNonce = new Map<string, number>();
-  private faultRandom: () => number;
+  private readonly injector: TransportFaultInjector;
   private server: SimulatorHttpServer | null = null;
   private nextId: number;
 
@@ -79,7 +74,7 @@ export class SplynxSimulator {
     this.apiSecret = options.apiSecret ?? 'sim-splynx-secret-0001';
     this.ttl = options.accessTokenTtlSeconds ?? 1800;
     this.now = options.now ?? Date.now;
-    this.faultRandom = seededRandom(this.seed);
+    this.injector = new TransportFaultInjector(this.seed);
     const count = options.customers ?? 2000;
     this.ids = Array.from({ length: count }, (_, i) => i + 1);
     this.nextId = count + 1;
@@ -108,7 +103,7 @@ export class SplynxSimulator {
 
   setFaults(faults: Partial<SplynxFaults>): void {
     this.faults = { ...this.faults, ...faults };
-    this.faultRandom = seededRandom(this.seed);
+    this.injector.reset();
   }
 
   clearFaults(): void {
@@ -176,18 +171,12 @@ export class SplynxSimulator {
 
   async handle(req: SimRequest): Promise<SimResponse> {
     if (req.path.startsWith('/__simulator')) return this.admin(req);
-    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
-
-    const route = this.routeOf(req);
-    this.count(route);
-    if (this.faults.errorRate > 0 && this.faultRandom() < this.faults.errorRate)
-      return error(500, 'SERVER_ERROR', 'Internal server error');
-    if (this.faults.rateLimitRate > 0 && this.faultRandom() < this.faults.rateLimitRate) {
-      return {
-        ...error(429, 'TOO_MANY_REQUESTS', 'Too many requests'),
-        headers: { 'retry-after': String(this.faults.retryAfterSeconds) },
-      };
-    }
+    this.count(this.routeOf(req));
+    const faulted = await this.injector.draw(this.faults, {
+      error: () => error(500, 'SERVER_ERROR', 'Internal server error'),
+      rateLimited: () => error(429, 'TOO_MANY_REQUESTS', 'Too many requests'),
+    });
+    if (faulted) return faulted;
 
     if (req.method === 'POST' && req.path === `${API}/auth/tokens`) return this.issueToken(req);
     const renew = req.path.match(new RegExp(`^${API}/auth/tokens/([\\w-]+)$`));
