@@ -12,3 +12,6 @@ export * from './jobs/job-registry';
 export * from './api/schedule-views';
 export * from './schedule-changed';
 export * from './setting-changed';
+export * from './company-changed';
+export * from './api/company-api';
+export * from './api/connection-api';

@@ -11,6 +11,7 @@ export enum Topic {
   RobawsWebhookReceived = 'crm.robaws.webhook.received.v1',
   ScheduleChanged = 'scheduler.schedule.changed.v1',
   SettingChanged = 'scheduler.setting.changed.v1',
+  CompanyChanged = 'scheduler.company.changed.v1',
 }
 
 export const ALL_TOPICS: Topic[] = Object.values(Topic);
@@ -19,7 +20,7 @@ export const ALL_TOPICS: Topic[] = Object.values(Topic);
  * Topics that carry the latest state per key rather than a history (`cleanup.policy=compact`): a consumer that reads one
  * from the beginning rebuilds the whole state. A null value (a tombstone) deletes its key. Their `.dlq` is not compacted.
  */
-export const COMPACTED_TOPICS: readonly Topic[] = [Topic.ScheduleChanged, Topic.SettingChanged];
+export const COMPACTED_TOPICS: readonly Topic[] = [Topic.ScheduleChanged, Topic.SettingChanged, Topic.CompanyChanged];
 
 export function deadLetterTopic(topic: string): string {
   return `${topic}.dlq`;
@@ -34,7 +35,7 @@ export type Domain = (typeof DOMAINS)[number];
  */
 export const JOBS_BY_DOMAIN: Record<Domain, readonly string[]> = {
   splynx: ['customers', 'ping'],
-  accounting: ['sales', 'bills', 'full', 'ping'],
+  accounting: ['sales', 'bills', 'full', 'accounting.connections.check', 'ping'],
   crm: [
     'robaws.customers.incremental',
     'robaws.customers.full',

@@ -40,7 +40,7 @@ class JobTypeOfDomain implements ValidatorConstraintInterface {
 }
 
 @ValidatorConstraint({ name: 'ianaTimezone' })
-class IanaTimezone implements ValidatorConstraintInterface {
+export class IanaTimezone implements ValidatorConstraintInterface {
   validate(zone: unknown): boolean {
     return typeof zone === 'string' && isValidTimezone(zone);
   }
