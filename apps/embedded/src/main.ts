@@ -18,6 +18,9 @@ async function main(): Promise<void> {
   const upstreams = await startEmbeddedUpstreams({
     splynxUrlConfigured: base.splynx.baseUrl !== null,
     splynxCustomers: base.simulator.splynxCustomers,
+    quickbooksConfigured: base.accounting.quickbooks.clientId !== '',
+    devposConfigured: base.accounting.devpos.authBasic !== '',
+    hubPort: base.port,
   });
   const generatedKey = base.gatewayApiKeys.length === 0 ? randomBytes(24).toString('base64url') : null;
   const config = loadConfig('embedded', {
@@ -41,6 +44,12 @@ async function main(): Promise<void> {
       upstreams.env.SPLYNX_URL
         ? `  Splynx:  simulator at ${upstreams.env.SPLYNX_URL} with ${config.simulator.splynxCustomers} customers`
         : `  Splynx:  ${config.splynx.baseUrl}`,
+      upstreams.simulated.quickbooks
+        ? `  QuickBooks: simulator at ${config.accounting.quickbooks.apiBase} (company 1 connected, realm ${config.accounting.quickbooks.seedRealmId})`
+        : `  QuickBooks: ${config.accounting.quickbooks.apiBase}`,
+      upstreams.simulated.devpos
+        ? `  DevPos:  simulator at ${config.accounting.devpos.baseUrl} (company 1 connected, tenant ${config.accounting.devpos.seed?.tenant})`
+        : `  DevPos:  ${config.accounting.devpos.baseUrl}`,
       '',
     ].join('\n') + '\n',
   );

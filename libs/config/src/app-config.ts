@@ -44,6 +44,8 @@ export interface AppConfig {
   gateway: {
     /** The scheduler's API; in the embedded mode this process itself. */
     schedulerUrl: string;
+    /** accounting-sync's API (connections, the QuickBooks callback); in the embedded mode this process itself. */
+    accountingSyncUrl: string;
     rateLimitPerMinute: number;
     /** Run history older than this is deleted daily, except each job's last success. */
     runHistoryRetentionDays: number;
@@ -54,6 +56,7 @@ export interface AppConfig {
     emailFrom: string;
     webhookUrl: string | null;
   };
+  accounting: AccountingConfig;
   scheduler: {
     /** `domain:job` pairs run once when the scheduler starts leading. */
     runOnStart: string[];
@@ -61,6 +64,50 @@ export interface AppConfig {
     clock: 'system' | 'manual';
     clockStart: Date | null;
   };
+}
+
+export const INTUIT = {
+  authUrl: 'https://appcenter.intuit.com/connect/oauth2',
+  tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
+  revokeUrl: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
+  apiBase: { production: 'https://quickbooks.api.intuit.com', sandbox: 'https://sandbox-quickbooks.api.intuit.com' },
+} as const;
+
+export interface AccountingConfig {
+  /** 32 bytes; null when SECRETS_KEY is unset (the embedded mode then keeps a generated key in DATA_DIR). */
+  secretsKey: Buffer | null;
+  quickbooks: {
+    clientId: string;
+    clientSecret: string;
+    redirectUri: string;
+    environment: 'sandbox' | 'production';
+    authUrl: string;
+    tokenUrl: string;
+    revokeUrl: string;
+    apiBase: string;
+    /** Company 1's seed connection, when both are set. */
+    seedRealmId: string | null;
+    seedRefreshToken: string | null;
+    refreshMarginMs: number;
+  };
+  devpos: {
+    baseUrl: string;
+    /** base64 of "<public client id>:"; empty when not configured. */
+    authBasic: string;
+    /** Company 1's seed login, when all three are set. */
+    seed: { tenant: string; username: string; password: string } | null;
+  };
+}
+
+/** SECRETS_KEY as a 32-byte key, or a problem naming the variable (never its value). */
+function secretsKey(value: string | undefined, problems: string[]): Buffer | null {
+  if (!value) return null;
+  const key = /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) {
+    problems.push('SECRETS_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+    return null;
+  }
+  return key;
 }
 
 export class ConfigValidationError extends Error {
@@ -110,7 +157,15 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
   if (vars.SPLYNX_URL && !splynxKeyed) {
     problems.push('SPLYNX_API_KEY and SPLYNX_API_SECRET are required when SPLYNX_URL is set');
   }
+  const key = secretsKey(vars.SECRETS_KEY, problems);
+  if (vars.QBO_REFRESH_TOKEN && !vars.QBO_REALM_ID)
+    problems.push('QBO_REALM_ID is required when QBO_REFRESH_TOKEN is set');
+  const devposSeed = [vars.DEVPOS_TENANT, vars.DEVPOS_USERNAME, vars.DEVPOS_PASSWORD];
+  if (devposSeed.some(Boolean) && !devposSeed.every(Boolean))
+    problems.push('DEVPOS_TENANT, DEVPOS_USERNAME and DEVPOS_PASSWORD seed company 1 together: set all three or none');
   if (problems.length > 0) throw new ConfigValidationError(problems);
+  const qboEnvironment = (vars.QBO_ENVIRONMENT as 'sandbox' | 'production' | undefined) ?? 'sandbox';
+  const selfUrl = `http://127.0.0.1:${vars.PORT ?? DEFAULT_PORTS[appName] ?? 3000}`;
 
   const dataDir = path.resolve(vars.DATA_DIR ?? 'data');
   const databaseUrl = vars.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'sync-hub.sqlite')}`;
@@ -160,6 +215,10 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
           ? `http://127.0.0.1:${vars.PORT ?? DEFAULT_PORTS[appName] ?? 3000}`
           : `http://localhost:${DEFAULT_PORTS.scheduler}`)
       ).replace(/\/+$/, ''),
+      accountingSyncUrl: (
+        vars.ACCOUNTING_SYNC_URL ??
+        (mode === 'embedded' ? selfUrl : `http://localhost:${DEFAULT_PORTS['accounting-sync']}`)
+      ).replace(/\/+$/, ''),
       rateLimitPerMinute: vars.GATEWAY_RATE_LIMIT_PER_MINUTE ?? 600,
       runHistoryRetentionDays: vars.RUN_HISTORY_RETENTION_DAYS ?? 90,
     },
@@ -168,6 +227,30 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
       emailTo: vars.NOTIFY_EMAIL_TO ? vars.NOTIFY_EMAIL_TO.split(',') : [],
       emailFrom: vars.NOTIFY_EMAIL_FROM ?? 'sync-hub@localhost',
       webhookUrl: vars.NOTIFY_WEBHOOK_URL ?? null,
+    },
+    accounting: {
+      secretsKey: key,
+      quickbooks: {
+        clientId: vars.QBO_CLIENT_ID ?? '',
+        clientSecret: vars.QBO_CLIENT_SECRET ?? '',
+        redirectUri: vars.QBO_REDIRECT_URI ?? `http://localhost:${DEFAULT_PORTS.gateway}/oauth/quickbooks/callback`,
+        environment: qboEnvironment,
+        authUrl: vars.QBO_AUTH_URL ?? INTUIT.authUrl,
+        tokenUrl: vars.QBO_TOKEN_URL ?? INTUIT.tokenUrl,
+        revokeUrl: vars.QBO_REVOKE_URL ?? INTUIT.revokeUrl,
+        apiBase: (vars.QBO_API_BASE ?? INTUIT.apiBase[qboEnvironment]).replace(/\/+$/, ''),
+        seedRealmId: vars.QBO_REFRESH_TOKEN ? (vars.QBO_REALM_ID ?? null) : null,
+        seedRefreshToken: vars.QBO_REFRESH_TOKEN ?? null,
+        refreshMarginMs: (vars.QBO_REFRESH_MARGIN_MINUTES ?? 10) * 60_000,
+      },
+      devpos: {
+        baseUrl: (vars.DEVPOS_URL ?? 'https://online.devpos.al').replace(/\/+$/, ''),
+        authBasic: vars.DEVPOS_AUTH_BASIC ?? '',
+        seed:
+          vars.DEVPOS_TENANT && vars.DEVPOS_USERNAME && vars.DEVPOS_PASSWORD
+            ? { tenant: vars.DEVPOS_TENANT, username: vars.DEVPOS_USERNAME, password: vars.DEVPOS_PASSWORD }
+            : null,
+      },
     },
     scheduler: {
       // The embedded mode syncs Splynx at start (issue 2); a deployed scheduler only follows its schedules.

@@ -39,10 +39,16 @@ const EVERY_APP: readonly RequiredVariable[] = [
   { name: 'SPLYNX_API_SECRET', when: 'SPLYNX_URL', why: 'loadConfig refuses SPLYNX_URL without SPLYNX_API_SECRET' },
 ];
 
-/** gateway and scheduler serve /api, and ApiKeysRequired stops them at start without keys. */
+/** gateway, scheduler and accounting-sync serve /api, and ApiKeysRequired stops them at start without keys. */
 const SERVES_API: RequiredVariable = {
   name: 'GATEWAY_API_KEYS',
   why: 'an app serving /api refuses to start without keys (ApiKeysRequired)',
+};
+
+/** Apps that read or write stored secrets (connection tokens and passwords) need the key they are encrypted with. */
+const HOLDS_SECRETS: RequiredVariable = {
+  name: 'SECRETS_KEY',
+  why: 'stored secrets are encrypted with it; the distributed mode never generates one',
 };
 
 /**
@@ -54,13 +60,17 @@ export const DISTRIBUTED_MODE_REQUIREMENTS: Readonly<Record<DeployedApp, readonl
     ...EVERY_APP,
     SERVES_API,
     { name: 'SCHEDULER_URL', why: 'its default, http://localhost:3001, is not the scheduler in a cluster' },
+    {
+      name: 'ACCOUNTING_SYNC_URL',
+      why: 'its default, http://localhost:3003, is not accounting-sync in a cluster',
+    },
   ],
   scheduler: [...EVERY_APP, SERVES_API],
   'splynx-sync': EVERY_APP,
-  'accounting-sync': EVERY_APP,
+  'accounting-sync': [...EVERY_APP, SERVES_API, HOLDS_SECRETS],
   'crm-sync': EVERY_APP,
   'usage-sync': EVERY_APP,
-  cli: EVERY_APP,
+  cli: [...EVERY_APP, HOLDS_SECRETS],
 };
 
 export function isDeployedApp(app: string): app is DeployedApp {

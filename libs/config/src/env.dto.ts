@@ -239,4 +239,112 @@ export class EnvironmentVariables {
   @Transform(toTrimmed)
   @IsISO8601({ strict: true })
   SCHEDULER_CLOCK_START?: string;
+  /** Where the gateway reaches accounting-sync's API (distributed mode): connections and the QuickBooks callback. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  ACCOUNTING_SYNC_URL?: string;
+
+  /**
+   * The key stored secrets (tokens, passwords) are encrypted with: 32 bytes, base64 (`openssl rand -base64 32`).
+   * Required in the distributed mode; the embedded mode generates one into DATA_DIR.
+   */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  SECRETS_KEY?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
+  QBO_CLIENT_ID?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
+  QBO_CLIENT_SECRET?: string;
+
+  /** The redirect URI registered with Intuit: the gateway's /oauth/quickbooks/callback as the browser reaches it. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  QBO_REDIRECT_URI?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsIn(['sandbox', 'production'])
+  QBO_ENVIRONMENT?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  QBO_AUTH_URL?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  QBO_TOKEN_URL?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  QBO_REVOKE_URL?: string;
+
+  /** The API host, before `/v3/company/{realmId}`; default by QBO_ENVIRONMENT. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  QBO_API_BASE?: string;
+
+  /** Single-tenant seeding: with QBO_REFRESH_TOKEN, connects company 1 at start when it has no QuickBooks connection. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^\d{1,32}$/, { message: 'QBO_REALM_ID must be the digits of a QuickBooks company id' })
+  QBO_REALM_ID?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
+  QBO_REFRESH_TOKEN?: string;
+
+  /** A QuickBooks access token is refreshed when it expires in less than this (seed 001: 10 minutes). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(55)
+  QBO_REFRESH_MARGIN_MINUTES?: number;
+
+  /** DevPos's address, before /connect/token and /api/v3 (default https://online.devpos.al). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  DEVPOS_URL?: string;
+
+  /** The Basic credential of DevPos's public web-app client: base64 of "<client id>:" (empty secret). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[A-Za-z0-9+/]+=*$/, { message: 'DEVPOS_AUTH_BASIC must be base64 (of "<client id>:")' })
+  DEVPOS_AUTH_BASIC?: string;
+
+  /** Single-tenant seeding of company 1's DevPos login: its NIPT/NUIS, user name and password. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[A-Z]\d{8}[A-Z]$/, { message: 'DEVPOS_TENANT must be a NIPT/NUIS: a letter, 8 digits and a letter' })
+  DEVPOS_TENANT?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
+  DEVPOS_USERNAME?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  DEVPOS_PASSWORD?: string;
 }

@@ -7,3 +7,5 @@ export * from './migrations';
 export * from './outbox-message.entity';
 export * from './persistence.module';
 export * from './bulk-upsert';
+export * from './secrets';
+export * from './locked-query';

@@ -1,18 +1,31 @@
+import { DevposSimulator } from './devpos/devpos-simulator';
+import { QuickBooksSimulator } from './quickbooks/quickbooks-simulator';
 import { SplynxSimulator } from './splynx/splynx-simulator';
 
 export interface EmbeddedUpstreams {
   /** Environment additions that point the sync apps at the simulators. */
   env: Record<string, string>;
+  /** Which upstreams are simulated, for the start-up banner. */
+  simulated: { splynx: boolean; quickbooks: boolean; devpos: boolean };
   stop(): Promise<void>;
 }
 
 /**
  * For the embedded mode and the CLI without a configured upstream: starts the simulators on loopback, seeded with
- * demo data, and says how to reach them. An upstream whose URL is configured is left alone.
+ * demo data, and says how to reach them. An upstream whose configuration is given is left alone. QuickBooks and
+ * DevPos come with company 1 connected (QBO_REALM_ID + QBO_REFRESH_TOKEN, DEVPOS_TENANT + DEVPOS_USERNAME +
+ * DEVPOS_PASSWORD), so a first look shows accounting working; the simulators start empty each time, so that
+ * connection is made again at each start.
  */
 export async function startEmbeddedUpstreams(opts: {
   splynxUrlConfigured: boolean;
   splynxCustomers: number;
+  /** QBO_CLIENT_ID is set: QuickBooks is real. */
+  quickbooksConfigured?: boolean;
+  /** DEVPOS_AUTH_BASIC is set: DevPos is real. */
+  devposConfigured?: boolean;
+  /** The hub's own port: the simulated Intuit app registers its /oauth/quickbooks/callback. */
+  hubPort?: number;
 }): Promise<EmbeddedUpstreams> {
   const env: Record<string, string> = {};
   const stops: Array<() => Promise<void>> = [];
@@ -23,5 +36,45 @@ export async function startEmbeddedUpstreams(opts: {
     env.SPLYNX_API_SECRET = splynx.apiSecret;
     stops.push(() => splynx.stop());
   }
-  return { env, stop: async () => void (await Promise.all(stops.map((s) => s()))) };
+  if (opts.quickbooksConfigured === false) {
+    const qbo = new QuickBooksSimulator({
+      redirectUri: `http://localhost:${opts.hubPort ?? 3000}/oauth/quickbooks/callback`,
+    });
+    await qbo.start();
+    const { realmId, refreshToken } = qbo.connect();
+    Object.assign(env, {
+      QBO_CLIENT_ID: qbo.clientId,
+      QBO_CLIENT_SECRET: qbo.clientSecret,
+      QBO_REDIRECT_URI: qbo.redirectUri,
+      QBO_AUTH_URL: qbo.urls.authorize,
+      QBO_TOKEN_URL: qbo.urls.token,
+      QBO_REVOKE_URL: qbo.urls.revoke,
+      QBO_API_BASE: qbo.urls.api.replace(/\/v3\/company$/, ''),
+      QBO_REALM_ID: realmId,
+      QBO_REFRESH_TOKEN: refreshToken,
+    });
+    stops.push(() => qbo.stop());
+  }
+  if (opts.devposConfigured === false) {
+    const devpos = new DevposSimulator();
+    const url = await devpos.start();
+    const user = devpos.users[0];
+    Object.assign(env, {
+      DEVPOS_URL: url,
+      DEVPOS_AUTH_BASIC: Buffer.from(`${devpos.clientId}:`).toString('base64'),
+      DEVPOS_TENANT: user.tenant,
+      DEVPOS_USERNAME: user.username,
+      DEVPOS_PASSWORD: user.password,
+    });
+    stops.push(() => devpos.stop());
+  }
+  return {
+    env,
+    simulated: {
+      splynx: !opts.splynxUrlConfigured,
+      quickbooks: opts.quickbooksConfigured === false,
+      devpos: opts.devposConfigured === false,
+    },
+    stop: async () => void (await Promise.all(stops.map((s) => s()))),
+  };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
-import type { DataSource, EntityManager, ObjectLiteral, SelectQueryBuilder, EntityTarget } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 export type EventMessage = { topic: string } & OutgoingMessage;
 
@@ -26,16 +26,5 @@ export async function transactionWithEvents<T>(
   return result;
 }
 
-/**
- * Rows read to be changed or republished: locked until the transaction ends (MySQL), so a row's events go out in the
- * order the row changes. (FOR UPDATE, since TypeORM writes a shared lock as MySQL 8's FOR SHARE, which MariaDB does not
- * parse.)
- */
-export function lockedQuery<E extends ObjectLiteral>(
-  m: EntityManager,
-  entity: EntityTarget<E>,
-  alias: string,
-): SelectQueryBuilder<E> {
-  const qb = m.getRepository(entity).createQueryBuilder(alias);
-  return m.connection.options.type === 'mysql' ? qb.setLock('pessimistic_write') : qb;
-}
+/** Rows read to be changed or republished are locked, so a row's events go out in the order the row changes. */
+export { lockedQuery } from '@sync-hub/persistence';

@@ -11,6 +11,10 @@ import { CreateNotifications1763700000009 } from './1763700000009-create-notific
 import { IndexSyncRunsByJob1763700000010 } from './1763700000010-index-sync-runs-by-job';
 import { CreateScheduleProjections1763700000011 } from './1763700000011-create-schedule-projections';
 import { CreateSettingProjections1763700000012 } from './1763700000012-create-setting-projections';
+import { CreateConnections1763700000014 } from './1763700000014-create-connections';
+import { CreateSecretKeyChecks1763700000016 } from './1763700000016-create-secret-key-checks';
+import { CreateAccountingCompanyProjections1763700000017 } from './1763700000017-create-accounting-company-projections';
+import { CreateQboOauthStates1763700000018 } from './1763700000018-create-qbo-oauth-states';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -27,4 +31,8 @@ export const MIGRATIONS = [
   IndexSyncRunsByJob1763700000010,
   CreateScheduleProjections1763700000011,
   CreateSettingProjections1763700000012,
+  CreateConnections1763700000014,
+  CreateSecretKeyChecks1763700000016,
+  CreateAccountingCompanyProjections1763700000017,
+  CreateQboOauthStates1763700000018,
 ];

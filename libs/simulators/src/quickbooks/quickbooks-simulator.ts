@@ -222,6 +222,23 @@ export class QuickBooksSimulator {
     }));
   }
 
+  /**
+   * A completed authorization without the browser: a new connection for `realmId` and its first refresh token, as the
+   * code exchange would give it. What an operator copies into QBO_REFRESH_TOKEN; the embedded mode seeds company 1 so.
+   */
+  connect(realmId = this.realmId): { realmId: string; refreshToken: string } {
+    const connection: Connection = {
+      id: this.nextConnection++,
+      realmId,
+      startedAt: this.now(),
+      refreshes: 0,
+      revoked: false,
+    };
+    this.connections.push(connection);
+    const issued = this.issue(connection, false).body as { refresh_token: string };
+    return { realmId, refreshToken: issued.refresh_token };
+  }
+
   /** Makes every issued access token (of one realm, or all) expired now, as if an hour had passed. */
   expireAccessTokens(realmId?: string): void {
     const past = this.now() - 1000;
