@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { API_VALIDATION, ApiKeysRequired, PlatformModule } from '@sync-hub/platform';
+import { AccountingProxyModule } from './accounting/accounting-proxy.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RunsModule } from './runs/runs.module';
@@ -8,7 +9,10 @@ import { StatusModule } from './status/status.module';
 import { SyncsModule } from './syncs/syncs.module';
 import { GATEWAY_THROTTLE_GUARD, GATEWAY_THROTTLING } from './throttling';
 
-/** The feature modules of the gateway; the embedded host mounts the same list (and serves the scheduler's routes itself). */
+/**
+ * The feature modules of the gateway; the embedded host mounts the same list (and serves the scheduler's and
+ * accounting-sync's routes itself).
+ */
 export const GATEWAY_FEATURES = [
   ...GATEWAY_THROTTLING,
   RunsModule,
@@ -20,7 +24,7 @@ export const GATEWAY_FEATURES = [
 export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];
 
 @Module({
-  imports: [PlatformModule.forApp('gateway'), ...GATEWAY_FEATURES, SchedulerProxyModule],
+  imports: [PlatformModule.forApp('gateway'), ...GATEWAY_FEATURES, SchedulerProxyModule, AccountingProxyModule],
   providers: [...API_VALIDATION, ApiKeysRequired, ...GATEWAY_PROVIDERS],
 })
 export class GatewayModule {}
