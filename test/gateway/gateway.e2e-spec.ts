@@ -224,6 +224,10 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
         .filter((p) => p.startsWith('/api'))
         .sort(),
       [
+        '/api/companies/{companyId}/connections',
+        '/api/companies/{companyId}/connections/devpos',
+        '/api/companies/{companyId}/connections/quickbooks/authorize',
+        '/api/companies/{companyId}/connections/{provider}',
         '/api/companies/{companyId}/schedules',
         '/api/runs',
         '/api/runs/{runId}',

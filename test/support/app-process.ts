@@ -13,7 +13,10 @@ export interface AppProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `node dist/apps/<app>/main.js` as its own process (the distributed mode) and waits until it is ready. */
+/**
+ * Starts `node dist/apps/<app>/main.js` as its own process (the distributed mode) and waits until it is ready. It
+ * listens on a free port, or on `env.PORT` when a test must know the URL before the process starts (a redirect URI).
+ */
 export async function startAppProcess(
   app: string,
   env: Record<string, string>,
@@ -22,7 +25,7 @@ export async function startAppProcess(
   /** `ready` (default): wait for /health/ready to answer 200; `live`: only for the process to serve /health/live. */
   waitFor: 'ready' | 'live' = 'ready',
 ): Promise<AppProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `${label}.log`);
   const log = fs.openSync(logFile, 'w');
@@ -56,7 +59,8 @@ export async function startAppProcess(
     logFile,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // Stopped already (by a test, or killed by a signal): its exit event has been and gone.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 20000).unref();

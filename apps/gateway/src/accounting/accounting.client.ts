@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import type { AuthorizeView, ConnectionProvider, ConnectionView } from '@sync-hub/contracts';
+import type { AuthorizeView, ConnectionView } from '@sync-hub/contracts';
 import { request } from 'undici';
 
 /**
@@ -52,12 +52,11 @@ export class AccountingClient {
     return this.send('PUT', `${companyPath(companyId)}/connections/devpos`, { authorization, body: body ?? {} });
   }
 
-  /** DELETE /api/companies/:id/connections/:provider: 204, or 502 when Intuit cannot confirm the revocation. */
-  disconnect(
-    companyId: string,
-    provider: ConnectionProvider | string,
-    authorization?: string,
-  ): Promise<AccountingAnswer<undefined>> {
+  /**
+   * DELETE /api/companies/:id/connections/:provider (a ConnectionProvider; anything else is accounting-sync's 404):
+   * 204, or 502 when Intuit cannot confirm the revocation.
+   */
+  disconnect(companyId: string, provider: string, authorization?: string): Promise<AccountingAnswer<undefined>> {
     return this.send('DELETE', `${companyPath(companyId)}/connections/${encodeURIComponent(provider)}`, {
       authorization,
     });
