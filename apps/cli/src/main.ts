@@ -5,11 +5,14 @@ import { createMigrationDataSource } from '@sync-hub/persistence';
 import { provisionTopics } from '@sync-hub/messaging';
 import { RunOutcome } from '@sync-hub/runs';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
+import { ConfigurationError } from '@sync-hub/contracts';
+import { accountingCompanies, accountingConnect, accountingToken } from './accounting.commands';
 import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
 import { jobsTable } from './jobs.command';
 import { splynxSyncUsers } from './splynx-sync-users.command';
+import { UsageError } from './usage-error';
 
-/** Exit codes: 0 success, 1 a failed sync (or operation), 2 a usage error. */
+/** Exit codes: 0 success, 1 a failed sync (or operation), 2 a usage or configuration error. */
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 function positiveInt(value: string): number {
@@ -126,6 +129,29 @@ async function main(argv: string[]): Promise<number> {
     .argument('<value>')
     .action(async (key: string, value: string) => void process.stdout.write(await settingsSet(config(), key, value)));
 
+  program
+    .command('accounting:companies')
+    .description("every company accounting-sync knows, with each connection's status and token expiries")
+    .action(async () => void process.stdout.write(await accountingCompanies(config())));
+
+  program
+    .command('accounting:connect')
+    .description("print Intuit's authorize URL for connecting a company's QuickBooks (one use, 15 minutes)")
+    .requiredOption('--company <id>', 'the company id', positiveInt)
+    .action(
+      async (opts: { company: number }) => void process.stdout.write(await accountingConnect(config(), opts.company)),
+    );
+
+  program
+    .command('accounting:token')
+    .description("show the QuickBooks token's realm and expiries, refreshing it when due (never prints the token)")
+    .requiredOption('--company <id>', 'the company id', positiveInt)
+    .option('--force-refresh', 'refresh now, whatever the expiry', false)
+    .action(
+      async (opts: { company: number; forceRefresh: boolean }) =>
+        void process.stdout.write(await accountingToken(config(), opts.company, opts.forceRefresh)),
+    );
+
   try {
     await program.parseAsync(argv);
     return code;
@@ -133,6 +159,11 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (err instanceof ConfigValidationError) {
       process.stderr.write(`${err.message}\n`);
+      return EXIT.usage;
+    }
+    // Something an operator must change or do (an unknown company, QuickBooks not connected or to be reconnected).
+    if (err instanceof UsageError || err instanceof ConfigurationError) {
+      process.stderr.write(`error: ${err.message}\n`);
       return EXIT.usage;
     }
     if ((err as { status?: number }).status === 404) {

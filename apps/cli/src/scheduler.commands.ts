@@ -4,6 +4,7 @@ import { AppConfig } from '@sync-hub/config';
 import { PlatformModule } from '@sync-hub/platform';
 import { Logger } from 'nestjs-pino';
 import { SchedulesModule, SchedulesService, SettingsService } from '../../scheduler/src';
+import { textTable } from './table';
 
 /** The scheduler's schedules and settings in this process, without its loop (the CLI never leads). */
 async function withScheduler<T>(config: AppConfig, fn: (app: INestApplicationContext) => Promise<T>): Promise<T> {
@@ -35,13 +36,7 @@ export function scheduleList(config: AppConfig): Promise<string> {
       r.next_run_at ?? '-',
       r.next_run_human ?? '-',
     ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-    const line = (cells: string[]) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd();
-    return [line(header), line(widths.map((w) => '-'.repeat(w))), ...table.map(line)].join('\n') + '\n';
+    return textTable(header, table);
   });
 }
 
