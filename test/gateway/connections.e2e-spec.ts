@@ -3,29 +3,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { companyChangedMessage } from '@sync-hub/contracts';
-import { DevposSimulator, QuickBooksSimulator } from '@sync-hub/simulators';
+import { DevposSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { KafkaProbe } from '../support/kafka';
+import { ObservedQuickBooks } from '../support/quickbooks';
 import { eventually, freePort } from '../support/wait';
 
 const API_KEY = 'e2e-connections-key-0123456789';
 // The company topic is compacted and shared by every suite on the broker: this suite's company is its own.
 const COMPANY = 4343;
 const SECRETS_KEY = randomBytes(32).toString('base64');
-
-/** The real QuickBooks simulator, observed at its edge: it keeps every token it hands out, so the test can look for them. */
-class ObservedQuickBooks extends QuickBooksSimulator {
-  readonly issued: string[] = [];
-  override async handle(req: Parameters<QuickBooksSimulator['handle']>[0]) {
-    const out = await super.handle(req);
-    const body = out.body as { access_token?: string; refresh_token?: string } | undefined;
-    if (body?.access_token) this.issued.push(body.access_token);
-    if (body?.refresh_token) this.issued.push(body.refresh_token);
-    return out;
-  }
-}
 
 describe('the gateway forwards the connection routes and the QuickBooks callback to accounting-sync (Kafka, MariaDB, simulators)', () => {
   let db: TestDatabase;
