@@ -1,4 +1,4 @@
-// The sync hub dashboard: status tiles, the Scheduled Syncs card (seed 001) and recent runs, refreshed live.
+// The sync hub dashboard: status tiles, connections, the Scheduled Syncs card (seed 001) and recent runs, refreshed live.
 (() => {
   'use strict';
   const JOBS = {
@@ -58,6 +58,7 @@
     $('#forget-key').hidden = true;
     $('#key-panel').hidden = false;
     $('#key-error').textContent = message || '';
+    stopConnections();
   }
 
   async function open() {
@@ -67,6 +68,7 @@
     await refresh();
     clearInterval(timer);
     timer = setInterval(() => void refresh(), 3000);
+    startConnections();
   }
 
   async function refresh() {
@@ -243,6 +245,170 @@
     $('#cancel-edit').hidden = true;
   }
 
+  // ---- Connections (issue 9): a card per company, Connect / Reconnect QuickBooks, the OAuth callback's result ----
+
+  /** Connections change slowly (token expiries, a reconnect): polled every 30 s, and at once after an action. */
+  const CONNECTIONS_EVERY_MS = 30000;
+  let connectionsTimer = null;
+
+  function startConnections() {
+    void loadConnections();
+    clearInterval(connectionsTimer);
+    connectionsTimer = setInterval(() => void loadConnections(), CONNECTIONS_EVERY_MS);
+  }
+
+  function stopConnections() {
+    clearInterval(connectionsTimer);
+  }
+
+  /** GET /api/companies; company 1 alone where this version has no company routes (404). */
+  async function listCompanies() {
+    try {
+      const companies = await api('GET', '/api/companies');
+      return Array.isArray(companies) ? companies : (companies?.data ?? []);
+    } catch (err) {
+      if (err.status === 404) return [{ id: 1 }];
+      throw err;
+    }
+  }
+
+  async function loadConnections() {
+    try {
+      const companies = await listCompanies();
+      const blocks = await Promise.all(
+        companies.map(async (company) => {
+          try {
+            return companyConnections(company, await api('GET', `/api/companies/${company.id}/connections`));
+          } catch (err) {
+            if (err.message === 'unauthorized') throw err;
+            return companyConnections(company, null, err.message);
+          }
+        }),
+      );
+      $('#connections').replaceChildren(...blocks);
+      $('#connections-error').textContent = '';
+    } catch (err) {
+      if (err.message !== 'unauthorized')
+        $('#connections-error').textContent = `Connections could not be loaded: ${err.message}`;
+    }
+  }
+
+  function companyConnections(company, connections, error) {
+    const title = `Company ${company.id}${company.name ? ` — ${company.name}` : ''}${company.active === false ? ' (inactive)' : ''}`;
+    const find = (provider) => (connections ?? []).find((c) => c.provider === provider);
+    return el(
+      'article',
+      { className: 'company-connections', dataset: { company: company.id } },
+      el('h3', {}, title),
+      error
+        ? el('p', { className: 'error' }, `Connections unavailable: ${error}`)
+        : el(
+            'div',
+            { className: 'connections-grid' },
+            quickBooksPanel(company.id, find('quickbooks')),
+            devposPanel(find('devpos')),
+          ),
+    );
+  }
+
+  /** The status as words (colour only repeats it): connected, not connected, reconnect required or failing, with why. */
+  function connectionStatus(c) {
+    if (!c?.connected) return el('p', { className: 'conn-status none' }, 'Not connected');
+    if (c.status === 'ok') return el('p', { className: 'conn-status ok' }, 'Connected');
+    const label = c.status === 'reauth_required' ? 'Reconnect required (reauth_required)' : `Failing (${c.status})`;
+    return el('p', { className: 'conn-status error' }, `${label}${c.status_reason ? `: ${c.status_reason}` : ''}`);
+  }
+
+  function panel(provider, name, c, details, ...actions) {
+    const rows = c?.connected ? details.flatMap(([term, value]) => [el('dt', {}, term), el('dd', {}, value)]) : [];
+    return el(
+      'section',
+      {
+        className: `connection ${provider} state-${c?.connected ? c.status : 'none'}`,
+        dataset: { provider, status: c?.connected ? c.status : 'not_connected' },
+      },
+      el('h4', {}, name),
+      connectionStatus(c),
+      rows.length ? el('dl', {}, ...rows) : '',
+      ...actions,
+    );
+  }
+
+  const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
+
+  function quickBooksPanel(companyId, c) {
+    const error = el('p', { className: 'error connect-error' });
+    error.setAttribute('role', 'alert');
+    const connect = el(
+      'button',
+      { type: 'button', className: 'connect-quickbooks' },
+      c?.connected ? 'Reconnect QuickBooks' : 'Connect QuickBooks',
+    );
+    connect.setAttribute('aria-label', `${connect.textContent} for company ${companyId}`);
+    connect.addEventListener('click', () => void connectQuickBooks(companyId, connect, error));
+    const days = c?.refresh_token_days_left;
+    return panel(
+      'quickbooks',
+      'QuickBooks',
+      c,
+      [
+        ['Realm', c?.settings ? `${c.settings.realm_id} (${c.settings.environment})` : '—'],
+        [
+          'Access token expires',
+          c?.access_token_expires_at ? when(c.access_token_expires_at) : 'not fetched yet (fetched before first use)',
+        ],
+        [
+          'Refresh token',
+          c?.refresh_token_expires_at
+            ? `expires in ${days} day${days === 1 ? '' : 's'} (${when(c.refresh_token_expires_at)})`
+            : 'expiry not known yet',
+        ],
+        ['Last refreshed', when(c?.last_refreshed_at)],
+      ],
+      connect,
+      error,
+    );
+  }
+
+  function devposPanel(c) {
+    return panel('devpos', 'DevPos', c, [
+      ['Tenant', c?.settings?.tenant ?? '—'],
+      ['User', c?.settings?.username ?? '—'],
+      ['Login token expires', c?.access_token_expires_at ? when(c.access_token_expires_at) : 'no login yet'],
+    ]);
+  }
+
+  /** Asks for Intuit's authorize URL (a signed, one-use state) and sends the browser there; Intuit sends it back. */
+  async function connectQuickBooks(companyId, button, error) {
+    button.disabled = true;
+    error.textContent = '';
+    try {
+      const { url } = await api('GET', `/api/companies/${companyId}/connections/quickbooks/authorize`);
+      window.location.assign(url);
+    } catch (err) {
+      button.disabled = false;
+      if (err.message !== 'unauthorized') error.textContent = `Could not start connecting: ${err.message}`;
+    }
+  }
+
+  /** After Intuit's redirect the hub lands here with ?company=N&quickbooks=connected|error&reason=…: say how it went. */
+  function showOAuthResult() {
+    const q = new URLSearchParams(window.location.search);
+    const result = q.get('quickbooks');
+    if (!result) return;
+    const company = q.get('company') ?? '?';
+    const ok = result === 'connected';
+    const banner = $('#oauth-result');
+    banner.classList.toggle('failed', !ok);
+    banner.setAttribute('role', ok ? 'status' : 'alert');
+    $('#oauth-result-text').textContent = ok
+      ? `QuickBooks is connected for company ${company}.`
+      : `QuickBooks was not connected for company ${company}: ${q.get('reason') || 'no reason given'}`;
+    banner.hidden = false;
+    // A reload should not announce it again.
+    window.history.replaceState(null, '', window.location.pathname);
+  }
+
   $('#domain').replaceChildren(...Object.keys(JOBS).map((d) => el('option', { value: d }, d)));
   fillJobs();
   showFrequencyFields();
@@ -278,6 +444,8 @@
     sessionStorage.setItem('syncHubKey', key);
     void open();
   });
+  $('#oauth-result-dismiss').addEventListener('click', () => ($('#oauth-result').hidden = true));
+  showOAuthResult();
   if (key) void open();
   else forget();
 })();
