@@ -413,6 +413,75 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     assert.equal(listed.length, 1);
   });
 
+  it('a run completed with warnings shows them through the API and status, and sends one warning notification per channel', async () => {
+    const runId = randomUUID();
+    const warnings = [
+      'QuickBooks refresh token of company 4242 expires in 9 days: reconnect QuickBooks',
+      'DevPos password of company 4242 was last changed 360 days ago',
+    ];
+    const hooksBefore = webhook.received.length;
+    await probe.produce(
+      Topic.RunCompleted,
+      runId,
+      envelope(
+        'sync.run.completed',
+        {
+          runId,
+          domain: 'accounting',
+          job: 'connections.check',
+          companyId: COMPANY,
+          trigger: 'schedule',
+          startedAt: new Date(Date.now() - 2000).toISOString(),
+          finishedAt: new Date().toISOString(),
+          durationMs: 2000,
+          stats: { fetched: 2, created: 0, updated: 0, unchanged: 2, skipped: 0, failed: 0 },
+          warnings,
+        },
+        runId,
+      ),
+    );
+    const row = await eventually(async () => {
+      const r = await call('GET', `/api/runs/${runId}`);
+      return r.status === 200 ? r.body : undefined;
+    }, 'the warned run row');
+    assert.equal(row.status, 'completed');
+    assert.deepEqual(row.warnings, warnings);
+    const listed = (await call('GET', `/api/runs?domain=accounting&company_id=${COMPANY}`)).body.data as any[];
+    assert.deepEqual(listed.find((r) => r.run_id === runId)?.warnings, warnings);
+    const quiet = (await call('GET', `/api/runs?domain=splynx&company_id=${COMPANY}`)).body.data as any[];
+    assert.ok(quiet.length > 0);
+    assert.ok(
+      quiet.every((r) => Array.isArray(r.warnings) && r.warnings.length === 0),
+      'runs without warnings answer an empty list',
+    );
+    const job = ((await call('GET', '/api/status')).body.data as any[]).find(
+      (s) => s.domain === 'accounting' && s.job === 'connections.check' && s.company_id === COMPANY,
+    );
+    assert.deepEqual([job.state, job.last_run.run_id, job.last_run.warnings], ['healthy', runId, warnings]);
+
+    const hook = await eventually(() => webhook.received.find((h) => h.run_id === runId), 'the warning webhook', 20000);
+    assert.equal(hook.kind, 'warning');
+    assert.equal(
+      hook.subject,
+      `[sync hub] accounting/connections.check (company ${COMPANY}) completed with 2 warnings`,
+    );
+    assert.deepEqual(hook.warnings, warnings);
+    assert.equal(hook.action, 'Act on each warning before it becomes a failure.');
+    assert.ok(hook.text.includes(`completed with 2 warnings:\n- ${warnings[0]}\n- ${warnings[1]}\n`), hook.text);
+    const mail = await eventually(
+      () => ours(smtp.mails).find((m) => m.raw.includes(runId)),
+      'the warning email',
+      20000,
+    );
+    assert.match(
+      mail.raw,
+      /Subject: \[sync hub\] accounting\/connections\.check \(company 4242\) completed with 2 warnings/,
+    );
+    assert.match(mail.raw, /What to do: Act on each warning before it becomes a failure\./);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(webhook.received.length, hooksBefore + 1, 'one warning webhook, nothing else for this run');
+  });
+
   it('GET /api/runs pages with a cursor and filters by domain, status, company and time', async () => {
     const all = (await call('GET', `/api/runs?domain=splynx&company_id=${COMPANY}&limit=500`)).body.data as any[];
     assert.ok(all.length >= 13);

@@ -12,6 +12,7 @@ import { IndexSyncRunsByJob1763700000010 } from './1763700000010-index-sync-runs
 import { CreateScheduleProjections1763700000011 } from './1763700000011-create-schedule-projections';
 import { CreateSettingProjections1763700000012 } from './1763700000012-create-setting-projections';
 import { CreateConnections1763700000014 } from './1763700000014-create-connections';
+import { AddWarningsToSyncRuns1763700000015 } from './1763700000015-add-warnings-to-sync-runs';
 import { CreateSecretKeyChecks1763700000016 } from './1763700000016-create-secret-key-checks';
 import { CreateAccountingCompanyProjections1763700000017 } from './1763700000017-create-accounting-company-projections';
 import { CreateQboOauthStates1763700000018 } from './1763700000018-create-qbo-oauth-states';
@@ -32,6 +33,7 @@ export const MIGRATIONS = [
   CreateScheduleProjections1763700000011,
   CreateSettingProjections1763700000012,
   CreateConnections1763700000014,
+  AddWarningsToSyncRuns1763700000015,
   CreateSecretKeyChecks1763700000016,
   CreateAccountingCompanyProjections1763700000017,
   CreateQboOauthStates1763700000018,
