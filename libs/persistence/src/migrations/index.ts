@@ -16,6 +16,7 @@ import { AddWarningsToSyncRuns1763700000015 } from './1763700000015-add-warnings
 import { CreateSecretKeyChecks1763700000016 } from './1763700000016-create-secret-key-checks';
 import { CreateAccountingCompanyProjections1763700000017 } from './1763700000017-create-accounting-company-projections';
 import { CreateQboOauthStates1763700000018 } from './1763700000018-create-qbo-oauth-states';
+import { SeedConnectionsCheck1763700000019 } from './1763700000019-seed-connections-check';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   CreateSecretKeyChecks1763700000016,
   CreateAccountingCompanyProjections1763700000017,
   CreateQboOauthStates1763700000018,
+  SeedConnectionsCheck1763700000019,
 ];
