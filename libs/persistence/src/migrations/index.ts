@@ -11,6 +11,7 @@ import { CreateNotifications1763700000009 } from './1763700000009-create-notific
 import { IndexSyncRunsByJob1763700000010 } from './1763700000010-index-sync-runs-by-job';
 import { CreateScheduleProjections1763700000011 } from './1763700000011-create-schedule-projections';
 import { CreateSettingProjections1763700000012 } from './1763700000012-create-setting-projections';
+import { CreateCompanies1763700000013 } from './1763700000013-create-companies';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   IndexSyncRunsByJob1763700000010,
   CreateScheduleProjections1763700000011,
   CreateSettingProjections1763700000012,
+  CreateCompanies1763700000013,
 ];
