@@ -159,7 +159,7 @@ describe('CompaniesService: companies and scheduler.company.changed.v1 through t
     const count = await db.getRepository(Company).count();
     await assert.rejects(companies.get(999), (err: unknown) => {
       assert.ok(err instanceof CompanyNotFoundError);
-      assert.equal((err as CompanyNotFoundError).getStatus(), 404);
+      assert.equal(err.getStatus(), 404);
       assert.equal((err as Error).message, 'company 999 not found');
       return true;
     });

@@ -8,9 +8,9 @@ import { CreateCompanies1763700000013 } from './1763700000013-create-companies';
 describe('migration 1763700000013 create-companies', () => {
   let db: DataSource;
   const companies = () =>
-    db.query('SELECT id, name, timezone, active FROM companies ORDER BY id') as Promise<
-      Array<{ id: number; name: string; timezone: string; active: number }>
-    >;
+    db.query<Array<{ id: number; name: string; timezone: string; active: number }>>(
+      'SELECT id, name, timezone, active FROM companies ORDER BY id',
+    );
 
   before(async () => {
     db = await inMemoryDatabase([]);

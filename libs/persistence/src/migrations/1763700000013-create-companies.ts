@@ -27,9 +27,9 @@ export class CreateCompanies1763700000013 implements MigrationInterface {
     );
     // Plain SQL: a migration must not depend on today's entity classes. Times as UTC text, which both engines read.
     const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
-    const referenced: Array<{ id: number | string }> = await queryRunner.query(
+    const referenced = (await queryRunner.query(
       'SELECT DISTINCT company_id AS id FROM schedules WHERE company_id > 1 ORDER BY company_id',
-    );
+    )) as Array<{ id: number | string }>;
     for (const id of [1, ...referenced.map((r) => Number(r.id))]) {
       await queryRunner.query(
         `INSERT INTO companies (id, name, timezone, active, created_at, updated_at) VALUES (?, ?, 'Europe/Tirane', 1, ?, ?)`,
