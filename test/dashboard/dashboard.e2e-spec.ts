@@ -91,6 +91,14 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
   });
 
   it('creates a weekly schedule, toggles it and sees the next-run text change, runs it now and sees the run completed', async () => {
+    // A second company, made through the API (a schedule's company must exist): the first one after the seeded 1.
+    const company = await fetch(`${hub.url}/api/companies`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Second company' }),
+    });
+    assert.equal(company.status, 201);
+    assert.equal(((await company.json()) as { id: number }).id, 2);
     await page.fill('#company', '2');
     await page.dispatchEvent('#company', 'change');
     await page.selectOption('#domain', 'splynx');

@@ -7,7 +7,7 @@ import { envelope, Topic } from '@sync-hub/contracts';
 import { SplynxSimulator } from '@sync-hub/simulators';
 import { SMTPServer } from 'smtp-server';
 import { AppProcess, startAppProcess } from '../support/app-process';
-import { createTestDatabase, TestDatabase } from '../support/database';
+import { createTestDatabase, insertCompanies, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { KafkaProbe } from '../support/kafka';
 import { eventually } from '../support/wait';
@@ -140,6 +140,7 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
 
   before(async () => {
     db = await createTestDatabase('gateway');
+    await insertCompanies(db, [COMPANY]);
     smtp = await smtpSink();
     webhook = await webhookSink();
     const splynxUrl = await simulator.start();
@@ -192,6 +193,10 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
       ['GET', `/api/runs/${randomUUID()}`],
       ['GET', '/api/status'],
       ['POST', '/api/syncs/splynx/customers/run'],
+      ['GET', '/api/companies'],
+      ['POST', '/api/companies'],
+      ['GET', '/api/companies/1'],
+      ['PATCH', '/api/companies/1'],
       ['GET', '/api/companies/1/schedules'],
       ['POST', '/api/companies/1/schedules'],
       ['PATCH', '/api/schedules/1/toggle'],
@@ -217,14 +222,16 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
       assert.equal((await call('GET', path, undefined, null)).status, 200, path);
   });
 
-  it('OpenAPI describes every public route and DTO, the forwarded schedule and settings routes included', async () => {
+  it('OpenAPI describes every public route and DTO, the forwarded company, schedule and settings routes included', async () => {
     const doc = (await call('GET', '/docs-json', undefined, null)).body;
     assert.deepEqual(
       Object.keys(doc.paths)
         .filter((p) => p.startsWith('/api'))
         .sort(),
       [
+        '/api/companies',
         '/api/companies/{companyId}/schedules',
+        '/api/companies/{id}',
         '/api/runs',
         '/api/runs/{runId}',
         '/api/schedules/{id}',
@@ -235,8 +242,18 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
         '/api/syncs/{domain}/{job}/run',
       ],
     );
-    for (const schema of ['UpsertScheduleDto', 'ToggleScheduleDto', 'PutSettingDto', 'ManualRunDto'])
+    for (const schema of [
+      'UpsertScheduleDto',
+      'ToggleScheduleDto',
+      'PutSettingDto',
+      'ManualRunDto',
+      'CreateCompanyDto',
+      'UpdateCompanyDto',
+    ])
       assert.ok(doc.components.schemas[schema], schema);
+    assert.deepEqual(doc.paths['/api/companies'].post.tags, ['companies']);
+    assert.deepEqual(doc.paths['/api/companies/{companyId}/schedules'].post.tags, ['schedules']);
+    assert.ok(doc.paths['/api/companies/{id}'].patch.responses['404'], 'PATCH documents its 404');
     assert.ok(doc.components.schemas.UpsertScheduleDto.properties.day_of_week);
     assert.match((await call('GET', '/docs', undefined, null)).body, /swagger/i);
   });
@@ -266,6 +283,28 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     assert.equal(badParams.status, 400);
     assert.deepEqual(Object.keys(badParams.body.fields).sort(), ['params.colour', 'params.limit']);
     assert.equal((await call('PATCH', '/api/schedules/424242/toggle', { enabled: true })).status, 404, 'forwarded 404');
+  });
+
+  it('the company routes are forwarded to the scheduler: POST creates (201), GET and PATCH answer as the scheduler does', async () => {
+    const created = await call('POST', '/api/companies', { name: 'Through the gateway' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(
+      [created.body.name, created.body.timezone, created.body.active],
+      ['Through the gateway', 'Europe/Tirane', true],
+    );
+    const direct = await call('GET', `/api/companies/${created.body.id}`, undefined, API_KEY, () => scheduler);
+    assert.deepEqual((await call('GET', `/api/companies/${created.body.id}`)).body, direct.body);
+    assert.deepEqual(direct.body, created.body, 'stored by the scheduler');
+    const listed = (await call('GET', '/api/companies')).body.map((c: { id: number }) => c.id);
+    assert.deepEqual(listed, [1, COMPANY, created.body.id]);
+    const patched = await call('PATCH', `/api/companies/${created.body.id}`, { active: false });
+    assert.deepEqual([patched.status, patched.body.active], [200, false]);
+    const bad = await call('PATCH', `/api/companies/${created.body.id}`, { timezone: 'Mars/Olympus' });
+    assert.deepEqual([bad.status, Object.keys(bad.body.fields)], [400, ['timezone']], "the scheduler's 400, unchanged");
+    const unknown = await call('GET', '/api/companies/424242');
+    assert.deepEqual([unknown.status, unknown.body.message], [404, 'company 424242 not found']);
+    const noCompany = await call('POST', '/api/companies/424242/schedules', { job_type: 'ping', frequency: 'hourly' });
+    assert.deepEqual([noCompany.status, noCompany.body.message], [404, 'company 424242 not found']);
   });
 
   it('a failing upstream sends exactly one email and one webhook (a webhook that is down is retried); the recovery sends one more of each', async () => {

@@ -11,6 +11,7 @@ import { CreateNotifications1763700000009 } from './1763700000009-create-notific
 import { IndexSyncRunsByJob1763700000010 } from './1763700000010-index-sync-runs-by-job';
 import { CreateScheduleProjections1763700000011 } from './1763700000011-create-schedule-projections';
 import { CreateSettingProjections1763700000012 } from './1763700000012-create-setting-projections';
+import { CreateCompanies1763700000013 } from './1763700000013-create-companies';
 import { CreateConnections1763700000014 } from './1763700000014-create-connections';
 import { AddWarningsToSyncRuns1763700000015 } from './1763700000015-add-warnings-to-sync-runs';
 import { CreateSecretKeyChecks1763700000016 } from './1763700000016-create-secret-key-checks';
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   IndexSyncRunsByJob1763700000010,
   CreateScheduleProjections1763700000011,
   CreateSettingProjections1763700000012,
+  CreateCompanies1763700000013,
   CreateConnections1763700000014,
   AddWarningsToSyncRuns1763700000015,
   CreateSecretKeyChecks1763700000016,
