@@ -25,6 +25,7 @@ export class CompanyNotFoundError extends NotFoundException {
 @Injectable()
 export class CompaniesService {
   private readonly logger = new Logger(CompaniesService.name);
+  private readonly createdListeners: Array<(company: Company) => Promise<void>> = [];
 
   constructor(
     @InjectRepository(Company) private readonly companies: Repository<Company>,
@@ -51,9 +52,14 @@ export class CompaniesService {
     if (!(await m.getRepository(Company).existsBy({ id }))) throw new CompanyNotFoundError(id);
   }
 
-  create(dto: CreateCompanyDto): Promise<Company> {
+  /** What follows a new company (its default schedules) registers here; awaited after each create commits. */
+  onCreated(listener: (company: Company) => Promise<void>): void {
+    this.createdListeners.push(listener);
+  }
+
+  async create(dto: CreateCompanyDto): Promise<Company> {
     const now = this.clock.now();
-    return this.write(async (m, changed) => {
+    const created = await this.write(async (m, changed) => {
       const company = await m.save(
         m.create(Company, {
           name: dto.name,
@@ -66,6 +72,8 @@ export class CompaniesService {
       changed.push(company);
       return company;
     });
+    for (const listener of this.createdListeners) await listener(created);
+    return created;
   }
 
   /** Changes the fields given; a request that changes nothing writes nothing and publishes nothing. */

@@ -27,6 +27,8 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
   const eventsSince = async (n: number) => (await bus.drain(), events.slice(n));
   const row = (domain: string, jobType: string) => db.getRepository(Schedule).findOneByOrFail({ domain, jobType });
 
+  let companies: CompaniesService;
+
   before(async () => {
     db = await inMemoryDatabase([Schedule, Setting, Company]);
     // The companies this suite's schedules belong to (company 1 is seeded).
@@ -48,7 +50,7 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
       publisher,
       outbox,
       clock,
-      new CompaniesService(db.getRepository(Company), db, outbox, clock),
+      (companies = new CompaniesService(db.getRepository(Company), db, outbox, clock)),
     );
     service.onModuleInit();
   });
@@ -148,6 +150,18 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
     assert.equal(await db.getRepository(OutboxMessage).count(), 0);
     await assert.rejects(service.list(77), /company 77 not found/);
     assert.deepEqual(await service.list(5), [], 'a company without schedules lists none');
+  });
+
+  it("a new company gets its daily accounting.connections.check at 05:00 in the company's zone", async () => {
+    const company = await companies.create({ name: 'New Co', timezone: 'Europe/Rome' });
+    const [check] = await service.list(company.id);
+    assert.equal(check.jobType, 'accounting.connections.check');
+    assert.equal(check.domain, 'accounting');
+    assert.equal(check.frequency, 'daily');
+    assert.equal(check.hourOfDay, 5);
+    assert.equal(check.timezone, 'Europe/Rome');
+    assert.equal(!!check.enabled, true, 'its job has a handler: enabled');
+    assert.ok(check.nextRunAt);
   });
 
   it('a delete publishes a tombstone (a null value) under the schedule id', async () => {

@@ -53,6 +53,22 @@ export class SchedulesService implements OnModuleInit {
 
   onModuleInit(): void {
     this.settings.onChange((key) => this.recomputeForSetting(key));
+    this.companies.onCreated((company) => this.addCompanyDefaults(company.id, company.timezone));
+  }
+
+  /**
+   * Every company's own schedules, created with it (company 1's are seeded by migrations): the daily
+   * `accounting.connections.check` at 05:00 in the company's time zone (issue 9).
+   */
+  async addCompanyDefaults(companyId: number, timezone: string): Promise<void> {
+    await this.upsert(companyId, {
+      domain: 'accounting',
+      job_type: 'accounting.connections.check',
+      frequency: 'daily',
+      hour_of_day: 5,
+      minute: 0,
+      timezone,
+    } as UpsertScheduleDto);
   }
 
   /** The company's schedules; 404 for a company that does not exist (an existing one may have none). */
