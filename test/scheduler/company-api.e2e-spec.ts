@@ -181,10 +181,13 @@ describe('the company API and scheduler.company.changed.v1 (scheduler on Kafka a
     assert.deepEqual([list.status, list.body.message], [404, `company ${UNKNOWN} not found`]);
     const created = await call('POST', `/api/companies/${company.id}/schedules`, schedule);
     assert.equal(created.status, 201, 'a company that exists, active or not, takes schedules');
+    const listed = (await call('GET', `/api/companies/${company.id}/schedules`)).body;
     assert.deepEqual(
-      (await call('GET', `/api/companies/${company.id}/schedules`)).body.map((s: { id: number }) => s.id),
-      [created.body.id],
+      listed.map((s: { job_type: string }) => s.job_type),
+      ['accounting.connections.check', 'customers'],
+      'the new schedule, beside the daily connections check every company gets',
     );
+    assert.ok(listed.some((s: { id: number }) => s.id === created.body.id));
   });
 
   it('the topic is compacted: its latest message per company id is the company', async () => {

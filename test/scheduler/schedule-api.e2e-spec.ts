@@ -66,6 +66,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     const { status, body } = await call('GET', '/api/companies/1/schedules');
     assert.equal(status, 200);
     assert.deepEqual(body.map((s: { domain: string; job_type: string }) => `${s.domain}/${s.job_type}`).sort(), [
+      'accounting/accounting.connections.check',
       'crm/cp.export',
       'crm/cp.visit',
       'crm/robaws.customers.full',
@@ -81,7 +82,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     const registered = body.filter((s: { domain: string; job_type: string }) => findJob(s.domain, s.job_type));
     assert.deepEqual(
       registered.map((s: { job_type: string }) => s.job_type),
-      ['customers'],
+      ['accounting.connections.check', 'customers'],
     );
     for (const s of registered) {
       assert.equal(s.enabled, true);
@@ -97,9 +98,9 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       );
     }
     assert.deepEqual(
-      (await call('GET', `/api/companies/${company}/schedules`)).body,
-      [],
-      'a company without schedules',
+      (await call('GET', `/api/companies/${company}/schedules`)).body.map((s: { job_type: string }) => s.job_type),
+      ['accounting.connections.check'],
+      'a new company has only the daily connections check it was created with',
     );
     assert.equal((await call('GET', '/api/companies/99/schedules')).status, 404, 'a company that does not exist');
   });
