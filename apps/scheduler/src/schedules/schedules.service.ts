@@ -68,7 +68,7 @@ export class SchedulesService implements OnModuleInit {
       hour_of_day: 5,
       minute: 0,
       timezone,
-    } as UpsertScheduleDto);
+    });
   }
 
   /** The company's schedules; 404 for a company that does not exist (an existing one may have none). */
