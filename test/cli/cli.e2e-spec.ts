@@ -132,7 +132,7 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
       lines[0],
       /^id\s+company\s+domain\s+job\s+frequency\s+timezone\s+enabled\s+next run \(UTC\)\s+next run$/,
     );
-    assert.equal(lines.length, 2 + 7, 'header, rule and the seven seeded schedules');
+    assert.equal(lines.length, 2 + 8, 'header, rule and the eight seeded schedules');
     assert.match(stdout, /crm\s+robaws\.customers\.full\s+weekly Sun 04:00/);
     assert.match(stdout, /usage\s+reseller\.usage\s+every 5 min/);
     assert.match(

@@ -75,7 +75,7 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
     await page.click('#key-form button');
     await page.waitForSelector('#status .tile');
     await page.waitForSelector('#schedules tbody tr[data-job="splynx/customers"]');
-    assert.equal(await page.locator('#schedules tbody tr').count(), 7);
+    assert.equal(await page.locator('#schedules tbody tr').count(), 8);
     // Nothing ran at start (SCHEDULER_RUN_ON_START=none): the seeded jobs wait for their first run, not "healthy".
     await page.waitForSelector('#status .tile.pending');
     assert.match(
@@ -91,6 +91,14 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
   });
 
   it('creates a weekly schedule, toggles it and sees the next-run text change, runs it now and sees the run completed', async () => {
+    // A second company, made through the API (a schedule's company must exist): the first one after the seeded 1.
+    const company = await fetch(`${hub.url}/api/companies`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Second company' }),
+    });
+    assert.equal(company.status, 201);
+    assert.equal(((await company.json()) as { id: number }).id, 2);
     await page.fill('#company', '2');
     await page.dispatchEvent('#company', 'change');
     await page.selectOption('#domain', 'splynx');

@@ -64,6 +64,19 @@ describe('the embedded mode, started as a user would (npm start)', () => {
     assert.equal(run.stats.created + run.stats.updated + run.stats.unchanged, 2000);
     assert.equal(run.stats.failed, 0);
     assert.ok(fs.existsSync(path.join(dataDir, 'sync-hub.sqlite')), 'the SQLite file is under DATA_DIR');
+    // The scheduler's company routes, served in the same process (no gateway forwarding in this mode).
+    const companies = await fetch(`http://127.0.0.1:${port}/api/companies`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(companies.status, 200);
+    assert.deepEqual(
+      ((await companies.json()) as Array<{ id: number; name: string; timezone: string }>).map((c) => [
+        c.id,
+        c.name,
+        c.timezone,
+      ]),
+      [[1, 'Company 1', 'Europe/Tirane']],
+    );
     fs.writeFileSync(logFile, output);
   });
 });

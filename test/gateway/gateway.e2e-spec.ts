@@ -7,7 +7,7 @@ import { envelope, Topic } from '@sync-hub/contracts';
 import { SplynxSimulator } from '@sync-hub/simulators';
 import { SMTPServer } from 'smtp-server';
 import { AppProcess, startAppProcess } from '../support/app-process';
-import { createTestDatabase, TestDatabase } from '../support/database';
+import { createTestDatabase, insertCompanies, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { KafkaProbe } from '../support/kafka';
 import { eventually } from '../support/wait';
@@ -140,6 +140,7 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
 
   before(async () => {
     db = await createTestDatabase('gateway');
+    await insertCompanies(db, [COMPANY]);
     smtp = await smtpSink();
     webhook = await webhookSink();
     const splynxUrl = await simulator.start();
@@ -192,6 +193,10 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
       ['GET', `/api/runs/${randomUUID()}`],
       ['GET', '/api/status'],
       ['POST', '/api/syncs/splynx/customers/run'],
+      ['GET', '/api/companies'],
+      ['POST', '/api/companies'],
+      ['GET', '/api/companies/1'],
+      ['PATCH', '/api/companies/1'],
       ['GET', '/api/companies/1/schedules'],
       ['POST', '/api/companies/1/schedules'],
       ['PATCH', '/api/schedules/1/toggle'],
@@ -217,18 +222,20 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
       assert.equal((await call('GET', path, undefined, null)).status, 200, path);
   });
 
-  it('OpenAPI describes every public route and DTO, the forwarded schedule and settings routes included', async () => {
+  it('OpenAPI describes every public route and DTO, the forwarded company, schedule and settings routes included', async () => {
     const doc = (await call('GET', '/docs-json', undefined, null)).body;
     assert.deepEqual(
       Object.keys(doc.paths)
         .filter((p) => p.startsWith('/api'))
         .sort(),
       [
+        '/api/companies',
         '/api/companies/{companyId}/connections',
         '/api/companies/{companyId}/connections/devpos',
         '/api/companies/{companyId}/connections/quickbooks/authorize',
         '/api/companies/{companyId}/connections/{provider}',
         '/api/companies/{companyId}/schedules',
+        '/api/companies/{id}',
         '/api/runs',
         '/api/runs/{runId}',
         '/api/schedules/{id}',
@@ -239,8 +246,18 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
         '/api/syncs/{domain}/{job}/run',
       ],
     );
-    for (const schema of ['UpsertScheduleDto', 'ToggleScheduleDto', 'PutSettingDto', 'ManualRunDto'])
+    for (const schema of [
+      'UpsertScheduleDto',
+      'ToggleScheduleDto',
+      'PutSettingDto',
+      'ManualRunDto',
+      'CreateCompanyDto',
+      'UpdateCompanyDto',
+    ])
       assert.ok(doc.components.schemas[schema], schema);
+    assert.deepEqual(doc.paths['/api/companies'].post.tags, ['companies']);
+    assert.deepEqual(doc.paths['/api/companies/{companyId}/schedules'].post.tags, ['schedules']);
+    assert.ok(doc.paths['/api/companies/{id}'].patch.responses['404'], 'PATCH documents its 404');
     assert.ok(doc.components.schemas.UpsertScheduleDto.properties.day_of_week);
     assert.match((await call('GET', '/docs', undefined, null)).body, /swagger/i);
   });
@@ -270,6 +287,28 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     assert.equal(badParams.status, 400);
     assert.deepEqual(Object.keys(badParams.body.fields).sort(), ['params.colour', 'params.limit']);
     assert.equal((await call('PATCH', '/api/schedules/424242/toggle', { enabled: true })).status, 404, 'forwarded 404');
+  });
+
+  it('the company routes are forwarded to the scheduler: POST creates (201), GET and PATCH answer as the scheduler does', async () => {
+    const created = await call('POST', '/api/companies', { name: 'Through the gateway' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(
+      [created.body.name, created.body.timezone, created.body.active],
+      ['Through the gateway', 'Europe/Tirane', true],
+    );
+    const direct = await call('GET', `/api/companies/${created.body.id}`, undefined, API_KEY, () => scheduler);
+    assert.deepEqual((await call('GET', `/api/companies/${created.body.id}`)).body, direct.body);
+    assert.deepEqual(direct.body, created.body, 'stored by the scheduler');
+    const listed = (await call('GET', '/api/companies')).body.map((c: { id: number }) => c.id);
+    assert.deepEqual(listed, [1, COMPANY, created.body.id]);
+    const patched = await call('PATCH', `/api/companies/${created.body.id}`, { active: false });
+    assert.deepEqual([patched.status, patched.body.active], [200, false]);
+    const bad = await call('PATCH', `/api/companies/${created.body.id}`, { timezone: 'Mars/Olympus' });
+    assert.deepEqual([bad.status, Object.keys(bad.body.fields)], [400, ['timezone']], "the scheduler's 400, unchanged");
+    const unknown = await call('GET', '/api/companies/424242');
+    assert.deepEqual([unknown.status, unknown.body.message], [404, 'company 424242 not found']);
+    const noCompany = await call('POST', '/api/companies/424242/schedules', { job_type: 'ping', frequency: 'hourly' });
+    assert.deepEqual([noCompany.status, noCompany.body.message], [404, 'company 424242 not found']);
   });
 
   it('a failing upstream sends exactly one email and one webhook (a webhook that is down is retried); the recovery sends one more of each', async () => {
@@ -415,6 +454,75 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     assert.deepEqual(row.stats, stats);
     const listed = (await call('GET', '/api/runs?company_id=7')).body.data;
     assert.equal(listed.length, 1);
+  });
+
+  it('a run completed with warnings shows them through the API and status, and sends one warning notification per channel', async () => {
+    const runId = randomUUID();
+    const warnings = [
+      'QuickBooks refresh token of company 4242 expires in 9 days: reconnect QuickBooks',
+      'DevPos password of company 4242 was last changed 360 days ago',
+    ];
+    const hooksBefore = webhook.received.length;
+    await probe.produce(
+      Topic.RunCompleted,
+      runId,
+      envelope(
+        'sync.run.completed',
+        {
+          runId,
+          domain: 'accounting',
+          job: 'connections.check',
+          companyId: COMPANY,
+          trigger: 'schedule',
+          startedAt: new Date(Date.now() - 2000).toISOString(),
+          finishedAt: new Date().toISOString(),
+          durationMs: 2000,
+          stats: { fetched: 2, created: 0, updated: 0, unchanged: 2, skipped: 0, failed: 0 },
+          warnings,
+        },
+        runId,
+      ),
+    );
+    const row = await eventually(async () => {
+      const r = await call('GET', `/api/runs/${runId}`);
+      return r.status === 200 ? r.body : undefined;
+    }, 'the warned run row');
+    assert.equal(row.status, 'completed');
+    assert.deepEqual(row.warnings, warnings);
+    const listed = (await call('GET', `/api/runs?domain=accounting&company_id=${COMPANY}`)).body.data as any[];
+    assert.deepEqual(listed.find((r) => r.run_id === runId)?.warnings, warnings);
+    const quiet = (await call('GET', `/api/runs?domain=splynx&company_id=${COMPANY}`)).body.data as any[];
+    assert.ok(quiet.length > 0);
+    assert.ok(
+      quiet.every((r) => Array.isArray(r.warnings) && r.warnings.length === 0),
+      'runs without warnings answer an empty list',
+    );
+    const job = ((await call('GET', '/api/status')).body.data as any[]).find(
+      (s) => s.domain === 'accounting' && s.job === 'connections.check' && s.company_id === COMPANY,
+    );
+    assert.deepEqual([job.state, job.last_run.run_id, job.last_run.warnings], ['healthy', runId, warnings]);
+
+    const hook = await eventually(() => webhook.received.find((h) => h.run_id === runId), 'the warning webhook', 20000);
+    assert.equal(hook.kind, 'warning');
+    assert.equal(
+      hook.subject,
+      `[sync hub] accounting/connections.check (company ${COMPANY}) completed with 2 warnings`,
+    );
+    assert.deepEqual(hook.warnings, warnings);
+    assert.equal(hook.action, 'Act on each warning before it becomes a failure.');
+    assert.ok(hook.text.includes(`completed with 2 warnings:\n- ${warnings[0]}\n- ${warnings[1]}\n`), hook.text);
+    const mail = await eventually(
+      () => ours(smtp.mails).find((m) => m.raw.includes(runId)),
+      'the warning email',
+      20000,
+    );
+    assert.match(
+      mail.raw,
+      /Subject: \[sync hub\] accounting\/connections\.check \(company 4242\) completed with 2 warnings/,
+    );
+    assert.match(mail.raw, /What to do: Act on each warning before it becomes a failure\./);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(webhook.received.length, hooksBefore + 1, 'one warning webhook, nothing else for this run');
   });
 
   it('GET /api/runs pages with a cursor and filters by domain, status, company and time', async () => {

@@ -26,6 +26,7 @@ function run(job: string, status: RunStatus, createdAt: Date): SyncRun {
     durationMs: 1000,
     stats: null,
     error: null,
+    warnings: null,
     skipReason: null,
     createdAt,
     updatedAt: createdAt,

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { notRegisteredReason, Topic } from '@sync-hub/contracts';
 import { ConfigResourceTypes, Consumer, Kafka, logLevel } from 'kafkajs';
 import { AppProcess, startAppProcess } from '../support/app-process';
-import { createTestDatabase, TestDatabase } from '../support/database';
+import { createTestDatabase, insertCompanies, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { eventually } from '../support/wait';
 
@@ -49,6 +49,7 @@ describe("the gateway's projections of schedules and settings from the scheduler
 
   before(async () => {
     db = await createTestDatabase('schedule_projection');
+    await insertCompanies(db, [COMPANY, TICKING]);
     // A row of an existing install, written before any event existed: only the new leader's republish can announce it.
     await db.dataSource.query(
       `INSERT INTO schedules (company_id, domain, job_type, frequency, minute, timezone, enabled, overlap_policy, catchup_window_s, next_run_at, created_at, updated_at)
@@ -108,7 +109,7 @@ describe("the gateway's projections of schedules and settings from the scheduler
 
   it('schedules that existed before any event (the seeded rows) are in the projection: the leader republished them', async () => {
     const seeded = (await call('GET', '/api/companies/1/schedules')).body as any[];
-    assert.equal(seeded.length, 7);
+    assert.equal(seeded.length, 8);
     const rows = await eventually(async () => {
       const s = (await status()).filter((x) => x.company_id === 1 && x.schedule_id !== null);
       const current = seeded.every((x) => s.some((r) => r.schedule_id === x.id && r.next_run_at === x.next_run_at));

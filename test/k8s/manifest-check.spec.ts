@@ -29,7 +29,11 @@ function valid(): K8sObject[] {
         kind: 'Secret',
         metadata: { name: 'secrets', namespace: 'hub' },
         type: 'Opaque',
-        data: { DATABASE_URL: b64('mysql://hub:pw@db:3306/hub'), GATEWAY_API_KEYS: b64('k'.repeat(24)) },
+        data: {
+          DATABASE_URL: b64('mysql://hub:pw@db:3306/hub'),
+          GATEWAY_API_KEYS: b64('k'.repeat(24)),
+          SECRETS_KEY: b64(Buffer.alloc(32, 7).toString('base64')),
+        },
       },
       {
         apiVersion: 'apps/v1',
@@ -48,7 +52,10 @@ function valid(): K8sObject[] {
                   image: 'hub:1',
                   args: ['dist/apps/gateway/main.js'],
                   envFrom,
-                  env: [{ name: 'SCHEDULER_URL', value: 'http://scheduler' }],
+                  env: [
+                    { name: 'SCHEDULER_URL', value: 'http://scheduler' },
+                    { name: 'ACCOUNTING_SYNC_URL', value: 'http://accounting-sync' },
+                  ],
                   resources,
                   securityContext: restrictedContainer,
                 },

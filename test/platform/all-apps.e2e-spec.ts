@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Domain, DOMAINS, requestedTopic, Topic } from '@sync-hub/contracts';
@@ -27,6 +28,7 @@ describe('every app in the distributed mode, each its own process on one Kafka a
       KAFKA_BROKERS: TEST_KAFKA_BROKERS,
       DATABASE_URL: db.url,
       GATEWAY_API_KEYS: API_KEY,
+      SECRETS_KEY: randomBytes(32).toString('base64'),
       SCHEDULER_RUN_ON_START: 'splynx:customers',
     };
     await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.SplynxRequested]);

@@ -8,6 +8,8 @@ import { BusMessage, InProcessBus, InProcessEventPublisher, ReliablePublisher } 
 import { dataSourceOptions, JobLease, JobLeasesService, OutboxMessage } from '@sync-hub/persistence';
 import { DataSource } from 'typeorm';
 import {
+  CompaniesService,
+  Company,
   Schedule,
   SchedulerLoop,
   SchedulesService,
@@ -26,7 +28,7 @@ describe('the due step locks the schedules it decides (MariaDB)', () => {
     db = await createTestDatabase('due_step');
     ds = new DataSource({
       ...dataSourceOptions({ kind: 'mysql', url: db.url }),
-      entities: [Schedule, Setting, JobLease, OutboxMessage],
+      entities: [Schedule, Setting, Company, JobLease, OutboxMessage],
     });
     await ds.initialize();
   });
@@ -68,6 +70,7 @@ describe('the due step locks the schedules it decides (MariaDB)', () => {
       );
       return effective(key);
     };
+    const companies = new CompaniesService(ds.getRepository(Company), ds, outbox, clock);
     const loop = new SchedulerLoop(
       config,
       schedules,
@@ -82,10 +85,12 @@ describe('the due step locks the schedules it decides (MariaDB)', () => {
         publisher,
         outbox,
         clock,
+        companies,
       ),
       clock,
       new SchedulerRegistry(),
       new HttpAdapterHost(),
+      companies,
     );
 
     const result = await loop.step(true);

@@ -15,6 +15,8 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
   let splynx: AppProcess;
   const simulator = new SplynxSimulator({ customers: 1500, seed: 21 });
   const probe = new KafkaProbe();
+  /** A company of this suite besides the seeded company 1 (a schedule's company must exist). */
+  let company = 0;
 
   const call = async (method: string, path: string, body?: unknown, key: string | null = API_KEY) => {
     const res = await fetch(`${scheduler.url}${path}`, {
@@ -37,6 +39,9 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       SCHEDULER_RUN_ON_START: 'none',
     };
     scheduler = await startAppProcess('scheduler', env, 'schedule-api-scheduler');
+    const created = await call('POST', '/api/companies', { name: 'Schedules of a second company' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    company = created.body.id;
     splynx = await startAppProcess(
       'splynx-sync',
       {
@@ -61,6 +66,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     const { status, body } = await call('GET', '/api/companies/1/schedules');
     assert.equal(status, 200);
     assert.deepEqual(body.map((s: { domain: string; job_type: string }) => `${s.domain}/${s.job_type}`).sort(), [
+      'accounting/accounting.connections.check',
       'crm/cp.export',
       'crm/cp.visit',
       'crm/robaws.customers.full',
@@ -76,7 +82,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     const registered = body.filter((s: { domain: string; job_type: string }) => findJob(s.domain, s.job_type));
     assert.deepEqual(
       registered.map((s: { job_type: string }) => s.job_type),
-      ['customers'],
+      ['accounting.connections.check', 'customers'],
     );
     for (const s of registered) {
       assert.equal(s.enabled, true);
@@ -91,12 +97,17 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
         `${s.domain}/${s.job_type} is disabled until a version runs it`,
       );
     }
-    assert.deepEqual((await call('GET', '/api/companies/99/schedules')).body, []);
+    assert.deepEqual(
+      (await call('GET', `/api/companies/${company}/schedules`)).body.map((s: { job_type: string }) => s.job_type),
+      ['accounting.connections.check'],
+      'a new company has only the daily connections check it was created with',
+    );
+    assert.equal((await call('GET', '/api/companies/99/schedules')).status, 404, 'a company that does not exist');
   });
 
   let weeklyId = 0;
   it('POST creates (201) and then updates (200) the company schedule for a domain and job type', async () => {
-    const created = await call('POST', '/api/companies/4/schedules', {
+    const created = await call('POST', `/api/companies/${company}/schedules`, {
       job_type: 'ping',
       frequency: 'weekly',
       hour_of_day: 8,
@@ -112,7 +123,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       true,
     );
     weeklyId = created.body.id;
-    const updated = await call('POST', '/api/companies/4/schedules', {
+    const updated = await call('POST', `/api/companies/${company}/schedules`, {
       job_type: 'ping',
       frequency: 'monthly',
       day_of_month: 31,
@@ -125,7 +136,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
   });
 
   it('a schedule of a job without a handler is stored disabled with the reason (201); enabling or running it is 409', async () => {
-    const created = await call('POST', '/api/companies/4/schedules', {
+    const created = await call('POST', `/api/companies/${company}/schedules`, {
       job_type: 'bills',
       frequency: 'weekly',
       hour_of_day: 8,
@@ -147,7 +158,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       (s: { job_type: string }) => s.job_type === 'cp.export',
     );
     assert.equal((await call('PATCH', `/api/schedules/${seeded.id}/toggle`, { enabled: true })).status, 409);
-    const still = await call('POST', '/api/companies/4/schedules', {
+    const still = await call('POST', `/api/companies/${company}/schedules`, {
       job_type: 'bills',
       frequency: 'hourly',
       enabled: true,
@@ -186,7 +197,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       [{ job_type: 'sales', frequency: 'hourly', color: 'blue' }, ['color']],
     ];
     for (const [body, fields] of cases) {
-      const res = await call('POST', '/api/companies/4/schedules', body);
+      const res = await call('POST', `/api/companies/${company}/schedules`, body);
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.deepEqual(Object.keys(res.body.fields).sort(), [...fields].sort(), JSON.stringify(body));
     }

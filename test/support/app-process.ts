@@ -37,14 +37,12 @@ export async function startAppProcess(
   const url = `http://127.0.0.1:${port}`;
   let exited: number | null = null;
   child.once('exit', (code) => (exited = code ?? -1));
-  await eventually(
+  const outcome = await eventually(
     async () => {
-      if (exited !== null)
-        throw new Error(
-          `${app} exited with ${exited}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`,
-        );
+      // A process that exited will not become ready: stop waiting at once (a start-up failure is often the test).
+      if (exited !== null) return 'exited' as const;
       const res = await fetch(`${url}/health/${waitFor}`).catch(() => null);
-      return res?.status === 200 ? true : undefined;
+      return res?.status === 200 ? ('up' as const) : undefined;
     },
     `${app} to become ${waitFor}`,
     90000,
@@ -53,6 +51,8 @@ export async function startAppProcess(
     child.kill('SIGKILL');
     throw err;
   });
+  if (outcome === 'exited')
+    throw new Error(`${app} exited with ${exited}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
   return {
     url,
     child,

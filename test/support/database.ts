@@ -34,3 +34,15 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * Companies with fixed ids, written as an existing install has them: a suite's schedules need their company, and the
+ * topics on the shared broker hold every suite's runs, so a suite's companies have ids no other suite uses.
+ */
+export async function insertCompanies(db: TestDatabase, ids: number[]): Promise<void> {
+  for (const id of ids)
+    await db.dataSource.query(
+      `INSERT INTO companies (id, name, timezone, active, created_at, updated_at) VALUES (?, ?, 'Europe/Tirane', 1, NOW(3), NOW(3))`,
+      [id, `Company ${id}`],
+    );
+}

@@ -11,6 +11,7 @@ import { ConnectionSecrets } from './connections/connection-secrets';
 import { ConnectionsController, QuickBooksCallbackController } from './connections/connections.controller';
 import { ConnectionsService } from './connections/connections.service';
 import { OAuthState } from './connections/oauth-state.entity';
+import { ConnectionsCheckJob } from './jobs/connections-check.job';
 import { DevposClient } from './devpos/devpos-client';
 import { DevposTokens } from './devpos/devpos-tokens.service';
 import { QuickBooksApiClient } from './quickbooks/quickbooks-api.client';
@@ -47,7 +48,10 @@ import { QuickBooksTokens } from './quickbooks/quickbooks-tokens.service';
 export class ConnectionsModule {}
 
 /** The feature modules of accounting-sync; the embedded host mounts the same list. */
-export const ACCOUNTING_SYNC_FEATURES = [ConnectionsModule, RunsModule.forDomain('accounting', { jobs: [] })];
+export const ACCOUNTING_SYNC_FEATURES = [
+  ConnectionsModule,
+  RunsModule.forDomain('accounting', { jobs: [ConnectionsCheckJob], imports: [ConnectionsModule] }),
+];
 
 @Module({
   imports: [PlatformModule.forApp('accounting-sync'), ...ACCOUNTING_SYNC_FEATURES],

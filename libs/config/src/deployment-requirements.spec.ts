@@ -14,6 +14,8 @@ const COMPLETE: Record<string, string> = {
   DATABASE_URL: 'mysql://hub:pw@db:3306/hub',
   GATEWAY_API_KEYS: 'aaaaaaaaaaaaaaaa',
   SCHEDULER_URL: 'http://scheduler',
+  ACCOUNTING_SYNC_URL: 'http://accounting-sync',
+  SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
   SPLYNX_URL: 'https://splynx.example.com',
   SPLYNX_API_KEY: 'key',
   SPLYNX_API_SECRET: 'secret',
@@ -111,5 +113,26 @@ describe('DISTRIBUTED_MODE_REQUIREMENTS', () => {
       ['GATEWAY_API_KEYS'],
     );
     assert.deepEqual(missingDistributedVariables('crm-sync', Object.keys(without('GATEWAY_API_KEYS'))), []);
+  });
+
+  it('asks the gateway for ACCOUNTING_SYNC_URL, and accounting-sync and the CLI for SECRETS_KEY and (accounting-sync) API keys', () => {
+    assert.equal(
+      loadConfig('gateway', without('ACCOUNTING_SYNC_URL')).gateway.accountingSyncUrl,
+      'http://localhost:3003',
+    );
+    assert.deepEqual(
+      missingDistributedVariables('gateway', Object.keys(without('ACCOUNTING_SYNC_URL'))).map((r) => r.name),
+      ['ACCOUNTING_SYNC_URL'],
+    );
+    for (const app of ['accounting-sync', 'cli'] as const)
+      assert.deepEqual(
+        missingDistributedVariables(app, Object.keys(without('SECRETS_KEY'))).map((r) => r.name),
+        ['SECRETS_KEY'],
+      );
+    assert.deepEqual(missingDistributedVariables('splynx-sync', Object.keys(without('SECRETS_KEY'))), []);
+    assert.deepEqual(
+      missingDistributedVariables('accounting-sync', Object.keys(without('GATEWAY_API_KEYS'))).map((r) => r.name),
+      ['GATEWAY_API_KEYS'],
+    );
   });
 });

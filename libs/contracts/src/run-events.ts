@@ -1,5 +1,18 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsISO8601, IsInt, IsOptional, IsString, IsUUID, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsISO8601,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { DOMAINS, Domain } from './topics';
 import { envelope } from './envelope';
 import { SyncRequestedPayload, TRIGGERS, Trigger } from './sync-requested';
@@ -26,6 +39,11 @@ export class RunError {
   @IsIn(ERROR_ORIGINS) origin: ErrorOrigin;
 }
 
+/** At most this many warnings on one run event; the run library folds the rest into a last "… and N more" entry. */
+export const MAX_RUN_WARNINGS = 50;
+/** The longest warning a run event carries. */
+export const MAX_RUN_WARNING_LENGTH = 1000;
+
 export const SKIP_REASONS = ['overlap', 'stale', 'paused', 'missed'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -44,6 +62,16 @@ export class RunEventPayload {
   @ValidateNested() @Type(() => RunStats) stats: RunStats;
   @IsOptional() @ValidateNested() @Type(() => RunError) error?: RunError;
   @IsOptional() @IsIn(SKIP_REASONS) skipReason?: SkipReason;
+  /**
+   * What a completed run wants an operator to act on before it becomes a failure (a refresh token expiring soon, say).
+   * Only `completed` events carry it (a failed run has its error); absent when there is none, so older events stay valid.
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_RUN_WARNINGS)
+  @IsString({ each: true })
+  @MaxLength(MAX_RUN_WARNING_LENGTH, { each: true })
+  warnings?: string[];
 }
 
 export type RunStatus = 'requested' | 'running' | 'completed' | 'failed' | 'skipped';
@@ -55,6 +83,8 @@ export interface RunEventFields {
   stats?: RunStats;
   error?: RunError;
   skipReason?: SkipReason;
+  /** Put on `completed` events only, and only when there is at least one. */
+  warnings?: string[];
 }
 
 /** A run event for a tick, keyed by run id (DESIGN.md section 3). */
@@ -81,6 +111,7 @@ export function runEventMessage(
     stats: { ...new RunStats(), ...fields.stats },
     ...(fields.error ? { error: fields.error } : {}),
     ...(fields.skipReason ? { skipReason: fields.skipReason } : {}),
+    ...(topic === Topic.RunCompleted && fields.warnings?.length ? { warnings: fields.warnings } : {}),
   };
   return { key: tick.runId, value: envelope(topic.replace(/\.v1$/, ''), payload, tick.runId) };
 }

@@ -13,6 +13,12 @@ export interface JobContext<P extends object = object> {
   signal: AbortSignal;
   /** 1 for the first try, 2 for the first retry, … */
   attempt: number;
+  /**
+   * Something an operator should act on before it becomes a failure (a refresh token expiring soon): the run still
+   * completes, its completed event carries the warnings and the gateway notifies them. Call it as often as needed;
+   * a repeated message counts once. The warnings of a try that then fails are dropped with it.
+   */
+  warn: (message: string) => void;
 }
 
 /** A job of a sync app: a provider class bound to its registry entry with `@JobHandler(DECLARATION)`. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { ConsoleLogger, Logger, LoggerService } from '@nestjs/common';
 import { loadConfig } from '@sync-hub/config';
 import {
   ConfigurationError,
@@ -19,7 +20,7 @@ import {
   OutgoingMessage,
   ReliablePublisher,
 } from '@sync-hub/messaging';
-import { MetricsService } from '@sync-hub/observability';
+import { currentRunLogFields, MetricsService } from '@sync-hub/observability';
 import { JobLease, JobLeasesService, OutboxMessage } from '@sync-hub/persistence';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { inMemoryDatabase } from '../../../test/support/sqlite';
@@ -240,6 +241,116 @@ describe('RunExecutor', () => {
     const after = await db.getRepository(RunClaim).findOneByOrFail({ runId: tick.runId! });
     assert.equal(after.status, 'running', 'its end was never recorded');
     assert.equal(after.claimedUntil.getTime(), before.claimedUntil.getTime(), 'no longer renewed: it will expire');
+  });
+
+  describe('warnings', () => {
+    const warningsOf = (runId: string) =>
+      (events(Topic.RunCompleted, runId)[0].value as { payload: { warnings?: string[] } }).payload.warnings;
+
+    it('a job that warns completes, with each distinct warning once, in order, on its completed event', async () => {
+      bindCustomers(async ({ warn }) => {
+        warn('the refresh token of company 1 expires in 9 days');
+        warn('the refresh token of company 2 expires in 3 days');
+        warn('the refresh token of company 1 expires in 9 days');
+        return { ...new RunStats(), fetched: 2 };
+      });
+      const tick = tickOf();
+      const expected = [
+        'the refresh token of company 1 expires in 9 days',
+        'the refresh token of company 2 expires in 3 days',
+      ];
+      assert.deepEqual(await executor.execute(tick.payload), {
+        status: 'completed',
+        stats: { ...new RunStats(), fetched: 2 },
+        warnings: expected,
+      });
+      assert.deepEqual(warningsOf(tick.runId!), expected);
+    });
+
+    it('a run without warnings has none on its event (the field is absent, as in older events)', async () => {
+      bindCustomers(async () => new RunStats());
+      const tick = tickOf();
+      assert.deepEqual(await executor.execute(tick.payload), { status: 'completed', stats: new RunStats() });
+      assert.equal(warningsOf(tick.runId!), undefined);
+    });
+
+    it('caps them at 50, the last saying how many more, and cuts a long one to 1000 characters', async () => {
+      bindCustomers(async ({ warn }) => {
+        warn('x'.repeat(5000));
+        for (let i = 1; i <= 60; i++) warn(`warning ${i}`);
+        return new RunStats();
+      });
+      const tick = tickOf();
+      await executor.execute(tick.payload);
+      const warnings = warningsOf(tick.runId!)!;
+      assert.equal(warnings.length, 50);
+      assert.equal(warnings[0], `${'x'.repeat(999)}…`);
+      assert.equal(warnings[48], 'warning 48');
+      assert.equal(warnings[49], '… and 12 more', '61 distinct: 49 shown, 12 more');
+    });
+
+    it('drops the warnings of a try that failed and was retried: only the successful try counts', async () => {
+      bindCustomers(async ({ attempt, warn }) => {
+        warn(`try ${attempt} saw a token about to expire`);
+        if (attempt < 2) throw new UpstreamHttpError('splynx', 503, 'GET /customers', null);
+        return new RunStats();
+      });
+      const tick = tickOf();
+      assert.equal((await executor.execute(tick.payload)).status, 'completed');
+      assert.deepEqual(warningsOf(tick.runId!), ['try 2 saw a token about to expire']);
+    });
+
+    it('a run that fails after warning sends its error and no warnings', async () => {
+      bindCustomers(async ({ warn }) => {
+        warn('a token expires soon');
+        throw new ConfigurationError('UPSTREAM_AUTH_REJECTED', 'the key was refused');
+      });
+      const tick = tickOf();
+      const outcome = await executor.execute(tick.payload);
+      assert.equal(outcome.status, 'failed');
+      assert.equal('warnings' in outcome, false);
+      const failed = (events(Topic.RunFailed, tick.runId!)[0].value as { payload: Record<string, unknown> }).payload;
+      assert.equal('warnings' in failed, false);
+    });
+
+    it('logs each warning once at warn level, in the run log context, even when called from outside it', async () => {
+      const lines: Array<{ message: string; context?: string; fields: object }> = [];
+      const capture = (level: string) => (message: unknown, context?: string) => {
+        if (level === 'warn') lines.push({ message: String(message), context, fields: currentRunLogFields() });
+      };
+      const logger: LoggerService = {
+        log: capture('log'),
+        error: capture('error'),
+        warn: capture('warn'),
+        debug: capture('debug'),
+        verbose: capture('verbose'),
+      };
+      Logger.overrideLogger(logger);
+      // A pump started outside any run: what it calls runs outside the run's async context.
+      const queued: Array<() => void> = [];
+      const pump = setInterval(() => queued.splice(0).forEach((f) => f()), 1);
+      try {
+        bindCustomers(async ({ warn }) => {
+          warn('a token expires in 5 days');
+          warn('a token expires in 5 days');
+          await new Promise<void>((r) => queued.push(() => (warn('a second token expires in 2 days'), r())));
+          return new RunStats();
+        });
+        const tick = tickOf();
+        await executor.execute(tick.payload);
+        const fields = { runId: tick.runId, domain: 'splynx', job: 'customers' };
+        assert.deepEqual(
+          lines.filter((l) => l.message.startsWith('run warning: ')),
+          [
+            { message: 'run warning: a token expires in 5 days', context: 'RunExecutor', fields },
+            { message: 'run warning: a second token expires in 2 days', context: 'RunExecutor', fields },
+          ],
+        );
+      } finally {
+        clearInterval(pump);
+        Logger.overrideLogger(new ConsoleLogger());
+      }
+    });
   });
 
   it('refuses a handler for a job the registry does not declare', () => {

@@ -20,14 +20,21 @@ import { JobLeasesService } from '@sync-hub/persistence';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { SyncJob } from './job-handler';
 import { RunClaimsService } from './run-claims.service';
+import { RunWarnings } from './run-warnings';
 import { classifyError, InvalidJobParamsError, JobNotSupportedError, RunTimeLimitError, statsOf } from './run-errors';
 
 export type RunOutcome =
-  | { status: 'completed'; stats: RunStats }
+  | { status: 'completed'; stats: RunStats; warnings?: string[] }
   | { status: 'failed'; stats: RunStats; error: RunError }
   | { status: 'skipped'; reason: SkipReason }
   | { status: 'waiting' }
   | { status: 'duplicate' };
+
+/** What a successful try of a job gives: its stats and its warnings. */
+interface JobResult {
+  stats: RunStats;
+  warnings: string[];
+}
 
 /** How long a run claim lasts without renewal. */
 export const RUN_CLAIM_LEASE_MS = 60000;
@@ -228,7 +235,10 @@ export class RunExecutor implements OnApplicationShutdown {
     });
   }
 
-  /** The job under its registry entry, then its end recorded: the claim finished and `completed` or `failed` sent. */
+  /**
+   * The job under its registry entry, then its end recorded: the claim finished and `completed` (with the successful
+   * try's warnings) or `failed` sent.
+   */
   private async finishRun(
     tick: SyncRequestedPayload,
     startedAt: Date,
@@ -238,15 +248,17 @@ export class RunExecutor implements OnApplicationShutdown {
     try {
       const job = this.runJob(tick);
       onJob(job);
-      const stats = await job.result;
+      const { stats, warnings } = await job.result;
       const finishedAt = this.clock();
       await Promise.all([
         this.claims.finish(tick.runId, 'completed', finishedAt),
-        started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats })),
+        started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats, warnings })),
       ]);
       this.record(tick, 'completed', stats, startedAt, finishedAt);
-      this.logger.log(`run completed: ${JSON.stringify(stats)}`);
-      return { status: 'completed', stats };
+      this.logger.log(
+        `run completed: ${JSON.stringify(stats)}${warnings.length ? `, with ${warnings.length} warning(s)` : ''}`,
+      );
+      return { status: 'completed', stats, ...(warnings.length ? { warnings } : {}) };
     } catch (err) {
       const error = classifyError(err);
       const finishedAt = this.clock();
@@ -281,14 +293,15 @@ export class RunExecutor implements OnApplicationShutdown {
 
   /**
    * The job under its registry entry: params validated, retried with backoff after a retriable failure, stopped at its
-   * time limit. `result` settles at the limit at the latest; `settled` when the job has really stopped.
+   * time limit. `result` settles at the limit at the latest; `settled` when the job has really stopped. Each try
+   * collects its own warnings, so those of a try that failed are dropped with it.
    */
-  private runJob(tick: SyncRequestedPayload): { result: Promise<RunStats>; settled: Promise<unknown> } {
+  private runJob(tick: SyncRequestedPayload): { result: Promise<JobResult>; settled: Promise<unknown> } {
     const bound = this.handlers.get(`${tick.domain}/${tick.job}`);
     if (!bound) {
       const result =
         tick.job === 'ping'
-          ? Promise.resolve(new RunStats())
+          ? Promise.resolve({ stats: new RunStats(), warnings: [] })
           : Promise.reject(new JobNotSupportedError(tick.domain, tick.job));
       return { result, settled: Promise.resolve() };
     }
@@ -318,10 +331,18 @@ export class RunExecutor implements OnApplicationShutdown {
         `try ${reason.attempt} of ${declaration.retries + 1} failed${why ? ` [${why.origin}/${why.code}]: ${why.message}` : ''}; retrying in ${Math.round(reason.delay / 1000)} s`,
       );
     });
-    const work = policy.execute(
-      ({ attempt }) => handler.run({ tick, params: parsed.params, signal: limit.signal, attempt: attempt + 1 }),
-      limit.signal,
-    );
+    const work = policy.execute(async ({ attempt }): Promise<JobResult> => {
+      const warnings = new RunWarnings();
+      const warn = (message: string) => this.logWarning(tick, warnings, message);
+      const stats = await handler.run({
+        tick,
+        params: parsed.params,
+        signal: limit.signal,
+        attempt: attempt + 1,
+        warn,
+      });
+      return { stats, warnings: warnings.list() };
+    }, limit.signal);
     const settled = work.then(
       () => undefined,
       () => undefined,
@@ -332,6 +353,15 @@ export class RunExecutor implements OnApplicationShutdown {
     timedOut.catch(() => undefined);
     const result = Promise.race([work, timedOut]).finally(() => clearTimeout(timer));
     return { result, settled };
+  }
+
+  /** Keeps a job's warning for this try and logs it once, in the run's log context wherever the job called from. */
+  private logWarning(tick: SyncRequestedPayload, warnings: RunWarnings, message: string): void {
+    if (!warnings.add(message)) return;
+    // The body runs synchronously, inside the context.
+    void withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () =>
+      this.logger.warn(`run warning: ${message}`),
+    );
   }
 
   /** Publishes a run event through the outbox-backed publisher. */

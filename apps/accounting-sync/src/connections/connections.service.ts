@@ -147,6 +147,10 @@ export class ConnectionsService implements OnApplicationBootstrap {
     );
   }
 
+  find(companyId: number, provider: ConnectionProvider): Promise<Connection | null> {
+    return this.repo.findOneBy({ companyId, provider });
+  }
+
   /** All connections of all companies (the CLI's list, the daily check). */
   all(): Promise<Connection[]> {
     return this.repo.find({ order: { companyId: 'ASC', provider: 'ASC' } });

@@ -10,6 +10,8 @@ export interface NotificationMessage {
   company_id: number;
   run_id: string;
   error: RunError | null;
+  /** The run's warnings (a `warning` notification); empty for the other kinds. */
+  warnings: string[];
   last_success_at: string | null;
   consecutive_failures: number;
   action: string;
@@ -39,6 +41,14 @@ export function adviceFor(error: RunError | null | undefined, domain: string): s
   return 'An internal error: report it with the run id.';
 }
 
+export const WARNING_ADVICE = 'Act on each warning before it becomes a failure.';
+
+/** How many warnings a run had: its list, whose last entry may stand for more ("… and N more", from the run library). */
+export function warningCount(warnings: string[]): number {
+  const more = /^… and (\d+) more$/.exec(warnings[warnings.length - 1] ?? '');
+  return more ? warnings.length - 1 + Number(more[1]) : warnings.length;
+}
+
 export function notificationMessage(
   kind: NotificationKind,
   e: RunEventPayload,
@@ -47,24 +57,34 @@ export function notificationMessage(
 ): NotificationMessage {
   const what = `${e.domain}/${e.job} (company ${e.companyId})`;
   const lastSuccess = state.lastSuccessAt ? state.lastSuccessAt.toISOString() : null;
+  const warnings = kind === 'warning' ? (e.warnings ?? []) : [];
+  const count = warningCount(warnings);
+  const warned = `${count} warning${count === 1 ? '' : 's'}`;
   const subject =
     kind === 'failure'
       ? `[sync hub] ${what} failed`
       : kind === 'recovery'
         ? `[sync hub] ${what} recovered`
-        : `[sync hub] ${what} paused after ${pausedAfter} failures`;
+        : kind === 'warning'
+          ? `[sync hub] ${what} completed with ${warned}`
+          : `[sync hub] ${what} paused after ${pausedAfter} failures`;
   const action =
     kind === 'recovery'
       ? 'Nothing: the job succeeded again.'
-      : kind === 'paused'
-        ? `The schedule is paused. ${adviceFor(e.error, e.domain)} Then enable the schedule again.`
-        : adviceFor(e.error, e.domain);
+      : kind === 'warning'
+        ? WARNING_ADVICE
+        : kind === 'paused'
+          ? `The schedule is paused. ${adviceFor(e.error, e.domain)} Then enable the schedule again.`
+          : adviceFor(e.error, e.domain);
   const lines = [
     kind === 'failure'
       ? `The ${what} sync failed.`
       : kind === 'recovery'
         ? `The ${what} sync succeeded again.`
-        : `The ${what} sync failed ${pausedAfter} times in a row; its schedule is paused.`,
+        : kind === 'warning'
+          ? `The ${what} sync completed with ${warned}:`
+          : `The ${what} sync failed ${pausedAfter} times in a row; its schedule is paused.`,
+    ...warnings.map((w) => `- ${w}`),
     '',
     `Run: ${e.runId} (trigger ${e.trigger})`,
     ...(e.error
@@ -84,6 +104,7 @@ export function notificationMessage(
     company_id: e.companyId,
     run_id: e.runId,
     error: e.error ?? null,
+    warnings,
     last_success_at: lastSuccess,
     consecutive_failures: state.consecutiveFailures,
     action,

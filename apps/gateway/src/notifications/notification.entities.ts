@@ -25,7 +25,8 @@ export class NotificationState {
   updatedAt: Date;
 }
 
-export type NotificationKind = 'failure' | 'recovery' | 'paused';
+/** `warning`: a run completed with warnings (kept in a varchar(16) column, so a new kind needs no migration). */
+export type NotificationKind = 'failure' | 'recovery' | 'paused' | 'warning';
 export type NotificationChannel = 'email' | 'webhook';
 
 @Entity('notifications')

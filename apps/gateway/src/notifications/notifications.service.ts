@@ -27,8 +27,10 @@ export function retryDelayMs(attempts: number): number {
 /**
  * Notifications on changes, not on every tick (seed 000: "notify admins if sync fails"): the first failure of a job
  * after a success, its recovery, and the pause after N consecutive failures (setting notifications.auto_pause_after,
- * default 10, read from the gateway's projection of settings), which pauses the schedule through the scheduler. Notifications are queued per channel in the database
- * and sent by a loop that retries with backoff, so a channel that is down loses nothing.
+ * default 10, read from the gateway's projection of settings), which pauses the schedule through the scheduler. A
+ * completed run with warnings is the exception: each such run is notified, since each warning is still to be acted on.
+ * Notifications are queued per channel in the database and sent by a loop that retries with backoff, so a channel that
+ * is down loses nothing.
  */
 @Injectable()
 export class NotificationsService implements OnApplicationBootstrap {
@@ -70,6 +72,8 @@ export class NotificationsService implements OnApplicationBootstrap {
         const queued: NotificationKind[] = [];
         if (status === 'completed') {
           if (state.failureAnnounced) queued.push('recovery');
+          // Every run with warnings, not only the first: each is something still to act on.
+          if (event.warnings?.length) queued.push('warning');
           state.failureAnnounced = false;
           state.consecutiveFailures = 0;
           state.paused = false;

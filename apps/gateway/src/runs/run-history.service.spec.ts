@@ -67,6 +67,19 @@ describe('RunHistoryService', () => {
     assert.equal(row?.error?.code, 'UPSTREAM_UNAVAILABLE');
   });
 
+  it('keeps the warnings of a completed run, whichever of its events comes first; a run without has none', async () => {
+    const id = '44444444-4444-4444-8444-444444444444';
+    const warnings = ['the refresh token of company 1 expires in 9 days'];
+    await history.record('completed', event(id, { ...done, warnings }));
+    await history.record('running', event(id));
+    assert.deepEqual((await history.find(id))?.warnings, warnings);
+    const started = '55555555-5555-4555-8555-555555555555';
+    await history.record('running', event(started));
+    await history.record('completed', event(started, { ...done, warnings }));
+    assert.deepEqual((await history.find(started))?.warnings, warnings);
+    assert.equal((await history.find('11111111-1111-4111-8111-111111111111'))?.warnings, null);
+  });
+
   it('lists newest first with filters', async () => {
     const failed = await history.list({ status: 'failed', limit: 10 });
     assert.deepEqual(

@@ -97,6 +97,7 @@ export class RunHistoryService {
       durationMs: e.durationMs ?? null,
       stats: status === 'running' ? null : e.stats,
       error: e.error ?? null,
+      warnings: status === 'completed' && e.warnings?.length ? e.warnings : null,
       skipReason: e.skipReason ?? null,
       createdAt: now,
       updatedAt: now,

@@ -31,6 +31,7 @@ function run(job: string, status: RunStatus, createdAt: Date, companyId = 1): Sy
     durationMs: 1000,
     stats: null,
     error: null,
+    warnings: null,
     skipReason: status === 'skipped' ? 'overlap' : null,
     createdAt,
     updatedAt: createdAt,

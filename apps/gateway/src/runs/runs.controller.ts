@@ -31,6 +31,7 @@ function present(run: SyncRun) {
     duration_ms: run.durationMs,
     stats: run.stats,
     error: run.error,
+    warnings: run.warnings ?? [],
     skip_reason: run.skipReason,
   };
 }

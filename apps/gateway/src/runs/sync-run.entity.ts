@@ -46,6 +46,10 @@ export class SyncRun {
   @Column({ type: 'simple-json', nullable: true })
   error: RunError | null;
 
+  /** The warnings of a completed run; null when it had none (the API answers an empty list). */
+  @Column({ type: 'simple-json', nullable: true })
+  warnings: string[] | null;
+
   @Column({ name: 'skip_reason', type: 'varchar', length: 16, nullable: true })
   skipReason: string | null;
 

@@ -1,9 +1,23 @@
 import { Controller, Delete, Get, Patch, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { PutSettingDto, ToggleScheduleDto, UpsertScheduleDto } from '@sync-hub/contracts';
+import {
+  CreateCompanyDto,
+  PutSettingDto,
+  ToggleScheduleDto,
+  UpdateCompanyDto,
+  UpsertScheduleDto,
+} from '@sync-hub/contracts';
 import { ApiKeyGuard } from '@sync-hub/platform';
 import type { Request, Response } from 'express';
 import { SchedulerClient } from './scheduler.client';
+
+/** Sends the request on to the scheduler as the caller made it, and its answer back unchanged. */
+async function relay(scheduler: SchedulerClient, req: Request, res: Response): Promise<void> {
+  const out = await scheduler.forward(req.method, req.originalUrl, req.body, req.headers.authorization);
+  res.status(out.status);
+  if (out.body === undefined) res.end();
+  else res.json(out.body);
+}
 
 /**
  * The schedule and settings routes, forwarded to the scheduler, which owns them and validates bodies (its 400s, 404s
@@ -16,16 +30,14 @@ import { SchedulerClient } from './scheduler.client';
 export class SchedulerProxyController {
   constructor(private readonly scheduler: SchedulerClient) {}
 
-  private async pass(req: Request, res: Response): Promise<void> {
-    const out = await this.scheduler.forward(req.method, req.originalUrl, req.body, req.headers.authorization);
-    res.status(out.status);
-    if (out.body === undefined) res.end();
-    else res.json(out.body);
+  private pass(req: Request, res: Response): Promise<void> {
+    return relay(this.scheduler, req, res);
   }
 
   @Get('companies/:companyId/schedules')
   @ApiOperation({ summary: "The company's schedules, with next_run_at (UTC), next_run_local and next_run_human" })
   @ApiParam({ name: 'companyId', type: Number })
+  @ApiResponse({ status: 404, description: 'no such company' })
   list(@Req() req: Request, @Res() res: Response) {
     return this.pass(req, res);
   }
@@ -40,6 +52,7 @@ export class SchedulerProxyController {
   @ApiResponse({ status: 201, description: 'created' })
   @ApiResponse({ status: 200, description: 'updated' })
   @ApiResponse({ status: 400, description: 'fields names each bad field' })
+  @ApiResponse({ status: 404, description: 'no such company' })
   upsert(@Req() req: Request, @Res() res: Response) {
     return this.pass(req, res);
   }
@@ -78,5 +91,53 @@ export class SchedulerProxyController {
   @ApiBody({ type: PutSettingDto })
   putSetting(@Req() req: Request, @Res() res: Response) {
     return this.pass(req, res);
+  }
+}
+
+/**
+ * The company routes, forwarded to the scheduler like the schedule routes: it owns companies (issue 9). No DELETE: a
+ * company is deactivated with `active: false`.
+ */
+@ApiTags('companies')
+@ApiBearerAuth()
+@Controller('api/companies')
+@UseGuards(ApiKeyGuard)
+export class CompaniesProxyController {
+  constructor(private readonly scheduler: SchedulerClient) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every company, ordered by id: { id, name, timezone, active, created_at, updated_at }' })
+  list(@Req() req: Request, @Res() res: Response) {
+    return relay(this.scheduler, req, res);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a company (201); timezone defaults to Europe/Tirane, active to true' })
+  @ApiBody({ type: CreateCompanyDto })
+  @ApiResponse({ status: 201, description: 'the company' })
+  @ApiResponse({ status: 400, description: 'fields names each bad field' })
+  create(@Req() req: Request, @Res() res: Response) {
+    return relay(this.scheduler, req, res);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A company' })
+  @ApiParam({ name: 'id', type: Number })
+  @ApiResponse({ status: 404, description: 'no such company' })
+  get(@Req() req: Request, @Res() res: Response) {
+    return relay(this.scheduler, req, res);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: 'Change any of name, timezone, active (a company is deactivated with active: false, never deleted)',
+  })
+  @ApiParam({ name: 'id', type: Number })
+  @ApiBody({ type: UpdateCompanyDto })
+  @ApiResponse({ status: 200, description: 'the company as it now is' })
+  @ApiResponse({ status: 400, description: 'fields names each bad field' })
+  @ApiResponse({ status: 404, description: 'no such company' })
+  update(@Req() req: Request, @Res() res: Response) {
+    return relay(this.scheduler, req, res);
   }
 }

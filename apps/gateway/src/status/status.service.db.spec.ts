@@ -56,13 +56,15 @@ describe('StatusService over run history (SQLite, grouped reads)', () => {
     projection = new ScheduleProjectionService(db.getRepository(ScheduleProjection));
     status = new StatusService(db, projection);
     const at = (minute: number) => new Date(Date.UTC(2026, 10, 21, 10, minute)).toISOString();
-    // company 2: success, then two failures; company 3: only a failure; company 4: a failure, then recovered.
+    // company 2: success, then two failures; company 3: only a failure; company 4: a failure, then recovered with a
+    // warning.
     await history.record('completed', event(2, 'customers', at(0)), new Date(at(0)));
     await history.record('failed', event(2, 'customers', at(1)), new Date(at(1)));
     await history.record('failed', event(2, 'customers', at(2)), new Date(at(2)));
     await history.record('failed', event(3, 'customers', at(3)), new Date(at(3)));
     await history.record('failed', event(4, 'customers', at(4)), new Date(at(4)));
-    await history.record('completed', event(4, 'customers', at(5)), new Date(at(5)));
+    const warned = { ...event(4, 'customers', at(5)), warnings: ['the refresh token expires in 9 days'] };
+    await history.record('completed', warned, new Date(at(5)));
     await history.record('running', event(5, 'customers', at(6)), new Date(at(6)));
   });
 
@@ -84,7 +86,10 @@ describe('StatusService over run history (SQLite, grouped reads)', () => {
     assert.deepEqual(
       [byCompany.get(4)!.state, byCompany.get(4)!.consecutive_failures, byCompany.get(4)!.last_success_at],
       ['healthy', 0, '2026-11-21T10:05:00.000Z'],
+      'a run with warnings is a success',
     );
+    assert.deepEqual(byCompany.get(4)!.last_run?.warnings, ['the refresh token expires in 9 days']);
+    assert.deepEqual(two.last_run?.warnings, [], 'none: an empty list');
     assert.equal(byCompany.get(5)!.state, 'running');
   });
 

@@ -12,7 +12,13 @@ export interface JobStatus {
   company_id: number;
   state: JobState;
   schedule_id: number | null;
-  last_run: { run_id: string; status: string; started_at: string | null; finished_at: string | null } | null;
+  last_run: {
+    run_id: string;
+    status: string;
+    started_at: string | null;
+    finished_at: string | null;
+    warnings: string[];
+  } | null;
   last_success_at: string | null;
   consecutive_failures: number;
   next_run_at: string | null;
@@ -47,9 +53,15 @@ export class StatusService {
   async status(now = new Date()): Promise<JobStatus[]> {
     const schedules = await this.projection.all();
     const lastRuns: Array<
-      JobKeyed & { run_id: string; status: string; started_at: Date | string | null; finished_at: Date | string | null }
+      JobKeyed & {
+        run_id: string;
+        status: string;
+        started_at: Date | string | null;
+        finished_at: Date | string | null;
+        warnings: string | null;
+      }
     > = await this.db.query(
-      `SELECT r.company_id, r.domain, r.job, r.run_id, r.status, r.started_at, r.finished_at
+      `SELECT r.company_id, r.domain, r.job, r.run_id, r.status, r.started_at, r.finished_at, r.warnings
          FROM sync_runs r
          JOIN (SELECT company_id, domain, job, MAX(created_at) AS at FROM sync_runs WHERE status <> 'skipped' GROUP BY company_id, domain, job) l
            ON l.company_id = r.company_id AND l.domain = r.domain AND l.job = r.job AND l.at = r.created_at
@@ -112,6 +124,7 @@ export class StatusService {
               status: lastRun.status,
               started_at: iso(lastRun.started_at),
               finished_at: iso(lastRun.finished_at),
+              warnings: lastRun.warnings ? (JSON.parse(lastRun.warnings) as string[]) : [],
             }
           : null,
         last_success_at: iso(lastSuccessAt),

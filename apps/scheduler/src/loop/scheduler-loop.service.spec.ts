@@ -7,6 +7,7 @@ import { APP_CONFIG, loadConfig } from '@sync-hub/config';
 import { ReliablePublisher } from '@sync-hub/messaging';
 import { JobLeasesService } from '@sync-hub/persistence';
 import { SchedulerClock } from '../clock/clock';
+import { CompaniesService } from '../companies/companies.service';
 import { Schedule } from '../schedules/schedule.entity';
 import { SchedulesService } from '../schedules/schedules.service';
 import { SettingsService } from '../settings/settings.service';
@@ -26,6 +27,7 @@ async function loopWith(clock: 'system' | 'manual') {
       { provide: JobLeasesService, useValue: { acquire: async () => false, release: async () => undefined } },
       { provide: ReliablePublisher, useValue: {} },
       { provide: SettingsService, useValue: {} },
+      { provide: CompaniesService, useValue: {} },
       { provide: SchedulesService, useValue: { reconcileRegistry: async () => void reconciled++ } },
     ],
   }).compile();

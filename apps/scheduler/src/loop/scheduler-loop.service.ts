@@ -11,6 +11,7 @@ import { JobLeasesService } from '@sync-hub/persistence';
 
 import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
+import { CompaniesService } from '../companies/companies.service';
 import { cadenceOf } from '../schedules/cadence';
 import { latestRunAtOrBefore, nextRunAfter } from '../schedules/next-run';
 import { Schedule } from '../schedules/schedule.entity';
@@ -60,7 +61,10 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
   private readonly logger = new Logger(SchedulerLoop.name);
   readonly owner = randomUUID();
   private leading = false;
-  /** Set when this replica starts leading: its next publishing step re-checks the registry, republishes schedules and settings. */
+  /**
+   * Set when this replica starts leading: its next publishing step re-checks the registry, republishes companies,
+   * schedules and settings.
+   */
   private newlyLeading = false;
   private startTicksPending: string[];
   private stepping: Promise<StepResult> | null = null;
@@ -76,6 +80,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
     private readonly clock: SchedulerClock,
     private readonly registry: SchedulerRegistry,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly companies: CompaniesService,
   ) {
     this.startTicksPending = [...config.scheduler.runOnStart];
   }
@@ -150,6 +155,10 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
         result.skipped += due.skipped;
         if (this.newlyLeading) {
           this.newlyLeading = false;
+          const companies = await this.companies.republishAll();
+          this.logger.log(
+            `republished ${companies} compan${companies === 1 ? 'y' : 'ies'} on scheduler.company.changed.v1 as the new leader`,
+          );
           const published = await this.schedulesService.republishAll();
           this.logger.log(`republished ${published} schedule(s) on scheduler.schedule.changed.v1 as the new leader`);
           const settings = await this.settings.republishAll();

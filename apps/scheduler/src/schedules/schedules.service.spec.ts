@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ConflictException } from '@nestjs/common';
+import { ConflictException, NotFoundException } from '@nestjs/common';
 import { loadConfig } from '@sync-hub/config';
 import { notRegisteredReason, Topic } from '@sync-hub/contracts';
 import { BusMessage, InProcessBus, InProcessEventPublisher, ReliablePublisher } from '@sync-hub/messaging';
@@ -8,12 +8,17 @@ import { OutboxMessage } from '@sync-hub/persistence';
 import { DataSource } from 'typeorm';
 import { inMemoryDatabase } from '../../../../test/support/sqlite';
 import { SchedulerClock } from '../clock/clock';
+import { CompaniesService } from '../companies/companies.service';
+import { Company } from '../companies/company.entity';
 import { Setting } from '../settings/setting.entity';
 import { SettingsService } from '../settings/settings.service';
 import { Schedule } from './schedule.entity';
 import { SchedulesService } from './schedules.service';
 
-/** The service on SQLite (with the seeded rows of migration 007) and the in-process bus, as in the embedded mode. */
+/**
+ * The service on SQLite (with the seeded rows of migrations 007 and 013: company 1 and its schedules) and the
+ * in-process bus, as in the embedded mode.
+ */
 describe('SchedulesService: the job registry and scheduler.schedule.changed.v1', () => {
   let db: DataSource;
   let service: SchedulesService;
@@ -22,8 +27,15 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
   const eventsSince = async (n: number) => (await bus.drain(), events.slice(n));
   const row = (domain: string, jobType: string) => db.getRepository(Schedule).findOneByOrFail({ domain, jobType });
 
+  let companies: CompaniesService;
+
   before(async () => {
-    db = await inMemoryDatabase([Schedule, Setting]);
+    db = await inMemoryDatabase([Schedule, Setting, Company]);
+    // The companies this suite's schedules belong to (company 1 is seeded).
+    const at = new Date('2026-11-23T09:00:00.000Z');
+    await db
+      .getRepository(Company)
+      .insert([3, 4, 5].map((id) => ({ id, name: `Company ${id}`, createdAt: at, updatedAt: at })));
     bus = new InProcessBus();
     bus.subscribe(Topic.ScheduleChanged, async (m) => void events.push(m));
     const publisher = new InProcessEventPublisher(bus);
@@ -38,6 +50,7 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
       publisher,
       outbox,
       clock,
+      (companies = new CompaniesService(db.getRepository(Company), db, outbox, clock)),
     );
     service.onModuleInit();
   });
@@ -123,6 +136,32 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
     });
     await assert.rejects(service.runNow(schedule.id), ConflictException);
     assert.equal((await service.toggle(schedule.id, false, 'not now')).pausedReason, 'not now', 'disabling is fine');
+  });
+
+  it('a schedule of a company that does not exist is 404, and nothing is written or published', async () => {
+    const before = events.length;
+    const rows = await db.getRepository(Schedule).count();
+    await assert.rejects(
+      service.upsert(77, { domain: 'splynx', job_type: 'customers', frequency: 'hourly' }),
+      (err: unknown) => err instanceof NotFoundException && /^company 77 not found$/.test((err as Error).message),
+    );
+    assert.equal(await db.getRepository(Schedule).count(), rows);
+    assert.equal((await eventsSince(before)).length, 0);
+    assert.equal(await db.getRepository(OutboxMessage).count(), 0);
+    await assert.rejects(service.list(77), /company 77 not found/);
+    assert.deepEqual(await service.list(5), [], 'a company without schedules lists none');
+  });
+
+  it("a new company gets its daily accounting.connections.check at 05:00 in the company's zone", async () => {
+    const company = await companies.create({ name: 'New Co', timezone: 'Europe/Rome' });
+    const [check] = await service.list(company.id);
+    assert.equal(check.jobType, 'accounting.connections.check');
+    assert.equal(check.domain, 'accounting');
+    assert.equal(check.frequency, 'daily');
+    assert.equal(check.hourOfDay, 5);
+    assert.equal(check.timezone, 'Europe/Rome');
+    assert.equal(!!check.enabled, true, 'its job has a handler: enabled');
+    assert.ok(check.nextRunAt);
   });
 
   it('a delete publishes a tombstone (a null value) under the schedule id', async () => {

@@ -14,6 +14,7 @@ import {
 import { EventPublisher, ReliablePublisher } from '@sync-hub/messaging';
 import { Brackets, DataSource, EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
+import { CompaniesService } from '../companies/companies.service';
 import { lockedQuery, transactionWithEvents } from '../events/transaction-with-events';
 import { SettingsService } from '../settings/settings.service';
 import { cadenceOf } from './cadence';
@@ -47,13 +48,32 @@ export class SchedulesService implements OnModuleInit {
     private readonly publisher: EventPublisher,
     private readonly outbox: ReliablePublisher,
     private readonly clock: SchedulerClock,
+    private readonly companies: CompaniesService,
   ) {}
 
   onModuleInit(): void {
     this.settings.onChange((key) => this.recomputeForSetting(key));
+    this.companies.onCreated((company) => this.addCompanyDefaults(company.id, company.timezone));
   }
 
+  /**
+   * Every company's own schedules, created with it (company 1's are seeded by migrations): the daily
+   * `accounting.connections.check` at 05:00 in the company's time zone (issue 9).
+   */
+  async addCompanyDefaults(companyId: number, timezone: string): Promise<void> {
+    await this.upsert(companyId, {
+      domain: 'accounting',
+      job_type: 'accounting.connections.check',
+      frequency: 'daily',
+      hour_of_day: 5,
+      minute: 0,
+      timezone,
+    });
+  }
+
+  /** The company's schedules; 404 for a company that does not exist (an existing one may have none). */
   async list(companyId: number): Promise<Schedule[]> {
+    await this.companies.get(companyId);
     return this.withNextRuns(
       await this.schedules.find({ where: { companyId }, order: { domain: 'ASC', jobType: 'ASC' } }),
     );
@@ -89,11 +109,12 @@ export class SchedulesService implements OnModuleInit {
     return rows.map((s) => filled.get(s.id) ?? s);
   }
 
-  /** Creates the company's schedule for (domain, job type), or updates the one it has. */
+  /** Creates the company's schedule for (domain, job type), or updates the one it has; 404 for an unknown company. */
   async upsert(companyId: number, dto: UpsertScheduleDto): Promise<{ schedule: Schedule; created: boolean }> {
     const now = this.clock.now();
     const domain = dto.domain ?? 'accounting';
     return this.write(async (m, changes) => {
+      await this.companies.assertExists(m, companyId);
       const existing = await this.locked(m)
         .where('s.company_id = :companyId AND s.domain = :domain AND s.job_type = :job', {
           companyId,

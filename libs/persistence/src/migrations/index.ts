@@ -11,10 +11,13 @@ import { CreateNotifications1763700000009 } from './1763700000009-create-notific
 import { IndexSyncRunsByJob1763700000010 } from './1763700000010-index-sync-runs-by-job';
 import { CreateScheduleProjections1763700000011 } from './1763700000011-create-schedule-projections';
 import { CreateSettingProjections1763700000012 } from './1763700000012-create-setting-projections';
+import { CreateCompanies1763700000013 } from './1763700000013-create-companies';
 import { CreateConnections1763700000014 } from './1763700000014-create-connections';
+import { AddWarningsToSyncRuns1763700000015 } from './1763700000015-add-warnings-to-sync-runs';
 import { CreateSecretKeyChecks1763700000016 } from './1763700000016-create-secret-key-checks';
 import { CreateAccountingCompanyProjections1763700000017 } from './1763700000017-create-accounting-company-projections';
 import { CreateQboOauthStates1763700000018 } from './1763700000018-create-qbo-oauth-states';
+import { SeedConnectionsCheck1763700000019 } from './1763700000019-seed-connections-check';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -31,8 +34,11 @@ export const MIGRATIONS = [
   IndexSyncRunsByJob1763700000010,
   CreateScheduleProjections1763700000011,
   CreateSettingProjections1763700000012,
+  CreateCompanies1763700000013,
   CreateConnections1763700000014,
+  AddWarningsToSyncRuns1763700000015,
   CreateSecretKeyChecks1763700000016,
   CreateAccountingCompanyProjections1763700000017,
   CreateQboOauthStates1763700000018,
+  SeedConnectionsCheck1763700000019,
 ];

@@ -86,7 +86,12 @@
       ...data.map((s) =>
         el(
           'div',
-          { className: `tile ${s.state}`, title: s.last_run ? `last run ${s.last_run.status}` : 'no run yet' },
+          {
+            className: `tile ${s.state}`,
+            title: s.last_run
+              ? `last run ${s.last_run.status}${s.last_run.warnings.length ? ` with ${s.last_run.warnings.length} warning(s)` : ''}`
+              : 'no run yet',
+          },
           el('span', { className: 'state' }, s.state),
           el('b', {}, `${s.domain}/${s.job}`),
           el('span', { className: 'muted' }, `company ${s.company_id}`),
@@ -175,7 +180,7 @@
           el('td', {}, `${r.domain}/${r.job}`),
           el('td', {}, r.company_id),
           el('td', {}, r.trigger),
-          el('td', { className: `status status-${r.status}` }, r.status),
+          el('td', { className: `status status-${r.status}` }, r.status, warningMarker(r.warnings)),
           el(
             'td',
             { className: 'muted' },
@@ -188,16 +193,22 @@
           ),
           el(
             'td',
-            { className: 'error' },
+            { className: r.warnings.length ? 'warning' : 'error' },
             r.error
               ? `${r.error.origin}/${r.error.code}: ${r.error.message}`
               : r.skip_reason
                 ? `skipped: ${r.skip_reason}`
-                : '',
+                : r.warnings.join('; '),
           ),
         ),
       ),
     );
+  }
+
+  /** A completed run's warnings: a small marker with the list on hover (the row's last cell spells them out). */
+  function warningMarker(warnings) {
+    if (!warnings.length) return '';
+    return el('span', { className: 'warn-marker', title: warnings.join('\n') }, ` ⚠ ${warnings.length}`);
   }
 
   async function act(fn) {
