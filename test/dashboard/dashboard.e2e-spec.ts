@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { AppProcess, ARTIFACTS, startAppProcess } from '../support/app-process';
+import { launchChromium } from '../support/browser';
 
 const API_KEY = 'e2e-dashboard-key-0123456789';
-const CHROMIUM = '/usr/bin/chromium';
-
-/** Debian's chromium; installed here when missing (playwright's own browser download cannot reach its host). */
-function ensureChromium(): void {
-  if (fs.existsSync(CHROMIUM)) return;
-  execFileSync(
-    'bash',
-    [
-      '-c',
-      'apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null)',
-    ],
-    { stdio: 'inherit' },
-  );
-}
 
 describe('the dashboard in a real browser (Debian chromium, playwright-core) against the hub', () => {
   let hub: AppProcess;
@@ -32,7 +18,6 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
     page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
 
   before(async () => {
-    ensureChromium();
     // The embedded host: every app in one process over HTTP, with the Splynx simulator (so "run now" completes).
     hub = await startAppProcess(
       'embedded',
@@ -44,18 +29,7 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
       },
       'dashboard-hub',
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   });
 

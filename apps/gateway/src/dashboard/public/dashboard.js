@@ -305,7 +305,8 @@
   }
 
   function companyConnections(company, connections, error) {
-    const title = `Company ${company.id}${company.name ? ` — ${company.name}` : ''}${company.active === false ? ' (inactive)' : ''}`;
+    const named = company.name && company.name !== `Company ${company.id}`;
+    const title = `${named ? `${company.name} (company ${company.id})` : `Company ${company.id}`}${company.active === false ? ', inactive' : ''}`;
     const find = (provider) => (connections ?? []).find((c) => c.provider === provider);
     return el(
       'article',
