@@ -261,6 +261,8 @@
   /** Connections change slowly (token expiries, a reconnect): polled every 30 s, and at once after an action. */
   const CONNECTIONS_EVERY_MS = 30000;
   let connectionsTimer = null;
+  /** What the card shows now: an unchanged answer leaves it alone, so a focused button keeps its focus. */
+  let connectionsShown = '';
 
   function startConnections() {
     void loadConnections();
@@ -270,6 +272,7 @@
 
   function stopConnections() {
     clearInterval(connectionsTimer);
+    connectionsShown = '';
   }
 
   /** GET /api/companies; company 1 alone where this version has no company routes (404). */
@@ -286,18 +289,23 @@
   async function loadConnections() {
     try {
       const companies = await listCompanies();
-      const blocks = await Promise.all(
+      const answers = await Promise.all(
         companies.map(async (company) => {
           try {
-            return companyConnections(company, await api('GET', `/api/companies/${company.id}/connections`));
+            return { company, connections: await api('GET', `/api/companies/${company.id}/connections`) };
           } catch (err) {
             if (err.message === 'unauthorized') throw err;
-            return companyConnections(company, null, err.message);
+            return { company, error: err.message };
           }
         }),
       );
-      $('#connections').replaceChildren(...blocks);
       $('#connections-error').textContent = '';
+      const shown = JSON.stringify(answers);
+      if (shown === connectionsShown) return;
+      connectionsShown = shown;
+      $('#connections').replaceChildren(
+        ...answers.map((a) => companyConnections(a.company, a.connections ?? null, a.error)),
+      );
     } catch (err) {
       if (err.message !== 'unauthorized')
         $('#connections-error').textContent = `Connections could not be loaded: ${err.message}`;
