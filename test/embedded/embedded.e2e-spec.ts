@@ -77,6 +77,27 @@ describe('the embedded mode, started as a user would (npm start)', () => {
       ]),
       [[1, 'Company 1', 'Europe/Tirane']],
     );
+    // Without QuickBooks or DevPos configuration, company 1 is connected to their simulators at start.
+    const connections = await eventually(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/api/companies/1/connections`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        return res.status === 200 ? ((await res.json()) as Array<Record<string, any>>) : undefined;
+      },
+      "company 1's connections (once accounting-sync's projection has the company)",
+      30000,
+    );
+    assert.deepEqual(
+      connections.map((c) => [c.provider, c.connected, c.status]),
+      [
+        ['quickbooks', true, 'ok'],
+        ['devpos', true, 'ok'],
+      ],
+    );
+    assert.match(output, /QuickBooks: simulator at http:\/\/127\.0\.0\.1:\d+ \(company 1 connected/);
+    assert.ok(fs.existsSync(path.join(dataDir, 'secrets.key')), 'the generated SECRETS_KEY is kept under DATA_DIR');
+    assert.equal(fs.statSync(path.join(dataDir, 'secrets.key')).mode & 0o777, 0o600);
     fs.writeFileSync(logFile, output);
   });
 });
