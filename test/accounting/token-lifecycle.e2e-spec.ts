@@ -12,7 +12,7 @@ import { DevposSimulator, QBO_PATHS, QuickBooksSimulator } from '@sync-hub/simul
 import { AppProcess, ARTIFACTS, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { KafkaProbe, SeenMessage } from '../support/kafka';
+import { groupStartingNow, KafkaProbe, SeenMessage } from '../support/kafka';
 import { tick } from '../support/ticks';
 import { eventually } from '../support/wait';
 
@@ -59,6 +59,7 @@ describe('accounting-sync: QuickBooks tokens that never race, DevPos logins, sea
   let webhook: Awaited<ReturnType<typeof webhookSink>>;
   let seed: { realmId: string; refreshToken: string };
   let env: Record<string, string>;
+  let accountingGroup = '';
   const probe = new KafkaProbe();
   const box = new SecretBox(Buffer.from(SECRETS_KEY, 'base64'));
   /** Every token and secret this suite saw, to grep the logs for at the end. */
@@ -168,8 +169,18 @@ describe('accounting-sync: QuickBooks tokens that never race, DevPos logins, sea
       updatedAt: new Date().toISOString(),
     });
     await probe.produce(company.topic, company.key, company.value);
+    // Groups of this suite only, starting at the end of what they consume: other suites' ticks and run events for
+    // company 1 on a shared broker must not run or notify here.
+    const suffix = randomBytes(4).toString('hex');
+    accountingGroup = await groupStartingNow(`accounting-tokens-${suffix}`, [Topic.AccountingRequested]);
+    const gatewayGroup = await groupStartingNow(`gateway-tokens-${suffix}`, [
+      Topic.RunStarted,
+      Topic.RunCompleted,
+      Topic.RunFailed,
+      Topic.RunSkipped,
+    ]);
     [app, gateway] = await Promise.all([
-      startAppProcess('accounting-sync', { ...env, KAFKA_GROUP_ID: 'accounting-sync' }, `${LOG_PREFIX}-app`),
+      startAppProcess('accounting-sync', { ...env, KAFKA_GROUP_ID: accountingGroup }, `${LOG_PREFIX}-app`),
       startAppProcess(
         'gateway',
         {
@@ -178,6 +189,7 @@ describe('accounting-sync: QuickBooks tokens that never race, DevPos logins, sea
           GATEWAY_API_KEYS: API_KEY,
           SCHEDULER_URL: 'http://127.0.0.1:9',
           NOTIFY_WEBHOOK_URL: webhook.url,
+          KAFKA_GROUP_ID: gatewayGroup,
         },
         `${LOG_PREFIX}-gateway`,
       ),
@@ -241,11 +253,7 @@ describe('accounting-sync: QuickBooks tokens that never race, DevPos logins, sea
   it('a rotated refresh token survives a restart (and the environment never overwrites it)', async () => {
     const rotated = (await stored()).secrets.refreshToken;
     await app.stop();
-    app = await startAppProcess(
-      'accounting-sync',
-      { ...env, KAFKA_GROUP_ID: 'accounting-sync' },
-      `${LOG_PREFIX}-app-2`,
-    );
+    app = await startAppProcess('accounting-sync', { ...env, KAFKA_GROUP_ID: accountingGroup }, `${LOG_PREFIX}-app-2`);
     assert.equal((await stored()).secrets.refreshToken, rotated, 'QBO_REFRESH_TOKEN did not replace the newer token');
     // Past the 24-hour grace every superseded refresh token is dead; only the stored, newest one works.
     qbo.advance(25 * 3600);

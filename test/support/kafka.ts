@@ -111,3 +111,30 @@ export class KafkaProbe {
     await this.producer?.disconnect();
   }
 }
+
+/**
+ * Commits offsets for a new consumer group at the current end of `topics`, so an app that joins it reads only what
+ * comes next: on a broker shared by suites, other suites' ticks and run events (same company ids, fresh deadlines)
+ * would otherwise be read from the beginning and run here too. The topics must exist.
+ */
+export async function groupStartingNow(groupId: string, topics: string[]): Promise<string> {
+  const admin = new Kafka({
+    clientId: `e2e-offsets-${randomUUID().slice(0, 8)}`,
+    brokers: TEST_KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+      });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return groupId;
+}
