@@ -18,6 +18,9 @@ import { CreateSecretKeyChecks1763700000016 } from './1763700000016-create-secre
 import { CreateAccountingCompanyProjections1763700000017 } from './1763700000017-create-accounting-company-projections';
 import { CreateQboOauthStates1763700000018 } from './1763700000018-create-qbo-oauth-states';
 import { SeedConnectionsCheck1763700000019 } from './1763700000019-seed-connections-check';
+import { CreateAccountingParties1763700000020 } from './1763700000020-create-accounting-parties';
+import { CreateAccountingDocuments1763700000021 } from './1763700000021-create-accounting-documents';
+import { CreateAccountingSettings1763700000022 } from './1763700000022-create-accounting-settings';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -41,4 +44,7 @@ export const MIGRATIONS = [
   CreateAccountingCompanyProjections1763700000017,
   CreateQboOauthStates1763700000018,
   SeedConnectionsCheck1763700000019,
+  CreateAccountingParties1763700000020,
+  CreateAccountingDocuments1763700000021,
+  CreateAccountingSettings1763700000022,
 ];
