@@ -61,6 +61,21 @@ describe('ResilientHttpClient', () => {
     assert.equal(up.hits.get('/flaky'), 3);
   });
 
+  it('waits rateLimitedWaitMs after a 429 without Retry-After (QuickBooks asks for 60 s and sends none)', async () => {
+    up.scripts.set('/throttled', [{ status: 429 }, { status: 200, body: 'ok' }]);
+    const started = Date.now();
+    const res = await client({ rateLimitedWaitMs: 300, retryBaseDelayMs: 1 }).request({
+      method: 'GET',
+      path: '/throttled',
+    });
+    assert.equal(res.body, 'ok');
+    assert.ok(Date.now() - started >= 290, 'it waited the configured time, not the 1 ms backoff');
+    up.scripts.set('/throttled-5xx', [{ status: 503 }, { status: 200, body: 'ok' }]);
+    const quick = Date.now();
+    await client({ rateLimitedWaitMs: 5000, retryBaseDelayMs: 1 }).request({ method: 'GET', path: '/throttled-5xx' });
+    assert.ok(Date.now() - quick < 1000, 'other retriable answers keep the usual backoff');
+  });
+
   it('gives up after the configured retries with a retriable error', async () => {
     up.scripts.set('/down', [{ status: 503, body: { error: 'down' } }]);
     await assert.rejects(client({ retries: 2 }).request({ method: 'GET', path: '/down' }), (err: unknown) => {

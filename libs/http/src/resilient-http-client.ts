@@ -30,6 +30,11 @@ export interface HttpClientOptions {
   maxConcurrency: number;
   /** Values that must never appear in a log line or an error message (keys, secrets, tokens). */
   secrets?: () => string[];
+  /**
+   * How long to wait after a 429 that names no Retry-After (QuickBooks sends none and asks for 60 s); unset: the usual
+   * backoff.
+   */
+  rateLimitedWaitMs?: number;
 }
 
 export interface HttpRequest {
@@ -87,9 +92,17 @@ export class ResilientHttpClient {
       handleWhen((err) => err instanceof UpstreamError && err.retriable),
       {
         maxAttempts: options.retries,
-        backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) =>
-          retryDelayMs(ctx.attempt, options.retryBaseDelayMs, 'error' in ctx.result ? ctx.result.error : undefined),
-        ),
+        backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => {
+          const error = 'error' in ctx.result ? ctx.result.error : undefined;
+          if (
+            options.rateLimitedWaitMs !== undefined &&
+            error instanceof UpstreamHttpError &&
+            error.status === 429 &&
+            error.retryAfterMs === null
+          )
+            return options.rateLimitedWaitMs;
+          return retryDelayMs(ctx.attempt, options.retryBaseDelayMs, error);
+        }),
       },
     );
     this.policy.onRetry((reason) => {
