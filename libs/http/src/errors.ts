@@ -21,6 +21,8 @@ export class UpstreamHttpError extends UpstreamError {
     readonly request: string,
     readonly body: unknown,
     readonly retryAfterMs: number | null = null,
+    /** The answer's headers (request ids such as QuickBooks' intuit_tid), never the request's. */
+    readonly headers: Record<string, string | string[] | undefined> = {},
   ) {
     super(upstream, `${request} answered ${status}${describeBody(body)}`);
     this.name = 'UpstreamHttpError';

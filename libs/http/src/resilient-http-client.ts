@@ -186,6 +186,7 @@ export class ResilientHttpClient {
       label,
       redactedBody,
       parseRetryAfter(res.headers['retry-after']),
+      res.headers,
     );
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ResilientHttpClient, UpstreamHttpError } from '@sync-hub/http';
+import { asQuickBooksFault, QuickBooksFault, QuickBooksFaultError, readFault } from './quickbooks-fault';
 
 const MINOR_VERSION = '75';
 
@@ -20,7 +21,10 @@ export class QuickBooksApiClient implements OnApplicationShutdown {
       timeoutMs: config.http.timeoutMs,
       retries: config.http.retries,
       retryBaseDelayMs: config.http.retryBaseDelayMs,
+      // Intuit allows 10 concurrent requests per realm and app.
       maxConcurrency: Math.min(config.http.maxConcurrency, 10),
+      // A 429 carries no Retry-After; Intuit asks for 60 s.
+      rateLimitedWaitMs: 60_000,
     });
   }
 
@@ -28,14 +32,108 @@ export class QuickBooksApiClient implements OnApplicationShutdown {
     await this.http.close();
   }
 
-  async get<T>(realmId: string, path: string, accessToken: string): Promise<T> {
-    const res = await this.http.request<T>({
-      method: 'GET',
-      path: `/v3/company/${encodeURIComponent(realmId)}/${path}`,
-      query: { minorversion: MINOR_VERSION },
-      headers: { authorization: `Bearer ${accessToken}` },
+  async get<T>(realmId: string, path: string, accessToken: string, query: Record<string, string> = {}): Promise<T> {
+    return this.send<T>('GET', realmId, path, accessToken, query);
+  }
+
+  /** POST JSON; `requestid` (at most 50 characters) makes a retried create or update answer as the first one did. */
+  async post<T>(
+    realmId: string,
+    path: string,
+    accessToken: string,
+    body: unknown,
+    query: Record<string, string> = {},
+  ): Promise<T> {
+    return this.send<T>('POST', realmId, path, accessToken, query, body);
+  }
+
+  private async send<T>(
+    method: 'GET' | 'POST',
+    realmId: string,
+    path: string,
+    accessToken: string,
+    query: Record<string, string>,
+    body?: unknown,
+  ): Promise<T> {
+    try {
+      const res = await this.http.request<T>({
+        method,
+        path: `/v3/company/${encodeURIComponent(realmId)}/${path}`,
+        query: { ...query, minorversion: MINOR_VERSION },
+        headers: { authorization: `Bearer ${accessToken}` },
+        body,
+      });
+      return res.body;
+    } catch (err) {
+      throw asQuickBooksFault(err);
+    }
+  }
+
+  /** A query in QuickBooks' language; the rows of `entity` (none: an empty list). */
+  async query<T>(realmId: string, accessToken: string, entity: string, sql: string): Promise<T[]> {
+    const body = await this.get<{ QueryResponse?: Record<string, unknown> }>(realmId, 'query', accessToken, {
+      query: sql,
     });
-    return res.body;
+    const rows = body.QueryResponse?.[entity];
+    return Array.isArray(rows) ? (rows as T[]) : [];
+  }
+
+  /** Creates an entity (`Invoice`, `Customer`, …) and answers it as QuickBooks stored it (Id, SyncToken). */
+  async create<T>(realmId: string, accessToken: string, entity: string, body: object, requestId: string): Promise<T> {
+    const answer = await this.post<Record<string, T>>(realmId, entity.toLowerCase(), accessToken, body, {
+      requestid: requestId,
+    });
+    return answer[entity];
+  }
+
+  async read<T>(realmId: string, accessToken: string, entity: string, id: string): Promise<T> {
+    const answer = await this.get<Record<string, T>>(
+      realmId,
+      `${entity.toLowerCase()}/${encodeURIComponent(id)}`,
+      accessToken,
+    );
+    return answer[entity];
+  }
+
+  /** A sparse update: only the fields given change; `Id` and the current `SyncToken` are required. */
+  async update<T>(realmId: string, accessToken: string, entity: string, body: object, requestId: string): Promise<T> {
+    const answer = await this.post<Record<string, T>>(
+      realmId,
+      entity.toLowerCase(),
+      accessToken,
+      { ...body, sparse: true },
+      { operation: 'update', requestid: requestId },
+    );
+    return answer[entity];
+  }
+
+  /**
+   * Up to 30 creates in one request; each item is answered on its own: the entity, or that item's Fault. The whole
+   * batch carries a requestid too, so a retried batch is answered as the first.
+   */
+  async batchCreate<T>(
+    realmId: string,
+    accessToken: string,
+    items: Array<{ bId: string; entity: string; body: object }>,
+    requestId: string,
+  ): Promise<Map<string, { entity: T } | { fault: QuickBooksFaultError[] }>> {
+    if (items.length > 30) throw new Error('a QuickBooks batch holds at most 30 items');
+    const answer = await this.post<{ BatchItemResponse?: Array<Record<string, unknown>> }>(
+      realmId,
+      'batch',
+      accessToken,
+      { BatchItemRequest: items.map((i) => ({ bId: i.bId, operation: 'create', [i.entity]: i.body })) },
+      { requestid: requestId },
+    );
+    const out = new Map<string, { entity: T } | { fault: QuickBooksFaultError[] }>();
+    for (const r of answer.BatchItemResponse ?? []) {
+      const bId = String(r.bId);
+      const item = items.find((i) => i.bId === bId);
+      const fault = readFault(r);
+      if (fault) out.set(bId, { fault: fault.errors });
+      else if (item && r[item.entity]) out.set(bId, { entity: r[item.entity] as T });
+    }
+    return out;
   }
 
   /** The company's name as QuickBooks knows it: proves the token and the realm. */
@@ -51,5 +149,5 @@ export class QuickBooksApiClient implements OnApplicationShutdown {
 
 /** A 401 from the API: the access token was refused (expired early, or revoked). */
 export function isUnauthorized(err: unknown): boolean {
-  return err instanceof UpstreamHttpError && err.status === 401;
+  return (err instanceof UpstreamHttpError || err instanceof QuickBooksFault) && err.status === 401;
 }
