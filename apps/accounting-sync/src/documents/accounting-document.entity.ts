@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { DevposList, QboEntity } from './source-document';
 
-export type DocumentStatus = 'synced' | 'failed' | 'skipped';
+export type DocumentStatus = 'pending' | 'synced' | 'failed' | 'skipped';
 
 /** One DevPos document of a company and the QuickBooks entity it became: (company, source, EIC) is unique. */
 @Entity('accounting_documents')
@@ -23,6 +23,12 @@ export class AccountingDocument {
   @Column({ type: 'varchar', length: 3 }) currency: string;
   /** Moves only when the QuickBooks entity was deleted there and must be created again (a new requestid). */
   @Column({ type: 'int', default: 0 }) generation: number;
+  /**
+   * Set before a create is sent: the requestid of the batch that carries it. A run that dies before storing the answer
+   * leaves it, and the next run sends that batch again under the same requestid, so QuickBooks answers the original
+   * instead of creating twice.
+   */
+  @Column({ name: 'pending_request', type: 'varchar', length: 50, nullable: true }) pendingRequest: string | null;
   @Column({ name: 'error_code', type: 'varchar', length: 64, nullable: true }) errorCode: string | null;
   @Column({ name: 'error_message', type: 'varchar', length: 2000, nullable: true }) errorMessage: string | null;
   @Column({ name: 'error_element', type: 'varchar', length: 255, nullable: true }) errorElement: string | null;

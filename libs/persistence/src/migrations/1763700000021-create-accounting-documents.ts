@@ -28,6 +28,7 @@ export class CreateAccountingDocuments1763700000021 implements MigrationInterfac
           { name: 'txn_date', type: 'varchar', length: '10' },
           { name: 'currency', type: 'varchar', length: '3' },
           { name: 'generation', type: 'int', default: 0 },
+          { name: 'pending_request', type: 'varchar', length: '50', isNullable: true },
           { name: 'error_code', type: 'varchar', length: '64', isNullable: true },
           { name: 'error_message', type: 'varchar', length: '2000', isNullable: true },
           { name: 'error_element', type: 'varchar', length: '255', isNullable: true },
