@@ -294,4 +294,33 @@ describe('DevposSimulator serves generated e-invoice documents over HTTP', () =>
     assert.throws(() => sim.setDocument(tenant, 'nope', { amount: 1 }), /no document nope/);
     assert.equal(sim.count(tenant), (31 + 28 + 31 + 30 + 31 + 30 + 31) * 5);
   });
+
+  it('generates and changes documents through its control routes, refusing bad input', async () => {
+    const control = (path: string, body: unknown) =>
+      fetch(`${url}/__simulator/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const made = await control('documents', {
+      tenant: other,
+      from: '2026-05-01',
+      to: '2026-05-02',
+      salesPerDay: 1,
+      purchasesPerDay: 1,
+    });
+    assert.deepEqual(await made.json(), { added: 4, count: 4 });
+    assert.equal((await list('Purchase', '2026-05-01', '2026-05-02', other)).status, 200);
+    const eic = sim.documentsOf(other, 'sales')[0].eic;
+    const changed = await control('document', { tenant: other, eic, changes: { invoiceStatus: 'Refuzuar' } });
+    assert.equal(((await changed.json()) as DevposDocument).invoiceStatus, 'Refuzuar');
+    assert.equal((await control('document', { tenant: other, eic: 'nope', changes: {} })).status, 404);
+    const bad = await control('documents', { tenant: other, from: '2026-05-01', to: 'soon', salesPerDay: 1 });
+    assert.equal(bad.status, 400);
+    const noRate = await control('documents', { tenant: other, from: '2026-05-01', to: '2026-05-02' });
+    assert.equal(noRate.status, 400);
+    assert.equal(sim.count(other), 4);
+    const state = (await (await fetch(`${url}/__simulator/state`)).json()) as { documents: Record<string, number> };
+    assert.equal(state.documents[other], 4);
+  });
 });

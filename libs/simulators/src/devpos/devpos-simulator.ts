@@ -361,7 +361,10 @@ export class DevposSimulator {
     return { status: 200, body: { ...document, pdf: documentPdf(document).toString('base64') } };
   }
 
-  /** Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST expire-tokens. */
+  /**
+   * Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST expire-tokens, POST documents
+   * ({tenant, from, to, salesPerDay, purchasesPerDay, seed?}: generate), POST document ({tenant, eic, changes}).
+   */
   private admin(req: SimRequest): SimResponse {
     const body = (req.body ?? {}) as Record<string, unknown>;
     switch (`${req.method} ${req.path}`) {
@@ -383,6 +386,25 @@ export class DevposSimulator {
       case 'POST /__simulator/advance':
         this.advance(Number(body.seconds ?? 0));
         return { status: 200, body: { now: new Date(this.now()).toISOString() } };
+      case 'POST /__simulator/documents': {
+        const { tenant, ...range } = body as unknown as { tenant: string } & DevposGenerateOptions;
+        try {
+          return {
+            status: 200,
+            body: { added: this.generate(String(tenant), range), count: this.count(String(tenant)) },
+          };
+        } catch (err) {
+          return { status: 400, body: { message: (err as Error).message } };
+        }
+      }
+      case 'POST /__simulator/document': {
+        const { tenant, eic, changes } = body as { tenant?: string; eic?: string; changes?: Partial<DevposDocument> };
+        try {
+          return { status: 200, body: this.setDocument(String(tenant), String(eic), changes ?? {}) };
+        } catch (err) {
+          return { status: 404, body: { message: (err as Error).message } };
+        }
+      }
       case 'POST /__simulator/expire-tokens':
         this.expireTokens();
         return { status: 204 };

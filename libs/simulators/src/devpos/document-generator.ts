@@ -181,6 +181,8 @@ export class DevposDocumentGenerator {
     const to = DateTime.fromISO(options.to, { zone: DEVPOS_ZONE });
     if (!from.isValid || !to.isValid)
       throw new Error(`from and to must be dates (YYYY-MM-DD): ${options.from}..${options.to}`);
+    for (const n of [options.salesPerDay, options.purchasesPerDay])
+      if (!Number.isInteger(n) || n < 0) throw new Error('salesPerDay and purchasesPerDay must be whole numbers ≥ 0');
     for (let day = from.startOf('day'); day <= to; day = day.plus({ days: 1 })) {
       out.push(...this.day(day.toISODate(), 'sales', options.salesPerDay));
       out.push(...this.day(day.toISODate(), 'purchase', options.purchasesPerDay));
