@@ -1,4 +1,6 @@
+import { DateTime } from 'luxon';
 import { DevposSimulator } from './devpos/devpos-simulator';
+import { DEVPOS_ZONE } from './devpos/document-generator';
 import { QuickBooksSimulator } from './quickbooks/quickbooks-simulator';
 import { SplynxSimulator } from './splynx/splynx-simulator';
 
@@ -15,7 +17,8 @@ export interface EmbeddedUpstreams {
  * demo data, and says how to reach them. An upstream whose configuration is given is left alone. QuickBooks and
  * DevPos come with company 1 connected (QBO_REALM_ID + QBO_REFRESH_TOKEN, DEVPOS_TENANT + DEVPOS_USERNAME +
  * DEVPOS_PASSWORD), so a first look shows accounting working; the simulators start empty each time, so that
- * connection is made again at each start.
+ * connection is made again at each start. DevPos holds the default tenant's documents of the last 30 days (the same
+ * ones at every start, the seed being fixed), so there is something to sync.
  */
 export async function startEmbeddedUpstreams(opts: {
   splynxUrlConfigured: boolean;
@@ -59,6 +62,14 @@ export async function startEmbeddedUpstreams(opts: {
     const devpos = new DevposSimulator();
     const url = await devpos.start();
     const user = devpos.users[0];
+    // The last 30 local days of documents (3 sales and 2 purchases a day), so a first start has something to sync.
+    const today = DateTime.now().setZone(DEVPOS_ZONE);
+    devpos.generate(user.tenant, {
+      from: today.minus({ days: 29 }).toISODate()!,
+      to: today.toISODate()!,
+      salesPerDay: 3,
+      purchasesPerDay: 2,
+    });
     Object.assign(env, {
       DEVPOS_URL: url,
       DEVPOS_AUTH_BASIC: Buffer.from(`${devpos.clientId}:`).toString('base64'),

@@ -4,5 +4,6 @@ export * from './splynx/customer-generator';
 export * from './splynx/splynx-simulator';
 export * from './quickbooks/quickbooks-simulator';
 export * from './devpos/devpos-simulator';
+export * from './devpos/document-generator';
 export * from './embedded-upstreams';
 export * from './transport-faults';

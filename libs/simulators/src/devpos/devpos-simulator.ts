@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
+import { seededRandom } from '../random';
+import {
+  DevposDocument,
+  DevposDocumentGenerator,
+  DevposDocumentKind,
+  DevposGenerateOptions,
+  DevposListRow,
+  documentPdf,
+} from './document-generator';
 
 export interface DevposUser {
   /** The company's NIPT/NUIS, sent as the `tenant` header. */
@@ -16,10 +25,34 @@ export interface DevposSimulatorOptions {
   users?: DevposUser[];
   tokenTtlSeconds?: number;
   now?: () => number;
+  /** Documents generated at construction, as `generate(tenant, …)` would (seed defaults to the simulator's). */
+  documents?: Array<{ tenant: string } & DevposGenerateOptions>;
+}
+
+/** One GetSalesInvoice / GetPurchaseInvoice call as served, for tests to assert on. */
+export interface DevposListCall {
+  endpoint: 'GetSalesInvoice' | 'GetPurchaseInvoice';
+  tenant: string;
+  fromDate: string;
+  toDate: string;
+  status: number;
+  rows: number;
+}
+
+interface StoredDocument {
+  kind: DevposDocumentKind;
+  row: DevposListRow;
+  document: DevposDocument;
 }
 
 /** Faults a test can switch on; all default off. Rates are fractions of requests (0..1), from a seeded PRNG. */
-export type DevposFaults = TransportFaults;
+export interface DevposFaults extends TransportFaults {
+  /** Extra latency of a list call per day of its range: long ranges are slow on the real DevPos (and time out). */
+  listLatencyPerDayMs: number;
+  /** Fraction of single-document calls (GET /api/v3/EInvoice) answered with `einvoiceFailureStatus`, as observed. */
+  einvoiceFailureRate: number;
+  einvoiceFailureStatus: 405 | 415;
+}
 
 export const DEVPOS_PATHS = {
   token: '/connect/token',
@@ -27,7 +60,25 @@ export const DEVPOS_PATHS = {
   api: '/api/v3',
 } as const;
 
-const NO_FAULTS: DevposFaults = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 1 };
+const NO_FAULTS: DevposFaults = {
+  latencyMs: 0,
+  errorRate: 0,
+  rateLimitRate: 0,
+  retryAfterSeconds: 1,
+  listLatencyPerDayMs: 0,
+  einvoiceFailureRate: 0,
+  einvoiceFailureStatus: 405,
+};
+
+/** The ASP.NET Web API body of an unhandled exception: what DevPos answers with its 500s. */
+const SERVER_ERROR: SimResponse = { status: 500, body: { message: 'An error has occurred.' } };
+const EINVOICE_FAILURES: Record<405 | 415, SimResponse> = {
+  405: { status: 405, body: { message: "The requested resource does not support http method 'GET'." } },
+  415: {
+    status: 415,
+    body: { message: "The request entity's media type 'text/plain' is not supported for this resource." },
+  },
+};
 
 const LOGIN_PAGE =
   '<!DOCTYPE html><html lang="sq"><head><meta charset="utf-8"><title>DevPos - Hyr</title></head><body>' +
@@ -57,6 +108,11 @@ export class DevposSimulator {
   /** Invoices served by GetSalesInvoice / GetPurchaseInvoice, per tenant; a test fills them. */
   readonly salesInvoices = new Map<string, Array<Record<string, unknown>>>();
   readonly purchaseInvoices = new Map<string, Array<Record<string, unknown>>>();
+  /** Every list call served (after auth and date validation), in order. */
+  readonly listCalls: DevposListCall[] = [];
+  /** Generated documents per tenant, by EIC: their rows are the very objects in the lists above. */
+  private readonly documents = new Map<string, Map<string, StoredDocument>>();
+  private einvoiceRandom: () => number;
 
   private readonly seed: number;
   private readonly ttl: number;
@@ -74,6 +130,93 @@ export class DevposSimulator {
     this.ttl = options.tokenTtlSeconds ?? 28800;
     this.wallClock = options.now ?? Date.now;
     this.injector = new TransportFaultInjector(this.seed);
+    this.einvoiceRandom = seededRandom(this.seed);
+    for (const { tenant, ...range } of options.documents ?? []) this.generate(tenant, range);
+  }
+
+  /**
+   * Adds the tenant's generated documents of a range (document-generator.ts) to its lists; a document already there
+   * (same EIC, e.g. an overlapping range) is kept as it is, with any change a test made. Returns how many were added.
+   */
+  generate(tenant: string, options: DevposGenerateOptions): number {
+    const generator = new DevposDocumentGenerator(tenant, options.seed ?? this.seed);
+    const stored = this.documents.get(tenant) ?? new Map<string, StoredDocument>();
+    this.documents.set(tenant, stored);
+    let added = 0;
+    for (const doc of generator.generate(options)) {
+      if (stored.has(doc.row.eic)) continue;
+      stored.set(doc.row.eic, doc);
+      const lists = doc.kind === 'sales' ? this.salesInvoices : this.purchaseInvoices;
+      const list = lists.get(tenant) ?? [];
+      lists.set(tenant, list);
+      list.push(doc.row as unknown as Record<string, unknown>);
+      added++;
+    }
+    return added;
+  }
+
+  /** A generated document (row fields and full-document fields), or undefined. */
+  document(tenant: string, eic: string): DevposDocument | undefined {
+    const stored = this.documents.get(tenant)?.get(eic);
+    return stored ? { ...stored.document, ...stored.row } : undefined;
+  }
+
+  /** The tenant's generated documents of one kind (or both), in the order their lists hold them. */
+  documentsOf(tenant: string, kind?: DevposDocumentKind): DevposDocument[] {
+    return [...(this.documents.get(tenant)?.values() ?? [])]
+      .filter((d) => !kind || d.kind === kind)
+      .map((d) => ({ ...d.document, ...d.row }));
+  }
+
+  /**
+   * Changes one generated document, in its list row and its full document alike. A new `amount` without its own
+   * lines becomes one line at the document's first VAT rate, so the totals still add up.
+   */
+  setDocument(tenant: string, eic: string, changes: Partial<DevposDocument>): DevposDocument {
+    const stored = this.documents.get(tenant)?.get(eic);
+    if (!stored) throw new Error(`DevPos simulator: no document ${eic} for tenant ${tenant}`);
+    const next: DevposDocument = { ...stored.document, ...stored.row, ...changes };
+    if (changes.amount !== undefined && !changes.invoiceProducts) {
+      const vatRate = stored.document.invoiceProducts[0]?.vatRate ?? 20;
+      const before = Math.round((changes.amount / (1 + vatRate / 100)) * 100) / 100;
+      const vatAmount = Math.round((changes.amount - before) * 100) / 100;
+      next.invoiceProducts = [
+        {
+          ...(stored.document.invoiceProducts[0] ?? { Name: 'Mall', Unit: 'copë' }),
+          Quantity: 1,
+          unitPrice: before,
+          vatRate,
+          vatAmount,
+          totalPriceBeforeVat: before,
+          totalPriceAfterVat: changes.amount,
+        },
+      ];
+    }
+    if (changes.amount !== undefined || changes.invoiceProducts) {
+      Object.assign(next, DevposDocumentGenerator.totals(next.invoiceProducts));
+      next.amount = next.totalPrice;
+      next.invoicePayments = [
+        { paymentMethodType: next.invoicePayments[0]?.paymentMethodType ?? 0, amount: next.amount },
+      ];
+    }
+    for (const key of Object.keys(stored.row) as Array<keyof DevposListRow>)
+      (stored.row as unknown as Record<string, unknown>)[key] = next[key];
+    stored.document = next;
+    return this.document(tenant, eic)!;
+  }
+
+  /** Generated documents of the tenant: sales and purchases, or one kind. */
+  count(tenant: string, kind?: DevposDocumentKind): number {
+    return this.documentsOf(tenant, kind).length;
+  }
+
+  /** List calls served, optionally of one endpoint, tenant or exact range. */
+  listCallCount(
+    filter: Partial<Pick<DevposListCall, 'endpoint' | 'tenant' | 'fromDate' | 'toDate' | 'status'>> = {},
+  ): number {
+    return this.listCalls.filter((c) =>
+      (Object.keys(filter) as Array<keyof typeof filter>).every((k) => filter[k] === undefined || c[k] === filter[k]),
+    ).length;
   }
 
   async start(port = 0): Promise<string> {
@@ -96,6 +239,7 @@ export class DevposSimulator {
   setFaults(faults: Partial<DevposFaults>): void {
     this.faults = { ...this.faults, ...faults };
     this.injector.reset();
+    this.einvoiceRandom = seededRandom(this.seed);
   }
 
   clearFaults(): void {
@@ -122,7 +266,7 @@ export class DevposSimulator {
     this.requests.set(route, (this.requests.get(route) ?? 0) + 1);
     if (req.path !== DEVPOS_PATHS.login) {
       const faulted = await this.injector.draw(this.faults, {
-        error: () => ({ status: 500, body: { message: 'An error has occurred.' } }),
+        error: () => SERVER_ERROR,
         rateLimited: () => ({ status: 429, body: { message: 'Too many requests' } }),
       });
       if (faulted) return faulted;
@@ -161,7 +305,7 @@ export class DevposSimulator {
   }
 
   /** Without a valid bearer token for the tenant, the real API redirects to its login page (HTML, not JSON). */
-  private api(req: SimRequest): SimResponse {
+  private async api(req: SimRequest): Promise<SimResponse> {
     const header = String(req.headers.authorization ?? '');
     const session = header.startsWith('Bearer ') ? this.sessions.get(header.slice(7)) : undefined;
     const tenant = String(req.headers.tenant ?? '');
@@ -170,24 +314,57 @@ export class DevposSimulator {
       return { status: 302, headers: { location: `${DEVPOS_PATHS.login}?ReturnUrl=${back}` } };
     }
     const list = req.path.match(/^\/api\/v3\/EInvoice\/(GetSalesInvoice|GetPurchaseInvoice)$/);
-    if (req.method === 'GET' && list) {
-      const from = req.query.get('fromDate') ?? '';
-      const to = req.query.get('toDate') ?? '';
-      const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
-      if (!dateOnly.test(from) || !dateOnly.test(to))
-        return { status: 400, body: { message: 'fromDate and toDate must be dates (YYYY-MM-DD)' } };
-      const source = list[1] === 'GetSalesInvoice' ? this.salesInvoices : this.purchaseInvoices;
-      const rows = (source.get(tenant) ?? []).filter((row) => {
-        const created = row.invoiceCreatedDate ?? row.dateTimeCreated;
-        const day = typeof created === 'string' ? created.slice(0, 10) : '';
-        return !day || (day >= from && day <= to);
-      });
-      return { status: 200, body: rows };
-    }
+    if (req.method === 'GET' && list) return this.list(req, list[1] as DevposListCall['endpoint'], tenant);
+    if (req.path === `${DEVPOS_PATHS.api}/EInvoice`) return this.einvoice(req, tenant);
     return { status: 404, body: { message: `No route ${req.method} ${req.path}` } };
   }
 
-  /** Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST expire-tokens. */
+  /**
+   * A list, with the real one's failures: date-only ranges (400 otherwise), `includePdf=true` → 500, and a purchase
+   * range without documents → 500 (not an empty array, as the sales list answers). A row's day is the local date of
+   * its `invoiceCreatedDate` (it carries Tirane's offset, so its first ten characters are that date).
+   */
+  private async list(req: SimRequest, endpoint: DevposListCall['endpoint'], tenant: string): Promise<SimResponse> {
+    const from = req.query.get('fromDate') ?? '';
+    const to = req.query.get('toDate') ?? '';
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
+    if (!dateOnly.test(from) || !dateOnly.test(to))
+      return { status: 400, body: { message: 'fromDate and toDate must be dates (YYYY-MM-DD)' } };
+    const days = Math.max(1, Math.round((Date.parse(to) - Date.parse(from)) / 86400000) + 1);
+    if (this.faults.listLatencyPerDayMs > 0)
+      await new Promise((r) => setTimeout(r, this.faults.listLatencyPerDayMs * days));
+    const source = endpoint === 'GetSalesInvoice' ? this.salesInvoices : this.purchaseInvoices;
+    const rows = (source.get(tenant) ?? []).filter((row) => {
+      const created = row.invoiceCreatedDate ?? row.dateTimeCreated;
+      const day = typeof created === 'string' ? created.slice(0, 10) : '';
+      return !day || (day >= from && day <= to);
+    });
+    let out: SimResponse = { status: 200, body: rows };
+    if (req.query.get('includePdf')?.toLowerCase() === 'true') out = SERVER_ERROR;
+    else if (endpoint === 'GetPurchaseInvoice' && rows.length === 0) out = SERVER_ERROR;
+    this.listCalls.push({ endpoint, tenant, fromDate: from, toDate: to, status: out.status, rows: rows.length });
+    return out;
+  }
+
+  /**
+   * The single document by EIC (`GET /api/v3/EInvoice?EIC=…`): the full document with its PDF as base64. The real
+   * one is unreliable (405/415 seen): the fault switch answers those to a fraction of calls.
+   */
+  private einvoice(req: SimRequest, tenant: string): SimResponse {
+    if (req.method !== 'GET') return EINVOICE_FAILURES[405];
+    if (this.faults.einvoiceFailureRate > 0 && this.einvoiceRandom() < this.faults.einvoiceFailureRate)
+      return EINVOICE_FAILURES[this.faults.einvoiceFailureStatus];
+    const eic = req.query.get('EIC') ?? req.query.get('eic') ?? '';
+    if (!eic) return { status: 400, body: { message: 'The EIC field is required.' } };
+    const document = this.document(tenant, eic);
+    if (!document) return { status: 404, body: { message: `No document with EIC ${eic}` } };
+    return { status: 200, body: { ...document, pdf: documentPdf(document).toString('base64') } };
+  }
+
+  /**
+   * Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST expire-tokens, POST documents
+   * ({tenant, from, to, salesPerDay, purchasesPerDay, seed?}: generate), POST document ({tenant, eic, changes}).
+   */
   private admin(req: SimRequest): SimResponse {
     const body = (req.body ?? {}) as Record<string, unknown>;
     switch (`${req.method} ${req.path}`) {
@@ -199,6 +376,8 @@ export class DevposSimulator {
             faults: this.faults,
             logins: Object.fromEntries(this.logins),
             requests: Object.fromEntries(this.requests),
+            listCalls: this.listCalls,
+            documents: Object.fromEntries([...this.documents].map(([tenant, docs]) => [tenant, docs.size])),
           },
         };
       case 'POST /__simulator/faults':
@@ -207,6 +386,25 @@ export class DevposSimulator {
       case 'POST /__simulator/advance':
         this.advance(Number(body.seconds ?? 0));
         return { status: 200, body: { now: new Date(this.now()).toISOString() } };
+      case 'POST /__simulator/documents': {
+        const { tenant, ...range } = body as unknown as { tenant: string } & DevposGenerateOptions;
+        try {
+          return {
+            status: 200,
+            body: { added: this.generate(String(tenant), range), count: this.count(String(tenant)) },
+          };
+        } catch (err) {
+          return { status: 400, body: { message: (err as Error).message } };
+        }
+      }
+      case 'POST /__simulator/document': {
+        const { tenant, eic, changes } = body as { tenant?: string; eic?: string; changes?: Partial<DevposDocument> };
+        try {
+          return { status: 200, body: this.setDocument(String(tenant), String(eic), changes ?? {}) };
+        } catch (err) {
+          return { status: 404, body: { message: (err as Error).message } };
+        }
+      }
       case 'POST /__simulator/expire-tokens':
         this.expireTokens();
         return { status: 204 };
