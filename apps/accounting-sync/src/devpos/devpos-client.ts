@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ConfigurationError } from '@sync-hub/contracts';
-import { HttpResponse, ResilientHttpClient, UpstreamHttpError } from '@sync-hub/http';
+import { HttpResponse, ResilientHttpClient, UpstreamHttpError, UpstreamProtocolError } from '@sync-hub/http';
 
 /** DevPos refused the login itself (invalid_grant: wrong user name, password or tenant): a person must fix it. */
 export class DevposLoginRefusedError extends ConfigurationError {
@@ -36,6 +36,8 @@ export interface DevposLogin {
 @Injectable()
 export class DevposClient implements OnApplicationShutdown {
   private readonly http: ResilientHttpClient;
+  /** The same upstream without retries: a purchase list's 500 may be DevPos's "no documents" answer, asked again once. */
+  private readonly once: ResilientHttpClient;
   private readonly authBasic: string;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -49,10 +51,51 @@ export class DevposClient implements OnApplicationShutdown {
       retryBaseDelayMs: config.http.retryBaseDelayMs,
       maxConcurrency: config.http.maxConcurrency,
     });
+    this.once = new ResilientHttpClient({
+      name: 'devpos',
+      baseUrl: config.accounting.devpos.baseUrl,
+      timeoutMs: Math.max(config.http.timeoutMs, 45_000),
+      retries: 0,
+      retryBaseDelayMs: config.http.retryBaseDelayMs,
+      maxConcurrency: config.http.maxConcurrency,
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.http.close(), this.once.close()]);
+  }
+
+  /**
+   * A list of e-invoices for a window of local dates. DevPos answers a purchase range without documents with a 500
+   * (observed), which is not an outage: such a 500 is asked again once and, if it is the same known answer, read as an
+   * empty range. Every other failure keeps the client's retries.
+   */
+  async list(
+    list: 'sales' | 'purchase',
+    token: string,
+    tenant: string,
+    window: { from: string; to: string },
+  ): Promise<unknown[]> {
+    const path = list === 'sales' ? 'EInvoice/GetSalesInvoice' : 'EInvoice/GetPurchaseInvoice';
+    const query = { fromDate: window.from, toDate: window.to };
+    if (list === 'sales') return asArray(await this.get<unknown>(path, token, tenant, query), path);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return asArray(await this.get<unknown>(path, token, tenant, query, this.once), path);
+      } catch (err) {
+        const emptyAnswer = err instanceof UpstreamHttpError && err.status === 500 && isKnownEmptyAnswer(err.body);
+        if (emptyAnswer && attempt >= 2) return [];
+        if (emptyAnswer) continue;
+        if (err instanceof UpstreamHttpError && err.retriable)
+          return asArray(await this.get<unknown>(path, token, tenant, query), path);
+        throw err;
+      }
+    }
+  }
+
+  /** The full document (currency, exchange rate, VAT lines, PDF); DevPos is known to refuse this call at times. */
+  fullDocument<T>(token: string, tenant: string, eic: string): Promise<T> {
+    return this.get<T>('EInvoice', token, tenant, { EIC: eic });
   }
 
   async login(companyId: number, tenant: string, username: string, password: string): Promise<DevposLogin> {
@@ -83,10 +126,16 @@ export class DevposClient implements OnApplicationShutdown {
   }
 
   /** GET under /api/v3 as the tenant; the login page (a redirect, or HTML) is a DevposLoginPageError. */
-  async get<T>(path: string, token: string, tenant: string, query: Record<string, string> = {}): Promise<T> {
+  async get<T>(
+    path: string,
+    token: string,
+    tenant: string,
+    query: Record<string, string> = {},
+    http: ResilientHttpClient = this.http,
+  ): Promise<T> {
     let res: HttpResponse<unknown>;
     try {
-      res = await this.http.request({
+      res = await http.request({
         method: 'GET',
         path: `/api/v3/${path}`,
         query,
@@ -121,6 +170,19 @@ export class DevposClient implements OnApplicationShutdown {
       return new DevposLoginPageError('the login (/connect/token)');
     return err;
   }
+}
+
+/** ASP.NET's generic error body: what DevPos answers for a purchase range without documents. */
+function isKnownEmptyAnswer(body: unknown): boolean {
+  return (
+    typeof body === 'object' && body !== null && (body as { message?: unknown }).message === 'An error has occurred.'
+  );
+}
+
+function asArray(body: unknown, path: string): unknown[] {
+  if (!Array.isArray(body))
+    throw new UpstreamProtocolError('devpos', `GET /api/v3/${path} answered something other than a list`);
+  return body;
 }
 
 function isLoginPage(res: HttpResponse<unknown>): boolean {
