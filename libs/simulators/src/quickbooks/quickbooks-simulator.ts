@@ -1,6 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
+import { QboCounters, QboRealm } from './qbo-api';
+import { QboLimits, scaledLimits } from './qbo-limits';
+import { QboEntity, QboEntityName, QboFault, entityName, text } from './qbo-model';
 
 export interface QuickBooksSimulatorOptions {
   seed?: number;
@@ -15,6 +18,12 @@ export interface QuickBooksSimulatorOptions {
   now?: () => number;
   accessTokenTtlSeconds?: number;
   authCodeTtlSeconds?: number;
+  /** Multiplies Intuit's per-realm limits (500 requests/min, 10 concurrent, 40 batch requests/min); the bench uses 10. */
+  limitsScale?: number;
+  /** Exact per-realm limits, overriding the scaled ones (tests use small numbers). */
+  limits?: Partial<QboLimits>;
+  /** The companies' home currency (a transaction in another currency needs a party in that currency). */
+  homeCurrency?: string;
 }
 
 /** Faults a test can switch on; all default off. Rates are fractions of requests (0..1), from a seeded PRNG. */
@@ -153,6 +162,9 @@ export class QuickBooksSimulator {
   private readonly accessTokens = new Map<string, AccessToken>();
   private readonly connections: Connection[] = [];
   private readonly injector: TransportFaultInjector;
+  private readonly limits: QboLimits;
+  private readonly homeCurrency: string;
+  private readonly realms = new Map<string, QboRealm>();
   private server: SimulatorHttpServer | null = null;
   private baseUrl = '';
 
@@ -167,6 +179,8 @@ export class QuickBooksSimulator {
     this.accessTtl = options.accessTokenTtlSeconds ?? 3600;
     this.codeTtl = options.authCodeTtlSeconds ?? 300;
     this.injector = new TransportFaultInjector(this.seed);
+    this.limits = scaledLimits(options.limitsScale ?? 1, options.limits);
+    this.homeCurrency = options.homeCurrency ?? 'ALL';
   }
 
   async start(port = 0): Promise<string> {
@@ -266,20 +280,8 @@ export class QuickBooksSimulator {
 
     const isApi = req.path.startsWith(`${QBO_PATHS.api}/`);
     const isOauth = req.path === QBO_PATHS.token || req.path === QBO_PATHS.revoke;
-    const targeted = this.faults.target === 'all' ? isApi || isOauth : this.faults.target === 'api' ? isApi : isOauth;
-    if (targeted) {
-      const faulted = await this.injector.draw(this.faults, {
-        error: () =>
-          fault(503, 'SystemFault', 'Service Unavailable', 'The service is temporarily unavailable.', '10000'),
-        rateLimited: () =>
-          fault(
-            429,
-            'ValidationFault',
-            'ThrottleExceeded',
-            'You have exceeded the number of allowed requests.',
-            '003001',
-          ),
-      });
+    if (isOauth && this.faults.target !== 'api') {
+      const faulted = await this.drawFault();
       if (faulted) return faulted;
     }
 
@@ -290,8 +292,26 @@ export class QuickBooksSimulator {
     return { status: 404, body: { error: 'not_found' } };
   }
 
+  /** The switched-on transport faults for one request: latency, then Intuit's 503 or throttle fault, or null. */
+  private drawFault(): Promise<SimResponse | null> {
+    return this.injector.draw(this.faults, {
+      error: () => fault(503, 'SystemFault', 'Service Unavailable', 'The service is temporarily unavailable.', '10000'),
+      rateLimited: () =>
+        fault(
+          429,
+          'ValidationFault',
+          'ThrottleExceeded',
+          'You have exceeded the number of allowed requests.',
+          '003001',
+        ),
+    });
+  }
+
   private routeOf(req: SimRequest): string {
-    return `${req.method} ${req.path.replace(/^\/v3\/company\/[^/]+/, '/v3/company/:realmId').replace(/companyinfo\/[^/]+$/, 'companyinfo/:realmId')}`;
+    return `${req.method} ${req.path
+      .replace(/^\/v3\/company\/[^/]+/, '/v3/company/:realmId')
+      .replace(/companyinfo\/[^/]+$/, 'companyinfo/:realmId')
+      .replace(/^(\/v3\/company\/:realmId\/(?!companyinfo\/)[^/]+)\/[^/]+$/, '$1/:id')}`;
   }
 
   /** Intuit shows an error page (no redirect) for an unknown client or an unregistered redirect URI. */
@@ -418,14 +438,48 @@ export class QuickBooksSimulator {
     for (const [value, t] of this.accessTokens) if (t.connection === connection) this.accessTokens.delete(value);
   }
 
-  private api(req: SimRequest): SimResponse {
+  /**
+   * The Accounting API: the bearer token and its realm first, then the realm's limits (a refused request is a 429 with
+   * the ThrottleExceeded fault and no Retry-After, as Intuit sends), then the switched-on faults (their latency is
+   * time in flight), then the route itself.
+   */
+  private async api(req: SimRequest): Promise<SimResponse> {
     const header = String(req.headers.authorization ?? '');
     const token = header.startsWith('Bearer ') ? this.accessTokens.get(header.slice(7)) : undefined;
     if (!token || token.connection.revoked || token.expiresAt <= this.now()) return gatewayFault(401, this.now());
     const match = req.path.match(/^\/v3\/company\/([^/]+)\/(.*)$/);
     const realm = match?.[1] ?? '';
     if (realm !== token.connection.realmId) return gatewayFault(403, this.now());
-    const info = (match?.[2] ?? '').match(/^companyinfo\/([^/]+)$/i);
+    const rest = match?.[2] ?? '';
+    const state = this.realm(realm);
+    const admission = state.limiter.admit(req.method === 'POST' && rest.toLowerCase() === 'batch');
+    if ('refused' in admission) {
+      state.counters.throttled++;
+      return state.fault(
+        new QboFault(
+          '003001',
+          'ThrottleExceeded',
+          'You have exceeded the number of allowed requests.',
+          '',
+          'ValidationFault',
+          429,
+        ),
+      );
+    }
+    state.counters.requests++;
+    try {
+      if (this.faults.target !== 'oauth') {
+        const faulted = await this.drawFault();
+        if (faulted) return faulted;
+      }
+      return this.realmRoute(req, realm, rest, state);
+    } finally {
+      admission.release();
+    }
+  }
+
+  private realmRoute(req: SimRequest, realm: string, rest: string, state: QboRealm): SimResponse {
+    const info = rest.match(/^companyinfo\/([^/]+)$/i);
     if (req.method === 'GET' && info) {
       if (info[1] !== realm)
         return fault(
@@ -452,16 +506,82 @@ export class QuickBooksSimulator {
         },
       };
     }
-    return fault(
-      400,
-      'ValidationFault',
-      'Unsupported Operation',
-      `Operation ${req.method} ${req.path} is not supported.`,
-      '500',
-    );
+    return state.handle(req, rest);
   }
 
-  /** Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST expire-tokens ({realmId?}). */
+  /** A realm's API state, made (with its seeded lists) on first use. */
+  private realm(realmId: string): QboRealm {
+    let found = this.realms.get(realmId);
+    if (!found) {
+      found = new QboRealm(realmId, () => this.now(), this.limits, this.homeCurrency);
+      this.realms.set(realmId, found);
+    }
+    return found;
+  }
+
+  /** Every entity of a realm, by type (seeded lists included), as the API would answer them. */
+  documents(realmId = this.realmId): Record<QboEntityName, QboEntity[]> {
+    return this.realm(realmId).documents();
+  }
+
+  /** One type's entities in a realm. */
+  entities(type: QboEntityName, realmId = this.realmId): QboEntity[] {
+    return this.realm(realmId).company.list(type);
+  }
+
+  entity(type: QboEntityName, id: string, realmId = this.realmId): QboEntity | undefined {
+    const company = this.realm(realmId).company;
+    return company.has(type, id) ? company.get(type, id) : undefined;
+  }
+
+  /** Out of band, as a person in QBO: stores the row as given (Id, SyncToken "0" and MetaData filled if missing). */
+  putEntity(type: QboEntityName, fields: Record<string, unknown>, realmId = this.realmId): QboEntity {
+    return this.realm(realmId).company.put(type, fields);
+  }
+
+  /** Out of band: the entity is gone from QBO (a read answers 610). False when there was none. */
+  deleteEntity(type: QboEntityName, id: string, realmId = this.realmId): boolean {
+    return this.realm(realmId).company.remove(type, id);
+  }
+
+  /** Out of band: someone edited it in QBO, so the SyncToken a client holds is now stale (5010). */
+  bumpSyncToken(type: QboEntityName, id: string, realmId = this.realmId): QboEntity {
+    return this.realm(realmId).company.touch(type, id);
+  }
+
+  /** What a realm's API did: creates/updates/deletes per entity, queries, batches, uploads, 429s, replays. */
+  apiCounters(realmId = this.realmId): QboCounters {
+    return structuredClone(this.realm(realmId).counters);
+  }
+
+  /** The content of an uploaded attachment (as the upload carried it), by Attachable Id. */
+  attachmentContent(id: string, realmId = this.realmId): string | undefined {
+    return this.realm(realmId).files.get(id);
+  }
+
+  /** `{realm?, type, entity}` puts a row; `{realm?, type, id}` deletes one or bumps its SyncToken. */
+  private adminEntity(path: string, body: Record<string, unknown>): SimResponse {
+    const realmId = typeof body.realm === 'string' ? body.realm : this.realmId;
+    const type = entityName(text(body.type));
+    if (!type) return { status: 400, body: { error: `unknown entity type ${text(body.type)}` } };
+    const id = text(body.id);
+    if (path.endsWith('/delete'))
+      return this.deleteEntity(type, id, realmId)
+        ? { status: 204 }
+        : { status: 404, body: { error: 'no such entity' } };
+    if (path.endsWith('/bump')) {
+      if (!this.entity(type, id, realmId)) return { status: 404, body: { error: 'no such entity' } };
+      return { status: 200, body: { [type]: this.bumpSyncToken(type, id, realmId) } };
+    }
+    const fields = body.entity && typeof body.entity === 'object' ? (body.entity as Record<string, unknown>) : {};
+    return { status: 200, body: { [type]: this.putEntity(type, fields, realmId) } };
+  }
+
+  /**
+   * Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST expire-tokens ({realmId?}),
+   * GET documents (?realm=&type=), GET counters (?realm=), POST entities ({realm?, type, entity}),
+   * POST entities/delete and entities/bump ({realm?, type, id}).
+   */
   private admin(req: SimRequest): SimResponse {
     const body = (req.body ?? {}) as Record<string, unknown>;
     switch (`${req.method} ${req.path}`) {
@@ -473,8 +593,25 @@ export class QuickBooksSimulator {
             faults: this.faults,
             connections: this.refreshCounts(),
             requests: Object.fromEntries(this.requests),
+            limits: this.limits,
+            realms: Object.fromEntries([...this.realms].map(([id, r]) => [id, r.counters])),
           },
         };
+      case 'GET /__simulator/documents': {
+        const realmId = req.query.get('realm') ?? this.realmId;
+        const type = req.query.get('type');
+        const all = this.documents(realmId);
+        if (type === null) return { status: 200, body: { realm: realmId, documents: all } };
+        const name = entityName(type);
+        if (!name) return { status: 400, body: { error: `unknown entity type ${type}` } };
+        return { status: 200, body: { realm: realmId, documents: { [name]: all[name] } } };
+      }
+      case 'GET /__simulator/counters':
+        return { status: 200, body: this.apiCounters(req.query.get('realm') ?? this.realmId) };
+      case 'POST /__simulator/entities':
+      case 'POST /__simulator/entities/delete':
+      case 'POST /__simulator/entities/bump':
+        return this.adminEntity(req.path, body);
       case 'POST /__simulator/faults':
         this.setFaults(body);
         return { status: 200, body: this.faults };
