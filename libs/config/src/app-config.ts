@@ -89,6 +89,9 @@ export interface AccountingConfig {
     seedRealmId: string | null;
     seedRefreshToken: string | null;
     refreshMarginMs: number;
+    /** Defaults of the per-company mapping (accounting_settings). */
+    defaultIncomeItemId: string | null;
+    defaultExpenseAccountId: string | null;
   };
   devpos: {
     baseUrl: string;
@@ -242,6 +245,8 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
         seedRealmId: vars.QBO_REFRESH_TOKEN ? (vars.QBO_REALM_ID ?? null) : null,
         seedRefreshToken: vars.QBO_REFRESH_TOKEN ?? null,
         refreshMarginMs: (vars.QBO_REFRESH_MARGIN_MINUTES ?? 10) * 60_000,
+        defaultIncomeItemId: vars.QBO_DEFAULT_INCOME_ITEM_ID ?? null,
+        defaultExpenseAccountId: vars.QBO_DEFAULT_EXPENSE_ACCOUNT_ID ?? null,
       },
       devpos: {
         baseUrl: (vars.DEVPOS_URL ?? 'https://online.devpos.al').replace(/\/+$/, ''),

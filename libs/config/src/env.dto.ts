@@ -347,4 +347,15 @@ export class EnvironmentVariables {
   @IsString()
   @MinLength(1)
   DEVPOS_PASSWORD?: string;
+  /** The QuickBooks income item of sales lines, for companies whose accounting_settings name none. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^\d{1,20}$/, { message: 'QBO_DEFAULT_INCOME_ITEM_ID must be a QuickBooks Item Id (digits)' })
+  QBO_DEFAULT_INCOME_ITEM_ID?: string;
+
+  /** The QuickBooks expense account of bill lines, for companies whose accounting_settings name none. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^\d{1,20}$/, { message: 'QBO_DEFAULT_EXPENSE_ACCOUNT_ID must be a QuickBooks Account Id (digits)' })
+  QBO_DEFAULT_EXPENSE_ACCOUNT_ID?: string;
 }

@@ -135,12 +135,12 @@ export function contentHash(doc: SourceDocument): string {
 }
 
 /**
- * QuickBooks' `requestid` for a document's create: derived from (company, EIC, generation), at most 50 characters, so
+ * QuickBooks' `requestid` for a document's create: derived from (company, EIC, generation), at most 36 characters (QuickBooks' limit for a batch; 50 otherwise), so
  * a create retried after a timeout or a crash gets QuickBooks' original answer instead of a second document. The
  * generation moves only when a mapped document was deleted in QuickBooks and must be created again.
  */
 export function createRequestId(companyId: number, eic: string, generation: number): string {
-  return createHash('sha256').update(`devpos:${companyId}:${eic}:${generation}`).digest('base64url').slice(0, 40);
+  return createHash('sha256').update(`devpos:${companyId}:${eic}:${generation}`).digest('base64url').slice(0, 36);
 }
 
 /** A string literal of QuickBooks' query language: single quotes, with `\` and `'` escaped. */
