@@ -83,9 +83,9 @@ describe('every app in the distributed mode, each its own process on one Kafka a
       const end = await probe.waitForRunEnd(p.value.runId!);
       assert.equal(end.topic, Topic.RunCompleted, `${p.value.payload.domain} ping completes`);
     }
-    const sales = tick('accounting', 'sales');
-    await probe.produce(Topic.AccountingRequested, sales.key, sales.value);
-    const end = await probe.waitForRunEnd(sales.value.runId!);
+    const unbuilt = tick('crm', 'cp.export');
+    await probe.produce(Topic.CrmRequested, unbuilt.key, unbuilt.value);
+    const end = await probe.waitForRunEnd(unbuilt.value.runId!);
     assert.equal(end.topic, Topic.RunFailed);
     assert.equal(end.json.payload.error.code, 'JOB_NOT_SUPPORTED');
     assert.equal(end.json.payload.error.origin, 'config');

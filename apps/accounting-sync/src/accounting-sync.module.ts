@@ -12,6 +12,12 @@ import { ConnectionsController, QuickBooksCallbackController } from './connectio
 import { ConnectionsService } from './connections/connections.service';
 import { OAuthState } from './connections/oauth-state.entity';
 import { ConnectionsCheckJob } from './jobs/connections-check.job';
+import { BillsJob, FullJob, SalesJob } from './jobs/document-jobs';
+import { AccountingDocument } from './documents/accounting-document.entity';
+import { AccountingParty } from './documents/accounting-party.entity';
+import { AccountingSettings } from './documents/accounting-settings.entity';
+import { DocumentSyncService } from './documents/document-sync.service';
+import { PartyResolver } from './documents/party-resolver';
 import { DevposClient } from './devpos/devpos-client';
 import { DevposTokens } from './devpos/devpos-tokens.service';
 import { QuickBooksApiClient } from './quickbooks/quickbooks-api.client';
@@ -47,10 +53,22 @@ import { QuickBooksTokens } from './quickbooks/quickbooks-tokens.service';
 })
 export class ConnectionsModule {}
 
+/** The DevPos → QuickBooks document sync (issue 10): documents, parties, the per-company mapping. */
+@Module({
+  imports: [TypeOrmModule.forFeature([AccountingDocument, AccountingParty, AccountingSettings]), ConnectionsModule],
+  providers: [DocumentSyncService, PartyResolver],
+  exports: [DocumentSyncService],
+})
+export class DocumentsModule {}
+
 /** The feature modules of accounting-sync; the embedded host mounts the same list. */
 export const ACCOUNTING_SYNC_FEATURES = [
   ConnectionsModule,
-  RunsModule.forDomain('accounting', { jobs: [ConnectionsCheckJob], imports: [ConnectionsModule] }),
+  DocumentsModule,
+  RunsModule.forDomain('accounting', {
+    jobs: [SalesJob, BillsJob, FullJob, ConnectionsCheckJob],
+    imports: [ConnectionsModule, DocumentsModule],
+  }),
 ];
 
 @Module({

@@ -51,7 +51,8 @@ describe('RunsModule.forDomain: the registry and the handlers cannot drift apart
 describe('scheduledParams: what a schedule puts in its ticks', () => {
   it('carries date_range_days only to a job whose params take it', () => {
     assert.equal(scheduledParams('splynx', 'customers', { dateRangeDays: 7 }), undefined, 'splynx takes no date range');
-    assert.equal(scheduledParams('accounting', 'sales', { dateRangeDays: 7 }), undefined, 'not registered yet');
+    assert.deepEqual(scheduledParams('accounting', 'sales', { dateRangeDays: 7 }), { dateRangeDays: 7 }, 'seed 001');
+    assert.equal(scheduledParams('crm', 'cp.export', { dateRangeDays: 7 }), undefined, 'not registered yet');
     assert.equal(scheduledParams('splynx', 'customers', { dateRangeDays: null }), undefined);
   });
 });

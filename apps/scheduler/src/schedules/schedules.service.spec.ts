@@ -115,7 +115,8 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
   it('stores a new schedule of an unregistered job disabled with the reason; enabling or running it is a 409', async () => {
     const before = events.length;
     const { schedule, created } = await service.upsert(4, {
-      job_type: 'bills',
+      domain: 'crm',
+      job_type: 'cp.export',
       frequency: 'weekly',
       hour_of_day: 8,
       day_of_week: 1,
@@ -124,13 +125,13 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
     assert.equal(created, true);
     assert.deepEqual(
       [schedule.domain, schedule.enabled, schedule.pausedReason, schedule.nextRunAt],
-      ['accounting', false, notRegisteredReason('accounting', 'bills'), null],
+      ['crm', false, notRegisteredReason('crm', 'cp.export'), null],
     );
     const [event] = await eventsSince(before);
     assert.equal((event.value as any).payload.id, schedule.id);
     await assert.rejects(service.toggle(schedule.id, true), (err: unknown) => {
       assert.ok(err instanceof ConflictException);
-      assert.match((err as Error).message, /accounting\/bills is not available in this version yet/);
+      assert.match((err as Error).message, /crm\/cp\.export is not available in this version yet/);
       assert.match((err as Error).message, /splynx\/customers/);
       return true;
     });

@@ -45,9 +45,9 @@ describe('tickOf', () => {
     });
   });
 
-  it('passes date_range_days only to a job whose registered params take it (none does yet)', () => {
+  it('passes date_range_days only to a job whose registered params take it (the accounting document jobs)', () => {
     const tick = tickOf({ ...s, dateRangeDays: 30 }, RUN_ID, new Date(), new Date(), 'manual');
-    assert.equal(tick.params, undefined, 'accounting/sales has no handler in this version');
+    assert.deepEqual(tick.params, { dateRangeDays: 30 }, 'accounting/sales takes it (seed 001)');
     assert.equal(tick.trigger, 'manual');
     const splynx = tickOf(
       { ...s, domain: 'splynx', jobType: 'customers', dateRangeDays: 7 },

@@ -1,3 +1,4 @@
+import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { declareJob } from './job-declaration';
 
 /**
@@ -14,3 +15,41 @@ export const ACCOUNTING_CONNECTIONS_CHECK = declareJob({
   timeLimitMs: 15 * 60_000,
   retries: 2,
 });
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The params of the document jobs (seed 001): a schedule's `date_range_days`, or a manual run's `from`/`to`. */
+export class AccountingDocumentsParams {
+  /** today − dateRangeDays … today, in the company's zone (default 30, seed 001's example). */
+  @IsOptional() @IsInt() @Min(0) @Max(366) dateRangeDays?: number;
+  /** With `to`: this range of the company's local dates instead. */
+  @IsOptional() @IsString() @Matches(DATE, { message: 'from must be a date (YYYY-MM-DD)' }) from?: string;
+  @IsOptional() @IsString() @Matches(DATE, { message: 'to must be a date (YYYY-MM-DD)' }) to?: string;
+  /** Read DevPos and say what would be created, updated or skipped; write nothing anywhere. */
+  @IsOptional() @IsBoolean() dryRun?: boolean;
+}
+
+function documentJob(job: 'sales' | 'bills' | 'full', description: string) {
+  return declareJob({
+    domain: 'accounting',
+    job,
+    description,
+    leaseMs: 120_000,
+    timeLimitMs: 2 * 3_600_000,
+    retries: 2,
+    params: AccountingDocumentsParams,
+  });
+}
+
+/** seed 001: sales e-invoices → QuickBooks invoices (credit notes → credit memos). */
+export const ACCOUNTING_SALES = documentJob(
+  'sales',
+  "DevPos sales e-invoices of the company's range into QuickBooks invoices and credit memos",
+);
+/** seed 001: purchase e-invoices (and self-invoices) → QuickBooks bills (credit notes → vendor credits). */
+export const ACCOUNTING_BILLS = documentJob(
+  'bills',
+  "DevPos purchase e-invoices and self-invoices of the company's range into QuickBooks bills and vendor credits",
+);
+/** seed 001: both, sales first. */
+export const ACCOUNTING_FULL = documentJob('full', "sales, then bills, of the company's range");

@@ -1,6 +1,6 @@
 import { DOMAINS, Domain } from '../topics';
 import { declareJob, JobDeclaration, jobParamNames } from './job-declaration';
-import { ACCOUNTING_CONNECTIONS_CHECK } from './accounting.jobs';
+import { ACCOUNTING_BILLS, ACCOUNTING_CONNECTIONS_CHECK, ACCOUNTING_FULL, ACCOUNTING_SALES } from './accounting.jobs';
 import { SPLYNX_CUSTOMERS } from './splynx.jobs';
 
 /** `ping` in every domain: no upstream work, `completed` at once; the benchmarks' synthetic check of the pipeline. */
@@ -20,7 +20,14 @@ export const PING_JOBS: readonly JobDeclaration[] = DOMAINS.map((domain) =>
  * and its migration (docs/architecture.md). Jobs the design names but no entry declares yet fail as
  * JOB_NOT_SUPPORTED, and their schedules stay disabled.
  */
-export const JOB_REGISTRY: readonly JobDeclaration[] = [SPLYNX_CUSTOMERS, ACCOUNTING_CONNECTIONS_CHECK, ...PING_JOBS];
+export const JOB_REGISTRY: readonly JobDeclaration[] = [
+  SPLYNX_CUSTOMERS,
+  ACCOUNTING_SALES,
+  ACCOUNTING_BILLS,
+  ACCOUNTING_FULL,
+  ACCOUNTING_CONNECTIONS_CHECK,
+  ...PING_JOBS,
+];
 
 export function findJob(domain: string, job: string): JobDeclaration | undefined {
   return JOB_REGISTRY.find((d) => d.domain === domain && d.job === job);
