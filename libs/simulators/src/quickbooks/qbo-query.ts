@@ -237,17 +237,24 @@ export function parseQboQuery(sql: string): QboQuery {
   return new Parser(tokenize(sql), sql.trim()).parse();
 }
 
-/** A field by dotted path, case-insensitively; a ref (`{value, name}`) compares by its value. */
-function fieldValue(row: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = row;
-  for (const part of path.split('.')) {
-    if (!cur || typeof cur !== 'object') return undefined;
-    const obj = cur as Record<string, unknown>;
-    const key = Object.keys(obj).find((k) => k.toLowerCase() === part.toLowerCase());
-    cur = key === undefined ? undefined : obj[key];
+/**
+ * A field by dotted path, case-insensitively; a ref (`{value, name}`) compares by its value. A path through an array
+ * (`AttachableRef.EntityRef.value`, `Line.Amount`) gives every element's value, and a condition holds when one does.
+ */
+function fieldValues(row: unknown, path: string[]): unknown[] {
+  if (Array.isArray(row)) return row.flatMap((r) => fieldValues(r, path));
+  if (path.length === 0) {
+    if (row && typeof row === 'object' && 'value' in row) return [row.value];
+    return [row];
   }
-  if (cur && typeof cur === 'object' && 'value' in cur) return cur.value;
-  return cur;
+  if (!row || typeof row !== 'object') return [undefined];
+  const obj = row as Record<string, unknown>;
+  const key = Object.keys(obj).find((k) => k.toLowerCase() === path[0].toLowerCase());
+  return fieldValues(key === undefined ? undefined : obj[key], path.slice(1));
+}
+
+function fieldValue(row: Record<string, unknown>, path: string): unknown {
+  return fieldValues(row, path.split('.'))[0];
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}/;
@@ -274,7 +281,10 @@ function compare(actual: unknown, expected: Literal): number | null {
 }
 
 function matches(row: Record<string, unknown>, c: QboCondition): boolean {
-  const actual = fieldValue(row, c.field);
+  return fieldValues(row, c.field.split('.')).some((actual) => holds(actual, c));
+}
+
+function holds(actual: unknown, c: QboCondition): boolean {
   switch (c.op) {
     case '=':
       return compare(actual, c.values[0]) === 0;
