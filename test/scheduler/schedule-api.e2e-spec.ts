@@ -137,7 +137,8 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
 
   it('a schedule of a job without a handler is stored disabled with the reason (201); enabling or running it is 409', async () => {
     const created = await call('POST', `/api/companies/${company}/schedules`, {
-      job_type: 'bills',
+      domain: 'crm',
+      job_type: 'robaws.customers.push',
       frequency: 'weekly',
       hour_of_day: 8,
       day_of_week: 1,
@@ -145,21 +146,22 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.deepEqual(
       [created.body.domain, created.body.enabled, created.body.paused_reason, created.body.next_run_at],
-      ['accounting', false, notRegisteredReason('accounting', 'bills'), null],
+      ['crm', false, notRegisteredReason('crm', 'robaws.customers.push'), null],
     );
     const enable = await call('PATCH', `/api/schedules/${created.body.id}/toggle`, { enabled: true });
     assert.equal(enable.status, 409);
-    assert.match(enable.body.message, /accounting\/bills is not available in this version yet/);
+    assert.match(enable.body.message, /crm\/robaws\.customers\.push is not available in this version yet/);
     assert.match(enable.body.message, /splynx\/customers/, 'names the jobs this version runs');
     const run = await call('POST', `/api/schedules/${created.body.id}/run`);
     assert.equal(run.status, 409);
-    assert.match(run.body.message, /cannot run: accounting\/bills is not available/);
+    assert.match(run.body.message, /cannot run: crm\/robaws\.customers\.push is not available/);
     const seeded = (await call('GET', '/api/companies/1/schedules')).body.find(
       (s: { job_type: string }) => s.job_type === 'cp.export',
     );
     assert.equal((await call('PATCH', `/api/schedules/${seeded.id}/toggle`, { enabled: true })).status, 409);
     const still = await call('POST', `/api/companies/${company}/schedules`, {
-      job_type: 'bills',
+      domain: 'crm',
+      job_type: 'robaws.customers.push',
       frequency: 'hourly',
       enabled: true,
     });
