@@ -8,6 +8,7 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { groupStartingNow, KafkaProbe, SeenMessage } from '../support/kafka';
 import { tick } from '../support/ticks';
+import { eventually } from '../support/wait';
 
 const RANGE = { from: '2026-02-02', to: '2026-02-22' };
 const DOCUMENT_TYPES = ['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'] as const;
@@ -18,6 +19,7 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
   let qbo: QuickBooksSimulator;
   let devpos: DevposSimulator;
   let app: AppProcess;
+  let appEnv: Record<string, string>;
   const probe = new KafkaProbe();
 
   const run = async (job: string, params: Record<string, unknown>): Promise<SeenMessage> => {
@@ -51,33 +53,30 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     const group = await groupStartingNow(`accounting-documents-${randomBytes(4).toString('hex')}`, [
       Topic.AccountingRequested,
     ]);
-    app = await startAppProcess(
-      'accounting-sync',
-      {
-        KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-        KAFKA_GROUP_ID: group,
-        DATABASE_URL: db.url,
-        GATEWAY_API_KEYS: 'accounting-documents-e2e-key',
-        SECRETS_KEY: randomBytes(32).toString('base64'),
-        QBO_CLIENT_ID: qbo.clientId,
-        QBO_CLIENT_SECRET: qbo.clientSecret,
-        QBO_TOKEN_URL: qbo.urls.token,
-        QBO_REVOKE_URL: qbo.urls.revoke,
-        QBO_API_BASE: qbo.urls.api.replace(/\/v3\/company$/, ''),
-        QBO_REALM_ID: seed.realmId,
-        QBO_REFRESH_TOKEN: seed.refreshToken,
-        QBO_DEFAULT_INCOME_ITEM_ID: '1',
-        QBO_DEFAULT_EXPENSE_ACCOUNT_ID: '3',
-        DEVPOS_URL: devposUrl,
-        DEVPOS_AUTH_BASIC: Buffer.from(`${devpos.clientId}:`).toString('base64'),
-        DEVPOS_TENANT: user.tenant,
-        DEVPOS_USERNAME: user.username,
-        DEVPOS_PASSWORD: user.password,
-        HTTP_RETRIES: '1',
-        HTTP_RETRY_BASE_DELAY_MS: '20',
-      },
-      'accounting-documents',
-    );
+    appEnv = {
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      KAFKA_GROUP_ID: group,
+      DATABASE_URL: db.url,
+      GATEWAY_API_KEYS: 'accounting-documents-e2e-key',
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      QBO_CLIENT_ID: qbo.clientId,
+      QBO_CLIENT_SECRET: qbo.clientSecret,
+      QBO_TOKEN_URL: qbo.urls.token,
+      QBO_REVOKE_URL: qbo.urls.revoke,
+      QBO_API_BASE: qbo.urls.api.replace(/\/v3\/company$/, ''),
+      QBO_REALM_ID: seed.realmId,
+      QBO_REFRESH_TOKEN: seed.refreshToken,
+      QBO_DEFAULT_INCOME_ITEM_ID: '1',
+      QBO_DEFAULT_EXPENSE_ACCOUNT_ID: '3',
+      DEVPOS_URL: devposUrl,
+      DEVPOS_AUTH_BASIC: Buffer.from(`${devpos.clientId}:`).toString('base64'),
+      DEVPOS_TENANT: user.tenant,
+      DEVPOS_USERNAME: user.username,
+      DEVPOS_PASSWORD: user.password,
+      HTTP_RETRIES: '1',
+      HTTP_RETRY_BASE_DELAY_MS: '20',
+    };
+    app = await startAppProcess('accounting-sync', appEnv, 'accounting-documents');
   });
 
   after(async () => {
@@ -139,5 +138,52 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     assert.equal(end.topic, Topic.RunFailed);
     assert.equal(end.json.payload.error.origin, 'config');
     assert.match(end.json.payload.error.message, /from and to go together/);
+  });
+
+  it('SIGKILL of accounting-sync in the middle of a batch, restart, re-run: no duplicate in QuickBooks', async () => {
+    const range = { from: '2026-04-06', to: '2026-04-07' };
+    devpos.generate(devpos.users[0].tenant, { ...range, salesPerDay: 5, purchasesPerDay: 0 });
+    const expected = devpos
+      .documentsOf(devpos.users[0].tenant, 'sales')
+      .filter((d) => d.invoiceCreatedDate.slice(0, 10) >= range.from && d.invoiceCreatedDate.slice(0, 10) <= range.to)
+      .filter((d) => d.invoiceStatus !== 'Refuzuar' && !d.selfIssuingType).length;
+    const before = inQbo();
+    // QuickBooks answers slowly: the batch is in flight when the process dies, and QuickBooks still creates it.
+    qbo.setFaults({ latencyMs: 3000, target: 'api' });
+    const t = tick('accounting', 'sales', { params: range });
+    await probe.produce(Topic.AccountingRequested, t.key, t.value);
+    await eventually(
+      async () => {
+        const [{ n }] = await db.dataSource.query(
+          "SELECT COUNT(*) AS n FROM accounting_documents WHERE status = 'pending'",
+        );
+        return Number(n) > 0 ? true : undefined;
+      },
+      'a batch written pending and sent',
+      60000,
+      50,
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // the batch is on its way: QuickBooks takes 3 s to answer it
+    app.child.kill('SIGKILL');
+    await app.stop();
+    await eventually(
+      () => (inQbo() === before + expected ? true : undefined),
+      'QuickBooks to create the batch it got',
+      20000,
+    );
+    qbo.clearFaults();
+
+    app = await startAppProcess('accounting-sync', appEnv, 'accounting-documents-restarted');
+    // The killed run's lease would hold its job for up to two minutes: let it lapse now, as time would.
+    await db.dataSource.query("UPDATE job_leases SET expires_at = '2000-01-01 00:00:00' WHERE name = 'job:1:accounting:sales'");
+    const replayed = qbo.apiCounters().replayed;
+    const end = await run('sales', range);
+    assert.equal(end.topic, Topic.RunCompleted, end.value);
+    assert.equal(inQbo(), before + expected, 'no duplicate in QuickBooks');
+    assert.ok(qbo.apiCounters().replayed > replayed, 'the pending batch was answered from its requestid');
+    const [{ n }] = await db.dataSource.query(
+      "SELECT COUNT(*) AS n FROM accounting_documents WHERE status = 'pending'",
+    );
+    assert.equal(Number(n), 0);
   });
 });

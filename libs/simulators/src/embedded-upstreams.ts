@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { DevposSimulator } from './devpos/devpos-simulator';
 import { DEVPOS_ZONE } from './devpos/document-generator';
 import { QuickBooksSimulator } from './quickbooks/quickbooks-simulator';
+import { QBO_SEED } from './quickbooks/qbo-store';
 import { SplynxSimulator } from './splynx/splynx-simulator';
 
 export interface EmbeddedUpstreams {
@@ -55,6 +56,9 @@ export async function startEmbeddedUpstreams(opts: {
       QBO_API_BASE: qbo.urls.api.replace(/\/v3\/company$/, ''),
       QBO_REALM_ID: realmId,
       QBO_REFRESH_TOKEN: refreshToken,
+      // The simulated company's seeded income item and expense account, for the document lines.
+      QBO_DEFAULT_INCOME_ITEM_ID: QBO_SEED.salesItem,
+      QBO_DEFAULT_EXPENSE_ACCOUNT_ID: QBO_SEED.expenseAccount,
     });
     stops.push(() => qbo.stop());
   }
