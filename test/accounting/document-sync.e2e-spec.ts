@@ -175,7 +175,9 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
 
     app = await startAppProcess('accounting-sync', appEnv, 'accounting-documents-restarted');
     // The killed run's lease would hold its job for up to two minutes: let it lapse now, as time would.
-    await db.dataSource.query("UPDATE job_leases SET expires_at = '2000-01-01 00:00:00' WHERE name = 'job:1:accounting:sales'");
+    await db.dataSource.query(
+      "UPDATE job_leases SET expires_at = '2000-01-01 00:00:00' WHERE name = 'job:1:accounting:sales'",
+    );
     const replayed = qbo.apiCounters().replayed;
     const end = await run('sales', range);
     assert.equal(end.topic, Topic.RunCompleted, end.value);
