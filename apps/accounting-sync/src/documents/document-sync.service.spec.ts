@@ -204,4 +204,25 @@ describe('DocumentSyncService (SQLite, the DevPos and QuickBooks simulators over
       await db.getRepository(AccountingSettings).delete({ companyId: 1 });
     }
   });
+
+  it('a QuickBooks outage during an update fails the run (retriable) and never recreates or forgets a document', async () => {
+    const synced = (await docs()).find((r) => r.status === 'synced' && r.qboEntity === 'Invoice')!;
+    devpos.setDocument(devpos.users[0].tenant, synced.eic, { amount: 777 });
+    const count = qbo.entities('Invoice').length;
+    qbo.setFaults({ errorRate: 1, target: 'api' });
+    try {
+      await assert.rejects(
+        sync.sync(1, { job: 'sales', range: RANGE }, ctx),
+        (err: Error & { retriable?: boolean }) => err.retriable === true,
+      );
+    } finally {
+      qbo.clearFaults();
+    }
+    assert.equal(qbo.entities('Invoice').length, count, 'nothing created');
+    const row = (await docs()).find((r) => r.eic === synced.eic)!;
+    assert.deepEqual([row.qboId, row.status], [synced.qboId, 'synced'], 'the mapping is kept');
+    const { stats } = await sync.sync(1, { job: 'sales', range: RANGE }, ctx);
+    assert.equal(stats.updated, 1, 'the next run makes the update');
+    assert.equal(qbo.entities('Invoice').length, count);
+  });
 });
