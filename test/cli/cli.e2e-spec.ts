@@ -102,7 +102,12 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     assert.match(stdout, /splynx\/customers\s+1 min\s+1 h\s+2\s+limit, dryRun\s+Splynx customers/);
     for (const domain of ['splynx', 'accounting', 'crm', 'usage'])
       assert.match(stdout, new RegExp(`${domain}/ping\\s`));
-    assert.doesNotMatch(stdout, /accounting\/sales/, 'a job the design names but no handler runs yet is not listed');
+    assert.match(stdout, /accounting\/sales\s+2 min\s+2 h\s+2\s+dateRangeDays, from, to, dryRun\s/);
+    assert.doesNotMatch(
+      stdout,
+      /robaws\.customers\.push/,
+      'a job the design names but no handler runs yet is not listed',
+    );
   });
 
   it('a failed sync exits 1 and says what failed', async () => {

@@ -7,6 +7,13 @@ import { RunOutcome } from '@sync-hub/runs';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
 import { ConfigurationError } from '@sync-hub/contracts';
 import { accountingCompanies, accountingConnect, accountingToken } from './accounting.commands';
+import {
+  accountingSync,
+  accountingSyncParams,
+  AccountingSyncOptions,
+  printAccountingSync,
+} from './accounting-sync.command';
+import { printRunDue, scheduleRunDue } from './schedule-run-due.command';
 import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
 import { jobsTable } from './jobs.command';
 import { splynxSyncUsers } from './splynx-sync-users.command';
@@ -18,6 +25,20 @@ const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer');
   return Number(value);
+}
+
+function days(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 366)
+    throw new InvalidArgumentError('must be a whole number of days, 0 to 366');
+  return Number(value);
+}
+
+/** A calendar date as YYYY-MM-DD that exists (2026-02-30 does not). */
+function isoDate(value: string): string {
+  const d = new Date(`${value}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value)
+    throw new InvalidArgumentError('must be a date, YYYY-MM-DD');
+  return value;
 }
 
 function printOutcome(outcome: RunOutcome, dryRun: boolean): number {
@@ -117,6 +138,15 @@ async function main(argv: string[]): Promise<number> {
     .action(async () => void process.stdout.write(await scheduleList(config())));
 
   program
+    .command('schedule:run-due')
+    .description("tick every due schedule now, once, as the scheduler's loop would (none while a scheduler leads)")
+    .action(async () => {
+      const kafka = config().kafka;
+      if (kafka) await provisionTopics(kafka); // the ticks must have somewhere to go
+      process.stdout.write(printRunDue(await scheduleRunDue(config())));
+    });
+
+  program
     .command('settings:get')
     .description('show a setting and the value in effect')
     .argument('<key>')
@@ -151,6 +181,24 @@ async function main(argv: string[]): Promise<number> {
       async (opts: { company: number; forceRefresh: boolean }) =>
         void process.stdout.write(await accountingToken(config(), opts.company, opts.forceRefresh)),
     );
+
+  program
+    .command('accounting:sync')
+    .description("run a company's DevPos → QuickBooks document sync now, in this process")
+    .requiredOption('--company <id>', 'the company id', positiveInt)
+    .requiredOption('--job <job>', 'sales, bills or full')
+    .option('--days <n>', "today − n … today in the company's zone (default 30)", days)
+    .option('--from <date>', 'first date of the range (YYYY-MM-DD, with --to)', isoDate)
+    .option('--to <date>', 'last date of the range (YYYY-MM-DD, with --from)', isoDate)
+    .option('--dry-run', 'read DevPos and print what would be created, updated or skipped; write nothing', false)
+    .action(async (opts: AccountingSyncOptions) => {
+      accountingSyncParams(opts); // usage errors before anything connects
+      const kafka = config().kafka;
+      if (kafka && !opts.dryRun) await provisionTopics(kafka); // its run events must have somewhere to go
+      const out = printAccountingSync(opts, await accountingSync(config(), opts));
+      process.stdout.write(out.text);
+      code = out.code;
+    });
 
   try {
     await program.parseAsync(argv);
