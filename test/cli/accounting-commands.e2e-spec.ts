@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,8 +12,8 @@ import { TEST_KAFKA_BROKERS } from '../support/env';
 import { KafkaProbe } from '../support/kafka';
 import { ObservedQuickBooks } from '../support/quickbooks';
 import { eventually, freePort } from '../support/wait';
+import { cli } from '../support/cli';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SECRETS_KEY = randomBytes(32).toString('base64');
 const SEED_REALM = '9130350000000777';
 /** The realm the simulated Intuit page hands out when a person connects (the simulator's default). */
@@ -24,23 +23,6 @@ const REALM = '9130350000000001';
 // from the beginning), so the token assertions are about a company only this suite names.
 const CONNECTING = 4401;
 const UNCONNECTED = 4402;
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'cli', 'main.js'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Rows of `accounting:companies` for one company and provider, split on the table's two-space gutters. */
 function row(table: string, company: number, provider: string): string[] {

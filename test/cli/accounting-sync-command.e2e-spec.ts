@@ -1,36 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { scheduledRunId, Topic } from '@sync-hub/contracts';
 import { DevposSimulator, QuickBooksSimulator } from '@sync-hub/simulators';
 import { createTestDatabase, insertCompanies, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { KafkaProbe } from '../support/kafka';
+import { cli } from '../support/cli';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const RANGE = { from: '2026-02-02', to: '2026-02-08' };
 const DOCUMENT_TYPES = ['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'] as const;
 /** This suite's own company for schedule:run-due: its ticks on the shared broker are no other suite's. */
 const RUN_DUE_COMPANY = 4511;
-
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'cli', 'main.js'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A stat's value from the command's stats block (`  created          12`). */
 function stat(stdout: string, name: string): number {
