@@ -16,3 +16,4 @@ export * from './setting-changed';
 export * from './company-changed';
 export * from './api/company-api';
 export * from './api/connection-api';
+export * from './api/document-api';

@@ -34,6 +34,8 @@ export interface DocumentSyncOptions {
   range: DateRange;
   dryRun?: boolean;
   windowDays?: number;
+  /** Only these documents of the range (a retry); unset: all. */
+  eics?: string[];
 }
 
 /** What a dry run would do with one document. */
@@ -118,8 +120,9 @@ export class DocumentSyncService {
         }
       }
     }
+    const only = options.eics ? new Set(options.eics) : null;
     const documents = dedupe(found)
-      .filter((d) => kinds.includes(d.kind))
+      .filter((d) => kinds.includes(d.kind) && (!only || only.has(d.eic)))
       .sort((a, b) => (a.kind === b.kind ? a.txnDate.localeCompare(b.txnDate) : a.kind === 'sales' ? -1 : 1));
     stats.fetched = documents.length;
 

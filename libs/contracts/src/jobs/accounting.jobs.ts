@@ -1,4 +1,15 @@
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { declareJob } from './job-declaration';
 
 /**
@@ -27,6 +38,13 @@ export class AccountingDocumentsParams {
   @IsOptional() @IsString() @Matches(DATE, { message: 'to must be a date (YYYY-MM-DD)' }) to?: string;
   /** Read DevPos and say what would be created, updated or skipped; write nothing anywhere. */
   @IsOptional() @IsBoolean() dryRun?: boolean;
+  /** Only these documents of the range (a retry of one document); the rest are not touched. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(500)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  eics?: string[];
 }
 
 function documentJob(job: 'sales' | 'bills' | 'full', description: string) {

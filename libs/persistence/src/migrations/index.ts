@@ -21,6 +21,7 @@ import { SeedConnectionsCheck1763700000019 } from './1763700000019-seed-connecti
 import { CreateAccountingParties1763700000020 } from './1763700000020-create-accounting-parties';
 import { CreateAccountingDocuments1763700000021 } from './1763700000021-create-accounting-documents';
 import { CreateAccountingSettings1763700000022 } from './1763700000022-create-accounting-settings';
+import { AddAttachmentsToAccountingDocuments1763700000023 } from './1763700000023-add-attachments-to-accounting-documents';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MIGRATIONS = [
   CreateAccountingParties1763700000020,
   CreateAccountingDocuments1763700000021,
   CreateAccountingSettings1763700000022,
+  AddAttachmentsToAccountingDocuments1763700000023,
 ];
