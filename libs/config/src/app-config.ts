@@ -89,6 +89,8 @@ export interface AccountingConfig {
     seedRealmId: string | null;
     seedRefreshToken: string | null;
     refreshMarginMs: number;
+    /** The wait after a 429 (QuickBooks sends no Retry-After). */
+    rateLimitWaitMs: number;
     /** Defaults of the per-company mapping (accounting_settings). */
     defaultIncomeItemId: string | null;
     defaultExpenseAccountId: string | null;
@@ -245,6 +247,7 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
         seedRealmId: vars.QBO_REFRESH_TOKEN ? (vars.QBO_REALM_ID ?? null) : null,
         seedRefreshToken: vars.QBO_REFRESH_TOKEN ?? null,
         refreshMarginMs: (vars.QBO_REFRESH_MARGIN_MINUTES ?? 10) * 60_000,
+        rateLimitWaitMs: (vars.QBO_RATE_LIMIT_WAIT_SECONDS ?? 60) * 1000,
         defaultIncomeItemId: vars.QBO_DEFAULT_INCOME_ITEM_ID ?? null,
         defaultExpenseAccountId: vars.QBO_DEFAULT_EXPENSE_ACCOUNT_ID ?? null,
       },

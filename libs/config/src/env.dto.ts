@@ -319,6 +319,18 @@ export class EnvironmentVariables {
   @Max(55)
   QBO_REFRESH_MARGIN_MINUTES?: number;
 
+  /**
+   * How long to wait after QuickBooks answers 429 (it sends no Retry-After; Intuit asks for 60 s). Lower only against a
+   * simulator or when Intuit says otherwise.
+   */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  QBO_RATE_LIMIT_WAIT_SECONDS?: number;
+
   /** DevPos's address, before /connect/token and /api/v3 (default https://online.devpos.al). */
   @IsOptional()
   @Transform(toTrimmed)

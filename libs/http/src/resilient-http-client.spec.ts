@@ -76,6 +76,68 @@ describe('ResilientHttpClient', () => {
     assert.ok(Date.now() - quick < 1000, 'other retriable answers keep the usual backoff');
   });
 
+  it('waits out a 429 storm for rateLimitedRounds more rounds, but not a 5xx', async () => {
+    const storm = Array.from({ length: 7 }, () => ({ status: 429 }));
+    up.scripts.set('/storm', [...storm, { status: 200, body: 'through' }]);
+    const res = await client({ retries: 2, rateLimitedWaitMs: 5, rateLimitedRounds: 2, retryBaseDelayMs: 1 }).request({
+      method: 'GET',
+      path: '/storm',
+    });
+    assert.equal(res.body, 'through');
+    assert.equal(up.hits.get('/storm'), 8, 'three rounds of one attempt plus two retries, the last answered');
+    up.scripts.set(
+      '/storm-long',
+      Array.from({ length: 20 }, () => ({ status: 429 })),
+    );
+    await assert.rejects(
+      client({ retries: 1, rateLimitedWaitMs: 1, rateLimitedRounds: 1, retryBaseDelayMs: 1 }).request({
+        method: 'GET',
+        path: '/storm-long',
+      }),
+      (err: unknown) => err instanceof UpstreamHttpError && err.status === 429,
+    );
+    assert.equal(up.hits.get('/storm-long'), 4, 'two rounds of two attempts, then the 429 is the answer');
+    up.scripts.set('/down-rounds', [{ status: 503 }]);
+    await assert.rejects(
+      client({ retries: 1, rateLimitedRounds: 5, retryBaseDelayMs: 1 }).request({
+        method: 'GET',
+        path: '/down-rounds',
+      }),
+    );
+    assert.equal(up.hits.get('/down-rounds'), 2, 'a 5xx gets the usual retries only');
+  });
+
+  it('sends bytes as they are, with the caller content type', async () => {
+    const seen: Buffer[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push(Buffer.concat(chunks));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ type: req.headers['content-type'] }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const bytes = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]);
+    const res = await new ResilientHttpClient({
+      name: 'bytes',
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      timeoutMs: 2000,
+      retries: 0,
+      retryBaseDelayMs: 1,
+      maxConcurrency: 1,
+    }).request<{ type: string }>({
+      method: 'POST',
+      path: '/up',
+      headers: { 'content-type': 'application/pdf' },
+      body: bytes,
+    });
+    await new Promise<void>((r) => server.close(() => r()));
+    assert.equal(res.body.type, 'application/pdf');
+    assert.deepEqual(seen[0], bytes);
+  });
+
   it('gives up after the configured retries with a retriable error', async () => {
     up.scripts.set('/down', [{ status: 503, body: { error: 'down' } }]);
     await assert.rejects(client({ retries: 2 }).request({ method: 'GET', path: '/down' }), (err: unknown) => {

@@ -35,6 +35,11 @@ export interface HttpClientOptions {
    * backoff.
    */
   rateLimitedWaitMs?: number;
+  /**
+   * More rounds of retries after the usual ones are spent, when the last answer was a 429: a throttle storm is waited
+   * out rather than failing the work (QuickBooks). Unset: none.
+   */
+  rateLimitedRounds?: number;
 }
 
 export interface HttpRequest {
@@ -44,7 +49,7 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Computed again for every attempt: signatures with a nonce must not be replayed by a retry. */
   authorize?: () => Promise<Record<string, string>> | Record<string, string>;
-  /** Sent as JSON unless it is already a string. */
+  /** Sent as JSON unless it is already a string or bytes (then `content-type` is the caller's). */
   body?: unknown;
 }
 
@@ -113,7 +118,19 @@ export class ResilientHttpClient {
 
   /** Sends the request; answers 2xx as a response and anything else as an UpstreamError. */
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
-    return wrap(this.policy, this.limiter).execute(() => this.once<T>(req));
+    for (let round = 1; ; round++) {
+      try {
+        return await wrap(this.policy, this.limiter).execute(() => this.once<T>(req));
+      } catch (err) {
+        const throttled = err instanceof UpstreamHttpError && err.status === 429;
+        if (!throttled || round > (this.options.rateLimitedRounds ?? 0)) throw err;
+        const wait = err.retryAfterMs ?? this.options.rateLimitedWaitMs ?? MAX_BACKOFF_MS;
+        this.logger.warn(
+          `still throttled (429) after ${this.options.retries} retries: waiting ${wait} ms, round ${round}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -135,11 +152,12 @@ export class ResilientHttpClient {
         : new URLSearchParams(Object.entries(req.query ?? {}).map(([k, v]) => [k, String(v)]));
     query.forEach((v, k) => url.searchParams.append(k, v));
     const label = this.redact(`${req.method} ${req.path}`);
+    const raw = typeof req.body === 'string' || req.body instanceof Uint8Array;
     const body =
-      req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+      req.body === undefined ? undefined : raw ? (req.body as string | Uint8Array) : JSON.stringify(req.body);
     const headers: Record<string, string> = {
       accept: 'application/json',
-      ...(body !== undefined && typeof req.body !== 'string' ? { 'content-type': 'application/json' } : {}),
+      ...(body !== undefined && !raw ? { 'content-type': 'application/json' } : {}),
       ...req.headers,
       ...(req.authorize ? await req.authorize() : {}),
     };

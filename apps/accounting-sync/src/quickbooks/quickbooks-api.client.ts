@@ -23,8 +23,10 @@ export class QuickBooksApiClient implements OnApplicationShutdown {
       retryBaseDelayMs: config.http.retryBaseDelayMs,
       // Intuit allows 10 concurrent requests per realm and app.
       maxConcurrency: Math.min(config.http.maxConcurrency, 10),
-      // A 429 carries no Retry-After; Intuit asks for 60 s.
-      rateLimitedWaitMs: 60_000,
+      // A 429 carries no Retry-After; Intuit asks for 60 s (QBO_RATE_LIMIT_WAIT_SECONDS).
+      rateLimitedWaitMs: config.accounting.quickbooks.rateLimitWaitMs,
+      // A throttle storm is waited out (up to ten more waits), never a failed run.
+      rateLimitedRounds: 10,
     });
   }
 
