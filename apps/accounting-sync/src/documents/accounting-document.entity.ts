@@ -2,6 +2,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { DevposList, QboEntity } from './source-document';
 
 export type DocumentStatus = 'pending' | 'synced' | 'failed' | 'skipped';
+/** attached; failed (see attachment_warning); none: nothing to attach (no PDF, or the company attaches none). */
+export type AttachmentStatus = 'attached' | 'failed' | 'none';
 
 /** One DevPos document of a company and the QuickBooks entity it became: (company, source, EIC) is unique. */
 @Entity('accounting_documents')
@@ -33,12 +35,14 @@ export class AccountingDocument {
   @Column({ name: 'error_message', type: 'varchar', length: 2000, nullable: true }) errorMessage: string | null;
   @Column({ name: 'error_element', type: 'varchar', length: 255, nullable: true }) errorElement: string | null;
   @Column({ name: 'intuit_tid', type: 'varchar', length: 64, nullable: true }) intuitTid: string | null;
+  /** Null until the sync has tried to attach DevPos's PDF to the synced entity. */
+  @Column({ name: 'attachment_status', type: 'varchar', length: 16, nullable: true })
+  attachmentStatus: AttachmentStatus | null;
   /** The QuickBooks Attachable carrying DevPos's PDF, once attached. */
   @Column({ name: 'attachment_id', type: 'varchar', length: 32, nullable: true }) attachmentId: string | null;
   /** Why the PDF could not be attached (the document itself is synced); null when attached or there was none. */
   @Column({ name: 'attachment_warning', type: 'varchar', length: 500, nullable: true }) attachmentWarning:
-    | string
-    | null;
+    string | null;
   @Column({ name: 'synced_at', type: 'datetime', precision: 3, nullable: true }) syncedAt: Date | null;
   @Column({ name: 'created_at', type: 'datetime', precision: 3 }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 }) updatedAt: Date;

@@ -200,6 +200,93 @@ describe('DocumentSyncService (SQLite, the DevPos and QuickBooks simulators over
         rows.some((r) => r.docType === 'sales' && r.status === 'synced'),
         'the sales went through',
       );
+      assert.ok(
+        failed.every((r) => r.generation === 1),
+        'a refusal moves the generation: the next try is a new requestid',
+      );
+      await db.getRepository(AccountingSettings).delete({ companyId: 1 });
+      const bills = qbo.entities('Bill').length + qbo.entities('VendorCredit').length;
+      const fixed = await sync.sync(1, { job: 'bills', range: later }, ctx);
+      assert.equal(fixed.stats.created, failed.length, 'once the mapping is fixed they are created, not refused again');
+      assert.equal(qbo.entities('Bill').length + qbo.entities('VendorCredit').length, bills + failed.length);
+    } finally {
+      await db.getRepository(AccountingSettings).delete({ companyId: 1 });
+    }
+  });
+
+  it("attaches each document's PDF to its QuickBooks entity", async () => {
+    const rows = (await docs()).filter((r) => r.status === 'synced');
+    assert.ok(rows.length > 0);
+    for (const row of rows) {
+      assert.equal(row.attachmentStatus, 'attached', row.eic);
+      const attachable = qbo.entity('Attachable', row.attachmentId!) as Record<string, any>;
+      assert.deepEqual(attachable.AttachableRef[0].EntityRef, { type: row.qboEntity, value: row.qboId });
+      assert.doesNotMatch(attachable.FileName, /\//);
+      const content = qbo.attachmentContent(row.attachmentId!)!;
+      assert.match(content, /^%PDF-1\.4\n/);
+      assert.ok(content.includes(row.eic), "DevPos's PDF of this document");
+    }
+  });
+
+  it('a PDF QuickBooks does not take is a warning on the document; a retry of that document attaches it', async () => {
+    const later = { from: '2026-03-24', to: '2026-03-24' };
+    devpos.generate(devpos.users[0].tenant, { ...later, salesPerDay: 2, purchasesPerDay: 0 });
+    const real = api.upload.bind(api);
+    api.upload = async () => {
+      throw new Error('QuickBooks answered 500 to the upload');
+    };
+    warnings.length = 0;
+    try {
+      const { stats } = await sync.sync(1, { job: 'sales', range: later }, ctx);
+      assert.ok(stats.created > 0 && stats.failed === 0, 'the documents are synced');
+    } finally {
+      api.upload = real;
+    }
+    const rows = (await docs()).filter((r) => r.txnDate === later.from && r.status === 'synced');
+    assert.ok(rows.every((r) => r.attachmentStatus === 'failed' && /was not attached.*500/.test(r.attachmentWarning!)));
+    assert.equal(warnings.filter((w) => /PDF of document/.test(w)).length, rows.length, 'never silent');
+
+    const uploads = qbo.apiCounters().uploads;
+    await sync.sync(1, { job: 'sales', range: later }, ctx);
+    assert.equal(qbo.apiCounters().uploads, uploads, 'an unchanged run does not try again by itself');
+    const one = rows[0];
+    const retried = await sync.sync(1, { job: 'sales', range: later, eics: [one.eic] }, ctx);
+    assert.deepEqual([retried.stats.fetched, retried.stats.created, retried.stats.updated], [1, 0, 0]);
+    const after = (await docs()).find((r) => r.eic === one.eic)!;
+    assert.deepEqual([after.attachmentStatus, after.attachmentWarning], ['attached', null]);
+    assert.equal(qbo.apiCounters().uploads, uploads + 1, 'only that document');
+  });
+
+  it('a PDF whose outcome a crashed run did not store is attached by the next run, once; a company may attach none', async () => {
+    const row = (await docs()).find(
+      (r) => r.status === 'synced' && r.attachmentStatus === 'attached' && r.txnDate <= RANGE.to,
+    )!;
+    await db.getRepository(AccountingDocument).update(row.id, { attachmentStatus: null, attachmentId: null });
+    const before = qbo.apiCounters();
+    await sync.sync(1, { job: 'full', range: RANGE }, ctx);
+    const after = qbo.apiCounters();
+    // QuickBooks had taken that upload: the same requestid gets its first answer, not a second attachment.
+    assert.deepEqual([after.uploads, after.replayed], [before.uploads, before.replayed + 1]);
+    assert.equal(after.batches, before.batches, 'the document itself is not sent again');
+    const again = (await docs()).find((r) => r.eic === row.eic)!;
+    assert.deepEqual([again.attachmentStatus, again.attachmentId], ['attached', row.attachmentId]);
+
+    const later = { from: '2026-03-26', to: '2026-03-26' };
+    devpos.generate(devpos.users[0].tenant, { ...later, salesPerDay: 2, purchasesPerDay: 0 });
+    await db.getRepository(AccountingSettings).save({
+      companyId: 1,
+      incomeItemId: null,
+      expenseAccountId: null,
+      taxCodes: null,
+      attachPdf: false,
+      updatedAt: new Date(),
+    });
+    try {
+      const { stats } = await sync.sync(1, { job: 'sales', range: later }, ctx);
+      assert.ok(stats.created > 0);
+      assert.equal(qbo.apiCounters().uploads, after.uploads, 'no upload');
+      const rows = (await docs()).filter((r) => r.txnDate === later.from && r.status === 'synced');
+      assert.ok(rows.every((r) => r.attachmentStatus === 'none'));
     } finally {
       await db.getRepository(AccountingSettings).delete({ companyId: 1 });
     }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ConfigurationError, RunStats } from '@sync-hub/contracts';
 import { In, type DataSource } from 'typeorm';
+import { DocumentRows } from './document-rows';
 import { CompanyProjectionService } from '../companies/company-projection.service';
 import { DevposSettings } from '../connections/connection.entity';
 import { ConnectionsService } from '../connections/connections.service';
@@ -13,6 +14,7 @@ import { QuickBooksApiClient } from '../quickbooks/quickbooks-api.client';
 import { QuickBooksFault, QuickBooksFaultError } from '../quickbooks/quickbooks-fault';
 import { QuickBooksTokens } from '../quickbooks/quickbooks-tokens.service';
 import { AccountingDocument } from './accounting-document.entity';
+import { AccountingParty, partyKey } from './accounting-party.entity';
 import { AccountingSettings } from './accounting-settings.entity';
 import { DateRange, windows } from './date-range';
 import { PartyResolver } from './party-resolver';
@@ -56,16 +58,43 @@ interface FullDocument {
   currencyCode?: unknown;
   exchangeRate?: unknown;
   invoiceProducts?: Array<{ vatRate?: unknown }>;
+  /** The fiscal PDF, base64. */
+  pdf?: unknown;
+}
+
+/** A document completed from its full DevPos record: currency, rate, its single VAT rate, and the PDF. */
+interface CompletedDocument {
+  doc: SourceDocument;
+  vatRate: number | null;
+  pdf: string | null;
+}
+
+/** What one run shares across its lanes. */
+interface RunState {
+  companyId: number;
+  mapping: CompanyMapping;
+  stats: RunStats;
+  ctx: DocumentSyncContext;
+  rows: DocumentRows;
+  /** Parties resolved in this run, by kind, key and currency: one lookup (or create) each, however many lanes ask. */
+  parties: Map<string, Promise<AccountingParty>>;
 }
 
 const BATCH = 30;
+/**
+ * Batches in flight at once. Each holds at most one QuickBooks request at a time (the batch, then its uploads share
+ * the client's cap of 10 per realm) while the next ones read their full documents from DevPos, so QuickBooks' batch
+ * budget, not the wait for DevPos, sets the pace.
+ */
+const LANES = 4;
 
 /**
  * One accounting run for one company (seed 001, issue 10): the DevPos documents of a range, read in windows, into
  * QuickBooks. Unchanged documents (same content hash) make no QuickBooks call; new ones are created in batches of 30,
  * each batch written `pending` with its requestid first, so a run after a crash replays it instead of creating twice;
  * changed ones get a sparse update with the stored SyncToken (a stale answer re-reads and retries once). A document
- * QuickBooks refuses is `failed` with QuickBooks' reason and the run goes on.
+ * QuickBooks refuses is `failed` with QuickBooks' reason and the run goes on. The PDF DevPos gives is attached to the
+ * created document; a failed attachment is a warning on the document and the run.
  */
 @Injectable()
 export class DocumentSyncService {
@@ -126,23 +155,28 @@ export class DocumentSyncService {
       .sort((a, b) => (a.kind === b.kind ? a.txnDate.localeCompare(b.txnDate) : a.kind === 'sales' ? -1 : 1));
     stats.fetched = documents.length;
 
-    const stored = await this.stored(
+    const rows = new DocumentRows(
+      this.docs,
       companyId,
-      documents.map((d) => d.eic),
+      await this.stored(
+        companyId,
+        documents.map((d) => d.eic),
+      ),
     );
     const plan: PlannedDocument[] = [];
     const creates: SourceDocument[] = [];
     const updates: Array<{ doc: SourceDocument; row: AccountingDocument }> = [];
+    const attachments: Array<{ doc: SourceDocument; row: AccountingDocument }> = [];
     const pending = new Map<string, SourceDocument[]>();
     for (const doc of documents) {
-      const row = stored.get(doc.eic);
+      const row = rows.get(doc.eic);
       const hash = contentHash(doc);
       const entity = qboEntityOf(doc);
       const party = doc.party.nuis ?? `${doc.party.name} (no NUIS)`;
       if (doc.rejected) {
         stats.skipped++;
         plan.push({ eic: doc.eic, number: doc.number, action: 'skip', entity, party });
-        if (!options.dryRun && !row) await this.record(companyId, doc, hash, { status: 'skipped' });
+        if (!options.dryRun && !row) rows.record(doc, hash, { status: 'skipped' });
         continue;
       }
       if (row?.pendingRequest) {
@@ -151,6 +185,9 @@ export class DocumentSyncService {
       } else if (row?.status === 'synced' && row.qboId && row.contentHash === hash) {
         stats.unchanged++;
         plan.push({ eic: doc.eic, number: doc.number, action: 'unchanged', entity, party });
+        // A PDF not attached yet (the run that created it ended first), or one that failed and is retried by hand.
+        if (mapping.attachPdf && (row.attachmentStatus === null || (only && row.attachmentStatus === 'failed')))
+          attachments.push({ doc, row });
       } else if (row?.status === 'synced' && row.qboId) {
         updates.push({ doc, row });
         plan.push({ eic: doc.eic, number: doc.number, action: 'update', entity, party });
@@ -164,17 +201,23 @@ export class DocumentSyncService {
       stats.updated = updates.length;
       return { stats, plan };
     }
+    await rows.flush();
 
+    const run: RunState = { companyId, mapping, stats, ctx, rows, parties: new Map() };
     // A batch a crashed run left pending goes again first, whole, under its own requestid.
-    for (const [requestId, batch] of pending) await this.createBatch(companyId, batch, mapping, stats, ctx, requestId);
-    for (let i = 0; i < creates.length; i += BATCH) {
-      ctx.signal.throwIfAborted();
-      await this.createBatch(companyId, creates.slice(i, i + BATCH), mapping, stats, ctx);
+    for (const [requestId, batch] of pending) await this.createBatch(run, batch, requestId);
+    for (const kind of ['sales', 'purchase'] as const) {
+      const ofKind = creates.filter((d) => d.kind === kind);
+      const batches: SourceDocument[][] = [];
+      for (let i = 0; i < ofKind.length; i += BATCH) batches.push(ofKind.slice(i, i + BATCH));
+      await inLanes(batches, LANES, ctx.signal, (batch) => this.createBatch(run, batch));
     }
-    for (const { doc, row } of updates) {
-      ctx.signal.throwIfAborted();
-      await this.update(companyId, doc, row, mapping, stats, ctx);
-    }
+    await inLanes(updates, LANES, ctx.signal, ({ doc, row }) => this.update(run, doc, row));
+    await inLanes(attachments, LANES, ctx.signal, async ({ doc, row }) => {
+      const { pdf } = await this.complete(companyId, doc);
+      await this.attach(run, doc, row.qboEntity, row.qboId!, row.generation, pdf);
+      await rows.flush([doc.eic]);
+    });
     return { stats, plan };
   }
 
@@ -189,6 +232,7 @@ export class DocumentSyncService {
       expenseAccountId: own?.expenseAccountId ?? q.defaultExpenseAccountId,
       tracksVat: devpos ? !!(JSON.parse(devpos.settings) as DevposSettings).tracksVat : false,
       taxCodes: own?.taxCodes ? (JSON.parse(own.taxCodes) as Record<string, string>) : {},
+      attachPdf: own ? !!own.attachPdf : true,
     };
   }
 
@@ -201,11 +245,8 @@ export class DocumentSyncService {
     return out;
   }
 
-  /** Currency, rate and VAT rate from the full document (list rows carry none). */
-  private async complete(
-    companyId: number,
-    doc: SourceDocument,
-  ): Promise<{ doc: SourceDocument; vatRate: number | null }> {
+  /** Currency, rate, VAT rate and PDF from the full document (list rows carry none). */
+  private async complete(companyId: number, doc: SourceDocument): Promise<CompletedDocument> {
     const full = await this.devposTokens.withDevpos(companyId, (token, tenant) =>
       this.devpos.fullDocument<FullDocument>(token, tenant, doc.eic),
     );
@@ -216,63 +257,85 @@ export class DocumentSyncService {
     return {
       doc: { ...doc, currency, exchangeRate: currency === HOME_CURRENCY ? null : rate },
       vatRate: rates.size === 1 ? [...rates][0] : null,
+      pdf: typeof full.pdf === 'string' && full.pdf.length > 0 ? full.pdf : null,
     };
   }
 
-  private async createBatch(
-    companyId: number,
-    batch: SourceDocument[],
-    mapping: CompanyMapping,
-    stats: RunStats,
-    ctx: DocumentSyncContext,
-    replay?: string,
-  ): Promise<void> {
-    const items: Array<{ bId: string; entity: string; body: object; doc: SourceDocument; hash: string }> = [];
-    for (const listed of batch) {
+  /** The QuickBooks customer or vendor of a document, resolved once per run however many documents share it. */
+  private party(run: RunState, doc: SourceDocument): Promise<AccountingParty> {
+    const kind = doc.kind === 'sales' ? 'customer' : 'vendor';
+    const currency = doc.currency ?? HOME_CURRENCY;
+    const key = `${kind}|${partyKey(doc.party).key}|${currency}`;
+    let found = run.parties.get(key);
+    if (!found) {
+      found = this.quickbooks
+        .withQuickBooks(run.companyId, (token, realm) =>
+          this.parties.resolve(run.companyId, realm, token, kind, doc.party, currency),
+        )
+        .then((party) => {
+          if (party.flagged)
+            run.ctx.warn(
+              `${doc.party.name || 'a party'} has no NUIS: its documents are booked on "${party.displayName}", keyed by its name`,
+            );
+          return party;
+        });
+      // A failure is not remembered: the next document asks again.
+      found.catch(() => run.parties.delete(key));
+      run.parties.set(key, found);
+    }
+    return found;
+  }
+
+  private async createBatch(run: RunState, batch: SourceDocument[], replay?: string): Promise<void> {
+    const { companyId, rows, stats } = run;
+    // The full documents of the batch at once (DevPos's client caps its own concurrency).
+    const completed = await Promise.all(
+      batch.map((listed) =>
+        this.complete(companyId, listed).then(
+          (c) => ({ listed, c, err: null }),
+          (err: unknown) => ({ listed, c: null, err }),
+        ),
+      ),
+    );
+    const items: Array<{
+      bId: string;
+      entity: string;
+      body: object;
+      doc: SourceDocument;
+      hash: string;
+      pdf: string | null;
+    }> = [];
+    for (const { listed, c, err } of completed) {
       const hash = contentHash(listed);
-      let completed: { doc: SourceDocument; vatRate: number | null };
-      try {
-        completed = await this.complete(companyId, listed);
-      } catch (err) {
+      if (!c) {
         if (err instanceof ConfigurationError) throw err;
         stats.failed++;
-        await this.record(companyId, listed, hash, {
+        rows.record(listed, hash, {
           status: 'failed',
+          pendingRequest: null,
           errorCode: 'DEVPOS_DOCUMENT_UNAVAILABLE',
-          errorMessage: `DevPos did not give the full document: ${(err as Error).message}`,
+          errorMessage: `DevPos did not give the full document: ${(err as Error).message}`.slice(0, 2000),
         });
         continue;
       }
-      const { doc, vatRate } = completed;
-      const party = await this.quickbooks.withQuickBooks(companyId, (token, realm) =>
-        this.parties.resolve(
-          companyId,
-          realm,
-          token,
-          doc.kind === 'sales' ? 'customer' : 'vendor',
-          doc.party,
-          doc.currency ?? HOME_CURRENCY,
-        ),
-      );
-      if (party.flagged)
-        ctx.warn(
-          `document ${doc.number} (${doc.eic}) has no NUIS: booked on "${party.displayName}", keyed by its name`,
-        );
-      const { entity, body } = qboDocument(doc, party.qboId, mapping, vatRate);
-      items.push({ bId: doc.eic, entity, body, doc, hash });
+      const party = await this.party(run, c.doc);
+      const { entity, body } = qboDocument(c.doc, party.qboId, run.mapping, c.vatRate);
+      items.push({ bId: c.doc.eic, entity, body, doc: c.doc, hash, pdf: c.pdf });
     }
-    if (items.length === 0) return;
+    const eics = batch.map((d) => d.eic);
+    if (items.length === 0) {
+      await rows.flush(eics);
+      return;
+    }
     const requestId =
       replay ??
       batchRequestId(
         companyId,
-        await this.generations(
-          companyId,
-          items.map((i) => i.doc.eic),
-        ),
+        items.map((i): [string, number] => [i.doc.eic, rows.get(i.doc.eic)?.generation ?? 0]),
       );
-    for (const item of items)
-      await this.record(companyId, item.doc, item.hash, { status: 'pending', pendingRequest: requestId });
+    // Durable before it is sent: a run that dies waiting for the answer leaves the requestid to replay.
+    for (const item of items) rows.record(item.doc, item.hash, { status: 'pending', pendingRequest: requestId });
+    await rows.flush(eics);
     const answers = await this.quickbooks.withQuickBooks(companyId, (token, realm) =>
       this.api.batchCreate<{ Id: string; SyncToken: string }>(
         realm,
@@ -281,51 +344,92 @@ export class DocumentSyncService {
         requestId,
       ),
     );
+    const created: Array<{ item: (typeof items)[number]; id: string }> = [];
     for (const item of items) {
       const answer = answers.get(item.bId);
       if (answer && 'entity' in answer) {
         stats.created++;
-        await this.record(companyId, item.doc, item.hash, {
+        rows.record(item.doc, item.hash, {
           status: 'synced',
           qboId: answer.entity.Id,
           syncToken: answer.entity.SyncToken,
           pendingRequest: null,
+          attachmentStatus: null,
+          attachmentId: null,
+          attachmentWarning: null,
+        });
+        created.push({ item, id: answer.entity.Id });
+      } else if (answer) {
+        // A definite refusal: nothing was created, so the next try goes under a new requestid (QuickBooks would
+        // otherwise answer it with this same refusal, even after the cause is fixed).
+        stats.failed++;
+        const generation = (rows.get(item.doc.eic)?.generation ?? 0) + 1;
+        rows.record(item.doc, item.hash, {
+          ...failure(answer.fault[0], 'QuickBooks refused the document'),
+          generation,
         });
       } else {
         stats.failed++;
-        const fault = answer?.fault?.[0];
-        await this.record(
-          companyId,
-          item.doc,
-          item.hash,
-          failure(fault, 'QuickBooks answered nothing for this document'),
-        );
+        rows.record(item.doc, item.hash, failure(undefined, 'QuickBooks answered nothing for this document'));
       }
+    }
+    await rows.flush(eics);
+    if (created.length === 0) return;
+    await Promise.all(
+      created.map(({ item, id }) =>
+        this.attach(run, item.doc, item.entity, id, rows.get(item.doc.eic)?.generation ?? 0, item.pdf),
+      ),
+    );
+    await rows.flush(eics);
+  }
+
+  /**
+   * Attaches DevPos's PDF to the QuickBooks document (Intuit's /upload). A failure is a warning on the document (its
+   * attachment_warning) and on the run; the document stays synced. Not attaching (no PDF, or the company attaches
+   * none) is `none`.
+   */
+  private async attach(
+    run: RunState,
+    doc: SourceDocument,
+    entity: string,
+    qboId: string,
+    generation: number,
+    pdf: string | null,
+  ): Promise<void> {
+    if (!run.mapping.attachPdf || !pdf) {
+      run.rows.patch(doc.eic, { attachmentStatus: 'none', attachmentId: null, attachmentWarning: null });
+      return;
+    }
+    const requestId = createHash('sha256')
+      .update(`pdf:${run.companyId}:${doc.eic}:${generation}:${qboId}`)
+      .digest('base64url')
+      .slice(0, 36);
+    try {
+      const attachable = await this.quickbooks.withQuickBooks(run.companyId, (token, realm) =>
+        this.api.upload(
+          realm,
+          token,
+          { fileName: attachmentName(doc), contentType: 'application/pdf', content: Buffer.from(pdf, 'base64') },
+          { entity, id: qboId },
+          requestId,
+        ),
+      );
+      run.rows.patch(doc.eic, { attachmentStatus: 'attached', attachmentId: attachable.Id, attachmentWarning: null });
+    } catch (err) {
+      if (err instanceof ConfigurationError) throw err;
+      const warning = `the PDF of document ${doc.number} (${doc.eic}) was not attached in QuickBooks: ${(err as Error).message}`;
+      run.ctx.warn(warning);
+      run.rows.patch(doc.eic, { attachmentStatus: 'failed', attachmentWarning: warning.slice(0, 500) });
     }
   }
 
-  private async update(
-    companyId: number,
-    doc: SourceDocument,
-    row: AccountingDocument,
-    mapping: CompanyMapping,
-    stats: RunStats,
-    ctx: DocumentSyncContext,
-  ): Promise<void> {
+  private async update(run: RunState, doc: SourceDocument, row: AccountingDocument): Promise<void> {
+    const { companyId, rows, stats, ctx } = run;
     const hash = contentHash(doc);
     try {
-      const { doc: full, vatRate } = await this.complete(companyId, doc);
-      const party = await this.quickbooks.withQuickBooks(companyId, (token, realm) =>
-        this.parties.resolve(
-          companyId,
-          realm,
-          token,
-          full.kind === 'sales' ? 'customer' : 'vendor',
-          full.party,
-          full.currency ?? HOME_CURRENCY,
-        ),
-      );
-      const { entity, body } = qboDocument(full, party.qboId, mapping, vatRate);
+      const { doc: full, vatRate, pdf } = await this.complete(companyId, doc);
+      const party = await this.party(run, full);
+      const { entity, body } = qboDocument(full, party.qboId, run.mapping, vatRate);
       if (entity !== row.qboEntity) {
         ctx.warn(
           `document ${doc.number} (${doc.eic}) changed from ${row.qboEntity} to ${entity}; QuickBooks cannot change a document's type, so it was left as it is`,
@@ -350,12 +454,15 @@ export class DocumentSyncService {
             ),
           );
           stats.updated++;
-          await this.record(companyId, full, hash, {
+          rows.record(full, hash, {
             status: 'synced',
             qboId: saved.Id,
             syncToken: saved.SyncToken,
             pendingRequest: null,
           });
+          if (row.attachmentStatus !== 'attached' && row.attachmentStatus !== 'none')
+            await this.attach(run, full, entity, saved.Id, row.generation, pdf);
+          await rows.flush([doc.eic]);
           return;
         } catch (err) {
           // Stale: someone changed it in QuickBooks; read its SyncToken and try once more.
@@ -374,71 +481,59 @@ export class DocumentSyncService {
       // Only a definite "not found" means it was deleted in QuickBooks: a new generation (a new requestid) creates it.
       if (err instanceof QuickBooksFault && err.has('610')) {
         ctx.warn(`document ${doc.number} (${doc.eic}) was deleted in QuickBooks (610): it is created again`);
-        await this.record(companyId, doc, row.contentHash, {
+        rows.record(doc, row.contentHash, {
           status: 'failed',
           qboId: null,
           syncToken: null,
           generation: row.generation + 1,
+          attachmentStatus: null,
+          attachmentId: null,
+          attachmentWarning: null,
         });
-        await this.createBatch(companyId, [doc], mapping, stats, ctx);
+        await rows.flush([doc.eic]);
+        await this.createBatch(run, [doc]);
         return;
       }
       if (err instanceof QuickBooksFault && err.validation) {
         stats.failed++;
-        await this.record(companyId, doc, row.contentHash, {
+        rows.record(doc, row.contentHash, {
           ...failure(err.errors[0], err.message),
           status: 'synced',
           intuitTid: err.intuitTid,
         });
+        await rows.flush([doc.eic]);
         return;
       }
       throw err;
     }
   }
+}
 
-  private async generations(companyId: number, eics: string[]): Promise<Array<[string, number]>> {
-    const rows = await this.stored(companyId, eics);
-    return eics.map((e) => [e, rows.get(e)?.generation ?? 0]);
-  }
-
-  /** Creates or changes a document's row. */
-  private async record(
-    companyId: number,
-    doc: SourceDocument,
-    hash: string,
-    change: Partial<AccountingDocument>,
-  ): Promise<void> {
-    const now = new Date();
-    const existing = await this.docs.findOneBy({ companyId, source: 'devpos', eic: doc.eic });
-    const row =
-      existing ??
-      this.docs.create({
-        companyId,
-        source: 'devpos',
-        eic: doc.eic,
-        generation: 0,
-        createdAt: now,
-        qboId: null,
-        syncToken: null,
-        pendingRequest: null,
-      });
-    Object.assign(row, {
-      docType: doc.kind,
-      qboEntity: qboEntityOf(doc),
-      contentHash: hash,
-      documentNumber: doc.number,
-      txnDate: doc.txnDate,
-      currency: doc.currency ?? HOME_CURRENCY,
-      errorCode: null,
-      errorMessage: null,
-      errorElement: null,
-      intuitTid: null,
-      ...change,
-      updatedAt: now,
-      syncedAt: (change.status ?? row.status) === 'synced' ? now : (row.syncedAt ?? null),
-    });
-    await this.docs.save(row);
-  }
+/**
+ * Runs `work` over the items with at most `lanes` at once. The first failure stops the lanes from taking more; the
+ * ones in flight finish, then it is thrown.
+ */
+async function inLanes<T>(
+  items: T[],
+  lanes: number,
+  signal: AbortSignal,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed: { error: unknown } | null = null;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      try {
+        signal.throwIfAborted();
+        await work(item);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
+  if (failed) throw (failed as { error: unknown }).error;
 }
 
 function failure(fault: QuickBooksFaultError | undefined, fallback: string): Partial<AccountingDocument> {
@@ -449,6 +544,11 @@ function failure(fault: QuickBooksFaultError | undefined, fallback: string): Par
     errorMessage: (fault ? `${fault.message}${fault.detail ? `: ${fault.detail}` : ''}` : fallback).slice(0, 2000),
     errorElement: fault?.element ?? null,
   };
+}
+
+/** The attachment's file name: the document number (which holds a "/") and the EIC; QuickBooks refuses "/". */
+export function attachmentName(doc: Pick<SourceDocument, 'number' | 'eic'>): string {
+  return `${doc.number.replace(/[/\\]/g, '-')} ${doc.eic}.pdf`;
 }
 
 /** The same document listed twice (overlapping windows, a self-invoice) is one document. */

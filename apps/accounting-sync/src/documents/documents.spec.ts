@@ -40,6 +40,7 @@ const mapping: CompanyMapping = {
   expenseAccountId: '7',
   tracksVat: false,
   taxCodes: {},
+  attachPdf: true,
 };
 
 describe('ranges in the company time zone (seed 001: today − date_range_days … today)', () => {

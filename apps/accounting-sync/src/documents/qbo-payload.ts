@@ -14,6 +14,8 @@ export interface CompanyMapping {
   tracksVat: boolean;
   /** VAT rate (as text, "20") → QuickBooks tax code id, for companies that track VAT. */
   taxCodes: Record<string, string>;
+  /** Whether DevPos's PDF is attached to each QuickBooks document. */
+  attachPdf: boolean;
 }
 
 /** A missing mapping is the operator's to fix: the run fails as `config`, naming what to set. */

@@ -56,13 +56,14 @@ export class QuickBooksApiClient implements OnApplicationShutdown {
     accessToken: string,
     query: Record<string, string>,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<T> {
     try {
       const res = await this.http.request<T>({
         method,
         path: `/v3/company/${encodeURIComponent(realmId)}/${path}`,
         query: { ...query, minorversion: MINOR_VERSION },
-        headers: { authorization: `Bearer ${accessToken}` },
+        headers: { ...headers, authorization: `Bearer ${accessToken}` },
         body,
       });
       return res.body;
@@ -136,6 +137,46 @@ export class QuickBooksApiClient implements OnApplicationShutdown {
       else if (item && r[item.entity]) out.set(bId, { entity: r[item.entity] as T });
     }
     return out;
+  }
+
+  /**
+   * Attaches a file to an entity through Intuit's multipart `/upload`: a `file_metadata_01` part (the Attachable, as
+   * JSON, with its AttachableRef) and a `file_content_01` part (the file). The multipart body is encoded by the
+   * platform's FormData. A file name may not contain `/`. The requestid makes a retried upload answer the first.
+   */
+  async upload(
+    realmId: string,
+    accessToken: string,
+    file: { fileName: string; contentType: string; content: Uint8Array<ArrayBuffer> },
+    ref: { entity: string; id: string },
+    requestId: string,
+  ): Promise<{ Id: string }> {
+    if (file.fileName.includes('/'))
+      throw new Error(`a QuickBooks attachment's file name may not contain "/": ${file.fileName}`);
+    const meta = {
+      AttachableRef: [{ EntityRef: { type: ref.entity, value: ref.id }, IncludeOnSend: false }],
+      FileName: file.fileName,
+      ContentType: file.contentType,
+    };
+    const form = new FormData();
+    form.append('file_metadata_01', new Blob([JSON.stringify(meta)], { type: 'application/json' }), 'metadata.json');
+    form.append('file_content_01', new Blob([file.content], { type: file.contentType }), file.fileName);
+    const encoded = new Response(form);
+    const body = Buffer.from(await encoded.arrayBuffer());
+    const answer = await this.send<{ AttachableResponse?: Array<{ Attachable?: { Id: string }; Fault?: unknown }> }>(
+      'POST',
+      realmId,
+      'upload',
+      accessToken,
+      { requestid: requestId },
+      body,
+      { 'content-type': encoded.headers.get('content-type') ?? 'multipart/form-data' },
+    );
+    const first = answer.AttachableResponse?.[0];
+    const fault = first ? readFault(first) : null;
+    if (fault) throw new QuickBooksFault(400, fault.type, fault.errors, null);
+    if (!first?.Attachable?.Id) throw new Error('QuickBooks answered the upload without an Attachable');
+    return first.Attachable;
   }
 
   /** The company's name as QuickBooks knows it: proves the token and the realm. */
