@@ -1,6 +1,5 @@
 import { bulkUpsert } from '@sync-hub/persistence';
 import type { Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { AccountingDocument } from './accounting-document.entity';
 import { HOME_CURRENCY } from './qbo-payload';
 import { qboEntityOf, SourceDocument } from './source-document';
@@ -104,7 +103,7 @@ export class DocumentRows {
     for (const e of names) this.staged.delete(e);
     const values = names.map((e) => {
       const { id: _id, ...row } = this.rows.get(e)!;
-      return row as QueryDeepPartialEntity<AccountingDocument>;
+      return row;
     });
     await bulkUpsert(this.repo, values, UPDATED_COLUMNS, ['company_id', 'source', 'eic']);
   }
