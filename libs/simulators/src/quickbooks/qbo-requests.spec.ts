@@ -226,6 +226,18 @@ describe('QBO per-realm limits and the fault switch', () => {
     assert.equal(throttled.headers.get('retry-after'), '3', 'injected throttles keep their Retry-After switch');
     assert.equal(sim.entities('Customer').filter((c) => c.DisplayName === 'Faulted').length, 0);
   });
+
+  it("the fault switch's method: GET faults reads and queries while writes pass", async () => {
+    sim.advance(60);
+    sim.setFaults({ errorRate: 1, target: 'api', method: 'GET' });
+    const read = await qbo.read('Item', '1');
+    const query = await qbo.query('SELECT * FROM Item');
+    const write = await qbo.create('Customer', { DisplayName: 'Written While Reads Fail' });
+    sim.clearFaults();
+    assert.deepEqual([read.status, query.status, write.status], [503, 503, 200]);
+    assert.equal(sim.faults.method, null, 'cleared with the rest');
+    assert.equal((await qbo.read('Item', '1')).status, 200);
+  });
 });
 
 describe('QBO limits changed at run time, a shorter window, and the create refusal switch', () => {

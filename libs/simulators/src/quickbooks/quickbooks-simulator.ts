@@ -30,6 +30,8 @@ export interface QuickBooksSimulatorOptions {
 export interface QuickBooksFaults extends TransportFaults {
   /** Which requests the faults hit: the accounting API, the token/revoke endpoints, or both. */
   target: 'all' | 'api' | 'oauth';
+  /** Only requests of this method (`GET`: reads and queries, while writes pass); null: every method. */
+  method: 'GET' | 'POST' | null;
 }
 
 export const QBO_PATHS = {
@@ -52,6 +54,7 @@ const NO_FAULTS: QuickBooksFaults = {
   rateLimitRate: 0,
   retryAfterSeconds: 60,
   target: 'all',
+  method: null,
 };
 
 interface Connection {
@@ -315,7 +318,7 @@ export class QuickBooksSimulator {
 
     const isApi = req.path.startsWith(`${QBO_PATHS.api}/`);
     const isOauth = req.path === QBO_PATHS.token || req.path === QBO_PATHS.revoke;
-    if (isOauth && this.faults.target !== 'api') {
+    if (isOauth && this.faults.target !== 'api' && this.faultsHit(req)) {
       const faulted = await this.drawFault();
       if (faulted) return faulted;
     }
@@ -325,6 +328,10 @@ export class QuickBooksSimulator {
     if (req.method === 'POST' && req.path === QBO_PATHS.revoke) return this.revoke(req);
     if (isApi) return this.api(req);
     return { status: 404, body: { error: 'not_found' } };
+  }
+
+  private faultsHit(req: SimRequest): boolean {
+    return this.faults.method === null || this.faults.method === req.method;
   }
 
   /** The switched-on transport faults for one request: latency, then Intuit's 503 or throttle fault, or null. */
@@ -503,7 +510,7 @@ export class QuickBooksSimulator {
     }
     state.counters.requests++;
     try {
-      if (this.faults.target !== 'oauth') {
+      if (this.faults.target !== 'oauth' && this.faultsHit(req)) {
         const faulted = await this.drawFault();
         if (faulted) return faulted;
       }
