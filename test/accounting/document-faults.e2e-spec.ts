@@ -15,6 +15,7 @@ type DocumentType = (typeof DOCUMENT_TYPES)[number];
 const STORM = { from: '2026-07-06', to: '2026-07-08' };
 const CHANGES = { from: '2026-05-04', to: '2026-05-06' };
 const REFUSED = { from: '2026-06-01', to: '2026-06-03' };
+const LONE = { from: '2026-08-03', to: '2026-08-03' };
 
 interface DocumentRow {
   eic: string;
@@ -318,5 +319,28 @@ describe('accounting-sync: QuickBooks throttling, outages, deletions and refusal
     assert.equal(allInQbo(), before + 1);
     const synced = await row(chosen.eic);
     assert.deepEqual([synced.status, synced.error_code, synced.error_element], ['synced', null, null]);
+  });
+  it('a refused document that was alone in its batch is created once QuickBooks takes it, not answered the refusal again', async () => {
+    devpos.generate(tenant, { ...LONE, salesPerDay: 1, purchasesPerDay: 0 });
+    const [lone] = devpos.documentsOf(tenant).filter((d) => d.invoiceCreatedDate.startsWith(LONE.from));
+    // Not one DevPos itself marks refused, and a plain sale: the only document of the run, so a batch of one.
+    devpos.setDocument(tenant, lone.eic, { invoiceStatus: 'Pranuar', selfIssuingType: null, customer: null });
+    qbo.refuseCreatesMatching(new RegExp(`^DevPos EIC ${lone.eic}$`));
+    const refused = await run('full', LONE);
+    qbo.refuseCreatesMatching(null);
+    assert.equal(refused.topic, Topic.RunCompleted, refused.value);
+    assert.deepEqual([refused.json.payload.stats.failed, refused.json.payload.stats.created], [1, 0]);
+    assert.equal((await row(lone.eic)).status, 'failed');
+
+    const replayed = qbo.apiCounters().replayed;
+    const next = await run('full', LONE);
+    assert.equal(next.topic, Topic.RunCompleted, next.value);
+    assert.deepEqual(
+      [next.json.payload.stats.created, next.json.payload.stats.failed],
+      [1, 0],
+      `QuickBooks takes it now; the simulator replayed ${qbo.apiCounters().replayed - replayed} stored answer(s)`,
+    );
+    assert.equal(inQbo(lone.eic).length, 1);
+    assert.equal((await row(lone.eic)).status, 'synced');
   });
 });
