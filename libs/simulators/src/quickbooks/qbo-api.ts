@@ -50,6 +50,8 @@ export class QboRealm {
   };
   /** Uploaded file contents by Attachable Id. */
   readonly files = new Map<string, string>();
+  /** A test's refusal switch (`QuickBooksSimulator.refuseCreatesMatching`): the fault for a create, or null to let it be. */
+  refuseCreate: ((entity: QboEntityName, body: unknown) => QboFault | null) | null = null;
   private readonly replies = new Map<string, SimResponse>();
 
   constructor(
@@ -107,6 +109,8 @@ export class QboRealm {
     const op =
       operation ?? (body && typeof body === 'object' && 'Id' in body && 'SyncToken' in body ? 'update' : 'create');
     if (op === 'create') {
+      const refused = this.refuseCreate?.(entity, body);
+      if (refused) throw refused;
       const row = this.company.create(entity, body);
       this.count('creates', entity);
       return { [entity]: row };

@@ -226,4 +226,80 @@ describe('QBO per-realm limits and the fault switch', () => {
     assert.equal(throttled.headers.get('retry-after'), '3', 'injected throttles keep their Retry-After switch');
     assert.equal(sim.entities('Customer').filter((c) => c.DisplayName === 'Faulted').length, 0);
   });
+
+  it("the fault switch's method: GET faults reads and queries while writes pass", async () => {
+    sim.advance(60);
+    sim.setFaults({ errorRate: 1, target: 'api', method: 'GET' });
+    const read = await qbo.read('Item', '1');
+    const query = await qbo.query('SELECT * FROM Item');
+    const write = await qbo.create('Customer', { DisplayName: 'Written While Reads Fail' });
+    sim.clearFaults();
+    assert.deepEqual([read.status, query.status, write.status], [503, 503, 200]);
+    assert.equal(sim.faults.method, null, 'cleared with the rest');
+    assert.equal((await qbo.read('Item', '1')).status, 200);
+  });
+});
+
+describe('QBO limits changed at run time, a shorter window, and the create refusal switch', () => {
+  const sim = simulator();
+  let qbo: Client;
+  before(async () => {
+    qbo = await client(sim);
+  });
+
+  it('setLimits tightens a realm already in use; a window of 1 s clears after a second, not a minute', async () => {
+    assert.equal((await qbo.read('Item', '1')).status, 200, 'the realm is in use under the default limits');
+    sim.setLimits({ requestsPerMinute: 2, windowMs: 1000 });
+    sim.advance(60);
+    assert.equal((await qbo.read('Item', '1')).status, 200);
+    assert.equal((await qbo.read('Item', '1')).status, 200);
+    const limited = await qbo.read('Item', '1');
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers.get('retry-after'), null, 'as Intuit: no Retry-After');
+    sim.advance(1.001);
+    assert.equal((await qbo.read('Item', '1')).status, 200, 'the short window has cleared');
+    const state = (await (
+      await fetch(`${sim.urls.api.replace(/\/v3\/company$/, '')}/__simulator/state`)
+    ).json()) as Json;
+    assert.deepEqual(state.limits, { requestsPerMinute: 2, concurrent: 10, batchesPerMinute: 40, windowMs: 1000 });
+    const loosened = await fetch(`${sim.urls.api.replace(/\/v3\/company$/, '')}/__simulator/limits`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ requestsPerMinute: 500, windowMs: 60000 }),
+    });
+    assert.equal(loosened.status, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await qbo.read('Item', '1')).status, 200);
+  });
+
+  it('refuseCreatesMatching refuses one batch item by PrivateNote, and a lone create by DocNumber; null lifts it', async () => {
+    const c = (await qbo.create('Customer', { DisplayName: 'Refusal Customer' })).body.Customer;
+    const before = sim.apiCounters().creates.Invoice ?? 0;
+    sim.refuseCreatesMatching(/EIC refuse-me/);
+    const batch = await qbo.call('POST', 'batch', {
+      BatchItemRequest: [
+        { bId: 'a', operation: 'create', Invoice: invoice(c.Id, 10, { PrivateNote: 'DevPos EIC keep-me' }) },
+        { bId: 'b', operation: 'create', Invoice: invoice(c.Id, 20, { PrivateNote: 'DevPos EIC refuse-me' }) },
+      ],
+    });
+    assert.equal(batch.status, 200);
+    const [kept, refused] = batch.body.BatchItemResponse as Json[];
+    assert.equal(kept.Invoice.TotalAmt, 10);
+    assert.equal(refused.Fault.type, 'ValidationFault');
+    assert.deepEqual([refused.Fault.Error[0].code, refused.Fault.Error[0].element], ['6000', 'PrivateNote']);
+    assert.match(refused.Fault.Error[0].Detail, /^Business Validation Error: The Invoice was refused/);
+    assert.equal(sim.apiCounters().creates.Invoice, before + 1, 'only the kept one counts');
+
+    sim.refuseCreatesMatching(/^77\/2026$/);
+    const lone = await qbo.create(
+      'Bill',
+      bill((await qbo.create('Vendor', { DisplayName: 'Refusal Vendor' })).body.Vendor.Id, 5),
+    );
+    assert.equal(lone.status, 200, 'no DocNumber: not refused');
+    const numbered = await qbo.create('Invoice', invoice(c.Id, 30, { DocNumber: '77/2026' }));
+    assert.equal(faultOf(numbered).element, 'DocNumber');
+    const customer = await qbo.create('Customer', { DisplayName: '77/2026' });
+    assert.equal(customer.status, 200, 'only transactions are refused');
+    sim.refuseCreatesMatching(null);
+    assert.equal((await qbo.create('Invoice', invoice(c.Id, 30, { DocNumber: '77/2026' }))).status, 200);
+  });
 });

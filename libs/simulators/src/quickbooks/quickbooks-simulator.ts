@@ -3,7 +3,7 @@ import { TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 import { QboCounters, QboRealm } from './qbo-api';
 import { QboLimits, scaledLimits } from './qbo-limits';
-import { QboEntity, QboEntityName, QboFault, entityName, text } from './qbo-model';
+import { QBO_PURCHASES, QBO_SALES, QboEntity, QboEntityName, QboFault, entityName, text } from './qbo-model';
 
 export interface QuickBooksSimulatorOptions {
   seed?: number;
@@ -30,6 +30,8 @@ export interface QuickBooksSimulatorOptions {
 export interface QuickBooksFaults extends TransportFaults {
   /** Which requests the faults hit: the accounting API, the token/revoke endpoints, or both. */
   target: 'all' | 'api' | 'oauth';
+  /** Only requests of this method (`GET`: reads and queries, while writes pass); null: every method. */
+  method: 'GET' | 'POST' | null;
 }
 
 export const QBO_PATHS = {
@@ -52,6 +54,7 @@ const NO_FAULTS: QuickBooksFaults = {
   rateLimitRate: 0,
   retryAfterSeconds: 60,
   target: 'all',
+  method: null,
 };
 
 interface Connection {
@@ -165,6 +168,8 @@ export class QuickBooksSimulator {
   private readonly limits: QboLimits;
   private readonly homeCurrency: string;
   private readonly realms = new Map<string, QboRealm>();
+  /** `refuseCreatesMatching`: creates of transactions whose DocNumber or PrivateNote matches are refused. */
+  private refusedCreates: RegExp | null = null;
   private server: SimulatorHttpServer | null = null;
   private baseUrl = '';
 
@@ -219,6 +224,39 @@ export class QuickBooksSimulator {
 
   clearFaults(): void {
     this.setFaults(NO_FAULTS);
+  }
+
+  /**
+   * Changes the per-realm limits now, for realms already in use too (the limiter reads them at every request): a test
+   * makes them tight for a throttle storm and loosens them again. `windowMs` shortens the per-minute window.
+   */
+  setLimits(limits: Partial<QboLimits>): QboLimits {
+    Object.assign(this.limits, limits);
+    return { ...this.limits };
+  }
+
+  /**
+   * Refuses, in every realm, each create of a transaction (Invoice, CreditMemo, Bill, VendorCredit; alone or as a batch
+   * item) whose DocNumber or PrivateNote matches `pattern`, with a 6000 business ValidationFault whose `element` names
+   * the field that matched: QuickBooks refusing one document while the others of the batch are created. Updates and
+   * other entities pass. `null` lifts it. Refused creates are not counted (counters count successes).
+   */
+  refuseCreatesMatching(pattern: RegExp | null): void {
+    this.refusedCreates = pattern;
+  }
+
+  private refusalOf(entity: QboEntityName, body: unknown): QboFault | null {
+    const pattern = this.refusedCreates;
+    if (!pattern || !(QBO_SALES.includes(entity) || QBO_PURCHASES.includes(entity))) return null;
+    if (!body || typeof body !== 'object') return null;
+    const fields = body as Record<string, unknown>;
+    for (const element of ['DocNumber', 'PrivateNote'])
+      if (typeof fields[element] === 'string' && pattern.test(fields[element]))
+        return QboFault.business(
+          `The ${entity} was refused: its ${element} "${fields[element]}" matches the simulator's refusal switch.`,
+          element,
+        );
+    return null;
   }
 
   /** Successful refresh_token grants: for one realm, or all realms. */
@@ -280,7 +318,7 @@ export class QuickBooksSimulator {
 
     const isApi = req.path.startsWith(`${QBO_PATHS.api}/`);
     const isOauth = req.path === QBO_PATHS.token || req.path === QBO_PATHS.revoke;
-    if (isOauth && this.faults.target !== 'api') {
+    if (isOauth && this.faults.target !== 'api' && this.faultsHit(req)) {
       const faulted = await this.drawFault();
       if (faulted) return faulted;
     }
@@ -290,6 +328,10 @@ export class QuickBooksSimulator {
     if (req.method === 'POST' && req.path === QBO_PATHS.revoke) return this.revoke(req);
     if (isApi) return this.api(req);
     return { status: 404, body: { error: 'not_found' } };
+  }
+
+  private faultsHit(req: SimRequest): boolean {
+    return this.faults.method === null || this.faults.method === req.method;
   }
 
   /** The switched-on transport faults for one request: latency, then Intuit's 503 or throttle fault, or null. */
@@ -468,7 +510,7 @@ export class QuickBooksSimulator {
     }
     state.counters.requests++;
     try {
-      if (this.faults.target !== 'oauth') {
+      if (this.faults.target !== 'oauth' && this.faultsHit(req)) {
         const faulted = await this.drawFault();
         if (faulted) return faulted;
       }
@@ -514,6 +556,7 @@ export class QuickBooksSimulator {
     let found = this.realms.get(realmId);
     if (!found) {
       found = new QboRealm(realmId, () => this.now(), this.limits, this.homeCurrency);
+      found.refuseCreate = (entity, body) => this.refusalOf(entity, body);
       this.realms.set(realmId, found);
     }
     return found;
@@ -578,7 +621,8 @@ export class QuickBooksSimulator {
   }
 
   /**
-   * Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST expire-tokens ({realmId?}),
+   * Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST limits ({requestsPerMinute?,
+   * concurrent?, batchesPerMinute?, windowMs?}), POST expire-tokens ({realmId?}),
    * GET documents (?realm=&type=), GET counters (?realm=), POST entities ({realm?, type, entity}),
    * POST entities/delete and entities/bump ({realm?, type, id}).
    */
@@ -618,6 +662,14 @@ export class QuickBooksSimulator {
       case 'POST /__simulator/advance':
         this.advance(Number(body.seconds ?? 0));
         return { status: 200, body: { now: new Date(this.now()).toISOString() } };
+      case 'POST /__simulator/limits': {
+        const given: Partial<QboLimits> = {};
+        for (const key of ['requestsPerMinute', 'concurrent', 'batchesPerMinute', 'windowMs'] as const)
+          if (body[key] !== undefined) given[key] = Number(body[key]);
+        if (Object.values(given).some((v) => !Number.isInteger(v) || v < 1))
+          return { status: 400, body: { error: 'limits are whole numbers ≥ 1' } };
+        return { status: 200, body: this.setLimits(given) };
+      }
       case 'POST /__simulator/expire-tokens':
         this.expireAccessTokens(typeof body.realmId === 'string' ? body.realmId : undefined);
         return { status: 204 };
