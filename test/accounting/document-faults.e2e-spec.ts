@@ -167,8 +167,13 @@ describe('accounting-sync: QuickBooks throttling, outages, deletions and refusal
     assert.ok(counters.throttled >= 3, `the simulator answered 429 ${counters.throttled} time(s)`);
     for (const d of expected) assert.equal(inQbo(d.eic).length, 1, `${d.documentNumber} (${d.eic}) once`);
     assert.equal(allInQbo(), expected.length, 'nothing else');
-    const { Customer: customers = 0, Vendor: vendors = 0 } = counters.creates;
-    assert.equal(total(counters.creates) - customers - vendors, expected.length, 'one create per document');
+    const { Customer: customers = 0, Vendor: vendors = 0, Attachable: attachables = 0 } = counters.creates;
+    assert.equal(
+      total(counters.creates) - customers - vendors - attachables,
+      expected.length,
+      'one create per document',
+    );
+    assert.equal(attachables, expected.length, 'and one PDF attached to each');
   });
 
   it('one document changed in DevPos is one sparse update in QuickBooks, and nothing else is written', async () => {
