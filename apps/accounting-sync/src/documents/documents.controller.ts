@@ -11,14 +11,17 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { DocumentPage, DocumentRetryView, DocumentView, ListDocumentsQuery } from '@sync-hub/contracts';
+import {
+  DOCUMENT_VIEW_DESCRIPTION,
+  DocumentPage,
+  DocumentRetryView,
+  DocumentView,
+  ListDocumentsQuery,
+} from '@sync-hub/contracts';
 import { ApiKeyGuard } from '@sync-hub/platform';
 import { DocumentsApiService } from './documents-api.service';
 
 const companyId = new ParseIntPipe({ exceptionFactory: () => new NotFoundException('company not found') });
-
-export const DOCUMENT_VIEW_FIELDS =
-  'DocumentView: { company_id, source, eic, document_number, type (sales | purchase), txn_date (company-local YYYY-MM-DD), currency, status (synced | failed | skipped | pending), qbo_entity, qbo_id, sync_token, generation, last_error: { code, message, element, intuit_tid } | null, attachment_id, attachment_warning, synced_at, updated_at }';
 
 /** A company's DevPos documents and what they became in QuickBooks; the retry of one document (issue 10). */
 @ApiTags('documents')
@@ -36,7 +39,7 @@ export class DocumentsController {
   @ApiParam({ name: 'companyId', type: Number })
   @ApiResponse({
     status: 200,
-    description: `{ data: DocumentView[], next_cursor: string | null }. ${DOCUMENT_VIEW_FIELDS}`,
+    description: `{ data: DocumentView[], next_cursor: string | null }. ${DOCUMENT_VIEW_DESCRIPTION}`,
   })
   @ApiResponse({ status: 400, description: 'fields names each bad query field (a cursor this API did not give out)' })
   @ApiResponse({ status: 404, description: 'unknown company' })
@@ -47,7 +50,7 @@ export class DocumentsController {
   @Get(':eic')
   @ApiOperation({ summary: 'One document by its EIC: its QuickBooks entity and id, status and last error' })
   @ApiParam({ name: 'companyId', type: Number })
-  @ApiResponse({ status: 200, description: DOCUMENT_VIEW_FIELDS })
+  @ApiResponse({ status: 200, description: DOCUMENT_VIEW_DESCRIPTION })
   @ApiResponse({ status: 404, description: 'unknown company or document' })
   get(@Param('companyId', companyId) id: number, @Param('eic') eic: string): Promise<DocumentView> {
     return this.documents.get(id, eic);
