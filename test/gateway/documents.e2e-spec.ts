@@ -213,6 +213,28 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
     }
   });
 
+  it('OpenAPI at the gateway documents the three routes, their query and answers', async () => {
+    const doc = (await call('GET', '/docs-json', null)).body;
+    const list = doc.paths['/api/companies/{companyId}/documents'].get;
+    assert.deepEqual(
+      list.parameters
+        .filter((p: any) => p.in === 'query')
+        .map((p: any) => p.name)
+        .sort(),
+      ['cursor', 'from', 'limit', 'status', 'to', 'type'],
+    );
+    assert.deepEqual(list.parameters.find((p: any) => p.name === 'status').schema.enum, [
+      'synced',
+      'failed',
+      'skipped',
+      'pending',
+    ]);
+    assert.ok(doc.paths['/api/companies/{companyId}/documents/{eic}'].get.responses['404']);
+    const retry = doc.paths['/api/companies/{companyId}/documents/{eic}/retry'].post;
+    assert.deepEqual(Object.keys(retry.responses).sort(), ['200', '404', '409', '504']);
+    assert.match(retry.responses['200'].description, /last_error/);
+  });
+
   it('lists every document newest date first; pages of 4 follow each other without a gap or a repeat', async () => {
     const all = await ok(`${DOCS}?limit=500`);
     assert.equal(all.next_cursor, null);

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DOCUMENT_STATUSES, DOCUMENT_TYPES, DOCUMENT_VIEW_DESCRIPTION } from '@sync-hub/contracts';
 import { ApiKeyGuard } from '@sync-hub/platform';
@@ -56,6 +56,7 @@ export class DocumentsProxyController {
   }
 
   @Post(':eic/retry')
+  @HttpCode(200)
   @ApiOperation({
     summary:
       "Runs the document's job (sales, or bills for a purchase) again for this document alone, now, as a manual run in the run history; answers when the run has ended",
