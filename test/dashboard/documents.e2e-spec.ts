@@ -17,6 +17,7 @@ describe('the Accounting documents card in a real browser against the embedded h
   let browser: Browser;
   let page: Page;
   let quickbooksSimulator: string;
+  let devposSimulator: string;
   /** The three days this suite syncs, and the documents QuickBooks is told to refuse. */
   let range: { from: string; to: string };
   let refusedSales: DevposDocument[];
@@ -42,12 +43,16 @@ describe('the Accounting documents card in a real browser against the embedded h
     });
     assert.equal(res.status, lift ? 204 : 200);
   };
-  const runToEnd = async (job: string) => {
+  const startRun = async (job: string) => {
     const started = await api('POST', `/api/syncs/accounting/${job}/run`, { company_id: 1, params: range });
     assert.equal(started.status, 202, JSON.stringify(started.body));
+    return started.body.run_id as string;
+  };
+  const runToEnd = async (job: string) => {
+    const runId = await startRun(job);
     return eventually(
       async () => {
-        const r = await api('GET', `/api/runs/${started.body.run_id}`);
+        const r = await api('GET', `/api/runs/${runId}`);
         return r.status === 200 && ['completed', 'failed'].includes(r.body.status) ? r.body : undefined;
       },
       `the ${job} run to end`,
@@ -69,7 +74,9 @@ describe('the Accounting documents card in a real browser against the embedded h
       },
       'dashboard-documents-hub',
     );
-    quickbooksSimulator = /QuickBooks: simulator at (http:\/\/\S+)/.exec(fs.readFileSync(hub.logFile, 'utf8'))![1];
+    const banner = fs.readFileSync(hub.logFile, 'utf8');
+    quickbooksSimulator = /QuickBooks: simulator at (http:\/\/\S+)/.exec(banner)![1];
+    devposSimulator = /DevPos: +simulator at (http:\/\/\S+)/.exec(banner)![1];
     // The hub's DevPos simulator holds the last 30 days (3 sales, 2 purchases a day, its default seed): the same
     // simulator here generates the same documents, so the suite knows their numbers without asking DevPos.
     const today = DateTime.now().setZone(DEVPOS_ZONE);
@@ -178,5 +185,47 @@ describe('the Accounting documents card in a real browser against the embedded h
     assert.equal(await newest.locator('td.count.fetched').innerText(), '1');
     assert.equal(await page.locator('#accounting-runs tr[data-job="sales"][data-run-id]').count(), 3);
     await shot('3-synced');
+  });
+
+  it('Retry while a sales run is going: "Not run", saying the job is running; the row stays', async () => {
+    const [stillRefused] = refusedSales;
+    const slow = (ms: number) =>
+      fetch(`${devposSimulator}/__simulator/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ listLatencyPerDayMs: ms }),
+      });
+    assert.equal((await slow(3000)).status, 200);
+    try {
+      const runId = await startRun('sales');
+      await eventually(
+        async () => ((await api('GET', `/api/runs/${runId}`)).body?.status === 'running' ? true : undefined),
+        'the sales run to be running',
+        20000,
+        100,
+      );
+      await failedRow(stillRefused).getByRole('button', { name: 'Retry' }).click();
+      await page.waitForFunction(() => document.querySelector('#retry-result')?.textContent?.startsWith('Not run:'));
+      assert.equal(await page.getAttribute('#retry-result', 'role'), 'alert');
+      assert.equal(
+        await page.locator('#retry-result').innerText(),
+        `Not run: the sales job is running for company 1: document ${stillRefused.documentNumber} (${stillRefused.eic}) was not retried; try again when it ends`,
+      );
+      assert.equal(await failedRow(stillRefused).count(), 1);
+      // The retry that was not run is in the history as skipped, without counts.
+      const skipped = page.locator('#accounting-runs tr[data-job="sales"]', { hasText: 'skipped: overlap' });
+      await skipped.waitFor({ timeout: 15000 });
+      assert.equal(await skipped.locator('td.status').innerText(), 'skipped');
+      assert.equal(await skipped.locator('td.count.fetched').innerText(), '—');
+      await shot('4-not-run');
+      await eventually(
+        async () =>
+          ['completed', 'failed'].includes((await api('GET', `/api/runs/${runId}`)).body?.status) ? true : undefined,
+        'the sales run to end',
+        60000,
+      );
+    } finally {
+      await slow(0);
+    }
   });
 });

@@ -433,4 +433,34 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
     const full = await runNow('full', RANGE);
     assert.equal((await full.ended()).status, 'completed');
   });
+
+  it("a retry whose run fails (DevPos down) answers 200 with run_status failed and the run's error; the row is as it was", async () => {
+    const before = await ok(`${DOCS}/${stillRefused.eic}`);
+    devpos.setFaults({ errorRate: 1 });
+    let res;
+    try {
+      res = await call('POST', `${DOCS}/${stillRefused.eic}/retry`);
+    } finally {
+      devpos.clearFaults();
+    }
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.run_status, 'failed');
+    assert.match(res.body.reason, /^source\/\S+: /);
+    assert.deepEqual(res.body.document, before, 'nothing was written');
+    const run = await runEnd(res.body.run_id);
+    assert.deepEqual([run.status, run.trigger, run.error.origin], ['failed', 'manual', 'source']);
+  });
+
+  it('a document DevPos no longer lists on its date: the run completes, and reason says nothing was retried', async () => {
+    const before = await ok(`${DOCS}/${stillRefused.eic}`);
+    devpos.setDocument(devpos.users[0].tenant, stillRefused.eic, { invoiceCreatedDate: '2026-06-15T10:00:00+02:00' });
+    const res = await call('POST', `${DOCS}/${stillRefused.eic}/retry`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.run_status, 'completed');
+    assert.equal(
+      res.body.reason,
+      `DevPos did not list document ${stillRefused.documentNumber} (${stillRefused.eic}) on ${before.txn_date} for the sales job: nothing was retried`,
+    );
+    assert.deepEqual(res.body.document, before);
+  });
 });

@@ -530,7 +530,8 @@
           el(
             'td',
             { className: `count ${k}${k === 'failed' && r.stats?.failed ? ' error' : ''}` },
-            r.stats ? (r.stats[k] ?? 0) : '—',
+            // A skipped run did nothing: no counts rather than zeros.
+            r.stats && r.status !== 'skipped' ? (r.stats[k] ?? 0) : '—',
           ),
         ),
         el(
@@ -604,7 +605,11 @@
       showRetryResult(retryOutcome(name, result));
     } catch (err) {
       if (err.message === 'unauthorized') return;
-      showRetryResult({ ok: false, text: `Document ${name} was not retried: ${err.message}` });
+      // 409: a sync of the company is running; the message says which and that nothing was tried.
+      showRetryResult({
+        ok: false,
+        text: err.status === 409 ? `Not run: ${err.message}` : `Document ${name} was not retried: ${err.message}`,
+      });
     }
     accountingShown = '';
     await loadAccounting();
