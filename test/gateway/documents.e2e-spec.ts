@@ -423,6 +423,10 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
       const res = await call('POST', `${DOCS}/${refusedPurchase.eic}/retry`);
       assert.equal(res.status, 409, res.text);
       assert.match(res.body.message, /^a full sync is running for company 1: document .+ was not retried/);
+      assert.deepEqual(
+        [res.body.run_id, res.body.run_status, res.body.document.eic],
+        [null, 'skipped', refusedPurchase.eic],
+      );
       assert.equal((await running.ended()).status, 'completed');
     } finally {
       devpos.clearFaults();

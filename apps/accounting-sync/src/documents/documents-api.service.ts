@@ -22,7 +22,9 @@ const DEFAULT_LIMIT = 50;
 
 /** What a retry came to: the run ran (completed or failed), or it did not because a job of the company holds it. */
 export type RetryResult =
-  { kind: 'ran'; view: DocumentRetryView } | { kind: 'busy'; message: string; view: DocumentRetryView };
+  | { kind: 'ran'; view: DocumentRetryView }
+  /** `runId` null when no run was made (a full sync holds its lease); else the run, recorded skipped. */
+  | { kind: 'busy'; message: string; runId: string | null; reason: string; document: DocumentView };
 
 /**
  * The documents API of accounting-sync (issue 10, "Seeing it"): a company's documents, filtered and paged newest
@@ -106,7 +108,7 @@ export class DocumentsApiService {
     if (!(await hold())) {
       const message = `a full sync is running for company ${companyId}: ${what} was not retried; try again when it ends`;
       this.logger.warn(message);
-      return { kind: 'busy', message, view: this.retryView(tick.runId, 'skipped', 'overlap', doc) };
+      return { kind: 'busy', message, runId: null, reason: 'overlap', document: documentView(doc) };
     }
     const renewal = setInterval(() => {
       hold().catch((err: Error) => this.logger.warn(`renewing the full lease failed (it expires): ${err.message}`));
@@ -151,7 +153,9 @@ export class DocumentsApiService {
             outcome.reason === 'overlap'
               ? `the ${job} job is running for company ${companyId}: ${what} was not retried; try again when it ends`
               : `the retry of ${what} was skipped (${outcome.reason})`,
-          view: this.retryView(tick.runId, 'skipped', outcome.reason, after),
+          runId: tick.runId,
+          reason: outcome.reason,
+          document: documentView(after),
         };
       default:
         // A fresh run id with the `skip` policy is never a duplicate and never waits.

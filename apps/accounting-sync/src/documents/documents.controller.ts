@@ -70,13 +70,21 @@ export class DocumentsController {
   @ApiResponse({
     status: 409,
     description:
-      'Not run: the job (or a full sync) is running for the company; message says which. The body also carries run_id, run_status skipped, reason and the document',
+      'Not run: the job (or a full sync) is running for the company; message says which. The body also carries run_id (the run recorded skipped; null when a full sync was running and no run was made), run_status skipped, reason overlap and the document',
   })
   @ApiResponse({ status: 404, description: 'unknown company or document' })
   async retry(@Param('companyId', companyId) id: number, @Param('eic') eic: string): Promise<DocumentRetryView> {
     const result = await this.documents.retry(id, eic);
     if (result.kind === 'busy')
-      throw new ConflictException({ statusCode: 409, error: 'Conflict', message: result.message, ...result.view });
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: result.message,
+        run_id: result.runId,
+        run_status: 'skipped',
+        reason: result.reason,
+        document: result.document,
+      });
     return result.view;
   }
 }
