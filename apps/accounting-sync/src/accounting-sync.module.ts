@@ -17,6 +17,8 @@ import { AccountingDocument } from './documents/accounting-document.entity';
 import { AccountingParty } from './documents/accounting-party.entity';
 import { AccountingSettings } from './documents/accounting-settings.entity';
 import { DocumentSyncService } from './documents/document-sync.service';
+import { DocumentsController } from './documents/documents.controller';
+import { DocumentsApiService } from './documents/documents-api.service';
 import { PartyResolver } from './documents/party-resolver';
 import { DevposClient } from './devpos/devpos-client';
 import { DevposTokens } from './devpos/devpos-tokens.service';
@@ -53,10 +55,14 @@ import { QuickBooksTokens } from './quickbooks/quickbooks-tokens.service';
 })
 export class ConnectionsModule {}
 
-/** The DevPos → QuickBooks document sync (issue 10): documents, parties, the per-company mapping. */
+/**
+ * The DevPos → QuickBooks document sync (issue 10): documents, parties, the per-company mapping, and the documents
+ * API (its retry runs through the run executor, which RunsModule provides to the whole process).
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([AccountingDocument, AccountingParty, AccountingSettings]), ConnectionsModule],
-  providers: [DocumentSyncService, PartyResolver],
+  controllers: [DocumentsController],
+  providers: [DocumentSyncService, PartyResolver, DocumentsApiService],
   exports: [DocumentSyncService],
 })
 export class DocumentsModule {}

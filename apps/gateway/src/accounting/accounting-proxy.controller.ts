@@ -15,7 +15,7 @@ import type { Request, Response } from 'express';
 import { AccountingAnswer, AccountingClient } from './accounting.client';
 
 /** Writes accounting-sync's answer as it came: status, content type, body, and a redirect's Location. */
-function passThrough(res: Response, answer: AccountingAnswer<unknown>): void {
+export function passThrough(res: Response, answer: AccountingAnswer<unknown>): void {
   res.status(answer.status);
   if (answer.location) res.setHeader('location', answer.location);
   if (answer.contentType) res.setHeader('content-type', answer.contentType);

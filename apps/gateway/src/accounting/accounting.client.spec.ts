@@ -20,7 +20,13 @@ async function accountingSyncStandIn(): Promise<{ url: string; seen: Seen[]; clo
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body });
-      if (req.url!.startsWith('/oauth/quickbooks/callback?state=good')) {
+      if (req.url!.includes('/documents/slow/retry')) {
+        // Answers after the client stopped waiting: the run behind it is still going.
+        setTimeout(() => res.writeHead(200).end('{}'), 1500);
+      } else if (req.url!.endsWith('/retry')) {
+        res.writeHead(409, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ statusCode: 409, message: 'the sales job is running for company 3' }));
+      } else if (req.url!.startsWith('/oauth/quickbooks/callback?state=good')) {
         res.writeHead(302, { location: '/?company=3&quickbooks=connected' }).end('Found. Redirecting');
       } else if (req.url!.startsWith('/oauth/quickbooks/callback')) {
         res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' });
@@ -89,6 +95,43 @@ describe('AccountingClient (the gateway to accounting-sync, over HTTP)', () => {
     const bad = await client.quickBooksCallback('state=forged');
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body, { statusCode: 400, message: 'invalid state' });
+  });
+
+  it("forwards the documents routes: the list's query string as it came, the EIC as one path segment, the retry's 409 as sent", async () => {
+    standIn.seen.length = 0;
+    const list = await client.documents(
+      '3',
+      '?status=failed&type=sales&limit=2&cursor=abc',
+      'Bearer caller-key-0123456789',
+    );
+    assert.equal(list.status, 200);
+    await client.documents('3', '', 'Bearer caller-key-0123456789');
+    await client.document('3', 'a/../../b?c', 'Bearer caller-key-0123456789');
+    const retry = await client.retryDocument('3', 'e1c', 'Bearer caller-key-0123456789');
+    assert.equal(retry.status, 409);
+    assert.deepEqual(retry.body, { statusCode: 409, message: 'the sales job is running for company 3' });
+    assert.deepEqual(
+      standIn.seen.map((s) => [s.method, s.url, s.authorization]),
+      [
+        [
+          'GET',
+          '/api/companies/3/documents?status=failed&type=sales&limit=2&cursor=abc',
+          'Bearer caller-key-0123456789',
+        ],
+        ['GET', '/api/companies/3/documents', 'Bearer caller-key-0123456789'],
+        ['GET', '/api/companies/3/documents/a%2F..%2F..%2Fb%3Fc', 'Bearer caller-key-0123456789'],
+        ['POST', '/api/companies/3/documents/e1c/retry', 'Bearer caller-key-0123456789'],
+      ],
+    );
+  });
+
+  it('a retry accounting-sync does not answer in time is a 504 that says the run may still be going', async () => {
+    const impatient = new AccountingClient(loadConfig('gateway', { ACCOUNTING_SYNC_URL: standIn.url }));
+    impatient.retryTimeoutMs = 300;
+    const answer = await impatient.retryDocument('3', 'slow', 'Bearer caller-key-0123456789');
+    assert.equal(answer.status, 504);
+    assert.match(String((answer.body as { message: string }).message), /did not answer within 0\.3 s/);
+    assert.match(answer.text, /GET \/api\/runs/);
   });
 
   it('an unreachable accounting-sync is a 502 that names it', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import type { AuthorizeView, ConnectionView } from '@sync-hub/contracts';
+import type { AuthorizeView, ConnectionView, DocumentPage, DocumentRetryView, DocumentView } from '@sync-hub/contracts';
 import { request } from 'undici';
 
 /**
@@ -21,17 +21,26 @@ export interface AccountingAnswer<T> {
  * accounting-sync); the gateway waits a little longer than a slow but successful one takes.
  */
 const TIMEOUT_MS = 60_000;
+/**
+ * A document's retry answers when its run has ended: usually seconds, but QuickBooks' 429s are waited out (60 s each)
+ * and a failing run is retried by the run library, so the gateway waits longer for it than for anything else.
+ */
+export const RETRY_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * accounting-sync's API, as the gateway reaches it (`ACCOUNTING_SYNC_URL`): the connection routes with the caller's
- * key, and Intuit's redirect back to the public OAuth callback. accounting-sync owns connections and validates
- * everything; the gateway only carries requests there and answers back. Redirects are never followed: the callback's
- * 302 is for the browser. An unreachable accounting-sync is a 502 that says so.
+ * accounting-sync's API, as the gateway reaches it (`ACCOUNTING_SYNC_URL`): the connection and document routes with the
+ * caller's key, and Intuit's redirect back to the public OAuth callback. accounting-sync owns connections and documents
+ * and validates everything; the gateway only carries requests there and answers back. Redirects are never followed:
+ * the callback's 302 is for the browser. An unreachable accounting-sync is a 502 that says so; one that does not answer
+ * in time a 504.
  */
 @Injectable()
 export class AccountingClient {
   private readonly logger = new Logger(AccountingClient.name);
   private readonly baseUrl: string;
+  /** How long a request may wait for accounting-sync's answer, and a retry; overridable for tests. */
+  timeoutMs = TIMEOUT_MS;
+  retryTimeoutMs = RETRY_TIMEOUT_MS;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.baseUrl = config.gateway.accountingSyncUrl;
@@ -62,17 +71,35 @@ export class AccountingClient {
     });
   }
 
+  /** GET /api/companies/:id/documents with the caller's query string as it came (accounting-sync validates it). */
+  documents(companyId: string, search: string, authorization?: string): Promise<AccountingAnswer<DocumentPage>> {
+    return this.send('GET', `${companyPath(companyId)}/documents${queryOf(search)}`, { authorization });
+  }
+
+  /** GET /api/companies/:id/documents/:eic. */
+  document(companyId: string, eic: string, authorization?: string): Promise<AccountingAnswer<DocumentView>> {
+    return this.send('GET', documentPath(companyId, eic), { authorization });
+  }
+
+  /** POST /api/companies/:id/documents/:eic/retry: answers when the retry's run has ended (200), or 409 when busy. */
+  retryDocument(companyId: string, eic: string, authorization?: string): Promise<AccountingAnswer<DocumentRetryView>> {
+    return this.send('POST', `${documentPath(companyId, eic)}/retry`, {
+      authorization,
+      timeoutMs: this.retryTimeoutMs,
+    });
+  }
+
   /** GET /oauth/quickbooks/callback with Intuit's query string as it came (`?code=…&realmId=…&state=…`). */
   quickBooksCallback(search: string): Promise<AccountingAnswer<unknown>> {
-    const query = search.startsWith('?') ? search : search ? `?${search}` : '';
-    return this.send('GET', `/oauth/quickbooks/callback${query}`, {});
+    return this.send('GET', `/oauth/quickbooks/callback${queryOf(search)}`, {});
   }
 
   private async send<T>(
-    method: 'GET' | 'PUT' | 'DELETE',
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
     path: string,
-    opts: { authorization?: string; body?: unknown },
+    opts: { authorization?: string; body?: unknown; timeoutMs?: number },
   ): Promise<AccountingAnswer<T>> {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     try {
       const res = await request(`${this.baseUrl}${path}`, {
         method,
@@ -82,8 +109,8 @@ export class AccountingClient {
           ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-        headersTimeout: TIMEOUT_MS,
-        bodyTimeout: TIMEOUT_MS,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       const text = await res.body.text();
       const contentType = header(res.headers['content-type']);
@@ -97,13 +124,23 @@ export class AccountingClient {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.logger.warn(`accounting-sync at ${this.baseUrl} did not answer ${method} ${path.split('?')[0]}: ${reason}`);
-      const body = {
-        statusCode: 502,
-        error: 'Bad Gateway',
-        message: `accounting-sync is unreachable (${reason}); connections are served by accounting-sync: check that it runs and ACCOUNTING_SYNC_URL`,
-      };
+      // Reached, but no answer in time: what was asked may still be going on there (a retry's run goes on).
+      const timedOut = ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'].includes(
+        (err as { code?: string }).code ?? '',
+      );
+      const body = timedOut
+        ? {
+            statusCode: 504,
+            error: 'Gateway Timeout',
+            message: `accounting-sync did not answer within ${timeoutMs / 1000} s; what was asked may still be under way there (a retry's run shows in GET /api/runs)`,
+          }
+        : {
+            statusCode: 502,
+            error: 'Bad Gateway',
+            message: `accounting-sync is unreachable (${reason}); connections and documents are served by accounting-sync: check that it runs and ACCOUNTING_SYNC_URL`,
+          };
       return {
-        status: 502,
+        status: body.statusCode,
         body,
         text: JSON.stringify(body),
         contentType: 'application/json; charset=utf-8',
@@ -115,6 +152,15 @@ export class AccountingClient {
 
 function companyPath(companyId: string): string {
   return `/api/companies/${encodeURIComponent(companyId)}`;
+}
+
+function documentPath(companyId: string, eic: string): string {
+  return `${companyPath(companyId)}/documents/${encodeURIComponent(eic)}`;
+}
+
+/** A query string as the caller gave it, with its `?` (or nothing). */
+function queryOf(search: string): string {
+  return search.startsWith('?') ? search : search ? `?${search}` : '';
 }
 
 function header(value: string | string[] | undefined): string | null {

@@ -82,6 +82,10 @@ export interface DocumentView {
   updated_at: string;
 }
 
+/** DocumentView in one line, for the OpenAPI descriptions of the routes that answer it (accounting-sync's and the gateway's). */
+export const DOCUMENT_VIEW_DESCRIPTION =
+  'DocumentView: { company_id, source, eic, document_number, type (sales | purchase), txn_date (company-local YYYY-MM-DD), currency, status (synced | failed | skipped | pending), qbo_entity, qbo_id, sync_token, generation, last_error: { code, message, element, intuit_tid } | null, attachment_id, attachment_warning, synced_at, updated_at }';
+
 /** A page of documents: `next_cursor` null on the last page. */
 export interface DocumentPage {
   data: DocumentView[];
@@ -92,7 +96,10 @@ export interface DocumentPage {
 export interface DocumentRetryView {
   run_id: string;
   run_status: 'completed' | 'failed' | 'skipped';
-  /** The run's error or skip reason when it did not complete. */
+  /**
+   * The run's error (`origin/CODE: message`) or skip reason when it did not complete; when it completed without finding
+   * the document in DevPos's list of its date (nothing was sent), that. Null otherwise.
+   */
   reason: string | null;
   document: DocumentView;
 }

@@ -1,5 +1,15 @@
 import { SimRequest, SimResponse } from '../http-server';
-import { QBO_ENTITIES, QboEntity, QboEntityName, QboFault, entityName, qboTime, text } from './qbo-model';
+import {
+  QBO_ENTITIES,
+  QBO_PURCHASES,
+  QBO_SALES,
+  QboEntity,
+  QboEntityName,
+  QboFault,
+  entityName,
+  qboTime,
+  text,
+} from './qbo-model';
 import { QboLimits, RealmLimiter } from './qbo-limits';
 import { parseMultipart } from './qbo-multipart';
 import { parseQboQuery, runQboQuery } from './qbo-query';
@@ -53,6 +63,11 @@ export class QboRealm {
   /** A test's refusal switch (`QuickBooksSimulator.refuseCreatesMatching`): the fault for a create, or null to let it be. */
   refuseCreate: ((entity: QboEntityName, body: unknown) => QboFault | null) | null = null;
   private readonly replies = new Map<string, SimResponse>();
+  /**
+   * Document numbers whose transactions this realm refuses (a test's "QuickBooks refuses this document"): a create or
+   * update of an invoice, credit memo, bill or vendor credit with that DocNumber answers the fault, until lifted.
+   */
+  readonly documentRefusals = new Map<string, QboFault>();
 
   constructor(
     readonly realmId: string,
@@ -108,6 +123,7 @@ export class QboRealm {
   private write(entity: QboEntityName, operation: string | null, body: unknown): Json {
     const op =
       operation ?? (body && typeof body === 'object' && 'Id' in body && 'SyncToken' in body ? 'update' : 'create');
+    this.refuseListedDocument(entity, op, body);
     if (op === 'create') {
       const refused = this.refuseCreate?.(entity, body);
       if (refused) throw refused;
@@ -126,6 +142,14 @@ export class QboRealm {
       return { [entity]: gone };
     }
     throw QboFault.unsupported(`operation=${op} is not supported for ${entity}.`);
+  }
+
+  private refuseListedDocument(entity: QboEntityName, op: string, body: unknown): void {
+    if (op === 'delete' || this.documentRefusals.size === 0) return;
+    if (![...QBO_SALES, ...QBO_PURCHASES].includes(entity)) return;
+    const number = body && typeof body === 'object' ? text((body as Json).DocNumber) : '';
+    const fault = this.documentRefusals.get(number);
+    if (fault) throw fault;
   }
 
   private count(kind: 'creates' | 'updates' | 'deletes', entity: QboEntityName): void {

@@ -592,6 +592,33 @@ export class QuickBooksSimulator {
     return this.realm(realmId).company.touch(type, id);
   }
 
+  /**
+   * Out of band: QuickBooks refuses every create or update of a document (invoice, credit memo, bill, vendor credit)
+   * numbered `docNumber`, with a ValidationFault (by default 6140, Duplicate Document Number, on `DocNumber`: a number
+   * the company already used), in a batch item's Fault or a request's. Until `acceptDocumentNumber`.
+   */
+  refuseDocumentNumber(
+    docNumber: string,
+    fault: { code?: string; message?: string; detail?: string; element?: string } = {},
+    realmId = this.realmId,
+  ): void {
+    this.realm(realmId).documentRefusals.set(
+      docNumber,
+      new QboFault(
+        fault.code ?? '6140',
+        fault.message ?? 'Duplicate Document Number Error',
+        fault.detail ??
+          `Duplicate Document Number Error : You must specify a different number. This number has already been used. DocNumber=${docNumber}`,
+        fault.element ?? 'DocNumber',
+      ),
+    );
+  }
+
+  /** Lifts `refuseDocumentNumber`: the cause is gone. False when the number was not refused. */
+  acceptDocumentNumber(docNumber: string, realmId = this.realmId): boolean {
+    return this.realm(realmId).documentRefusals.delete(docNumber);
+  }
+
   /** What a realm's API did: creates/updates/deletes per entity, queries, batches, uploads, 429s, replays. */
   apiCounters(realmId = this.realmId): QboCounters {
     return structuredClone(this.realm(realmId).counters);
@@ -620,11 +647,30 @@ export class QuickBooksSimulator {
     return { status: 200, body: { [type]: this.putEntity(type, fields, realmId) } };
   }
 
+  /** `{realm?, docNumber, code?, message?, detail?, element?}` refuses a document number; `/delete` lifts it. */
+  private adminDocumentRefusal(path: string, body: Record<string, unknown>): SimResponse {
+    const realmId = typeof body.realm === 'string' ? body.realm : this.realmId;
+    const docNumber = text(body.docNumber);
+    if (!docNumber) return { status: 400, body: { error: 'docNumber is required' } };
+    if (path.endsWith('/delete'))
+      return this.acceptDocumentNumber(docNumber, realmId)
+        ? { status: 204 }
+        : { status: 404, body: { error: `document number ${docNumber} is not refused` } };
+    const given = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+    this.refuseDocumentNumber(
+      docNumber,
+      { code: given('code'), message: given('message'), detail: given('detail'), element: given('element') },
+      realmId,
+    );
+    return { status: 200, body: { realm: realmId, refused: [...this.realm(realmId).documentRefusals.keys()] } };
+  }
+
   /**
    * Test and demo controls: GET state, POST faults, POST advance ({seconds}), POST limits ({requestsPerMinute?,
    * concurrent?, batchesPerMinute?, windowMs?}), POST expire-tokens ({realmId?}),
    * GET documents (?realm=&type=), GET counters (?realm=), POST entities ({realm?, type, entity}),
-   * POST entities/delete and entities/bump ({realm?, type, id}).
+   * POST entities/delete and entities/bump ({realm?, type, id}), POST document-refusals and document-refusals/delete
+   * ({realm?, docNumber, …}).
    */
   private admin(req: SimRequest): SimResponse {
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -656,6 +702,9 @@ export class QuickBooksSimulator {
       case 'POST /__simulator/entities/delete':
       case 'POST /__simulator/entities/bump':
         return this.adminEntity(req.path, body);
+      case 'POST /__simulator/document-refusals':
+      case 'POST /__simulator/document-refusals/delete':
+        return this.adminDocumentRefusal(req.path, body);
       case 'POST /__simulator/faults':
         this.setFaults(body);
         return { status: 200, body: this.faults };

@@ -1,4 +1,5 @@
-// The sync hub dashboard: status tiles, connections, the Scheduled Syncs card (seed 001) and recent runs, refreshed live.
+// The sync hub dashboard: status tiles, connections, accounting documents, the Scheduled Syncs card (seed 001) and recent
+// runs, refreshed live.
 (() => {
   'use strict';
   const JOBS = {
@@ -59,6 +60,7 @@
     $('#key-panel').hidden = false;
     $('#key-error').textContent = message || '';
     stopConnections();
+    stopAccounting();
   }
 
   async function open() {
@@ -69,6 +71,7 @@
     clearInterval(timer);
     timer = setInterval(() => void refresh(), 3000);
     startConnections();
+    startAccounting();
   }
 
   async function refresh() {
@@ -312,9 +315,14 @@
     }
   }
 
-  function companyConnections(company, connections, error) {
+  /** "Acme Sh.p.k. (company 3)", or "Company 3" for a company without a name of its own; ", inactive" when it is. */
+  function companyTitle(company) {
     const named = company.name && company.name !== `Company ${company.id}`;
-    const title = `${named ? `${company.name} (company ${company.id})` : `Company ${company.id}`}${company.active === false ? ', inactive' : ''}`;
+    return `${named ? `${company.name} (company ${company.id})` : `Company ${company.id}`}${company.active === false ? ', inactive' : ''}`;
+  }
+
+  function companyConnections(company, connections, error) {
+    const title = companyTitle(company);
     const find = (provider) => (connections ?? []).find((c) => c.provider === provider);
     return el(
       'article',
@@ -429,12 +437,197 @@
     window.history.replaceState(null, '', window.location.pathname);
   }
 
+  // ---- Accounting documents (issue 10): a company's last document runs, its failed documents and their Retry ----
+
+  /** Runs and failures change with runs (minutes apart): polled every 10 s, and at once after a Retry. */
+  const ACCOUNTING_EVERY_MS = 10000;
+  const ACCOUNTING_RUNS_PER_JOB = 3;
+  const FAILED_SHOWN = 100;
+  let accountingTimer = null;
+  /** What the card shows now: an unchanged answer leaves it alone, so a focused Retry keeps its focus. */
+  let accountingShown = '';
+
+  function startAccounting() {
+    void loadAccounting();
+    clearInterval(accountingTimer);
+    accountingTimer = setInterval(() => void loadAccounting(), ACCOUNTING_EVERY_MS);
+  }
+
+  function stopAccounting() {
+    clearInterval(accountingTimer);
+    accountingShown = '';
+  }
+
+  /** The company picker: every company, the chosen one kept across refreshes. */
+  async function fillAccountingCompanies() {
+    const select = $('#accounting-company');
+    const companies = await listCompanies();
+    const chosen = select.value || String(companies[0]?.id ?? 1);
+    const shown = JSON.stringify(companies.map((c) => [c.id, c.name]));
+    if (select.dataset.shown === shown) return;
+    select.dataset.shown = shown;
+    select.replaceChildren(
+      ...companies.map((c) =>
+        el('option', { value: String(c.id), selected: String(c.id) === chosen }, companyTitle(c)),
+      ),
+    );
+  }
+
+  async function loadAccounting() {
+    try {
+      await fillAccountingCompanies();
+      const company = Number($('#accounting-company').value) || 1;
+      const [runs, failed] = await Promise.all([
+        Promise.all(
+          JOBS.accounting.map(async ([job, label]) => {
+            const q = `domain=accounting&job=${encodeURIComponent(job)}&company_id=${company}&limit=${ACCOUNTING_RUNS_PER_JOB}`;
+            return { job, label, runs: (await api('GET', `/api/runs?${q}`)).data };
+          }),
+        ),
+        api('GET', `/api/companies/${company}/documents?status=failed&limit=${FAILED_SHOWN}`),
+      ]);
+      $('#accounting-error').textContent = '';
+      const shown = JSON.stringify({ company, runs, failed });
+      if (shown === accountingShown) return;
+      accountingShown = shown;
+      $('#accounting-runs tbody').replaceChildren(...runs.flatMap((j) => accountingRunRows(j)));
+      $('#failed-documents tbody').replaceChildren(
+        ...(failed.data.length
+          ? failed.data.map((d) => failedRow(company, d))
+          : [el('tr', { className: 'none' }, el('td', { colSpan: 5, className: 'muted' }, 'No failed documents.'))]),
+      );
+      $('#failed-more').hidden = !failed.next_cursor;
+      $('#failed-more').textContent =
+        `The newest ${FAILED_SHOWN} failed documents are shown; GET /api/companies/${company}/documents?status=failed lists them all.`;
+    } catch (err) {
+      if (err.message === 'unauthorized') return;
+      accountingShown = '';
+      $('#accounting-error').textContent = `Accounting documents could not be loaded: ${err.message}`;
+    }
+  }
+
+  const STAT_COLUMNS = ['fetched', 'created', 'updated', 'unchanged', 'skipped', 'failed'];
+
+  function accountingRunRows({ job, label, runs }) {
+    if (!runs.length)
+      return [
+        el(
+          'tr',
+          { dataset: { job } },
+          el('td', {}, label),
+          el('td', { colSpan: 10, className: 'muted' }, 'no run yet'),
+        ),
+      ];
+    return runs.map((r) =>
+      el(
+        'tr',
+        { dataset: { job, runId: r.run_id } },
+        el('td', {}, label),
+        el('td', {}, r.started_at ? new Date(r.started_at).toLocaleString() : '—'),
+        el('td', {}, r.trigger),
+        el('td', { className: `status status-${r.status}` }, r.status, warningMarker(r.warnings)),
+        ...STAT_COLUMNS.map((k) =>
+          el(
+            'td',
+            { className: `count ${k}${k === 'failed' && r.stats?.failed ? ' error' : ''}` },
+            // A skipped run did nothing: no counts rather than zeros.
+            r.stats && r.status !== 'skipped' ? (r.stats[k] ?? 0) : '—',
+          ),
+        ),
+        el(
+          'td',
+          { className: r.warnings.length ? 'warning' : 'error' },
+          r.error
+            ? `${r.error.origin}/${r.error.code}: ${r.error.message}`
+            : r.skip_reason
+              ? `skipped: ${r.skip_reason}`
+              : r.warnings.join('; '),
+        ),
+      ),
+    );
+  }
+
+  const documentName = (d) => d.document_number ?? d.eic;
+
+  function failedRow(company, d) {
+    const e = d.last_error;
+    const retry = el('button', { type: 'button', className: 'retry' }, 'Retry');
+    retry.setAttribute('aria-label', `Retry document ${documentName(d)}`);
+    retry.addEventListener('click', () => void retryDocument(company, d, retry));
+    return el(
+      'tr',
+      { dataset: { eic: d.eic } },
+      el('td', { title: `EIC ${d.eic}` }, documentName(d)),
+      el('td', { className: 'date' }, d.txn_date),
+      el('td', {}, `${d.type} (${d.qbo_entity})`),
+      el(
+        'td',
+        { className: 'reason' },
+        e ? el('code', {}, e.code) : '—',
+        e ? ` ${e.message}` : '',
+        e?.element ? el('span', { className: 'muted' }, ` (element ${e.element})`) : '',
+      ),
+      el('td', {}, retry),
+    );
+  }
+
+  /** The retry's answer in words: what the run did and where the document stands now. */
+  function retryOutcome(name, r) {
+    const run = `run ${r.run_id.slice(0, 8)} ${r.run_status}`;
+    if (r.run_status === 'failed')
+      return { ok: false, text: `Document ${name} was not retried: the ${run}: ${r.reason}` };
+    if (r.reason) return { ok: false, text: `Document ${name}: ${r.reason} (${run}).` };
+    const doc = r.document;
+    if (doc.status === 'synced')
+      return { ok: true, text: `Document ${name} is synced: QuickBooks ${doc.qbo_entity} ${doc.qbo_id} (${run}).` };
+    const e = doc.last_error;
+    return {
+      ok: false,
+      text: `Document ${name} is still ${doc.status}${e ? `: ${e.code} ${e.message}${e.element ? ` (element ${e.element})` : ''}` : ''} (${run}).`,
+    };
+  }
+
+  function showRetryResult({ ok, text }) {
+    const banner = $('#retry-result');
+    banner.classList.toggle('failed', !ok);
+    banner.setAttribute('role', ok ? 'status' : 'alert');
+    banner.textContent = text;
+    banner.hidden = false;
+  }
+
+  /** POSTs the retry (it answers when its run has ended), says how it went, and reloads the card. */
+  async function retryDocument(company, d, button) {
+    const name = documentName(d);
+    button.disabled = true;
+    button.textContent = 'Retrying…';
+    try {
+      const result = await api('POST', `/api/companies/${company}/documents/${encodeURIComponent(d.eic)}/retry`);
+      showRetryResult(retryOutcome(name, result));
+    } catch (err) {
+      if (err.message === 'unauthorized') return;
+      // 409: a sync of the company is running; the message says which and that nothing was tried.
+      showRetryResult({
+        ok: false,
+        text: err.status === 409 ? `Not run: ${err.message}` : `Document ${name} was not retried: ${err.message}`,
+      });
+    }
+    accountingShown = '';
+    await loadAccounting();
+    // Still listed (the answer did not change the table): make the button usable again.
+    button.disabled = false;
+    button.textContent = 'Retry';
+  }
+
   $('#domain').replaceChildren(...Object.keys(JOBS).map((d) => el('option', { value: d }, d)));
   fillJobs();
   showFrequencyFields();
   $('#domain').addEventListener('change', () => fillJobs());
   $('#frequency').addEventListener('change', showFrequencyFields);
   $('#company').addEventListener('change', () => void refresh());
+  $('#accounting-company').addEventListener('change', () => {
+    $('#retry-result').hidden = true;
+    void loadAccounting();
+  });
   $('#cancel-edit').addEventListener('click', resetForm);
   $('#forget-key').addEventListener('click', () => forget());
   $('#schedule-form').addEventListener('submit', (e) => {
