@@ -656,7 +656,7 @@ export class QuickBooksSimulator {
       return this.acceptDocumentNumber(docNumber, realmId)
         ? { status: 204 }
         : { status: 404, body: { error: `document number ${docNumber} is not refused` } };
-    const given = (k: string) => (typeof body[k] === 'string' ? (body[k]) : undefined);
+    const given = (k: string) => (typeof body[k] === 'string' ? body[k] : undefined);
     this.refuseDocumentNumber(
       docNumber,
       { code: given('code'), message: given('message'), detail: given('detail'), element: given('element') },
