@@ -95,7 +95,8 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
       async () => {
         const held = await db.dataSource.query(
           'SELECT owner FROM job_leases WHERE name = ? AND expires_at > UTC_TIMESTAMP(3)',
-          [`job:${COMPANY}:accounting:${job}`],
+          // sales, bills and full share the company's `documents` lease (their leaseGroup).
+          [`job:${COMPANY}:accounting:documents`],
         );
         return held.length ? true : undefined;
       },
@@ -404,7 +405,10 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
       await leaseHeld('sales');
       const res = await call('POST', `${DOCS}/${stillRefused.eic}/retry`);
       assert.equal(res.status, 409, res.text);
-      assert.match(res.body.message, /^the sales job is running for company 1: document .+ was not retried/);
+      assert.match(
+        res.body.message,
+        /^a document sync \(sales, bills or full\) is running for company 1: document .+ was not retried/,
+      );
       assert.deepEqual([res.body.run_status, res.body.reason], ['skipped', 'overlap']);
       assert.equal(res.body.document.eic, stillRefused.eic);
       const skipped = await runEnd(res.body.run_id);
@@ -415,23 +419,25 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
     }
   });
 
-  it('409 while a full sync runs for the company (it touches the same documents under its own lease)', async () => {
+  it('409 while a full sync runs for the company (the document jobs share one lease)', async () => {
     devpos.setFaults({ listLatencyPerDayMs: 1500 });
     try {
       const running = await runNow('full', RANGE);
       await leaseHeld('full');
       const res = await call('POST', `${DOCS}/${refusedPurchase.eic}/retry`);
       assert.equal(res.status, 409, res.text);
-      assert.match(res.body.message, /^a full sync is running for company 1: document .+ was not retried/);
-      assert.deepEqual(
-        [res.body.run_id, res.body.run_status, res.body.document.eic],
-        [null, 'skipped', refusedPurchase.eic],
+      assert.match(
+        res.body.message,
+        /^a document sync \(sales, bills or full\) is running for company 1: document .+ was not retried/,
       );
+      assert.deepEqual([res.body.run_status, res.body.document.eic], ['skipped', refusedPurchase.eic]);
+      const skipped = await runEnd(res.body.run_id);
+      assert.deepEqual([skipped.job, skipped.status, skipped.skip_reason], ['bills', 'skipped', 'overlap']);
       assert.equal((await running.ended()).status, 'completed');
     } finally {
       devpos.clearFaults();
     }
-    // Once it has ended, the retry runs (and the full lease it held is given back: a full run runs again).
+    // Once it has ended, the retry runs (and gives the lease back: a full run runs again).
     const again = await call('POST', `${DOCS}/${refusedPurchase.eic}/retry`);
     assert.equal(again.status, 200, again.text);
     const full = await runNow('full', RANGE);

@@ -27,7 +27,7 @@ import { inMemoryDatabase } from '../../../test/support/sqlite';
 import { JobContext } from './job-handler';
 import { RunClaim } from './run-claim.entity';
 import { RunClaimsService } from './run-claims.service';
-import { RUN_CLAIM_LEASE_MS, RunExecutor } from './run-executor';
+import { jobLeaseName, RUN_CLAIM_LEASE_MS, RunExecutor } from './run-executor';
 
 function tickOf(over: Partial<SyncRequestedPayload> = {}) {
   const now = Date.now();
@@ -433,6 +433,18 @@ async function eventuallyTrue(probe: () => Promise<boolean>, timeoutMs = 5000): 
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+describe('jobLeaseName', () => {
+  it("is the job's own per company, or its lease group's: the accounting document jobs share one", () => {
+    const lease = (job: string, companyId = 1) => jobLeaseName({ companyId, domain: 'accounting', job });
+    assert.equal(lease('sales'), lease('bills'));
+    assert.equal(lease('sales'), lease('full'));
+    assert.equal(lease('full'), 'job:1:accounting:documents');
+    assert.notEqual(lease('sales', 1), lease('sales', 2), 'per company');
+    assert.notEqual(lease('accounting.connections.check'), lease('full'), 'other jobs keep their own');
+    assert.equal(jobLeaseName({ companyId: 1, domain: 'splynx', job: 'customers' }), 'job:1:splynx:customers');
+  });
+});
 
 describe('RunClaimsService', () => {
   it('lets a run whose holder stopped renewing be taken over, but not one still held', async () => {

@@ -44,9 +44,13 @@ const SWEEP_INTERVAL_MS = 20000;
 const SHUTDOWN_GRACE_MS = 25000;
 const MAX_RETRY_DELAY_MS = 60000;
 
-/** The lease that keeps two runs of one job of one company from overlapping. */
+/**
+ * The lease that keeps two runs of one job of one company from overlapping: the job's own, or its lease group's (jobs
+ * that write the same records, one at a time per company).
+ */
 export function jobLeaseName(tick: Pick<SyncRequestedPayload, 'companyId' | 'domain' | 'job'>): string {
-  return `job:${jobKey(tick.companyId, tick.domain, tick.job)}`;
+  const group = findJob(tick.domain, tick.job)?.leaseGroup;
+  return `job:${jobKey(tick.companyId, tick.domain, group ?? tick.job)}`;
 }
 
 /**

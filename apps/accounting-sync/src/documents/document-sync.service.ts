@@ -541,9 +541,15 @@ function failure(fault: QuickBooksFaultError | undefined, fallback: string): Par
     status: 'failed',
     pendingRequest: null,
     errorCode: fault?.code ? `QBO_${fault.code}` : 'QBO_REFUSED',
-    errorMessage: (fault ? `${fault.message}${fault.detail ? `: ${fault.detail}` : ''}` : fallback).slice(0, 2000),
+    errorMessage: (fault ? faultText(fault) : fallback).slice(0, 2000),
     errorElement: fault?.element ?? null,
   };
+}
+
+/** QuickBooks' message and detail; the detail alone when it already starts with the message (it often does). */
+export function faultText(fault: Pick<QuickBooksFaultError, 'message' | 'detail'>): string {
+  if (!fault.detail) return fault.message;
+  return fault.detail.startsWith(fault.message) ? fault.detail : `${fault.message}: ${fault.detail}`;
 }
 
 /** The attachment's file name: the document number (which holds a "/") and the EIC; QuickBooks refuses "/". */

@@ -3,7 +3,6 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import {
   ACCOUNTING_BILLS,
-  ACCOUNTING_FULL,
   ACCOUNTING_SALES,
   DocumentPage,
   DocumentRetryView,
@@ -11,8 +10,7 @@ import {
   ListDocumentsQuery,
   SyncRequestedPayload,
 } from '@sync-hub/contracts';
-import { JobLeasesService } from '@sync-hub/persistence';
-import { jobLeaseName, LEASE_RENEWAL_MS, RunExecutor } from '@sync-hub/runs';
+import { RunExecutor } from '@sync-hub/runs';
 import { Repository } from 'typeorm';
 import { CompanyProjectionService } from '../companies/company-projection.service';
 import { AccountingDocument } from './accounting-document.entity';
@@ -23,8 +21,8 @@ const DEFAULT_LIMIT = 50;
 /** What a retry came to: the run ran (completed or failed), or it did not because a job of the company holds it. */
 export type RetryResult =
   | { kind: 'ran'; view: DocumentRetryView }
-  /** `runId` null when no run was made (a full sync holds its lease); else the run, recorded skipped. */
-  | { kind: 'busy'; message: string; runId: string | null; reason: string; document: DocumentView };
+  /** The run, recorded skipped. */
+  | { kind: 'busy'; message: string; runId: string; reason: string; document: DocumentView };
 
 /**
  * The documents API of accounting-sync (issue 10, "Seeing it"): a company's documents, filtered and paged newest
@@ -38,7 +36,6 @@ export class DocumentsApiService {
     @InjectRepository(AccountingDocument) private readonly docs: Repository<AccountingDocument>,
     private readonly companies: CompanyProjectionService,
     private readonly executor: RunExecutor,
-    private readonly leases: JobLeasesService,
   ) {}
 
   /** Newest transaction date first, then newest row; `next_cursor` continues after the page's last row. */
@@ -82,9 +79,8 @@ export class DocumentsApiService {
   /**
    * Runs the document's job (`sales` for a sales document, `bills` for a purchase) again for this one document,
    * through the run lifecycle with trigger `manual`: its range is the document's date and `eics` names it alone. The
-   * job's per-company lease keeps it from overlapping a run of the same job (then it is skipped, and that is in the
-   * run history too). A `full` run touches the same documents under another lease, so the retry holds `full`'s lease
-   * as well while it runs: a running `full` makes the retry busy, and a `full` tick meanwhile meets a busy lease.
+   * document jobs share one per-company lease (their `leaseGroup`), so the retry never overlaps a sales, bills or full
+   * run of the company: then it is skipped, and that is in the run history too.
    */
   async retry(companyId: number, eic: string): Promise<RetryResult> {
     await this.companies.get(companyId);
@@ -103,27 +99,8 @@ export class DocumentsApiService {
       params: { from: doc.txnDate, to: doc.txnDate, eics: [doc.eic] },
     };
     const what = `document ${doc.documentNumber ?? doc.eic} (${doc.eic})`;
-    const full = jobLeaseName({ companyId, domain: 'accounting', job: ACCOUNTING_FULL.job });
-    const hold = () => this.leases.acquire(full, tick.runId, ACCOUNTING_FULL.leaseMs, new Date(), tick.runId);
-    if (!(await hold())) {
-      const message = `a full sync is running for company ${companyId}: ${what} was not retried; try again when it ends`;
-      this.logger.warn(message);
-      return { kind: 'busy', message, runId: null, reason: 'overlap', document: documentView(doc) };
-    }
-    const renewal = setInterval(() => {
-      hold().catch((err: Error) => this.logger.warn(`renewing the full lease failed (it expires): ${err.message}`));
-    }, LEASE_RENEWAL_MS);
-    renewal.unref();
     this.logger.log(`retrying ${what} of company ${companyId} as ${job} run ${tick.runId} (${doc.txnDate})`);
-    let outcome: Awaited<ReturnType<RunExecutor['execute']>>;
-    try {
-      outcome = await this.executor.execute(tick);
-    } finally {
-      clearInterval(renewal);
-      await this.leases
-        .release(full, tick.runId)
-        .catch((err: Error) => this.logger.warn(`releasing the full lease failed (it expires): ${err.message}`));
-    }
+    const outcome = await this.executor.execute(tick);
     const after = await this.row(companyId, eic);
     switch (outcome.status) {
       case 'completed':
@@ -151,7 +128,7 @@ export class DocumentsApiService {
           kind: 'busy',
           message:
             outcome.reason === 'overlap'
-              ? `the ${job} job is running for company ${companyId}: ${what} was not retried; try again when it ends`
+              ? `a document sync (sales, bills or full) is running for company ${companyId}: ${what} was not retried; try again when it ends`
               : `the retry of ${what} was skipped (${outcome.reason})`,
           runId: tick.runId,
           reason: outcome.reason,

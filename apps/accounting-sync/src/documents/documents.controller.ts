@@ -70,7 +70,7 @@ export class DocumentsController {
   @ApiResponse({
     status: 409,
     description:
-      'Not run: the job (or a full sync) is running for the company; message says which. The body also carries run_id (the run recorded skipped; null when a full sync was running and no run was made), run_status skipped, reason overlap and the document',
+      'Not run: a document sync (sales, bills or full) is running for the company. The body also carries run_id (the run, recorded skipped), run_status skipped, reason overlap and the document',
   })
   @ApiResponse({ status: 404, description: 'unknown company or document' })
   async retry(@Param('companyId', companyId) id: number, @Param('eic') eic: string): Promise<DocumentRetryView> {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ConfigurationError } from '@sync-hub/contracts';
 import { partyKey } from './accounting-party.entity';
 import { companyRange, explicitRange, localDate, windows } from './date-range';
+import { attachmentName, faultText } from './document-sync.service';
 import { CompanyMapping, qboDocument } from './qbo-payload';
 import {
   contentHash,
@@ -204,5 +205,40 @@ describe('party keys', () => {
   it('a NUIS keys the party; without one its normalised name does, flagged', () => {
     assert.deepEqual(partyKey({ nuis: 'k12345678a', name: 'X' }), { key: 'K12345678A', flagged: false });
     assert.deepEqual(partyKey({ nuis: null, name: '  Dyqani   i  Ri ' }), { key: 'name:dyqani i ri', flagged: true });
+  });
+});
+
+describe("a refused document's stored reason", () => {
+  it("is QuickBooks' message and detail, without the message twice when the detail repeats it", () => {
+    assert.equal(
+      faultText({
+        message: 'Duplicate Document Number Error',
+        detail:
+          'Duplicate Document Number Error : You must specify a different number. This number has already been used.',
+      }),
+      'Duplicate Document Number Error : You must specify a different number. This number has already been used.',
+    );
+    assert.equal(
+      faultText({
+        message: 'Invalid Reference Id',
+        detail: 'Invalid Reference Id : Accounts element id 999 not found',
+      }),
+      'Invalid Reference Id : Accounts element id 999 not found',
+    );
+    assert.equal(
+      faultText({ message: 'Business Validation Error', detail: 'TxnDate is required' }),
+      'Business Validation Error: TxnDate is required',
+    );
+    assert.equal(faultText({ message: 'Stale Object Error', detail: '' }), 'Stale Object Error');
+  });
+});
+
+describe("an attachment's file name", () => {
+  it('carries the number and the EIC, never a "/" (QuickBooks refuses it)', () => {
+    assert.equal(
+      attachmentName({ number: '12/2026', eic: '0f1e2d3c-aaaa-bbbb-cccc-000000000001' }),
+      '12-2026 0f1e2d3c-aaaa-bbbb-cccc-000000000001.pdf',
+    );
+    assert.doesNotMatch(attachmentName({ number: 'A/1\\2/2026', eic: 'e' }), /[/\\]/);
   });
 });

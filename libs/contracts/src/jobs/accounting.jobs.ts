@@ -53,6 +53,8 @@ function documentJob(job: 'sales' | 'bills' | 'full', description: string) {
     job,
     description,
     leaseMs: 120_000,
+    // sales, bills and full write the same documents: one of them at a time per company.
+    leaseGroup: 'documents',
     timeLimitMs: 2 * 3_600_000,
     retries: 2,
     params: AccountingDocumentsParams,

@@ -14,6 +14,12 @@ export interface JobDeclaration<P extends object = object> {
   description: string;
   /** Overlap window: how long the job's lease lasts without renewal (renewed every third of it while the job runs). */
   leaseMs: number;
+  /**
+   * Jobs of a domain that touch the same records share one per-company lease under this name, so no two of them run
+   * at once for a company (the accounting document jobs: a `full` and a `sales` could otherwise send one document
+   * twice under different requestids). Unset: the job's own lease.
+   */
+  leaseGroup?: string;
   /** A run still going after this long is stopped and reported failed (RUN_TIME_LIMIT). */
   timeLimitMs: number;
   /** How often a run retries after a retriable failure (an upstream 5xx, a lost database connection), with backoff. */
