@@ -128,7 +128,7 @@ describe('the Accounting documents card in a real browser against the embedded h
       assert.equal(cells[0], d.documentNumber);
       assert.equal(cells[1], d.invoiceCreatedDate.slice(0, 10));
       assert.equal(cells[2], d === refusedPurchase ? 'purchase (Bill)' : 'sales (Invoice)');
-      assert.match(cells[3], /^QBO_6140 Duplicate Document Number Error: .+ \(element DocNumber\)$/);
+      assert.match(cells[3], /^QBO_6140 Duplicate Document Number Error : .+ \(element DocNumber\)$/);
       assert.equal(
         await failedRow(d)
           .getByRole('button', { name: `Retry document ${d.documentNumber}` })
@@ -148,7 +148,7 @@ describe('the Accounting documents card in a real browser against the embedded h
     assert.match(
       await page.locator('#retry-result').innerText(),
       new RegExp(
-        `^Document ${stillRefused.documentNumber} is still failed: QBO_6140 Duplicate Document Number Error: .+ \\(element DocNumber\\) \\(run [0-9a-f]{8} completed\\)\\.$`,
+        `^Document ${stillRefused.documentNumber} is still failed: QBO_6140 Duplicate Document Number Error : .+ \\(element DocNumber\\) \\(run [0-9a-f]{8} completed\\)\\.$`,
       ),
     );
     assert.equal(await failedRow(stillRefused).count(), 1);
@@ -209,7 +209,7 @@ describe('the Accounting documents card in a real browser against the embedded h
       assert.equal(await page.getAttribute('#retry-result', 'role'), 'alert');
       assert.equal(
         await page.locator('#retry-result').innerText(),
-        `Not run: the sales job is running for company 1: document ${stillRefused.documentNumber} (${stillRefused.eic}) was not retried; try again when it ends`,
+        `Not run: a document sync (sales, bills or full) is running for company 1: document ${stillRefused.documentNumber} (${stillRefused.eic}) was not retried; try again when it ends`,
       );
       assert.equal(await failedRow(stillRefused).count(), 1);
       // The retry that was not run is in the history as skipped, without counts.

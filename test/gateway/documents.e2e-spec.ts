@@ -299,7 +299,10 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
     assert.equal(refused.qbo_id, null);
     assert.equal(refused.last_error.code, 'QBO_6140');
     assert.equal(refused.last_error.element, 'DocNumber');
-    assert.match(refused.last_error.message, /^Duplicate Document Number Error: .*DocNumber=/);
+    assert.match(
+      refused.last_error.message,
+      /^Duplicate Document Number Error : You must specify a different number\. .*DocNumber=/,
+    );
   });
 
   it('404 for an unknown company (or not a number) and an unknown document, on each route', async () => {
