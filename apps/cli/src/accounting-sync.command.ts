@@ -174,7 +174,7 @@ export function printAccountingSync(
   }
   const why =
     outcome.status === 'skipped' && outcome.reason === 'overlap'
-      ? `skipped: ${opts.job} for company ${opts.company} is running elsewhere (accounting-sync); try again when it ends`
+      ? `skipped: a document sync (sales, bills or full) of company ${opts.company} is running elsewhere (accounting-sync); try again when it ends`
       : outcome.status === 'skipped'
         ? `skipped: ${outcome.reason}`
         : outcome.status;
