@@ -291,6 +291,11 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
     assert.equal(one.last_error, null);
     assert.match(String(qbo.entity(one.qbo_entity, one.qbo_id)?.PrivateNote), new RegExp(one.eic));
     assert.ok(one.synced_at && one.sync_token !== null);
+    assert.deepEqual([one.attachment_status, one.attachment_warning], ['attached', null], "DevPos's PDF is attached");
+    const attachable = qbo.entity('Attachable', one.attachment_id) as unknown as {
+      AttachableRef: Array<{ EntityRef: unknown }>;
+    };
+    assert.deepEqual(attachable.AttachableRef[0].EntityRef, { type: one.qbo_entity, value: one.qbo_id });
 
     const refused = await ok(`${DOCS}/${refusedSale.eic}`);
     assert.equal(refused.status, 'failed');

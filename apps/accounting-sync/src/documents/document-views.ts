@@ -27,6 +27,7 @@ export function documentView(row: AccountingDocument): DocumentView {
             intuit_tid: row.intuitTid,
           }
         : null,
+    attachment_status: row.attachmentStatus,
     attachment_id: row.attachmentId,
     attachment_warning: row.attachmentWarning,
     synced_at: iso(row.syncedAt),

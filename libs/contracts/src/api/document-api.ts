@@ -76,6 +76,8 @@ export interface DocumentView {
   generation: number;
   last_error: DocumentErrorView | null;
   /** The QuickBooks Attachable carrying the PDF, and why attaching failed when it did. */
+  /** attached, failed (see attachment_warning), none (no PDF, or the company attaches none); null: not tried yet. */
+  attachment_status: 'attached' | 'failed' | 'none' | null;
   attachment_id: string | null;
   attachment_warning: string | null;
   synced_at: string | null;
@@ -84,7 +86,7 @@ export interface DocumentView {
 
 /** DocumentView in one line, for the OpenAPI descriptions of the routes that answer it (accounting-sync's and the gateway's). */
 export const DOCUMENT_VIEW_DESCRIPTION =
-  'DocumentView: { company_id, source, eic, document_number, type (sales | purchase), txn_date (company-local YYYY-MM-DD), currency, status (synced | failed | skipped | pending), qbo_entity, qbo_id, sync_token, generation, last_error: { code, message, element, intuit_tid } | null, attachment_id, attachment_warning, synced_at, updated_at }';
+  'DocumentView: { company_id, source, eic, document_number, type (sales | purchase), txn_date (company-local YYYY-MM-DD), currency, status (synced | failed | skipped | pending), qbo_entity, qbo_id, sync_token, generation, last_error: { code, message, element, intuit_tid } | null, attachment_status (attached | failed | none | null), attachment_id, attachment_warning, synced_at, updated_at }';
 
 /** A page of documents: `next_cursor` null on the last page. */
 export interface DocumentPage {
