@@ -82,7 +82,7 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     assert.match(stdout, /splynx\/customers\s+1 min\s+1 h\s+2\s+limit, dryRun\s+Splynx customers/);
     for (const domain of ['splynx', 'accounting', 'crm', 'usage'])
       assert.match(stdout, new RegExp(`${domain}/ping\\s`));
-    assert.match(stdout, /accounting\/sales\s+2 min\s+2 h\s+2\s+dateRangeDays, from, to, dryRun\s/);
+    assert.match(stdout, /accounting\/sales\s+2 min\s+2 h\s+2\s+dateRangeDays, from, to, dryRun, eics\s/);
     assert.doesNotMatch(
       stdout,
       /robaws\.customers\.push/,
