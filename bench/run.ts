@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { TEST_MYSQL_URL } from '../test/support/env';
+import { accountingThroughput } from './scenarios/accounting-throughput';
 import { busOverhead } from './scenarios/bus-overhead';
 import { schedulerDue } from './scenarios/scheduler-due';
 import { splynxThroughput } from './scenarios/splynx-throughput';
@@ -19,8 +20,8 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const reps = 3;
   const size = quick
-    ? { customers: 10000, naiveRows: 1000, ticks: 100, schedules: 10000, due: 1000 }
-    : { customers: 100000, naiveRows: 10000, ticks: 1000, schedules: 100000, due: 10000 };
+    ? { customers: 10000, naiveRows: 1000, ticks: 100, schedules: 10000, due: 1000, documents: 500 }
+    : { customers: 100000, naiveRows: 10000, ticks: 1000, schedules: 100000, due: 10000, documents: 5000 };
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
@@ -41,12 +42,20 @@ async function main(): Promise<void> {
     reps,
     profileDir: process.env.BENCH_PROFILE,
   });
+  log(`scenarios 6, 7: ${size.documents} DevPos documents into QuickBooks (limits ×10), then the unchanged re-run`);
+  const accounting = await accountingThroughput({
+    documents: size.documents,
+    reps,
+    profileDir: process.env.BENCH_PROFILE,
+  });
 
   const ratios = {
     pipelineToCeiling: throughput.pipelineRowsPerSec.median / throughput.ceilingRowsPerSec.median,
     pipelineToNaive: throughput.pipelineRowsPerSec.median / throughput.naiveRowsPerSec.median,
     incrementalToFull: throughput.incrementalSeconds.median / throughput.pipelineSeconds.median,
     pingP50ToRawP50: bus.pingP50Ms.median / bus.rawP50Ms.median,
+    accountingCreateToCeiling: accounting.createDocsPerSec.median / accounting.ceilingDocsPerSec,
+    accountingRerunToDevposRead: accounting.rerunSeconds.median / accounting.devposReadSeconds.median,
   };
 
   const conn = await createConnection(TEST_MYSQL_URL);
@@ -81,14 +90,14 @@ async function main(): Promise<void> {
     },
     sizes: size,
     repetitions: reps,
-    scenarios: { throughput, bus, scheduler },
+    scenarios: { throughput, bus, scheduler, accounting },
     ratios,
   };
   const out = path.join(ROOT, 'bench', 'results', quick ? 'latest-quick.json' : 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(
-    table(result, throughput, bus, scheduler, ratios) + `\nwritten to ${path.relative(ROOT, out)}\n`,
+    table(result, throughput, bus, scheduler, accounting, ratios) + `\nwritten to ${path.relative(ROOT, out)}\n`,
   );
 }
 
@@ -97,6 +106,7 @@ function table(
   t: Awaited<ReturnType<typeof splynxThroughput>>,
   b: Awaited<ReturnType<typeof busOverhead>>,
   s: Awaited<ReturnType<typeof schedulerDue>>,
+  a: Awaited<ReturnType<typeof accountingThroughput>>,
   ratios: Record<string, number>,
 ): string {
   const n = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -127,6 +137,25 @@ function table(
     ),
     row('4  the same, throughput', s.ticksPerSec),
     ['5  splynx-sync peak RSS during scenario 1', n(t.peakRssMb), '', '', `MB (at rest ${n(t.restRssMb)})`],
+    row(
+      `6  accounting: full run of ${a.documents.toLocaleString('en-US')} DevPos documents into QuickBooks (limits ×${a.limitsScale}), created`,
+      a.createDocsPerSec,
+    ),
+    row(
+      `6  the same, time (${a.stats.created.toLocaleString('en-US')} created, ${a.stats.skipped} skipped)`,
+      a.createSeconds,
+    ),
+    [
+      `6  ceiling: ${a.limits.batchesPerMinute} batch requests/min × 30 documents`,
+      n(a.ceilingDocsPerSec),
+      '',
+      '',
+      'documents/s',
+    ],
+    ['   created / ceiling (goal ≥ 0.9)', n(ratios.accountingCreateToCeiling), '', '', 'ratio'],
+    row('7  re-run of the same range, all unchanged', a.rerunSeconds),
+    row(`7  DevPos alone: the re-run's ${a.rerunCalls.devposListCalls} list calls, DevposClient`, a.devposReadSeconds),
+    ['   re-run / DevPos alone (goal ≤ 1.2)', n(ratios.accountingRerunToDevposRead), '', '', 'ratio'],
   ];
   const header = ['scenario', 'median', 'min', 'max', 'unit'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));

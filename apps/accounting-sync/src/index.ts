@@ -9,3 +9,4 @@ export { DocumentsModule } from './accounting-sync.module';
 export { DocumentSyncService } from './documents/document-sync.service';
 export type { DocumentSyncOptions, PlannedDocument } from './documents/document-sync.service';
 export { rangeOf } from './jobs/document-jobs';
+export { DevposClient } from './devpos/devpos-client';
