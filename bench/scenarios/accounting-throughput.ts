@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '@sync-hub/config';
 import { Topic } from '@sync-hub/contracts';
+import { jobLeaseName } from '@sync-hub/runs';
 import {
   DevposListCall,
   DevposSimulator,
@@ -166,8 +167,8 @@ export async function accountingThroughput(opts: {
     await eventually(
       async () => {
         const [{ n }]: Array<{ n: string }> = await db.dataSource.query(
-          "SELECT COUNT(*) AS n FROM job_leases WHERE name = CONCAT('job:', ?, ':accounting:full')",
-          [COMPANY],
+          'SELECT COUNT(*) AS n FROM job_leases WHERE name = ?',
+          [jobLeaseName({ companyId: COMPANY, domain: 'accounting', job: 'full' })],
         );
         return Number(n) === 0 ? true : undefined;
       },
