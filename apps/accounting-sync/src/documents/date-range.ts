@@ -8,11 +8,38 @@ export interface DateRange {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** The company's local date of an instant (DevPos gives `invoiceCreatedDate` with a +01:00/+02:00 offset). */
+/** Zones change offsets at instants on a quarter hour of UTC (Tirane: 01:00 UTC; Lord Howe: 15:30 UTC). */
+const SLOT_MS = 900_000;
+/** The zone's UTC offset (minutes) per zone and UTC quarter hour. */
+const offsets = new Map<string, number>();
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * The company's local date of an instant (DevPos gives `invoiceCreatedDate` with a +01:00/+02:00 offset). The zone's
+ * offset is looked up once per UTC quarter hour (Luxon's zone conversion per row was most of an unchanged re-run's time).
+ */
 export function localDate(instant: string | Date, timezone: string): string {
-  const dt = typeof instant === 'string' ? DateTime.fromISO(instant, { setZone: true }) : DateTime.fromJSDate(instant);
-  if (!dt.isValid) throw new Error(`not an ISO-8601 instant: ${String(instant)}`);
-  return dt.setZone(timezone).toISODate()!;
+  let ms: number;
+  if (typeof instant === 'string') {
+    ms = ISO_INSTANT.test(instant) ? Date.parse(instant) : NaN;
+    if (Number.isNaN(ms)) {
+      // Other ISO-8601 shapes (no offset: the zone's own wall time; week dates, …): Luxon, row by row.
+      const dt = DateTime.fromISO(instant, { zone: timezone });
+      if (!dt.isValid) throw new Error(`not an ISO-8601 instant: ${instant}`);
+      return dt.toISODate()!;
+    }
+  } else ms = instant.getTime();
+  const slot = Math.floor(ms / SLOT_MS);
+  const key = `${timezone}|${slot}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const zone = DateTime.fromMillis(slot * SLOT_MS, { zone: timezone });
+    if (!zone.isValid) throw new Error(`not a time zone: ${timezone}`);
+    offset = zone.offset;
+    if (offsets.size > 100_000) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return new Date(ms + offset * 60_000).toISOString().slice(0, 10);
 }
 
 /** Seed 001's range, in the company's zone: today − `days` … today. */

@@ -213,10 +213,21 @@ export class DocumentSyncService {
       await inLanes(batches, LANES, ctx.signal, (batch) => this.createBatch(run, batch));
     }
     await inLanes(updates, LANES, ctx.signal, ({ doc, row }) => this.update(run, doc, row));
-    await inLanes(attachments, LANES, ctx.signal, async ({ doc, row }) => {
-      const { pdf } = await this.complete(companyId, doc);
-      await this.attach(run, doc, row.qboEntity, row.qboId!, row.generation, pdf);
-      await rows.flush([doc.eic]);
+    const pendingPdfs: Array<Array<{ doc: SourceDocument; row: AccountingDocument }>> = [];
+    for (let i = 0; i < attachments.length; i += BATCH) pendingPdfs.push(attachments.slice(i, i + BATCH));
+    await inLanes(pendingPdfs, LANES, ctx.signal, async (group) => {
+      const completed = await Promise.all(group.map(({ doc }) => this.complete(companyId, doc)));
+      await this.attach(
+        run,
+        group.map(({ doc, row }, i) => ({
+          doc,
+          entity: row.qboEntity,
+          qboId: row.qboId!,
+          generation: row.generation,
+          pdf: completed[i].pdf,
+        })),
+      );
+      await rows.flush(group.map(({ doc }) => doc.eic));
     });
     return { stats, plan };
   }
@@ -375,52 +386,72 @@ export class DocumentSyncService {
     }
     await rows.flush(eics);
     if (created.length === 0) return;
-    await Promise.all(
-      created.map(({ item, id }) =>
-        this.attach(run, item.doc, item.entity, id, rows.get(item.doc.eic)?.generation ?? 0, item.pdf),
-      ),
+    await this.attach(
+      run,
+      created.map(({ item, id }) => ({
+        doc: item.doc,
+        entity: item.entity,
+        qboId: id,
+        generation: rows.get(item.doc.eic)?.generation ?? 0,
+        pdf: item.pdf,
+      })),
     );
     await rows.flush(eics);
   }
 
   /**
-   * Attaches DevPos's PDF to the QuickBooks document (Intuit's /upload). A failure is a warning on the document (its
-   * attachment_warning) and on the run; the document stays synced. Not attaching (no PDF, or the company attaches
-   * none) is `none`.
+   * Attaches DevPos's PDFs to their QuickBooks documents, all of a batch in one `/upload` (one request against the
+   * realm's limits, not one per document). A failure is a warning on the document (its attachment_warning) and on the
+   * run; the document stays synced. Not attaching (no PDF, or the company attaches none) is `none`.
    */
   private async attach(
     run: RunState,
-    doc: SourceDocument,
-    entity: string,
-    qboId: string,
-    generation: number,
-    pdf: string | null,
+    docs: Array<{ doc: SourceDocument; entity: string; qboId: string; generation: number; pdf: string | null }>,
   ): Promise<void> {
-    if (!run.mapping.attachPdf || !pdf) {
-      run.rows.patch(doc.eic, { attachmentStatus: 'none', attachmentId: null, attachmentWarning: null });
-      return;
-    }
+    const files = docs.filter((d): d is typeof d & { pdf: string } => run.mapping.attachPdf && d.pdf !== null);
+    for (const d of docs)
+      if (!files.includes(d as (typeof files)[number]))
+        run.rows.patch(d.doc.eic, { attachmentStatus: 'none', attachmentId: null, attachmentWarning: null });
+    if (files.length === 0) return;
     const requestId = createHash('sha256')
-      .update(`pdf:${run.companyId}:${doc.eic}:${generation}:${qboId}`)
+      .update(`pdf:${run.companyId}:${files.map((f) => `${f.doc.eic}:${f.generation}:${f.qboId}`).join(',')}`)
       .digest('base64url')
       .slice(0, 36);
+    const failed = (d: (typeof files)[number], reason: string) => {
+      const warning = `the PDF of document ${d.doc.number} (${d.doc.eic}) was not attached in QuickBooks: ${reason}`;
+      run.ctx.warn(warning);
+      run.rows.patch(d.doc.eic, { attachmentStatus: 'failed', attachmentWarning: warning.slice(0, 500) });
+    };
+    let answers: Awaited<ReturnType<QuickBooksApiClient['uploadMany']>>;
     try {
-      const attachable = await this.quickbooks.withQuickBooks(run.companyId, (token, realm) =>
-        this.api.upload(
+      answers = await this.quickbooks.withQuickBooks(run.companyId, (token, realm) =>
+        this.api.uploadMany(
           realm,
           token,
-          { fileName: attachmentName(doc), contentType: 'application/pdf', content: Buffer.from(pdf, 'base64') },
-          { entity, id: qboId },
+          files.map((f) => ({
+            fileName: attachmentName(f.doc),
+            contentType: 'application/pdf',
+            content: Buffer.from(f.pdf, 'base64'),
+            ref: { entity: f.entity, id: f.qboId },
+          })),
           requestId,
         ),
       );
-      run.rows.patch(doc.eic, { attachmentStatus: 'attached', attachmentId: attachable.Id, attachmentWarning: null });
     } catch (err) {
       if (err instanceof ConfigurationError) throw err;
-      const warning = `the PDF of document ${doc.number} (${doc.eic}) was not attached in QuickBooks: ${(err as Error).message}`;
-      run.ctx.warn(warning);
-      run.rows.patch(doc.eic, { attachmentStatus: 'failed', attachmentWarning: warning.slice(0, 500) });
+      for (const f of files) failed(f, (err as Error).message);
+      return;
     }
+    files.forEach((f, i) => {
+      const answer = answers[i];
+      if ('attachable' in answer)
+        run.rows.patch(f.doc.eic, {
+          attachmentStatus: 'attached',
+          attachmentId: answer.attachable.Id,
+          attachmentWarning: null,
+        });
+      else failed(f, answer.fault.message);
+    });
   }
 
   private async update(run: RunState, doc: SourceDocument, row: AccountingDocument): Promise<void> {
@@ -461,7 +492,7 @@ export class DocumentSyncService {
             pendingRequest: null,
           });
           if (row.attachmentStatus !== 'attached' && row.attachmentStatus !== 'none')
-            await this.attach(run, full, entity, saved.Id, row.generation, pdf);
+            await this.attach(run, [{ doc: full, entity, qboId: saved.Id, generation: row.generation, pdf }]);
           await rows.flush([doc.eic]);
           return;
         } catch (err) {

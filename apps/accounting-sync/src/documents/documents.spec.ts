@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DateTime } from 'luxon';
 import { ConfigurationError } from '@sync-hub/contracts';
 import { partyKey } from './accounting-party.entity';
 import { companyRange, explicitRange, localDate, windows } from './date-range';
@@ -59,6 +60,7 @@ describe('ranges in the company time zone (seed 001: today âˆ’ date_range_days â
     assert.equal(localDate('2026-03-28T23:30:00Z', TZ), '2026-03-29', 'UTC instant, Tirane date');
     assert.equal(localDate('2026-10-25T01:30:00+02:00', TZ), '2026-10-25');
     assert.throws(() => localDate('yesterday', TZ), /ISO-8601/);
+    assert.equal(localDate('2026-03-29T00:30:00', TZ), '2026-03-29', "no offset: the zone's wall time");
   });
 
   it('cuts a long range into 7-day windows that cover it exactly, oldest first', () => {
@@ -230,6 +232,22 @@ describe("a refused document's stored reason", () => {
       'Business Validation Error: TxnDate is required',
     );
     assert.equal(faultText({ message: 'Stale Object Error', detail: '' }), 'Stale Object Error');
+  });
+});
+
+describe('localDate', () => {
+  it("agrees with Luxon's zone conversion minute by minute across both of Tirane's DST switches, and in other zones", () => {
+    const zones = ['Europe/Tirane', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu'];
+    const starts = ['2026-03-28T22:00:00Z', '2026-10-24T22:00:00Z', '2026-04-04T12:00:00Z', '2026-11-01T03:00:00Z'];
+    for (const zone of zones)
+      for (const start of starts)
+        for (let m = 0; m < 8 * 60; m += 7) {
+          const instant = new Date(Date.parse(start) + m * 60_000);
+          const expected = DateTime.fromJSDate(instant).setZone(zone).toISODate();
+          assert.equal(localDate(instant, zone), expected, `${instant.toISOString()} in ${zone}`);
+          const offsetText = DateTime.fromJSDate(instant).setZone('UTC+3').toISO()!;
+          assert.equal(localDate(offsetText, zone), expected, `${offsetText} in ${zone}`);
+        }
   });
 });
 

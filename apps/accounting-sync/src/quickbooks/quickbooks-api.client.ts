@@ -140,30 +140,40 @@ export class QuickBooksApiClient implements OnApplicationShutdown {
   }
 
   /**
-   * Attaches a file to an entity through Intuit's multipart `/upload`: a `file_metadata_01` part (the Attachable, as
-   * JSON, with its AttachableRef) and a `file_content_01` part (the file). The multipart body is encoded by the
-   * platform's FormData. A file name may not contain `/`. The requestid makes a retried upload answer the first.
+   * Attaches files to entities through Intuit's multipart `/upload`, several in one request: per file `NN` (01, 02, …)
+   * a `file_metadata_NN` part (the Attachable, as JSON, with its AttachableRef) and a `file_content_NN` part (the
+   * file). The multipart body is encoded by the platform's FormData. A file name may not contain `/`. The answer is
+   * per file, in order: its Attachable, or its own fault. A fault of the whole request (400, 5xx after retries) throws.
+   * The requestid makes a retried upload answer the first.
    */
-  async upload(
+  async uploadMany(
     realmId: string,
     accessToken: string,
-    file: { fileName: string; contentType: string; content: Uint8Array<ArrayBuffer> },
-    ref: { entity: string; id: string },
+    files: Array<{
+      fileName: string;
+      contentType: string;
+      content: Uint8Array<ArrayBuffer>;
+      ref: { entity: string; id: string };
+    }>,
     requestId: string,
-  ): Promise<{ Id: string }> {
-    if (file.fileName.includes('/'))
-      throw new Error(`a QuickBooks attachment's file name may not contain "/": ${file.fileName}`);
-    const meta = {
-      AttachableRef: [{ EntityRef: { type: ref.entity, value: ref.id }, IncludeOnSend: false }],
-      FileName: file.fileName,
-      ContentType: file.contentType,
-    };
+  ): Promise<Array<{ attachable: { Id: string } } | { fault: QuickBooksFault }>> {
+    if (files.length === 0 || files.length > 99) throw new Error('an upload carries 1 to 99 files');
     const form = new FormData();
-    form.append('file_metadata_01', new Blob([JSON.stringify(meta)], { type: 'application/json' }), 'metadata.json');
-    form.append('file_content_01', new Blob([file.content], { type: file.contentType }), file.fileName);
+    files.forEach((file, i) => {
+      if (file.fileName.includes('/'))
+        throw new Error(`a QuickBooks attachment's file name may not contain "/": ${file.fileName}`);
+      const nn = String(i + 1).padStart(2, '0');
+      const meta = {
+        AttachableRef: [{ EntityRef: { type: file.ref.entity, value: file.ref.id }, IncludeOnSend: false }],
+        FileName: file.fileName,
+        ContentType: file.contentType,
+      };
+      form.append(`file_metadata_${nn}`, new Blob([JSON.stringify(meta)], { type: 'application/json' }), `${nn}.json`);
+      form.append(`file_content_${nn}`, new Blob([file.content], { type: file.contentType }), file.fileName);
+    });
     const encoded = new Response(form);
     const body = Buffer.from(await encoded.arrayBuffer());
-    const answer = await this.send<{ AttachableResponse?: Array<{ Attachable?: { Id: string }; Fault?: unknown }> }>(
+    const answer = await this.send<{ AttachableResponse?: Array<{ Attachable?: { Id: string } }> }>(
       'POST',
       realmId,
       'upload',
@@ -172,11 +182,21 @@ export class QuickBooksApiClient implements OnApplicationShutdown {
       body,
       { 'content-type': encoded.headers.get('content-type') ?? 'multipart/form-data' },
     );
-    const first = answer.AttachableResponse?.[0];
-    const fault = first ? readFault(first) : null;
-    if (fault) throw new QuickBooksFault(400, fault.type, fault.errors, null);
-    if (!first?.Attachable?.Id) throw new Error('QuickBooks answered the upload without an Attachable');
-    return first.Attachable;
+    return files.map((_, i) => {
+      const one = answer.AttachableResponse?.[i];
+      const fault = one ? readFault(one) : null;
+      if (fault) return { fault: new QuickBooksFault(400, fault.type, fault.errors, null) };
+      if (!one?.Attachable?.Id)
+        return {
+          fault: new QuickBooksFault(
+            502,
+            'SystemFault',
+            [{ code: '', message: 'QuickBooks answered no Attachable for this file', detail: '', element: null }],
+            null,
+          ),
+        };
+      return { attachable: one.Attachable };
+    });
   }
 
   /** The company's name as QuickBooks knows it: proves the token and the realm. */

@@ -26,6 +26,8 @@ export interface QboCounters {
   batches: number;
   batchItems: number;
   uploads: number;
+  /** Upload requests (each may carry several files; `uploads` counts the files). */
+  uploadRequests: number;
   /** 429s from the realm's limits (not from fault injection). */
   throttled: number;
   /** Requests answered from the `requestid` store without acting again. */
@@ -55,6 +57,7 @@ export class QboRealm {
     batches: 0,
     batchItems: 0,
     uploads: 0,
+    uploadRequests: 0,
     throttled: 0,
     replayed: 0,
   };
@@ -212,6 +215,7 @@ export class QboRealm {
     const files = parts.filter((p) => /^file_content_\d+$/.test(p.name));
     if (files.length === 0) throw QboFault.required('file_content_01');
     const answers: Json[] = [];
+    this.counters.uploadRequests++;
     for (const file of files) {
       const suffix = file.name.slice('file_content_'.length);
       const metaPart = parts.find((p) => p.name === `file_metadata_${suffix}`);
