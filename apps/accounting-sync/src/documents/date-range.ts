@@ -26,7 +26,7 @@ export function localDate(instant: string | Date, timezone: string): string {
       // Other ISO-8601 shapes (no offset: the zone's own wall time; week dates, …): Luxon, row by row.
       const dt = DateTime.fromISO(instant, { zone: timezone });
       if (!dt.isValid) throw new Error(`not an ISO-8601 instant: ${instant}`);
-      return dt.toISODate()!;
+      return dt.toISODate();
     }
   } else ms = instant.getTime();
   const slot = Math.floor(ms / SLOT_MS);
