@@ -174,9 +174,10 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     qbo.clearFaults();
 
     app = await startAppProcess('accounting-sync', appEnv, 'accounting-documents-restarted');
-    // The killed run's lease would hold its job for up to two minutes: let it lapse now, as time would.
+    // The killed run's lease (sales, bills and full share the company's `documents` lease) would hold for up to two
+    // minutes: let it lapse now, as time would.
     await db.dataSource.query(
-      "UPDATE job_leases SET expires_at = '2000-01-01 00:00:00' WHERE name = 'job:1:accounting:sales'",
+      "UPDATE job_leases SET expires_at = '2000-01-01 00:00:00' WHERE name = 'job:1:accounting:documents'",
     );
     const replayed = qbo.apiCounters().replayed;
     const end = await run('sales', range);
