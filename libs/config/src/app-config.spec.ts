@@ -63,6 +63,42 @@ describe('loadConfig', () => {
     assert.ok(splynx.some((p) => p.includes('SPLYNX_API_KEY and SPLYNX_API_SECRET')));
   });
 
+  it("Robaws (issue 11): defaults, the key pair required with ROBAWS_URL, and each variable's bounds", () => {
+    const robaws = loadConfig('crm-sync', {}).crm.robaws;
+    assert.deepEqual(robaws, {
+      baseUrl: null,
+      apiKey: '',
+      apiSecret: '',
+      webhookSecret: null,
+      defaultCountry: 'BE',
+      pageSize: 100,
+    });
+    const set = loadConfig('crm-sync', {
+      ROBAWS_URL: 'https://app.robaws.com/',
+      ROBAWS_API_KEY: 'key',
+      ROBAWS_API_SECRET: 'secret',
+      ROBAWS_WEBHOOK_SECRET: 'whsec-0123456789',
+      ROBAWS_DEFAULT_COUNTRY: 'NL',
+      ROBAWS_PAGE_SIZE: '50',
+    }).crm.robaws;
+    assert.deepEqual([set.baseUrl, set.defaultCountry, set.pageSize], ['https://app.robaws.com', 'NL', 50]);
+    assert.ok(
+      problemsOf({ ROBAWS_URL: 'https://app.robaws.com' }).some((p) =>
+        p.includes('ROBAWS_API_KEY and ROBAWS_API_SECRET are required when ROBAWS_URL is set'),
+      ),
+    );
+    const bad = problemsOf({
+      ROBAWS_PAGE_SIZE: '101',
+      ROBAWS_DEFAULT_COUNTRY: 'belgium',
+      ROBAWS_WEBHOOK_SECRET: 'short',
+    });
+    for (const name of ['ROBAWS_PAGE_SIZE', 'ROBAWS_DEFAULT_COUNTRY', 'ROBAWS_WEBHOOK_SECRET'])
+      assert.ok(
+        bad.some((p) => p.includes(name)),
+        `${name} is named in ${JSON.stringify(bad)}`,
+      );
+  });
+
   it('rejects a DATABASE_URL that is neither MySQL nor SQLite, and short gateway keys', () => {
     const problems = problemsOf({ DATABASE_URL: 'postgres://x@y/z', GATEWAY_API_KEYS: 'short' });
     assert.ok(problems.some((p) => p.startsWith('DATABASE_URL must be')));

@@ -17,6 +17,20 @@ export interface KafkaConfig {
   replicationFactor: number;
 }
 
+/** Robaws (crm-sync, issue 11). */
+export interface CrmConfig {
+  robaws: {
+    /** null: no upstream configured (the embedded host then starts the simulator). */
+    baseUrl: string | null;
+    apiKey: string;
+    apiSecret: string;
+    /** null: the one `robaws:webhooks:register` stored, if any. */
+    webhookSecret: string | null;
+    defaultCountry: string;
+    pageSize: number;
+  };
+}
+
 export interface AppConfig {
   appName: string;
   mode: RunMode;
@@ -57,6 +71,7 @@ export interface AppConfig {
     webhookUrl: string | null;
   };
   accounting: AccountingConfig;
+  crm: CrmConfig;
   scheduler: {
     /** `domain:job` pairs run once when the scheduler starts leading. */
     runOnStart: string[];
@@ -162,6 +177,9 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
   if (vars.SPLYNX_URL && !splynxKeyed) {
     problems.push('SPLYNX_API_KEY and SPLYNX_API_SECRET are required when SPLYNX_URL is set');
   }
+  if (vars.ROBAWS_URL && !(vars.ROBAWS_API_KEY && vars.ROBAWS_API_SECRET)) {
+    problems.push('ROBAWS_API_KEY and ROBAWS_API_SECRET are required when ROBAWS_URL is set');
+  }
   const key = secretsKey(vars.SECRETS_KEY, problems);
   if (vars.QBO_REFRESH_TOKEN && !vars.QBO_REALM_ID)
     problems.push('QBO_REALM_ID is required when QBO_REFRESH_TOKEN is set');
@@ -232,6 +250,16 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
       emailTo: vars.NOTIFY_EMAIL_TO ? vars.NOTIFY_EMAIL_TO.split(',') : [],
       emailFrom: vars.NOTIFY_EMAIL_FROM ?? 'sync-hub@localhost',
       webhookUrl: vars.NOTIFY_WEBHOOK_URL ?? null,
+    },
+    crm: {
+      robaws: {
+        baseUrl: vars.ROBAWS_URL ? vars.ROBAWS_URL.replace(/\/+$/, '') : null,
+        apiKey: vars.ROBAWS_API_KEY ?? '',
+        apiSecret: vars.ROBAWS_API_SECRET ?? '',
+        webhookSecret: vars.ROBAWS_WEBHOOK_SECRET ?? null,
+        defaultCountry: vars.ROBAWS_DEFAULT_COUNTRY ?? 'BE',
+        pageSize: vars.ROBAWS_PAGE_SIZE ?? 100,
+      },
     },
     accounting: {
       secretsKey: key,

@@ -37,6 +37,8 @@ const EVERY_APP: readonly RequiredVariable[] = [
   { name: 'DATABASE_URL', why: 'loadConfig refuses the distributed mode without it (it runs on MySQL/MariaDB)' },
   { name: 'SPLYNX_API_KEY', when: 'SPLYNX_URL', why: 'loadConfig refuses SPLYNX_URL without SPLYNX_API_KEY' },
   { name: 'SPLYNX_API_SECRET', when: 'SPLYNX_URL', why: 'loadConfig refuses SPLYNX_URL without SPLYNX_API_SECRET' },
+  { name: 'ROBAWS_API_KEY', when: 'ROBAWS_URL', why: 'loadConfig refuses ROBAWS_URL without ROBAWS_API_KEY' },
+  { name: 'ROBAWS_API_SECRET', when: 'ROBAWS_URL', why: 'loadConfig refuses ROBAWS_URL without ROBAWS_API_SECRET' },
 ];
 
 /** gateway, scheduler and accounting-sync serve /api, and ApiKeysRequired stops them at start without keys. */

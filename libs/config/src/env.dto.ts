@@ -331,6 +331,47 @@ export class EnvironmentVariables {
   @Max(600)
   QBO_RATE_LIMIT_WAIT_SECONDS?: number;
 
+  /** Robaws's address, before /api/v2 (default https://app.robaws.com); unset in the embedded mode: the simulator. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  ROBAWS_URL?: string;
+
+  /** The Robaws API key and secret (HTTP Basic: key as the user, secret as the password; an "API only" user). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
+  ROBAWS_API_KEY?: string;
+
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
+  ROBAWS_API_SECRET?: string;
+
+  /** The secret Robaws signs webhook deliveries with (else the one `robaws:webhooks:register` stored). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(8)
+  ROBAWS_WEBHOOK_SECRET?: string;
+
+  /** The region of phone numbers written without a country code, and of VAT numbers without a prefix (ISO 3166). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[A-Z]{2}$/, { message: 'ROBAWS_DEFAULT_COUNTRY must be a two-letter country code (BE, NL, …)' })
+  ROBAWS_DEFAULT_COUNTRY?: string;
+
+  /** Clients per page (Robaws allows at most 100). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  ROBAWS_PAGE_SIZE?: number;
+
   /** DevPos's address, before /connect/token and /api/v3 (default https://online.devpos.al). */
   @IsOptional()
   @Transform(toTrimmed)
