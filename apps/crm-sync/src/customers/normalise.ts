@@ -38,7 +38,7 @@ export interface RobawsClientRecord {
   [key: string]: unknown;
 }
 
-/** The `robaws_customers` fields a pull writes from one record (the local-edit and bookkeeping columns are not here). */
+/** The `robaws_customers` fields a pull writes from one record (not the local-edit and bookkeeping columns). */
 export interface RobawsCustomerFields {
   robawsId: string;
   name: string | null;
