@@ -123,11 +123,14 @@ function group(value: string, sizes: number[], sep: string): string {
   return parts.filter(Boolean).join(sep);
 }
 
-/** A phone number in one of the formats people type for that country: international, national, dotted, slashed. */
+/**
+ * A valid phone number (in the number plan's ranges, so a parser accepts it) in one of the formats people type for
+ * that country: international, national, dotted, slashed, with `(0)`.
+ */
 function phone(random: () => number, country: Country, mobile: boolean): string {
   switch (country) {
     case 'BE': {
-      const national = mobile ? `47${digits(random, 7)}` : `9${digits(random, 7)}`;
+      const national = mobile ? `47${digits(random, 7)}` : `9${2 + Math.floor(random() * 3)}${digits(random, 6)}`;
       return pick(random, [
         `+32 ${group(national, mobile ? [3, 2, 2, 2] : [1, 3, 2, 2], ' ')}`,
         `0${group(national, mobile ? [3, 2, 2, 2] : [1, 3, 2, 2], ' ')}`,
@@ -137,7 +140,7 @@ function phone(random: () => number, country: Country, mobile: boolean): string 
       ]);
     }
     case 'NL': {
-      const national = mobile ? `6${digits(random, 8)}` : `20${digits(random, 7)}`;
+      const national = mobile ? `6${1 + Math.floor(random() * 5)}${digits(random, 7)}` : `20${digits(random, 7)}`;
       return pick(random, [
         `+31 ${group(national, mobile ? [1, 8] : [2, 3, 4], ' ')}`,
         `0${national.slice(0, mobile ? 1 : 2)}-${national.slice(mobile ? 1 : 2)}`,
@@ -145,7 +148,7 @@ function phone(random: () => number, country: Country, mobile: boolean): string 
       ]);
     }
     case 'FR': {
-      const national = mobile ? `6${digits(random, 8)}` : `1${digits(random, 8)}`;
+      const national = `${mobile ? '6' : '1'}${pick(random, ['1', '2', '4'])}${digits(random, 7)}`;
       return pick(random, [
         `+33 ${group(national, [1, 2, 2, 2, 2], ' ')}`,
         `0${group(national, [1, 2, 2, 2, 2], ' ')}`,
@@ -161,7 +164,7 @@ function phone(random: () => number, country: Country, mobile: boolean): string 
       ]);
     }
     case 'LU': {
-      const national = mobile ? `621${digits(random, 6)}` : digits(random, 6);
+      const national = mobile ? `621${digits(random, 6)}` : `4${digits(random, 5)}`;
       return pick(random, [`+352 ${group(national, [3, 3, 3], ' ')}`, `00352 ${national}`]);
     }
   }

@@ -98,6 +98,17 @@ describe('RobawsSimulator speaks Robaws API v2 over HTTP', () => {
     assert.notDeepEqual(new RobawsSimulator({ clients: 3, seed: 6 }).client(1002), sim.client(1002));
   });
 
+  it('writes Belgian VAT numbers with right check digits (mod 97), a few with a typo, and phones a parser accepts', () => {
+    const belgian = sim
+      .clients()
+      .filter((c) => c.address.country === 'BE' && c.vatNumber)
+      .map((c) => c.vatNumber!.replace(/\D/g, ''));
+    const valid = belgian.filter((n) => n.length === 10 && 97 - (Number(n.slice(0, 8)) % 97) === Number(n.slice(8)));
+    assert.ok(valid.length >= belgian.length * 0.9, `${valid.length} of ${belgian.length} valid`);
+    const unparseable = sim.clients().filter((c) => c.tel && !/\d/.test(c.tel));
+    assert.ok(unparseable.length > 0, 'some phones are not numbers at all');
+  });
+
   it('filters by updatedFrom (equal or later) and moves updatedAt when a client changes', async () => {
     const before = sim.client(1010)!;
     const from = new Date(Date.now() - 1000).toISOString();
@@ -144,6 +155,51 @@ describe('RobawsSimulator speaks Robaws API v2 over HTTP', () => {
         ['application/merge-patch+json', 400],
       ],
     );
+  });
+
+  it('applies a JSON Patch (add, replace, remove) and refuses an unknown operation with 400', async () => {
+    const res = await patch(
+      1025,
+      [
+        { op: 'replace', path: '/email', value: 'ops@one.example' },
+        { op: 'add', path: '/extraFields/Role', value: { type: 'SELECT', group: null, stringValue: 'SUPPLIER' } },
+        { op: 'remove', path: '/gsm' },
+      ],
+      'application/json-patch+json',
+    );
+    assert.equal(res.status, 200);
+    const patched = (await res.json()) as RobawsClient;
+    assert.deepEqual(
+      [patched.email, patched.extraFields.Role.stringValue, 'gsm' in patched],
+      ['ops@one.example', 'SUPPLIER', false],
+    );
+    const bad = await patch(1025, [{ op: 'move', from: '/tel', path: '/gsm' }], 'application/json-patch+json');
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { message: string }).message, /move/);
+  });
+
+  it('changes clients through the controls: one by id, or a number spread over the ids; unknown ids are 404', async () => {
+    const one = await fetch(`${url}/__simulator/clients/1050`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ extraFields: { Role: null } }),
+    });
+    assert.equal(one.status, 200);
+    assert.equal('Role' in sim.client(1050)!.extraFields, false);
+    const spread = await fetch(`${url}/__simulator/change`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 20 }),
+    });
+    const { changed } = (await spread.json()) as { changed: number[] };
+    assert.equal(new Set(changed).size, 20);
+    assert.ok(changed[19] - changed[0] > 150, 'spread over the ids, not the first page only');
+    const latest = sim.client(changed[0])!.updatedAt;
+    const page = (await (await call(`/clients?size=100&updatedFrom=${encodeURIComponent(latest)}`)).json()) as Page;
+    assert.deepEqual(page.items.map((c) => c.id).sort(), [...changed].sort());
+    assert.equal((await fetch(`${url}/__simulator/clients/1`, { method: 'POST' })).status, 404);
+    const state = (await (await fetch(`${url}/__simulator/state`)).json()) as { clients: number };
+    assert.equal(state.clients, 250);
   });
 
   it('refuses a missing or wrong Basic credential with a Spring 401, and an unknown client with 404', async () => {
