@@ -80,6 +80,21 @@ describe('RobawsSimulator speaks Robaws API v2 over HTTP', () => {
     assert.equal(body.path, '/api/v2/clients');
   });
 
+  it('sorts by sort=field:dir, and refuses an unknown sort property', async () => {
+    const page = (await (await call('/clients?size=100&page=0&sort=updatedAt:desc')).json()) as Page;
+    const newest = sim
+      .clients()
+      .map((c) => c.updatedAt)
+      .sort()
+      .reverse()
+      .slice(0, 100);
+    assert.deepEqual(
+      page.items.map((c) => c.updatedAt),
+      newest,
+    );
+    assert.equal((await call('/clients?sort=colour:asc')).status, 400);
+  });
+
   it('generates messy but plausible clients: roles on most, phones and VAT numbers in several countries', () => {
     const all = sim.clients();
     const countries = new Set(all.map((c) => c.address.country));
@@ -363,5 +378,29 @@ describe('RobawsSimulator rate limit: a token bucket of 15/s with a burst of 20'
     const res = await get();
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-ratelimit-remaining'), null);
+  });
+});
+
+describe('RobawsSimulator stop', () => {
+  it('ends the retries still waiting, so deliveriesSettled() resolves', async () => {
+    const down = await receiver([500]);
+    const sim = new RobawsSimulator({ clients: 3, webhookRetryDelaysMs: [60_000] });
+    await sim.start();
+    try {
+      sim.registerWebhook(down.url);
+      sim.updateClient(1001, { name: 'Renamed NV' });
+      while (down.received.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await sim.stop();
+      const started = Date.now();
+      await sim.deliveriesSettled();
+      assert.ok(Date.now() - started < 1000);
+      assert.deepEqual(
+        sim.deliveries.map((d) => [d.delivered, d.attempts.length]),
+        [[false, 1]],
+      );
+    } finally {
+      await sim.stop();
+      await down.close();
+    }
   });
 });
