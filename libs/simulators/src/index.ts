@@ -11,3 +11,5 @@ export * from './devpos/devpos-simulator';
 export * from './devpos/document-generator';
 export * from './embedded-upstreams';
 export * from './transport-faults';
+export * from './robaws/client-generator';
+export * from './robaws/robaws-simulator';
