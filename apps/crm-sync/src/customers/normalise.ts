@@ -171,14 +171,18 @@ function stableJson(value: unknown): string {
 }
 
 /**
- * The `robaws_customers` fields for one Robaws client. `phone` is the customer's primary number for search and
+ * The `robaws_customers` fields for one Robaws client. Phones are read in the client's address country (else
+ * `defaultRegion`). `phone` is the customer's primary number for search and
  * duplicates: the valid `tel` in E.164, else the valid `gsm`, else null; `tel` and `gsm` hold each number normalised
  * or, when invalid, as given. `isActive` is true unless Robaws says `false`. `metadata` is the whole record.
  */
 export function mapRobawsClient(record: RobawsClientRecord, defaultRegion: string): MappedCustomer {
   const country = countryOf(record);
-  const tel = normalisePhone(record.tel, defaultRegion);
-  const gsm = normalisePhone(record.gsm, defaultRegion);
+  // A number written without a country code is local to the client's own country (a Dutch client's 06 …), which
+  // ROBAWS_DEFAULT_COUNTRY stands in for only when the address names none.
+  const region = country && isPhoneRegion(country) ? country : defaultRegion;
+  const tel = normalisePhone(record.tel, region);
+  const gsm = normalisePhone(record.gsm, region);
   const vat = normaliseVat(record.vatNumber, country);
   const email = text(record.email);
   const primary = [tel, gsm].find((phone) => phone.value !== null && phone.valid);
