@@ -148,15 +148,9 @@ describe('normaliseVat', () => {
 
 describe('mapRobawsClient', () => {
   it("reads a local number in the client's address country, and in the default region only without one", () => {
-    const dutch = mapRobawsClient(
-      { ...example(), tel: '06 12345678', gsm: null, address: { country: 'NL' } } as RobawsClientRecord,
-      'BE',
-    );
+    const dutch = mapRobawsClient({ ...example(), tel: '06 12345678', gsm: null, address: { country: 'NL' } }, 'BE');
     assert.deepEqual([dutch.fields.tel, dutch.invalidPhones], ['+31612345678', []]);
-    const nowhere = mapRobawsClient(
-      { ...example(), tel: '09 123 45 67', gsm: null, address: null } as RobawsClientRecord,
-      'BE',
-    );
+    const nowhere = mapRobawsClient({ ...example(), tel: '09 123 45 67', gsm: null, address: null }, 'BE');
     assert.equal(nowhere.fields.tel, '+3291234567');
   });
 
