@@ -8,6 +8,7 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { groupStartingNow, KafkaProbe, SeenMessage } from '../support/kafka';
 import { tick } from '../support/ticks';
+import { simulatedAccountingEnv } from '../support/accounting-env';
 
 const DOCUMENT_TYPES = ['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'] as const;
 type DocumentType = (typeof DOCUMENT_TYPES)[number];
@@ -121,22 +122,9 @@ describe('accounting-sync: QuickBooks throttling, outages, deletions and refusal
         DATABASE_URL: db.url,
         GATEWAY_API_KEYS: 'accounting-faults-e2e-key',
         SECRETS_KEY: randomBytes(32).toString('base64'),
-        QBO_CLIENT_ID: qbo.clientId,
-        QBO_CLIENT_SECRET: qbo.clientSecret,
-        QBO_TOKEN_URL: qbo.urls.token,
-        QBO_REVOKE_URL: qbo.urls.revoke,
-        QBO_API_BASE: qbo.urls.api.replace(/\/v3\/company$/, ''),
-        QBO_REALM_ID: seed.realmId,
-        QBO_REFRESH_TOKEN: seed.refreshToken,
-        QBO_DEFAULT_INCOME_ITEM_ID: '1',
-        QBO_DEFAULT_EXPENSE_ACCOUNT_ID: '3',
+        ...simulatedAccountingEnv(qbo, seed, devpos, devposUrl),
         // QuickBooks sends a 429 without Retry-After; against the simulator's 1 s window a second is Intuit's minute.
         QBO_RATE_LIMIT_WAIT_SECONDS: '1',
-        DEVPOS_URL: devposUrl,
-        DEVPOS_AUTH_BASIC: Buffer.from(`${devpos.clientId}:`).toString('base64'),
-        DEVPOS_TENANT: user.tenant,
-        DEVPOS_USERNAME: user.username,
-        DEVPOS_PASSWORD: user.password,
         HTTP_RETRIES: '1',
         HTTP_RETRY_BASE_DELAY_MS: '20',
       },

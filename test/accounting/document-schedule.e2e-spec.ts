@@ -9,6 +9,7 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { groupStartingNow, KafkaProbe } from '../support/kafka';
 import { eventually } from '../support/wait';
+import { simulatedAccountingEnv } from '../support/accounting-env';
 
 const API_KEY = 'accounting-schedule-e2e-key';
 const ZONE = 'Europe/Tirane';
@@ -131,20 +132,7 @@ describe('a scheduled daily full: scheduler → Kafka → accounting-sync → Qu
           ...common,
           KAFKA_GROUP_ID: group,
           SECRETS_KEY: randomBytes(32).toString('base64'),
-          QBO_CLIENT_ID: qbo.clientId,
-          QBO_CLIENT_SECRET: qbo.clientSecret,
-          QBO_TOKEN_URL: qbo.urls.token,
-          QBO_REVOKE_URL: qbo.urls.revoke,
-          QBO_API_BASE: qbo.urls.api.replace(/\/v3\/company$/, ''),
-          QBO_REALM_ID: seed.realmId,
-          QBO_REFRESH_TOKEN: seed.refreshToken,
-          QBO_DEFAULT_INCOME_ITEM_ID: '1',
-          QBO_DEFAULT_EXPENSE_ACCOUNT_ID: '3',
-          DEVPOS_URL: devposUrl,
-          DEVPOS_AUTH_BASIC: Buffer.from(`${devpos.clientId}:`).toString('base64'),
-          DEVPOS_TENANT: user.tenant,
-          DEVPOS_USERNAME: user.username,
-          DEVPOS_PASSWORD: user.password,
+          ...simulatedAccountingEnv(qbo, seed, devpos, devposUrl),
           HTTP_RETRIES: '1',
           HTTP_RETRY_BASE_DELAY_MS: '20',
         },

@@ -9,6 +9,7 @@ import { TEST_KAFKA_BROKERS } from '../support/env';
 import { groupStartingNow, KafkaProbe, SeenMessage } from '../support/kafka';
 import { tick } from '../support/ticks';
 import { eventually } from '../support/wait';
+import { simulatedAccountingEnv } from '../support/accounting-env';
 
 const RANGE = { from: '2026-02-02', to: '2026-02-22' };
 const DOCUMENT_TYPES = ['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'] as const;
@@ -59,20 +60,7 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
       DATABASE_URL: db.url,
       GATEWAY_API_KEYS: 'accounting-documents-e2e-key',
       SECRETS_KEY: randomBytes(32).toString('base64'),
-      QBO_CLIENT_ID: qbo.clientId,
-      QBO_CLIENT_SECRET: qbo.clientSecret,
-      QBO_TOKEN_URL: qbo.urls.token,
-      QBO_REVOKE_URL: qbo.urls.revoke,
-      QBO_API_BASE: qbo.urls.api.replace(/\/v3\/company$/, ''),
-      QBO_REALM_ID: seed.realmId,
-      QBO_REFRESH_TOKEN: seed.refreshToken,
-      QBO_DEFAULT_INCOME_ITEM_ID: '1',
-      QBO_DEFAULT_EXPENSE_ACCOUNT_ID: '3',
-      DEVPOS_URL: devposUrl,
-      DEVPOS_AUTH_BASIC: Buffer.from(`${devpos.clientId}:`).toString('base64'),
-      DEVPOS_TENANT: user.tenant,
-      DEVPOS_USERNAME: user.username,
-      DEVPOS_PASSWORD: user.password,
+      ...simulatedAccountingEnv(qbo, seed, devpos, devposUrl),
       HTTP_RETRIES: '1',
       HTTP_RETRY_BASE_DELAY_MS: '20',
     };

@@ -7,6 +7,7 @@ import { createTestDatabase, insertCompanies, TestDatabase } from '../support/da
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { KafkaProbe } from '../support/kafka';
 import { cli } from '../support/cli';
+import { simulatedAccountingEnv } from '../support/accounting-env';
 
 const RANGE = { from: '2026-02-02', to: '2026-02-08' };
 const DOCUMENT_TYPES = ['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'] as const;
@@ -42,20 +43,7 @@ describe('accounting:sync and schedule:run-due (MariaDB, Kafka, QuickBooks and D
       DATABASE_URL: db.url,
       SECRETS_KEY: randomBytes(32).toString('base64'),
       HTTP_RETRIES: '0',
-      QBO_CLIENT_ID: qbo.clientId,
-      QBO_CLIENT_SECRET: qbo.clientSecret,
-      QBO_TOKEN_URL: qbo.urls.token,
-      QBO_REVOKE_URL: qbo.urls.revoke,
-      QBO_API_BASE: qbo.urls.api.replace(/\/v3\/company$/, ''),
-      QBO_REALM_ID: seed.realmId,
-      QBO_REFRESH_TOKEN: seed.refreshToken,
-      QBO_DEFAULT_INCOME_ITEM_ID: '1',
-      QBO_DEFAULT_EXPENSE_ACCOUNT_ID: '3',
-      DEVPOS_URL: devposUrl,
-      DEVPOS_AUTH_BASIC: Buffer.from(`${devpos.clientId}:`).toString('base64'),
-      DEVPOS_TENANT: user.tenant,
-      DEVPOS_USERNAME: user.username,
-      DEVPOS_PASSWORD: user.password,
+      ...simulatedAccountingEnv(qbo, seed, devpos, devposUrl),
     };
     // accounting-sync's projection of company 1, as scheduler.company.changed.v1 would have left it.
     await db.dataSource.query(
