@@ -59,8 +59,8 @@
     $('#forget-key').hidden = true;
     $('#key-panel').hidden = false;
     $('#key-error').textContent = message || '';
-    stopConnections();
-    stopAccounting();
+    connectionsPoll.stop();
+    accountingPoll.stop();
   }
 
   async function open() {
@@ -70,8 +70,8 @@
     await refresh();
     clearInterval(timer);
     timer = setInterval(() => void refresh(), 3000);
-    startConnections();
-    startAccounting();
+    connectionsPoll.start();
+    accountingPoll.start();
   }
 
   async function refresh() {
@@ -259,24 +259,33 @@
     $('#cancel-edit').hidden = true;
   }
 
+  /** A card's refresh: `load` now and every `everyMs` while the dashboard is open; `reset` forgets what it showed. */
+  function poller(load, everyMs, reset) {
+    let handle = null;
+    return {
+      start() {
+        void load();
+        clearInterval(handle);
+        handle = setInterval(() => void load(), everyMs);
+      },
+      stop() {
+        clearInterval(handle);
+        reset();
+      },
+    };
+  }
+
   // ---- Connections (issue 9): a card per company, Connect / Reconnect QuickBooks, the OAuth callback's result ----
 
   /** Connections change slowly (token expiries, a reconnect): polled every 30 s, and at once after an action. */
   const CONNECTIONS_EVERY_MS = 30000;
-  let connectionsTimer = null;
   /** What the card shows now: an unchanged answer leaves it alone, so a focused button keeps its focus. */
   let connectionsShown = '';
-
-  function startConnections() {
-    void loadConnections();
-    clearInterval(connectionsTimer);
-    connectionsTimer = setInterval(() => void loadConnections(), CONNECTIONS_EVERY_MS);
-  }
-
-  function stopConnections() {
-    clearInterval(connectionsTimer);
-    connectionsShown = '';
-  }
+  const connectionsPoll = poller(
+    () => loadConnections(),
+    CONNECTIONS_EVERY_MS,
+    () => (connectionsShown = ''),
+  );
 
   /** GET /api/companies; company 1 alone where this version has no company routes (404). */
   async function listCompanies() {
@@ -443,20 +452,13 @@
   const ACCOUNTING_EVERY_MS = 10000;
   const ACCOUNTING_RUNS_PER_JOB = 3;
   const FAILED_SHOWN = 100;
-  let accountingTimer = null;
   /** What the card shows now: an unchanged answer leaves it alone, so a focused Retry keeps its focus. */
   let accountingShown = '';
-
-  function startAccounting() {
-    void loadAccounting();
-    clearInterval(accountingTimer);
-    accountingTimer = setInterval(() => void loadAccounting(), ACCOUNTING_EVERY_MS);
-  }
-
-  function stopAccounting() {
-    clearInterval(accountingTimer);
-    accountingShown = '';
-  }
+  const accountingPoll = poller(
+    () => loadAccounting(),
+    ACCOUNTING_EVERY_MS,
+    () => (accountingShown = ''),
+  );
 
   /** The company picker: every company, the chosen one kept across refreshes. */
   async function fillAccountingCompanies() {
