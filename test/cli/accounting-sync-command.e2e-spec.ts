@@ -168,6 +168,9 @@ describe('accounting:sync and schedule:run-due (MariaDB, Kafka, QuickBooks and D
     before(async () => {
       await insertCompanies(db, [RUN_DUE_COMPANY]);
       await db.dataSource.query("UPDATE schedules SET next_run_at = '2099-01-01 00:00:00'");
+      // Daily at an hour about twelve hours from now (in Tirane, UTC+1 or +2), so the latest slot of the missed
+      // schedule is never inside its one-hour catch-up window, whatever the time of day the suite runs.
+      const farHour = (new Date().getUTCHours() + 13) % 24;
       for (const [job, minutesAgo] of [
         ['accounting.connections.check', 1],
         ['sales', 3 * 24 * 60],
@@ -175,8 +178,8 @@ describe('accounting:sync and schedule:run-due (MariaDB, Kafka, QuickBooks and D
         await db.dataSource.query(
           `INSERT INTO schedules (company_id, domain, job_type, frequency, minute, hour_of_day, timezone, enabled,
              overlap_policy, catchup_window_s, next_run_at, created_at, updated_at)
-           VALUES (?, 'accounting', ?, 'daily', 0, 5, 'Europe/Tirane', 1, 'skip', 3600, ?, NOW(3), NOW(3))`,
-          [RUN_DUE_COMPANY, job, new Date(Date.now() - minutesAgo * 60000)],
+           VALUES (?, 'accounting', ?, 'daily', 0, ?, 'Europe/Tirane', 1, 'skip', 3600, ?, NOW(3), NOW(3))`,
+          [RUN_DUE_COMPANY, job, farHour, new Date(Date.now() - minutesAgo * 60000)],
         );
       }
       const rows: Array<{ id: number; job_type: string }> = await db.dataSource.query(

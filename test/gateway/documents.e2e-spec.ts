@@ -89,7 +89,7 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
     where = '1 = 1',
   ): Promise<Array<{ eic: string; doc_type: string; status: string; txn_date: string }>> =>
     db.dataSource.query(
-      `SELECT eic, doc_type, status, txn_date FROM accounting_documents WHERE company_id = ${COMPANY} AND ${where}`,
+      `SELECT eic, doc_type, status, txn_date FROM accounting_documents WHERE company_id = ${COMPANY} AND ${where} ORDER BY eic`,
     );
   const leaseHeld = (job: string) =>
     eventually(
