@@ -80,10 +80,13 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     assert.equal(full.day_of_week, 0);
     assert.equal(full.hour_of_day, 4);
     const registered = body.filter((s: { domain: string; job_type: string }) => findJob(s.domain, s.job_type));
-    assert.deepEqual(
-      registered.map((s: { job_type: string }) => s.job_type),
-      ['accounting.connections.check', 'customers'],
-    );
+    assert.deepEqual(registered.map((s: { job_type: string }) => s.job_type).sort(), [
+      'accounting.connections.check',
+      'customers',
+      'robaws.customers.full',
+      'robaws.customers.incremental',
+      'robaws.customers.push',
+    ]);
     for (const s of registered) {
       assert.equal(s.enabled, true);
       assert.match(s.next_run_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/, `${s.job_type} has a next run`);
@@ -138,7 +141,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
   it('a schedule of a job without a handler is stored disabled with the reason (201); enabling or running it is 409', async () => {
     const created = await call('POST', `/api/companies/${company}/schedules`, {
       domain: 'crm',
-      job_type: 'robaws.customers.push',
+      job_type: 'cp.visit',
       frequency: 'weekly',
       hour_of_day: 8,
       day_of_week: 1,
@@ -146,22 +149,22 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.deepEqual(
       [created.body.domain, created.body.enabled, created.body.paused_reason, created.body.next_run_at],
-      ['crm', false, notRegisteredReason('crm', 'robaws.customers.push'), null],
+      ['crm', false, notRegisteredReason('crm', 'cp.visit'), null],
     );
     const enable = await call('PATCH', `/api/schedules/${created.body.id}/toggle`, { enabled: true });
     assert.equal(enable.status, 409);
-    assert.match(enable.body.message, /crm\/robaws\.customers\.push is not available in this version yet/);
+    assert.match(enable.body.message, /crm\/cp\.visit is not available in this version yet/);
     assert.match(enable.body.message, /splynx\/customers/, 'names the jobs this version runs');
     const run = await call('POST', `/api/schedules/${created.body.id}/run`);
     assert.equal(run.status, 409);
-    assert.match(run.body.message, /cannot run: crm\/robaws\.customers\.push is not available/);
+    assert.match(run.body.message, /cannot run: crm\/cp\.visit is not available/);
     const seeded = (await call('GET', '/api/companies/1/schedules')).body.find(
       (s: { job_type: string }) => s.job_type === 'cp.export',
     );
     assert.equal((await call('PATCH', `/api/schedules/${seeded.id}/toggle`, { enabled: true })).status, 409);
     const still = await call('POST', `/api/companies/${company}/schedules`, {
       domain: 'crm',
-      job_type: 'robaws.customers.push',
+      job_type: 'cp.visit',
       frequency: 'hourly',
       enabled: true,
     });

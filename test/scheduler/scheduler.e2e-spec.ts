@@ -138,8 +138,8 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
       paused_reason: string | null;
       next_run_at: string | null;
     }>;
-    const unregistered = list.filter((s) => s.job_type === 'cp.visit' || s.job_type.startsWith('robaws.'));
-    assert.equal(unregistered.length, 4);
+    const unregistered = list.filter((s) => s.job_type === 'cp.visit');
+    assert.equal(unregistered.length, 1);
     for (const s of unregistered)
       assert.deepEqual(
         [s.enabled, s.paused_reason, s.next_run_at],

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { PlatformModule } from '@sync-hub/platform';
-import { RunsModule } from '@sync-hub/runs';
+import { CrmJobsModule } from './crm-sync.jobs';
+import { RobawsCustomersModule } from './customers/customers.module';
 
 /**
- * The feature modules of crm-sync; the embedded host mounts the same list. No crm job is built yet: the app answers
- * `ping` and fails every other crm job as JOB_NOT_SUPPORTED, and the scheduler keeps their schedules disabled.
+ * The feature modules of crm-sync; the embedded host mounts the same list. The Robaws customer jobs run here; the
+ * loyalty-club jobs (cp.export, cp.visit) are not built yet and fail as JOB_NOT_SUPPORTED, their schedules disabled.
  */
-export const CRM_SYNC_FEATURES = [RunsModule.forDomain('crm', { jobs: [] })];
+export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CrmJobsModule];
 
 @Module({ imports: [PlatformModule.forApp('crm-sync'), ...CRM_SYNC_FEATURES] })
 export class CrmSyncModule {}

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     splynxCustomers: base.simulator.splynxCustomers,
     quickbooksConfigured: base.accounting.quickbooks.clientId !== '',
     devposConfigured: base.accounting.devpos.authBasic !== '',
+    robawsConfigured: base.crm.robaws.baseUrl !== null,
     hubPort: base.port,
   });
   const generatedKey = base.gatewayApiKeys.length === 0 ? randomBytes(24).toString('base64url') : null;
@@ -50,6 +51,9 @@ async function main(): Promise<void> {
       upstreams.simulated.devpos
         ? `  DevPos:  simulator at ${config.accounting.devpos.baseUrl} (company 1 connected, tenant ${config.accounting.devpos.seed?.tenant})`
         : `  DevPos:  ${config.accounting.devpos.baseUrl}`,
+      upstreams.simulated.robaws
+        ? `  Robaws:  simulator at ${config.crm.robaws.baseUrl}`
+        : `  Robaws:  ${config.crm.robaws.baseUrl ?? '(not configured)'}`,
       '',
     ].join('\n') + '\n',
   );

@@ -9,6 +9,7 @@ export * from './api/schedule-api.dto';
 export * from './jobs/job-declaration';
 export * from './jobs/splynx.jobs';
 export * from './jobs/accounting.jobs';
+export * from './jobs/crm.jobs';
 export * from './jobs/job-registry';
 export * from './api/schedule-views';
 export * from './schedule-changed';

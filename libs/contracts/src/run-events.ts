@@ -27,6 +27,16 @@ export class RunStats {
   @IsInt() @Min(0) failed = 0;
   /** Rows marked inactive because the upstream no longer has them (domains that mirror a full list). */
   @IsOptional() @IsInt() @Min(0) deactivated?: number;
+  /** Robaws customers: marked deleted_upstream by a complete full pull (never deleted). */
+  @IsOptional() @IsInt() @Min(0) deletedUpstream?: number;
+  /** Robaws customers written with a phone number that could not be normalised (kept as given). */
+  @IsOptional() @IsInt() @Min(0) invalidPhones?: number;
+  /** Robaws customers written with a VAT number the VAT check rejects (kept, flagged). */
+  @IsOptional() @IsInt() @Min(0) invalidVat?: number;
+  /** Robaws customers whose local edit was sent to Robaws. */
+  @IsOptional() @IsInt() @Min(0) pushed?: number;
+  /** Robaws customers not pushed because Robaws changed an edited field since the edit's base version. */
+  @IsOptional() @IsInt() @Min(0) conflicts?: number;
 }
 
 export const ERROR_ORIGINS = ['source', 'destination', 'config', 'internal'] as const;

@@ -9,3 +9,4 @@ export * from './persistence.module';
 export * from './bulk-upsert';
 export * from './secrets';
 export * from './locked-query';
+export * from './sync-cursor.entity';

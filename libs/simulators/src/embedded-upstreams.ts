@@ -3,13 +3,14 @@ import { DevposSimulator } from './devpos/devpos-simulator';
 import { DEVPOS_ZONE } from './devpos/document-generator';
 import { QuickBooksSimulator } from './quickbooks/quickbooks-simulator';
 import { QBO_SEED } from './quickbooks/qbo-store';
+import { RobawsSimulator } from './robaws/robaws-simulator';
 import { SplynxSimulator } from './splynx/splynx-simulator';
 
 export interface EmbeddedUpstreams {
   /** Environment additions that point the sync apps at the simulators. */
   env: Record<string, string>;
   /** Which upstreams are simulated, for the start-up banner. */
-  simulated: { splynx: boolean; quickbooks: boolean; devpos: boolean };
+  simulated: { splynx: boolean; quickbooks: boolean; devpos: boolean; robaws: boolean };
   stop(): Promise<void>;
 }
 
@@ -28,6 +29,8 @@ export async function startEmbeddedUpstreams(opts: {
   quickbooksConfigured?: boolean;
   /** DEVPOS_AUTH_BASIC is set: DevPos is real. */
   devposConfigured?: boolean;
+  /** ROBAWS_URL is set: Robaws is real. */
+  robawsConfigured?: boolean;
   /** The hub's own port: the simulated Intuit app registers its /oauth/quickbooks/callback. */
   hubPort?: number;
 }): Promise<EmbeddedUpstreams> {
@@ -83,12 +86,23 @@ export async function startEmbeddedUpstreams(opts: {
     });
     stops.push(() => devpos.stop());
   }
+  if (opts.robawsConfigured === false) {
+    // Robaws with its seeded clients (3,000, messy phones and VAT numbers in several countries) and its real rate limit.
+    const robaws = new RobawsSimulator();
+    Object.assign(env, {
+      ROBAWS_URL: await robaws.start(),
+      ROBAWS_API_KEY: robaws.apiKey,
+      ROBAWS_API_SECRET: robaws.apiSecret,
+    });
+    stops.push(() => robaws.stop());
+  }
   return {
     env,
     simulated: {
       splynx: !opts.splynxUrlConfigured,
       quickbooks: opts.quickbooksConfigured === false,
       devpos: opts.devposConfigured === false,
+      robaws: opts.robawsConfigured === false,
     },
     stop: async () => void (await Promise.all(stops.map((s) => s()))),
   };

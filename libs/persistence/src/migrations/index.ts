@@ -22,6 +22,7 @@ import { CreateAccountingParties1763700000020 } from './1763700000020-create-acc
 import { CreateAccountingDocuments1763700000021 } from './1763700000021-create-accounting-documents';
 import { CreateAccountingSettings1763700000022 } from './1763700000022-create-accounting-settings';
 import { AddAttachmentsToAccountingDocuments1763700000023 } from './1763700000023-add-attachments-to-accounting-documents';
+import { CreateRobawsCustomers1763700000024 } from './1763700000024-create-robaws-customers';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MIGRATIONS = [
   CreateAccountingDocuments1763700000021,
   CreateAccountingSettings1763700000022,
   AddAttachmentsToAccountingDocuments1763700000023,
+  CreateRobawsCustomers1763700000024,
 ];

@@ -1,0 +1,9 @@
+import { RunsModule } from '@sync-hub/runs';
+import { RobawsCustomersModule } from './customers/customers.module';
+import { RobawsFullJob, RobawsIncrementalJob } from './customers/robaws-pull.jobs';
+
+/** The jobs crm-sync runs, each a handler class bound to its entry in the job registry (libs/contracts/src/jobs). */
+export const CrmJobsModule = RunsModule.forDomain('crm', {
+  jobs: [RobawsIncrementalJob, RobawsFullJob],
+  imports: [RobawsCustomersModule],
+});

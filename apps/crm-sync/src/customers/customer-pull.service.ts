@@ -1,0 +1,340 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { APP_CONFIG, AppConfig } from '@sync-hub/config';
+import { RunStats } from '@sync-hub/contracts';
+import { bulkUpsert, readCursor, writeCursor } from '@sync-hub/persistence';
+import { attachStats } from '@sync-hub/runs';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { RobawsApiClient } from '../robaws/robaws-api.client';
+import { EDITABLE_FIELDS, RobawsCustomer } from './robaws-customer.entity';
+import { mapRobawsClient, MappedCustomer, RobawsClientRecord, RobawsCustomerFields } from './normalise';
+
+/** The incremental pull's stream in sync_cursors: the `updatedAt` of the newest change stored. */
+export const ROBAWS_CLIENTS_STREAM = 'robaws.clients';
+/** Incremental pulls ask for changes since the cursor minus this: a change stamped just before it is not missed. */
+export const INCREMENTAL_OVERLAP_MS = 5 * 60_000;
+/** A full pull checks each customer it did not see with a GET before marking it; beyond this many it trusts the list. */
+const VERIFY_VANISHED_AT_MOST = 100;
+
+export type PullMode = 'incremental' | 'full';
+
+export interface CustomerPullStats extends RunStats {
+  deletedUpstream: number;
+  invalidPhones: number;
+  invalidVat: number;
+}
+
+export interface CustomerPullOptions {
+  mode: PullMode;
+  dryRun?: boolean;
+  /** Stop after this many customers; a limited run moves no cursor and marks nothing deleted. */
+  limit?: number;
+  /** Only this client, fetched by id (the CLI's --client-id, POST /api/crm/customers/:id/sync). */
+  clientId?: number;
+  signal?: AbortSignal;
+  /** Called after each page is stored (the CLI's progress). */
+  onPage?: (progress: { page: number; totalPages: number; stats: CustomerPullStats }) => void;
+}
+
+export interface CustomerPullResult {
+  stats: CustomerPullStats;
+  /** Dry runs: the first customers as they would be stored (at most 20). */
+  preview: RobawsCustomerFields[];
+}
+
+/** How a record relates to what is stored: written (created / updated) or counted only. */
+type Outcome = 'created' | 'updated' | 'unchanged' | 'older';
+
+interface StoredState {
+  hash: string;
+  upstreamUpdatedAt: Date | null;
+  deletedUpstream: boolean;
+  localDirty: RobawsCustomer['localDirty'];
+}
+
+const WRITE_COLUMNS = [
+  'name',
+  'role',
+  'email',
+  'tel',
+  'gsm',
+  'phone',
+  'website',
+  'address_line1',
+  'address_line2',
+  'postal_code',
+  'city',
+  'country',
+  'vat_number',
+  'vat_valid',
+  'currency',
+  'language',
+  'is_active',
+  'metadata',
+  'content_hash',
+  'upstream_updated_at',
+  'synced_at',
+  'deleted_upstream',
+];
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * Robaws clients into `robaws_customers` (seed 003). Each page is normalised, compared with the stored content hashes
+ * and written in one multi-row upsert inside one transaction; unchanged customers are counted, not rewritten. A
+ * customer with a local edit not pushed yet keeps its edited fields: the pull stores the newer upstream record
+ * (`metadata`, `upstream_updated_at`) beside them, which is how a push later tells that Robaws moved on.
+ */
+@Injectable()
+export class CustomerPullService {
+  private readonly logger = new Logger(CustomerPullService.name);
+
+  constructor(
+    private readonly robaws: RobawsApiClient,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async pull(options: CustomerPullOptions): Promise<CustomerPullResult> {
+    const stats: CustomerPullStats = {
+      fetched: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      failed: 0,
+      deletedUpstream: 0,
+      invalidPhones: 0,
+      invalidVat: 0,
+    };
+    const preview: RobawsCustomerFields[] = [];
+    try {
+      if (options.clientId !== undefined) {
+        await this.pullOne(options.clientId, options, stats, preview);
+        return { stats, preview };
+      }
+      await this.pullPages(options, stats, preview);
+      return { stats, preview };
+    } catch (err) {
+      throw attachStats(err, stats);
+    }
+  }
+
+  /**
+   * Stores one client's record as a webhook delivered it, unless a version at least as new is stored already (an
+   * older event arriving late changes nothing). Answers what it did.
+   */
+  async applyRecord(record: RobawsClientRecord): Promise<Outcome> {
+    const stats = this.emptyCounts();
+    const mapped = mapRobawsClient(record, this.config.crm.robaws.defaultCountry);
+    return this.dataSource.transaction((manager) => this.writePage(manager, [mapped], stats, false).then((o) => o[0]));
+  }
+
+  private emptyCounts(): CustomerPullStats {
+    return {
+      fetched: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      skipped: 0,
+      failed: 0,
+      deletedUpstream: 0,
+      invalidPhones: 0,
+      invalidVat: 0,
+    };
+  }
+
+  private async pullOne(
+    id: number,
+    options: CustomerPullOptions,
+    stats: CustomerPullStats,
+    preview: RobawsCustomerFields[],
+  ): Promise<void> {
+    const record = await this.robaws.getClient(id);
+    if (record === null) {
+      // Robaws has no such client: a stored one is marked, never deleted.
+      const stored = await this.dataSource.getRepository(RobawsCustomer).findOneBy({ robawsId: id });
+      if (stored && !stored.deletedUpstream) {
+        stats.deletedUpstream++;
+        if (!options.dryRun)
+          await this.dataSource.getRepository(RobawsCustomer).update({ robawsId: id }, { deletedUpstream: true });
+      }
+      return;
+    }
+    stats.fetched++;
+    const mapped = this.map([record], stats);
+    if (options.dryRun) preview.push(...mapped.map((m) => m.fields));
+    await this.dataSource.transaction((manager) => this.writePage(manager, mapped, stats, options.dryRun ?? false));
+  }
+
+  private async pullPages(
+    options: CustomerPullOptions,
+    stats: CustomerPullStats,
+    preview: RobawsCustomerFields[],
+  ): Promise<void> {
+    const startedAt = new Date();
+    const dryRun = options.dryRun ?? false;
+    const cursor = await readCursor(this.dataSource.manager, ROBAWS_CLIENTS_STREAM);
+    const updatedFrom =
+      options.mode === 'incremental' && cursor
+        ? new Date(new Date(cursor.position).getTime() - INCREMENTAL_OVERLAP_MS)
+        : undefined;
+    const seen = options.mode === 'full' ? new Set<number>() : null;
+    let newest = cursor ? new Date(cursor.position).getTime() : Number.NEGATIVE_INFINITY;
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+
+    const pages = this.robaws.clientPages({ updatedFrom, pageSize: this.config.crm.robaws.pageSize });
+    for await (const page of pages) {
+      options.signal?.throwIfAborted();
+      const records = page.items.slice(0, Math.min(page.items.length, remaining));
+      remaining -= records.length;
+      stats.fetched += records.length;
+      const mapped = this.map(records, stats);
+      for (const m of mapped) {
+        seen?.add(Number(m.fields.robawsId));
+        const at = m.fields.upstreamUpdatedAt?.getTime();
+        if (at !== undefined && at > newest) newest = at;
+      }
+      if (dryRun && preview.length < 20) preview.push(...mapped.slice(0, 20 - preview.length).map((m) => m.fields));
+      const last = remaining <= 0 || records.length < page.items.length || page.page + 1 >= page.totalPages;
+      await this.dataSource.transaction(async (manager) => {
+        await this.writePage(manager, mapped, stats, dryRun);
+        // The cursor moves with the last page's rows, in their transaction: a run that dies between pages leaves it
+        // where it was, and the next run reads those changes again.
+        if (last && !dryRun && options.limit === undefined && Number.isFinite(newest))
+          await writeCursor(manager, ROBAWS_CLIENTS_STREAM, new Date(newest).toISOString());
+      });
+      options.onPage?.({ page: page.page + 1, totalPages: page.totalPages, stats });
+      if (remaining <= 0) break;
+    }
+    options.signal?.throwIfAborted();
+    if (seen && options.limit === undefined) stats.deletedUpstream = await this.markVanished(seen, startedAt, dryRun);
+  }
+
+  private map(records: RobawsClientRecord[], stats: CustomerPullStats): MappedCustomer[] {
+    const out: MappedCustomer[] = [];
+    for (const record of records) {
+      const id = Number(record?.id);
+      if (!Number.isInteger(id) || id <= 0) {
+        stats.failed++;
+        this.logger.warn(`skipping a Robaws client without a readable id (${JSON.stringify(record?.id)})`);
+        continue;
+      }
+      out.push(mapRobawsClient(record, this.config.crm.robaws.defaultCountry));
+    }
+    return out;
+  }
+
+  /** Compares a page with what is stored and writes the new and changed customers in one upsert. */
+  private async writePage(
+    manager: EntityManager,
+    mapped: MappedCustomer[],
+    stats: CustomerPullStats,
+    dryRun: boolean,
+  ): Promise<Outcome[]> {
+    if (mapped.length === 0) return [];
+    const repo = manager.getRepository(RobawsCustomer);
+    const ids = mapped.map((m) => Number(m.fields.robawsId));
+    const stored = new Map<number, StoredState>();
+    for (const row of await repo.find({
+      select: { robawsId: true, contentHash: true, upstreamUpdatedAt: true, deletedUpstream: true, localDirty: true },
+      where: { robawsId: In(ids) },
+    }))
+      stored.set(row.robawsId, {
+        hash: row.contentHash,
+        upstreamUpdatedAt: row.upstreamUpdatedAt,
+        deletedUpstream: row.deletedUpstream,
+        localDirty: row.localDirty,
+      });
+
+    const syncedAt = new Date();
+    const rows: Array<QueryDeepPartialEntity<RobawsCustomer>> = [];
+    const outcomes: Outcome[] = [];
+    for (const m of mapped) {
+      const id = Number(m.fields.robawsId);
+      const existing = stored.get(id);
+      const outcome = this.compare(m, existing);
+      outcomes.push(outcome);
+      if (outcome === 'older' || outcome === 'unchanged') {
+        stats.unchanged++;
+        continue;
+      }
+      stats[outcome]++;
+      if (m.invalidPhones.length > 0) {
+        stats.invalidPhones++;
+        // Logged when the record is written, so once per version rather than on every pull.
+        this.logger.warn(
+          { robawsId: id, fields: m.invalidPhones },
+          `Robaws client ${id}: phone number(s) in ${m.invalidPhones.join(', ')} could not be normalised; kept as given`,
+        );
+      }
+      if (m.invalidVat) stats.invalidVat++;
+      rows.push(this.row(m.fields, existing?.localDirty ?? null, syncedAt));
+    }
+    if (!dryRun && rows.length > 0) await bulkUpsert(repo, rows, WRITE_COLUMNS, ['robaws_id']);
+    return outcomes;
+  }
+
+  private compare(m: MappedCustomer, existing: StoredState | undefined): Outcome {
+    if (!existing) return 'created';
+    const incoming = m.fields.upstreamUpdatedAt?.getTime();
+    const current = existing.upstreamUpdatedAt?.getTime();
+    if (incoming !== undefined && current !== undefined && incoming < current) return 'older';
+    if (existing.hash === m.fields.contentHash && !existing.deletedUpstream) return 'unchanged';
+    return 'updated';
+  }
+
+  /** The row to store: the upstream fields, except those a pending local edit holds. */
+  private row(
+    fields: RobawsCustomerFields,
+    localDirty: RobawsCustomer['localDirty'],
+    syncedAt: Date,
+  ): QueryDeepPartialEntity<RobawsCustomer> {
+    const { robawsId, ...rest } = fields;
+    const row: Record<string, unknown> = { ...rest, robawsId: Number(robawsId), syncedAt, deletedUpstream: false };
+    if (localDirty) {
+      for (const field of EDITABLE_FIELDS)
+        if (Object.prototype.hasOwnProperty.call(localDirty.fields, field)) row[field] = localDirty.fields[field];
+      if ('tel' in localDirty.fields || 'gsm' in localDirty.fields)
+        row.phone = [row.tel, row.gsm].find((p) => typeof p === 'string' && E164.test(p)) ?? null;
+    }
+    return row;
+  }
+
+  /**
+   * After a complete full pull: customers stored before the run started that the run did not see are gone from
+   * Robaws. Each is checked with a GET first (a client deleted mid-run shifts the pages after it, so the list alone
+   * may miss one that exists); a client found is stored, a 404 is marked `deleted_upstream`. Past
+   * VERIFY_VANISHED_AT_MOST candidates the list is trusted.
+   */
+  private async markVanished(seen: Set<number>, startedAt: Date, dryRun: boolean): Promise<number> {
+    const repo = this.dataSource.getRepository(RobawsCustomer);
+    const candidates = (
+      await repo
+        .createQueryBuilder('c')
+        .select('c.robaws_id', 'id')
+        .where('c.deleted_upstream = :no AND c.synced_at < :startedAt', { no: false, startedAt })
+        .getRawMany<{ id: number | string }>()
+    )
+      .map((r) => Number(r.id))
+      .filter((id) => !seen.has(id));
+    const gone: number[] = [];
+    const verify = candidates.length <= VERIFY_VANISHED_AT_MOST;
+    for (const id of candidates) {
+      if (!verify) {
+        gone.push(id);
+        continue;
+      }
+      const record = await this.robaws.getClient(id);
+      if (record === null) gone.push(id);
+      else if (!dryRun) await this.applyRecord(record);
+    }
+    if (!dryRun)
+      for (let i = 0; i < gone.length; i += 1000)
+        await repo.update({ robawsId: In(gone.slice(i, i + 1000)) }, { deletedUpstream: true });
+    if (gone.length > 0)
+      this.logger.log(`${gone.length} Robaws customer(s) no longer in Robaws: marked deleted_upstream`);
+    return gone.length;
+  }
+}
