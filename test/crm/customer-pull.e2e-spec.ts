@@ -112,7 +112,7 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
       assert.equal(row.name, source.name);
       assert.equal(row.email, source.email ? source.email.trim().toLowerCase() : null);
       for (const field of ['tel', 'gsm'] as const) {
-        const given = source[field] as string | null;
+        const given = source[field];
         const value = row[field];
         if (!given?.trim()) {
           assert.equal(value, null);
