@@ -1,11 +1,4 @@
-import {
-  BadRequestException,
-  ConflictException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-} from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { RunStats } from '@sync-hub/contracts';
@@ -251,11 +244,14 @@ export class CustomerPushService {
       };
       const mapped = mapRobawsClient(current, region);
       const { robawsId: _id, ...keeping } = rowKeepingEdit(mapped.fields, edit);
-      await repo.update({ robawsId: row.robawsId }, {
-        ...keeping,
-        conflict,
-        syncedAt: new Date(),
-      } as QueryDeepPartialEntity<RobawsCustomer>);
+      await repo.update(
+        { robawsId: row.robawsId },
+        {
+          ...keeping,
+          conflict,
+          syncedAt: new Date(),
+        },
+      );
       return;
     }
     if (decision.kind === 'in-sync') {

@@ -22,7 +22,10 @@ export type PushDecision =
   | { kind: 'in-sync' };
 
 /** The editable fields of a Robaws record as the hub stores them (normalised: E.164 phones, VAT, lower-case email). */
-export function editableValues(record: RobawsClientRecord, defaultRegion: string): Record<EditableField, string | null> {
+export function editableValues(
+  record: RobawsClientRecord,
+  defaultRegion: string,
+): Record<EditableField, string | null> {
   const fields = mapRobawsClient(record, defaultRegion).fields;
   const out = {} as Record<EditableField, string | null>;
   for (const field of EDITABLE_FIELDS) out[field] = fields[field];
@@ -92,7 +95,13 @@ function rolePatch(current: RobawsClientRecord, role: string | null): Record<str
   const existing = extraFields[key];
   // A tenant whose Role holds a bare string gets a bare string back; otherwise the value object, members kept.
   if (typeof existing === 'string') return { [key]: role };
-  const members = existing && typeof existing === 'object' ? existing : { type: 'SELECT', group: null };
+  // The members it has are sent as they are, except null ones: in a merge-patch a null removes the member.
+  const members: Record<string, unknown> = {};
+  if (existing && typeof existing === 'object') {
+    for (const [name, value] of Object.entries(existing)) if (value !== null) members[name] = value;
+  } else {
+    members.type = 'SELECT';
+  }
   return { [key]: { ...members, stringValue: role } };
 }
 
