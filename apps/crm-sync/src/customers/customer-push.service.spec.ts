@@ -66,7 +66,7 @@ class FakeRobaws {
       });
     const current = this.store.get(id)!;
     const next = { ...current, ...patch, updatedAt: '2026-01-01T00:00:00.000Z' } as RobawsClientRecord;
-    if (patch.address) next.address = { ...current.address, ...(patch.address as object) };
+    if (patch.address) next.address = { ...current.address, ...patch.address };
     this.store.set(id, next);
     return structuredClone(next);
   }
