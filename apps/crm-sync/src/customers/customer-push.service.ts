@@ -41,6 +41,8 @@ export interface CustomerPushResult {
 
 /** Dirty customers handled per bulk read of Robaws's current versions (and so the longest residual window). */
 const BATCH = 500;
+/** PATCHes in flight at once (the bucket, not this, sets the rate). */
+const PUSH_CONCURRENCY = 4;
 /** Robaws's largest page. */
 const LIST_PAGE_SIZE = 100;
 
@@ -92,11 +94,9 @@ export class CustomerPushService {
           .getRepository(RobawsCustomer)
           .find({ where: { robawsId: In(ids.slice(i, i + BATCH)) }, order: { robawsId: 'ASC' } });
         const current = await this.readCurrent(rows, pulledUpTo, options.signal);
-        for (const row of rows) {
-          options.signal?.throwIfAborted();
-          await this.pushOne(row, current, options, stats, planned);
-        }
+        await this.pushRows(rows, current, options, stats, planned);
       }
+      planned.sort((a, b) => a.robawsId - b.robawsId);
       return { stats, planned };
     } catch (err) {
       throw attachStats(err, stats);
@@ -206,6 +206,34 @@ export class CustomerPushService {
       current.set(row.robawsId, await this.robaws.getClient(row.robawsId));
     }
     return current;
+  }
+
+  /**
+   * A few PATCHes in flight, taken in id order: the API client's bucket keeps them within 15/s, and Robaws's latency
+   * (not the bucket) would otherwise set the pace. The first failure that ends the run stops taking new customers.
+   */
+  private async pushRows(
+    rows: RobawsCustomer[],
+    current: CurrentVersions,
+    options: CustomerPushOptions,
+    stats: CustomerPushStats,
+    planned: PlannedPatch[],
+  ): Promise<void> {
+    let next = 0;
+    let failure: { error: unknown } | null = null;
+    const worker = async (): Promise<void> => {
+      while (failure === null && next < rows.length) {
+        const row = rows[next++];
+        try {
+          options.signal?.throwIfAborted();
+          await this.pushOne(row, current, options, stats, planned);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, rows.length) }, worker));
+    if (failure !== null) throw (failure as { error: unknown }).error;
   }
 
   private async pushOne(
