@@ -57,7 +57,8 @@ export async function robawsThroughput(opts: { clients: number; edits: number; r
     await probe.produce(Topic.CrmRequested, t.key, t.value);
     const end = await probe.waitForRunEnd(t.value.runId!, 30 * 60000);
     if (end.topic !== Topic.RunCompleted) throw new Error(`benchmark run ended ${end.topic}: ${end.value}`);
-    return { seconds: seconds(start), stats: end.json.payload.stats as Record<string, number> };
+    const payload = (end.json as { payload?: { stats?: Record<string, number> } } | null)?.payload;
+    return { seconds: seconds(start), stats: payload?.stats ?? {} };
   };
 
   const pulls: number[] = [];
