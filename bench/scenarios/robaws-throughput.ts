@@ -94,7 +94,8 @@ export async function robawsThroughput(opts: { clients: number; edits: number; r
       pushStats = push.stats;
       pushRequests = robaws.counters.requests - requests;
       pushRateLimited = robaws.counters.rateLimited - limited;
-      if (push.stats.pushed !== opts.edits) throw new Error(`push sent ${push.stats.pushed} of ${opts.edits} edits`);
+      if (push.stats.pushed !== opts.edits)
+        throw new Error(`push sent ${push.stats.pushed} of ${opts.edits} edits: ${JSON.stringify(push.stats)}`);
     }
   } finally {
     await app?.stop();
