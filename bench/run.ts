@@ -70,7 +70,12 @@ async function main(): Promise<void> {
   log(
     `scenarios 8, 9: Robaws full pull of ${size.robawsClients} clients (unpaced), push of ${size.robawsEdits} edits at 15/s`,
   );
-  const robaws = await robawsThroughput({ clients: size.robawsClients, edits: size.robawsEdits, reps });
+  const robaws = await robawsThroughput({
+    clients: size.robawsClients,
+    edits: size.robawsEdits,
+    reps,
+    profileDir: process.env.BENCH_PROFILE,
+  });
 
   const ratios = {
     pipelineToCeiling: throughput.pipelineRowsPerSec.median / throughput.ceilingRowsPerSec.median,

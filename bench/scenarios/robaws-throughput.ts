@@ -34,7 +34,13 @@ const REAL_RATE = 15;
  * 15/s, burst 20 (the simulator's bucket on, the client paced as in production), against the floor edits / 15 s.
  * crm-sync runs as its own process on Kafka and MariaDB; each repetition starts from an empty table.
  */
-export async function robawsThroughput(opts: { clients: number; edits: number; reps: number }): Promise<RobawsResult> {
+export async function robawsThroughput(opts: {
+  clients: number;
+  edits: number;
+  reps: number;
+  /** BENCH_PROFILE: the pulling crm-sync writes a CPU profile there. */
+  profileDir?: string;
+}): Promise<RobawsResult> {
   const robaws = new RobawsSimulator({ seed: 8, clients: opts.clients, rateLimit: { enabled: false } });
   const url = await robaws.start();
   const probe = new KafkaProbe();
@@ -74,7 +80,12 @@ export async function robawsThroughput(opts: { clients: number; edits: number; r
     for (let rep = 0; rep < opts.reps; rep++) {
       await empty(db);
       robaws.setRateLimit({ enabled: false });
-      app = await startAppProcess('crm-sync', await env(false), 'bench-robaws-unpaced');
+      app = await startAppProcess(
+        'crm-sync',
+        await env(false),
+        'bench-robaws-unpaced',
+        opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
+      );
       const pull = await run('robaws.customers.full');
       await app.stop();
       pulls.push(pull.seconds);
