@@ -20,6 +20,7 @@ import {
   verifyRobawsSignature,
 } from '@sync-hub/contracts';
 import type { Request, Response } from 'express';
+import { PER_KEY_THROTTLER } from '../throttling';
 import { RobawsWebhookDeliveries } from './robaws-webhook-deliveries.service';
 import { RobawsWebhookSecrets } from './robaws-webhook-secrets.service';
 
@@ -39,7 +40,7 @@ async function rawBodyOf(req: RawBodyRequest<Request>): Promise<Buffer> {
  * (Robaws gives up after 2 s); crm-sync applies it from the bus. Logs carry ids, never the body or a secret.
  */
 @ApiExcludeController()
-@SkipThrottle()
+@SkipThrottle({ [PER_KEY_THROTTLER]: true })
 @Controller('api/webhooks/robaws')
 export class RobawsWebhooksController {
   private readonly logger = new Logger(RobawsWebhooksController.name);
