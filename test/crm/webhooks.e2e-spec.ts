@@ -35,17 +35,14 @@ describe('Robaws webhooks in the distributed mode (gateway and crm-sync processe
   const latencies: number[] = [];
 
   const customer = async (id: number): Promise<CustomerRow | undefined> =>
-    ((await db.dataSource.query('SELECT * FROM robaws_customers WHERE robaws_id = ?', [id])) as CustomerRow[])[0];
-  const deliveryRows = async (id: string): Promise<number> =>
-    Number(
-      (
-        (await db.dataSource.query('SELECT COUNT(*) AS n FROM robaws_webhook_deliveries WHERE delivery_id = ?', [
-          id,
-        ])) as Array<{
-          n: number;
-        }>
-      )[0].n,
+    (await db.dataSource.query<CustomerRow[]>('SELECT * FROM robaws_customers WHERE robaws_id = ?', [id]))[0];
+  const deliveryRows = async (id: string): Promise<number> => {
+    const [row] = await db.dataSource.query<Array<{ n: number }>>(
+      'SELECT COUNT(*) AS n FROM robaws_webhook_deliveries WHERE delivery_id = ?',
+      [id],
     );
+    return Number(row.n);
+  };
   const eventsOf = (deliveryId: string): SeenMessage[] =>
     probe.seen.filter((m) => m.topic === Topic.RobawsWebhookReceived && m.json?.payload?.deliveryId === deliveryId);
 
