@@ -15,6 +15,8 @@ export const DELIVERY_RETENTION_DAYS = 7;
 /** Hourly, at minute 17 (no other housekeeping then). */
 export const DELIVERY_PRUNE_CRON = '0 17 * * * *';
 const PRUNE_BATCH = 1000;
+/** How long an answer waits for the event to reach the bus before it goes anyway. */
+const FLUSH_WAIT_MS = 500;
 
 export type DeliveryOutcome = 'accepted' | 'duplicate';
 
@@ -49,10 +51,14 @@ export class RobawsWebhookDeliveries {
       if (isDuplicateKeyError(err)) return 'duplicate';
       throw err;
     }
-    // Sent now, after the answer is on its way; if the bus refuses, the outbox's periodic flush sends it later.
-    void this.outbox
+    // Sent now; the answer waits for that at most FLUSH_WAIT_MS (Robaws gives up after 2 s). A flush still going on
+    // then finishes in the background, and if the bus refuses, the outbox's periodic flush sends the event later.
+    const flushed = this.outbox
       .flush()
       .catch((err: Error) => this.logger.warn(`Robaws delivery ${delivery.id} waits in the outbox: ${err.message}`));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([flushed, new Promise((resolve) => (timer = setTimeout(resolve, FLUSH_WAIT_MS)))]);
+    clearTimeout(timer);
     return 'accepted';
   }
 
