@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { PlatformModule } from '@sync-hub/platform';
 import { CrmJobsModule } from './crm-sync.jobs';
 import { RobawsCustomersModule } from './customers/customers.module';
+import { RobawsWebhookConsumerModule } from './webhooks/robaws-webhooks.module';
 
 /**
  * The feature modules of crm-sync; the embedded host mounts the same list. The Robaws customer jobs run here; the
  * loyalty-club jobs (cp.export, cp.visit) are not built yet and fail as JOB_NOT_SUPPORTED, their schedules disabled.
  */
-export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CrmJobsModule];
+export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CrmJobsModule, RobawsWebhookConsumerModule];
 
 @Module({ imports: [PlatformModule.forApp('crm-sync'), ...CRM_SYNC_FEATURES] })
 export class CrmSyncModule {}
