@@ -64,8 +64,8 @@ describe('robaws:sync-customers (MariaDB, Kafka, the Robaws simulator over HTTP)
   it('a pull prints a line per page off a terminal and the stats table; the first incremental reads everything', async () => {
     const { code, stdout, stderr } = await cli(['robaws:sync-customers'], env);
     assert.equal(code, 0, stderr);
-    assert.match(stdout, /^page 1\/3: fetched 100, created 100, updated 0, unchanged 0$/m);
-    assert.match(stdout, /^page 3\/3: fetched 230, /m);
+    assert.match(stdout, /^page 1\/3: fetched 100$/m);
+    assert.match(stdout, /^page 3\/3: fetched 230$/m);
     assert.match(stdout, /^Robaws customer sync: incremental pull \(run [0-9a-f-]{36}\)$/m);
     for (const [name, value] of [
       ['fetched', CLIENTS],

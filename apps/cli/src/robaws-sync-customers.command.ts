@@ -89,13 +89,12 @@ function progressPrinter(out: Output): {
       if (out.isTTY) {
         const width = 30;
         const done = Math.round((page / total) * width);
-        out.write(
-          `\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] page ${page}/${total}  fetched ${stats.fetched}  written ${stats.created + stats.updated}`,
-        );
+        out.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] page ${page}/${total}  fetched ${stats.fetched}`);
         drawn = true;
       } else
         out.write(
-          `page ${page}/${total}: fetched ${stats.fetched}, created ${stats.created}, updated ${stats.updated}, unchanged ${stats.unchanged}\n`,
+          // Rows are written in batches of several pages: created/updated are known at the end, in the table.
+          `page ${page}/${total}: fetched ${stats.fetched}\n`,
         );
     },
     end() {

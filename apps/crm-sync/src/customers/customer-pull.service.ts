@@ -201,24 +201,28 @@ export class CustomerPullService {
     // requests in order). A limited run reads one page ahead only, so as not to spend Robaws's tokens on pages it drops.
     const lookahead = options.limit === undefined ? PAGES_AHEAD : 1;
     const ahead: Array<Promise<IteratorResult<RobawsPage>>> = [];
-    let exhausted = false;
     // Pages are written together, up to WRITE_BATCH_ROWS rows or WRITE_BATCH_MS after the first of them arrived: a
     // commit per 100-row page would spend most of a fast pull waiting on commits.
     let pending = new Map<number, MappedCustomer>();
     let pendingSince = 0;
+    // One write in flight: the next batch is read and normalised while the previous one is written.
+    let writing: Promise<void> = Promise.resolve();
     const flush = async (last: boolean): Promise<void> => {
       const batch = [...pending.values()];
       pending = new Map();
-      await this.dataSource.transaction(async (manager) => {
+      const cursorAt = newest;
+      await writing;
+      writing = this.dataSource.transaction(async (manager) => {
         await this.writePage(manager, batch, stats, dryRun);
         // The cursor moves with the last rows, in their transaction: a run that dies before leaves it where it was,
         // and the next run reads those changes again.
-        if (last && !dryRun && options.limit === undefined && Number.isFinite(newest))
-          await writeCursor(manager, ROBAWS_CLIENTS_STREAM, new Date(newest).toISOString());
+        if (last && !dryRun && options.limit === undefined && Number.isFinite(cursorAt))
+          await writeCursor(manager, ROBAWS_CLIENTS_STREAM, new Date(cursorAt).toISOString());
       });
+      writing.catch(() => undefined); // a failure is seen when awaited
     };
     for (;;) {
-      while (!exhausted && ahead.length < lookahead) {
+      while (ahead.length < lookahead) {
         const next = pages.next();
         next.catch(() => undefined); // a failure is seen when awaited, not reported as unhandled meanwhile
         ahead.push(next);
@@ -226,7 +230,6 @@ export class CustomerPullService {
       const current = await ahead.shift()!;
       options.signal?.throwIfAborted();
       if (current.done) {
-        exhausted = true;
         if (pending.size > 0) await flush(true);
         break;
       }
@@ -251,6 +254,7 @@ export class CustomerPullService {
       for (const observer of this.observers) observer(progress);
       if (remaining <= 0) break;
     }
+    await writing;
     options.signal?.throwIfAborted();
     if (seen && options.limit === undefined) stats.deletedUpstream = await this.markVanished(seen, startedAt, dryRun);
   }
