@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { PlatformModule } from '@sync-hub/platform';
+import { API_VALIDATION, ApiKeysRequired, PlatformModule } from '@sync-hub/platform';
 import { CrmJobsModule } from './crm-sync.jobs';
 import { RobawsCustomersModule } from './customers/customers.module';
 
@@ -9,5 +9,9 @@ import { RobawsCustomersModule } from './customers/customers.module';
  */
 export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CrmJobsModule];
 
-@Module({ imports: [PlatformModule.forApp('crm-sync'), ...CRM_SYNC_FEATURES] })
+/** It serves the Robaws customers API (/api/crm/customers, forwarded by the gateway): API keys and validation. */
+@Module({
+  imports: [PlatformModule.forApp('crm-sync'), ...CRM_SYNC_FEATURES],
+  providers: [...API_VALIDATION, ApiKeysRequired],
+})
 export class CrmSyncModule {}

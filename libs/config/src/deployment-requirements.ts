@@ -41,7 +41,7 @@ const EVERY_APP: readonly RequiredVariable[] = [
   { name: 'ROBAWS_API_SECRET', when: 'ROBAWS_URL', why: 'loadConfig refuses ROBAWS_URL without ROBAWS_API_SECRET' },
 ];
 
-/** gateway, scheduler and accounting-sync serve /api, and ApiKeysRequired stops them at start without keys. */
+/** gateway, scheduler, accounting-sync and crm-sync serve /api, and ApiKeysRequired stops them at start without keys. */
 const SERVES_API: RequiredVariable = {
   name: 'GATEWAY_API_KEYS',
   why: 'an app serving /api refuses to start without keys (ApiKeysRequired)',
@@ -66,11 +66,12 @@ export const DISTRIBUTED_MODE_REQUIREMENTS: Readonly<Record<DeployedApp, readonl
       name: 'ACCOUNTING_SYNC_URL',
       why: 'its default, http://localhost:3003, is not accounting-sync in a cluster',
     },
+    { name: 'CRM_SYNC_URL', why: 'its default, http://localhost:3004, is not crm-sync in a cluster' },
   ],
   scheduler: [...EVERY_APP, SERVES_API],
   'splynx-sync': EVERY_APP,
   'accounting-sync': [...EVERY_APP, SERVES_API, HOLDS_SECRETS],
-  'crm-sync': EVERY_APP,
+  'crm-sync': [...EVERY_APP, SERVES_API],
   'usage-sync': EVERY_APP,
   cli: [...EVERY_APP, HOLDS_SECRETS],
 };

@@ -18,3 +18,4 @@ export * from './company-changed';
 export * from './api/company-api';
 export * from './api/connection-api';
 export * from './api/document-api';
+export * from './api/customer-api';
