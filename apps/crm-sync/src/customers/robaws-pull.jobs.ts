@@ -8,6 +8,8 @@ import {
 import { JobContext, JobHandler, SyncJob } from '@sync-hub/runs';
 import { CustomerPullService, PullMode } from './customer-pull.service';
 
+// Decorated so that its constructor's parameter types are emitted for the subclasses' injection.
+@Injectable()
 abstract class RobawsPullJob implements SyncJob<RobawsCustomersParams> {
   protected abstract readonly mode: PullMode;
 

@@ -215,6 +215,10 @@ describe('RobawsSimulator speaks Robaws API v2 over HTTP', () => {
     assert.equal((await fetch(`${url}/__simulator/clients/1`, { method: 'POST' })).status, 404);
     const state = (await (await fetch(`${url}/__simulator/state`)).json()) as { clients: number };
     assert.equal(state.clients, 250);
+    sim.removeClient(1050);
+    assert.equal((await call('/clients/1050')).status, 404, 'a removed client is gone');
+    assert.equal(sim.clientCount, 249);
+    assert.throws(() => sim.removeClient(1050), /No Robaws client 1050/);
   });
 
   it('refuses a missing or wrong Basic credential with a Spring 401, and an unknown client with 404', async () => {

@@ -222,6 +222,11 @@ export class RobawsSimulator {
     return structuredClone(this.insert(fields));
   }
 
+  /** Deletes a client as someone in Robaws would (Robaws sends no webhook for it): a full pull must notice. */
+  removeClient(id: number): void {
+    if (!this.store.delete(id)) throw new Error(`No Robaws client ${id}`);
+  }
+
   /** Changes `count` clients spread over the id range (a new email each); returns their ids. */
   changeClients(count: number): number[] {
     const ids = [...this.store.keys()];
