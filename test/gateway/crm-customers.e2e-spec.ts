@@ -196,36 +196,33 @@ describe('the Robaws customers API through the gateway (crm-sync, Kafka, MariaDB
     assert.ok(pages >= 5);
     assert.equal(new Set(customers.map((c) => c.robaws_id)).size, customers.length, 'no customer twice');
     const one = customers.find((c) => c.robaws_id === vatTwins[1]);
-    assert.deepEqual(
-      Object.keys(one).sort(),
-      [
-        'address_line1',
-        'address_line2',
-        'city',
-        'conflict',
-        'country',
-        'currency',
-        'deleted_upstream',
-        'dirty',
-        'email',
-        'gsm',
-        'is_active',
-        'language',
-        'local_edit',
-        'name',
-        'phone',
-        'postal_code',
-        'pushed_at',
-        'robaws_id',
-        'role',
-        'synced_at',
-        'tel',
-        'upstream_updated_at',
-        'vat_number',
-        'vat_valid',
-        'website',
-      ],
-    );
+    assert.deepEqual(Object.keys(one).sort(), [
+      'address_line1',
+      'address_line2',
+      'city',
+      'conflict',
+      'country',
+      'currency',
+      'deleted_upstream',
+      'dirty',
+      'email',
+      'gsm',
+      'is_active',
+      'language',
+      'local_edit',
+      'name',
+      'phone',
+      'postal_code',
+      'pushed_at',
+      'robaws_id',
+      'role',
+      'synced_at',
+      'tel',
+      'upstream_updated_at',
+      'vat_number',
+      'vat_valid',
+      'website',
+    ]);
     assert.deepEqual([one.dirty, one.local_edit, one.conflict, one.deleted_upstream], [false, null, null, false]);
     assert.equal(one.vat_number, sharedVat);
   });
@@ -235,7 +232,10 @@ describe('the Robaws customers API through the gateway (crm-sync, Kafka, MariaDB
     assert.ok(expected.length > 10);
     const { customers, pages } = await allPages('role=CUSTOMER&limit=7');
     assert.ok(pages > 1);
-    assert.deepEqual(customers.map((c) => c.robaws_id).sort((a, b) => a - b), expected);
+    assert.deepEqual(
+      customers.map((c) => c.robaws_id).sort((a, b) => a - b),
+      expected,
+    );
     assert.ok(customers.every((c) => c.role === 'CUSTOMER'));
     assert.deepEqual((await ok(`${CUSTOMERS}?role=customer%20service`)).data, []);
   });
@@ -393,7 +393,10 @@ describe('the Robaws customers API through the gateway (crm-sync, Kafka, MariaDB
     assert.deepEqual([stored.name, stored.tel, stored.role], ['Renamed in Robaws', '+3291234567', 'SUPPLIER']);
     // A manual run in the history, for this client alone.
     const run = await runEnd(synced.body.run_id);
-    assert.deepEqual([run.status, run.trigger, run.job, run.stats.fetched], ['completed', 'manual', 'robaws.customers.incremental', 1]);
+    assert.deepEqual(
+      [run.status, run.trigger, run.job, run.stats.fetched],
+      ['completed', 'manual', 'robaws.customers.incremental', 1],
+    );
   });
 
   it('POST sync of a client created in Robaws since the pull stores it; of an id Robaws does not know: 404', async () => {
@@ -410,17 +413,23 @@ describe('the Robaws customers API through the gateway (crm-sync, Kafka, MariaDB
     const { data } = await ok(`${CUSTOMERS}/duplicates`);
     const byVat = data.find((g: any) => g.kind === 'vat_number' && g.value === sharedVat);
     assert.ok(byVat, JSON.stringify(data.map((g: any) => [g.kind, g.value])));
-    assert.deepEqual(byVat.customers.map((c: any) => c.robaws_id), vatTwins);
+    assert.deepEqual(
+      byVat.customers.map((c: any) => c.robaws_id),
+      vatTwins,
+    );
     const byEmail = data.find((g: any) => g.kind === 'email' && g.value === sharedEmail);
     assert.ok(byEmail);
-    assert.deepEqual(byEmail.customers.map((c: any) => c.robaws_id), emailTwins);
+    assert.deepEqual(
+      byEmail.customers.map((c: any) => c.robaws_id),
+      emailTwins,
+    );
     for (const g of data) assert.ok(g.customers.length >= 2, `${g.kind} ${g.value} is shared`);
     assert.equal((await call('GET', `${CUSTOMERS}/duplicates?limit=0`)).status, 400);
   });
 
   it('409 while a Robaws customer job runs: the sync is not run, and is in the history as skipped', async () => {
     const target = await cleanBelgian();
-    sim.setFaults({ latencyMs: 400 });
+    sim.setFaults({ latencyMs: 1000 });
     try {
       const fullRun = await runNow('robaws.customers.full');
       await eventually(

@@ -25,7 +25,13 @@ export const GATEWAY_FEATURES = [
 export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];
 
 @Module({
-  imports: [PlatformModule.forApp('gateway'), ...GATEWAY_FEATURES, SchedulerProxyModule, AccountingProxyModule, CrmProxyModule],
+  imports: [
+    PlatformModule.forApp('gateway'),
+    ...GATEWAY_FEATURES,
+    SchedulerProxyModule,
+    AccountingProxyModule,
+    CrmProxyModule,
+  ],
   providers: [...API_VALIDATION, ApiKeysRequired, ...GATEWAY_PROVIDERS],
 })
 export class GatewayModule {}

@@ -85,7 +85,8 @@ export function checkEdit(body: unknown, row: RobawsCustomer, defaultCountry: st
   for (const field of ['tel', 'gsm'] as const) {
     if (!(field in text)) continue;
     const phone = normalisePhone(text[field], region);
-    if (!phone.valid) bad(field, `"${text[field]}" is not a phone number (numbers without a country code are read in ${region})`);
+    if (!phone.valid)
+      bad(field, `"${text[field]}" is not a phone number (numbers without a country code are read in ${region})`);
     else values[field] = phone.value;
   }
   if ('vatNumber' in text) {

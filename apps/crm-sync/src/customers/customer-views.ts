@@ -1,9 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import type {
-  CustomerEditableField,
-  CustomerEditableValues,
-  CustomerView,
-} from '@sync-hub/contracts';
+import type { CustomerEditableField, CustomerEditableValues, CustomerView } from '@sync-hub/contracts';
 import { EDITABLE_FIELDS, EditableField, EditableValues, RobawsCustomer } from './robaws-customer.entity';
 
 /** The entity's camelCase editable fields by their snake_case API names, and back. */

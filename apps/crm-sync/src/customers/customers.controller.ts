@@ -48,7 +48,10 @@ export class CustomersController {
     summary:
       'Robaws customers by name, filtered by role, a search (name, email, phone, VAT) and dirty; cursor-paginated (pass next_cursor as cursor)',
   })
-  @ApiResponse({ status: 200, description: `{ data: CustomerView[], next_cursor: string | null }. ${CUSTOMER_VIEW_DESCRIPTION}` })
+  @ApiResponse({
+    status: 200,
+    description: `{ data: CustomerView[], next_cursor: string | null }. ${CUSTOMER_VIEW_DESCRIPTION}`,
+  })
   @ApiResponse({ status: 400, description: 'fields names each bad query field (a cursor this API did not give out)' })
   list(@Query() query: ListCustomersQuery): Promise<CustomerPage> {
     return this.customers.list(query);
@@ -86,7 +89,10 @@ export class CustomersController {
   @ApiResponse({ status: 200, description: CUSTOMER_VIEW_DESCRIPTION })
   @ApiResponse({ status: 400, description: PATCH_BAD })
   @ApiResponse({ status: 404, description: 'unknown customer' })
-  @ApiResponse({ status: 409, description: 'the customer has an open conflict (resolve it first) or was deleted in Robaws' })
+  @ApiResponse({
+    status: 409,
+    description: 'the customer has an open conflict (resolve it first) or was deleted in Robaws',
+  })
   update(@Param('id', customerId) id: number, @Body() body: unknown): Promise<CustomerView> {
     return this.customers.update(id, body);
   }

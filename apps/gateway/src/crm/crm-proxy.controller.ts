@@ -87,7 +87,10 @@ export class CrmProxyController {
       'fields names each bad field (unknown fields, a value that is not a string or null, an empty name, a bad email, a phone number that does not parse, an invalid VAT number, too long); nothing is written',
   })
   @ApiResponse({ status: 404, description: 'unknown customer' })
-  @ApiResponse({ status: 409, description: 'the customer has an open conflict (resolve it first) or was deleted in Robaws' })
+  @ApiResponse({
+    status: 409,
+    description: 'the customer has an open conflict (resolve it first) or was deleted in Robaws',
+  })
   async update(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     passThrough(res, await this.crm.update(id, req.body, req.headers.authorization));
   }
