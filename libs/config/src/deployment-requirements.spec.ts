@@ -113,7 +113,7 @@ describe('DISTRIBUTED_MODE_REQUIREMENTS', () => {
       missingDistributedVariables('scheduler', Object.keys(without('GATEWAY_API_KEYS'))).map((r) => r.name),
       ['GATEWAY_API_KEYS'],
     );
-    assert.deepEqual(missingDistributedVariables('splynx-sync', Object.keys(without('GATEWAY_API_KEYS'))), []);
+    assert.deepEqual(missingDistributedVariables('crm-sync', Object.keys(without('GATEWAY_API_KEYS'))), []);
   });
 
   it('asks the gateway for ACCOUNTING_SYNC_URL, and accounting-sync and the CLI for SECRETS_KEY and (accounting-sync) API keys', () => {
@@ -137,16 +137,12 @@ describe('DISTRIBUTED_MODE_REQUIREMENTS', () => {
     );
   });
 
-  it('asks the gateway for CRM_SYNC_URL, and crm-sync (which serves the Robaws customers API) for API keys', () => {
+  it('asks the gateway for CRM_SYNC_URL, whose default is not crm-sync in a cluster', () => {
     assert.equal(loadConfig('gateway', without('CRM_SYNC_URL')).gateway.crmSyncUrl, 'http://localhost:3004');
     assert.equal(loadConfig('gateway', COMPLETE).gateway.crmSyncUrl, 'http://crm-sync');
     assert.deepEqual(
       missingDistributedVariables('gateway', Object.keys(without('CRM_SYNC_URL'))).map((r) => r.name),
       ['CRM_SYNC_URL'],
-    );
-    assert.deepEqual(
-      missingDistributedVariables('crm-sync', Object.keys(without('GATEWAY_API_KEYS'))).map((r) => r.name),
-      ['GATEWAY_API_KEYS'],
     );
   });
 });

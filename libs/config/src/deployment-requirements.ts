@@ -41,7 +41,7 @@ const EVERY_APP: readonly RequiredVariable[] = [
   { name: 'ROBAWS_API_SECRET', when: 'ROBAWS_URL', why: 'loadConfig refuses ROBAWS_URL without ROBAWS_API_SECRET' },
 ];
 
-/** gateway, scheduler, accounting-sync and crm-sync serve /api, and ApiKeysRequired stops them at start without keys. */
+/** gateway, scheduler and accounting-sync serve /api, and ApiKeysRequired stops them at start without keys. */
 const SERVES_API: RequiredVariable = {
   name: 'GATEWAY_API_KEYS',
   why: 'an app serving /api refuses to start without keys (ApiKeysRequired)',
@@ -71,7 +71,7 @@ export const DISTRIBUTED_MODE_REQUIREMENTS: Readonly<Record<DeployedApp, readonl
   scheduler: [...EVERY_APP, SERVES_API],
   'splynx-sync': EVERY_APP,
   'accounting-sync': [...EVERY_APP, SERVES_API, HOLDS_SECRETS],
-  'crm-sync': [...EVERY_APP, SERVES_API],
+  'crm-sync': EVERY_APP,
   'usage-sync': EVERY_APP,
   cli: [...EVERY_APP, HOLDS_SECRETS],
 };
