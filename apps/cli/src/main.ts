@@ -13,6 +13,7 @@ import {
   AccountingSyncOptions,
   printAccountingSync,
 } from './accounting-sync.command';
+import { robawsSyncCustomers, RobawsSyncOptions } from './robaws-sync-customers.command';
 import { printRunDue, scheduleRunDue } from './schedule-run-due.command';
 import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
 import { jobsTable } from './jobs.command';
@@ -81,6 +82,21 @@ async function withUpstreams<T>(config: AppConfig, fn: (config: AppConfig) => Pr
   }
 }
 
+/** The embedded mode without a configured Robaws: the CLI pulls from the simulator, as `npm start` does. */
+async function withRobaws<T>(config: AppConfig, fn: (config: AppConfig) => Promise<T>): Promise<T> {
+  if (config.mode !== 'embedded' || config.crm.robaws.baseUrl) return fn(config);
+  const upstreams = await startEmbeddedUpstreams({
+    splynxUrlConfigured: true,
+    splynxCustomers: 0,
+    robawsConfigured: false,
+  });
+  try {
+    return await fn(loadConfig('cli', { LOG_LEVEL: 'warn', ...process.env, ...upstreams.env }));
+  } finally {
+    await upstreams.stop();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const config = (): AppConfig => loadConfig('cli', { LOG_LEVEL: 'warn', ...process.env });
   let code: number = EXIT.ok;
@@ -130,6 +146,25 @@ async function main(argv: string[]): Promise<number> {
       if (kafka && !opts.dryRun) await provisionTopics(kafka); // its run events must have somewhere to go
       const outcome = await withUpstreams(config(), (c) => splynxSyncUsers(c, opts));
       code = printOutcome(outcome, opts.dryRun);
+    });
+
+  program
+    .command('robaws:sync-customers')
+    .description('sync Robaws customers now, in this process: incremental pull (default) or --full, --push first')
+    .option('--full', 'read every client; mark those gone from Robaws deleted_upstream', false)
+    .option('--push', 'send local edits to Robaws first (merge-patch), then pull', false)
+    .option('--dry-run', 'print the first customers as they would be stored (and the patches); write nothing', false)
+    .option('--limit <n>', 'at most n customers (a limited run moves no cursor and marks nothing deleted)', positiveInt)
+    .option('--client-id <id>', 'only this Robaws client', positiveInt)
+    .action(async (opts: RobawsSyncOptions) => {
+      const kafka = config().kafka;
+      if (kafka && !opts.dryRun) await provisionTopics(kafka); // its run events must have somewhere to go
+      code = await withRobaws(config(), (c) =>
+        robawsSyncCustomers(c, opts, {
+          write: (text) => void process.stdout.write(text),
+          isTTY: process.stdout.isTTY === true,
+        }),
+      );
     });
 
   program

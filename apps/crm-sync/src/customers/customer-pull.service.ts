@@ -89,12 +89,19 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 @Injectable()
 export class CustomerPullService {
   private readonly logger = new Logger(CustomerPullService.name);
+  private readonly observers = new Set<NonNullable<CustomerPullOptions['onPage']>>();
 
   constructor(
     private readonly robaws: RobawsApiClient,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Sees every page any pull stores (the CLI's progress, whichever way the run was started); answers an unsubscribe. */
+  observe(observer: NonNullable<CustomerPullOptions['onPage']>): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   async pull(options: CustomerPullOptions): Promise<CustomerPullResult> {
     const stats: CustomerPullStats = {
@@ -205,7 +212,9 @@ export class CustomerPullService {
         if (last && !dryRun && options.limit === undefined && Number.isFinite(newest))
           await writeCursor(manager, ROBAWS_CLIENTS_STREAM, new Date(newest).toISOString());
       });
-      options.onPage?.({ page: page.page + 1, totalPages: page.totalPages, stats });
+      const progress = { page: page.page + 1, totalPages: page.totalPages, stats };
+      options.onPage?.(progress);
+      for (const observer of this.observers) observer(progress);
       if (remaining <= 0) break;
     }
     options.signal?.throwIfAborted();
