@@ -72,6 +72,7 @@ describe('loadConfig', () => {
       webhookSecret: null,
       defaultCountry: 'BE',
       pageSize: 100,
+      requestsPerSecond: 15,
     });
     const set = loadConfig('crm-sync', {
       ROBAWS_URL: 'https://app.robaws.com/',
@@ -80,8 +81,12 @@ describe('loadConfig', () => {
       ROBAWS_WEBHOOK_SECRET: 'whsec-0123456789',
       ROBAWS_DEFAULT_COUNTRY: 'NL',
       ROBAWS_PAGE_SIZE: '50',
+      ROBAWS_REQUESTS_PER_SECOND: '0',
     }).crm.robaws;
-    assert.deepEqual([set.baseUrl, set.defaultCountry, set.pageSize], ['https://app.robaws.com', 'NL', 50]);
+    assert.deepEqual(
+      [set.baseUrl, set.defaultCountry, set.pageSize, set.requestsPerSecond],
+      ['https://app.robaws.com', 'NL', 50, 0],
+    );
     assert.ok(
       problemsOf({ ROBAWS_URL: 'https://app.robaws.com' }).some((p) =>
         p.includes('ROBAWS_API_KEY and ROBAWS_API_SECRET are required when ROBAWS_URL is set'),
@@ -91,8 +96,14 @@ describe('loadConfig', () => {
       ROBAWS_PAGE_SIZE: '101',
       ROBAWS_DEFAULT_COUNTRY: 'belgium',
       ROBAWS_WEBHOOK_SECRET: 'short',
+      ROBAWS_REQUESTS_PER_SECOND: '-1',
     });
-    for (const name of ['ROBAWS_PAGE_SIZE', 'ROBAWS_DEFAULT_COUNTRY', 'ROBAWS_WEBHOOK_SECRET'])
+    for (const name of [
+      'ROBAWS_PAGE_SIZE',
+      'ROBAWS_DEFAULT_COUNTRY',
+      'ROBAWS_WEBHOOK_SECRET',
+      'ROBAWS_REQUESTS_PER_SECOND',
+    ])
       assert.ok(
         bad.some((p) => p.includes(name)),
         `${name} is named in ${JSON.stringify(bad)}`,

@@ -28,6 +28,8 @@ export interface CrmConfig {
     webhookSecret: string | null;
     defaultCountry: string;
     pageSize: number;
+    /** The client's pace (Robaws's bucket is 15/s, burst 20); 0: unpaced. */
+    requestsPerSecond: number;
   };
 }
 
@@ -264,6 +266,7 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
         webhookSecret: vars.ROBAWS_WEBHOOK_SECRET ?? null,
         defaultCountry: vars.ROBAWS_DEFAULT_COUNTRY ?? 'BE',
         pageSize: vars.ROBAWS_PAGE_SIZE ?? 100,
+        requestsPerSecond: vars.ROBAWS_REQUESTS_PER_SECOND ?? 15,
       },
     },
     accounting: {

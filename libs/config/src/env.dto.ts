@@ -378,6 +378,18 @@ export class EnvironmentVariables {
   @Max(100)
   ROBAWS_PAGE_SIZE?: number;
 
+  /**
+   * The client's own pace: requests a second, in bursts of 4/3 of it (Robaws's bucket: 15/s, burst 20). Lower it when
+   * other tools share the API key; 0 switches pacing off (an account with a raised limit, the benchmark's simulator).
+   */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  ROBAWS_REQUESTS_PER_SECOND?: number;
+
   /** DevPos's address, before /connect/token and /api/v3 (default https://online.devpos.al). */
   @IsOptional()
   @Transform(toTrimmed)

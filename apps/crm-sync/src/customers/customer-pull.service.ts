@@ -192,8 +192,17 @@ export class CustomerPullService {
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
 
     const pages = this.robaws.clientPages({ updatedFrom, pageSize: this.config.crm.robaws.pageSize });
-    for await (const page of pages) {
+    // Page N+1 is on its way from Robaws while page N is normalised and written.
+    let next = pages.next();
+    for (;;) {
+      const current = await next;
       options.signal?.throwIfAborted();
+      if (current.done) break;
+      const page = current.value;
+      if (remaining > page.items.length) {
+        next = pages.next();
+        next.catch(() => undefined); // a failure is seen when awaited, not reported as unhandled meanwhile
+      } else next = Promise.resolve({ done: true, value: undefined });
       const records = page.items.slice(0, Math.min(page.items.length, remaining));
       remaining -= records.length;
       stats.fetched += records.length;

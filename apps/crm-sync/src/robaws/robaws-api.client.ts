@@ -56,15 +56,23 @@ export interface RobawsApiClientOptions {
 export class RobawsApiClient {
   private readonly logger = new Logger(RobawsApiClient.name);
   private readonly http: ResilientHttpClient;
-  private readonly bucket: TokenBucket;
+  /** null: unpaced (ROBAWS_REQUESTS_PER_SECOND=0). */
+  private readonly bucket: TokenBucket | null;
 
   constructor(
     private readonly config: AppConfig['crm']['robaws'],
     http: Omit<HttpClientOptions, 'name' | 'baseUrl' | 'secrets'>,
     options: RobawsApiClientOptions = {},
   ) {
-    const rate = options.rate ?? ROBAWS_RATE;
-    this.bucket = new TokenBucket({ bucketSize: rate.burst, tokensPerInterval: rate.perSecond, interval: 'second' });
+    const perSecond = config.requestsPerSecond ?? ROBAWS_RATE.perSecond;
+    const rate = options.rate ?? {
+      perSecond,
+      burst: Math.max(1, Math.round((perSecond * ROBAWS_RATE.burst) / ROBAWS_RATE.perSecond)),
+    };
+    this.bucket =
+      rate.perSecond > 0
+        ? new TokenBucket({ bucketSize: rate.burst, tokensPerInterval: rate.perSecond, interval: 'second' })
+        : null;
     this.http = new ResilientHttpClient({
       ...http,
       retries: Math.max(http.retries, 3),
@@ -149,7 +157,7 @@ export class RobawsApiClient {
         ...req,
         // Every attempt (retries included) takes a token first; the answer's remaining count reins the bucket in.
         authorize: async () => {
-          await this.bucket.removeTokens(1);
+          await this.bucket?.removeTokens(1);
           return { authorization: `Basic ${this.basic()}` };
         },
       });
@@ -170,7 +178,7 @@ export class RobawsApiClient {
   private observe(headers: Record<string, string | string[] | undefined> | undefined): void {
     const raw = headers?.['x-ratelimit-remaining'];
     const remaining = Number(Array.isArray(raw) ? raw[0] : raw);
-    if (!Number.isFinite(remaining) || remaining >= SLOW_DOWN_BELOW) return;
+    if (!this.bucket || !Number.isFinite(remaining) || remaining >= SLOW_DOWN_BELOW) return;
     this.bucket.drip();
     if (this.bucket.content > remaining) {
       this.logger.debug(`Robaws has ${remaining} request(s) left in its bucket: slowing down`);

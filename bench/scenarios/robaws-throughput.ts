@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { Topic } from '@sync-hub/contracts';
+import { RobawsSimulator } from '@sync-hub/simulators';
+import { AppProcess, startAppProcess } from '../../test/support/app-process';
+import { createTestDatabase, TestDatabase } from '../../test/support/database';
+import { TEST_KAFKA_BROKERS } from '../../test/support/env';
+import { groupStartingNow, KafkaProbe } from '../../test/support/kafka';
+import { tick } from '../../test/support/ticks';
+import { figure, Figure, seconds } from '../stats';
+
+export interface RobawsResult {
+  clients: number;
+  edits: number;
+  /** Scenario 8: a full pull, tick to completed, the simulator's rate limit off and the client unpaced. */
+  pullRowsPerSec: Figure;
+  pullSeconds: Figure;
+  pullStats: Record<string, number>;
+  /** Scenario 9: `edits` local edits pushed at Robaws's real limit (the simulator's bucket on, the client paced). */
+  pushSeconds: Figure;
+  pushStats: Record<string, number>;
+  /** edits / 15 per second: no client can push them faster. */
+  pushFloorSeconds: number;
+  /** Requests the push made per edit (its PATCHes and the bulk reads of Robaws's current versions). */
+  pushRequestsPerEdit: number;
+  pushRateLimited: number;
+}
+
+const REAL_RATE = 15;
+
+/**
+ * Scenarios 8 and 9: the Robaws customer cache. 8: a full pull of `clients` clients from the simulator (its rate limit
+ * off, the client unpaced: ROBAWS_REQUESTS_PER_SECOND=0), pages of 100, tick to completed, as rows per second against
+ * scenario 1b's raw mysql2 ceiling. 9: `edits` local edits (an email each) pushed as merge-patches at Robaws's real
+ * 15/s, burst 20 (the simulator's bucket on, the client paced as in production), against the floor edits / 15 s.
+ * crm-sync runs as its own process on Kafka and MariaDB; each repetition starts from an empty table.
+ */
+export async function robawsThroughput(opts: { clients: number; edits: number; reps: number }): Promise<RobawsResult> {
+  const robaws = new RobawsSimulator({ seed: 8, clients: opts.clients, rateLimit: { enabled: false } });
+  const url = await robaws.start();
+  const probe = new KafkaProbe();
+  await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
+  const db = await createTestDatabase('bench_robaws');
+  const env = async (paced: boolean): Promise<Record<string, string>> => ({
+    KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+    KAFKA_GROUP_ID: await groupStartingNow(`bench-robaws-${randomBytes(4).toString('hex')}`, [Topic.CrmRequested]),
+    DATABASE_URL: db.url,
+    ROBAWS_URL: url,
+    ROBAWS_API_KEY: robaws.apiKey,
+    ROBAWS_API_SECRET: robaws.apiSecret,
+    ROBAWS_PAGE_SIZE: '100',
+    ROBAWS_REQUESTS_PER_SECOND: paced ? String(REAL_RATE) : '0',
+    LOG_LEVEL: 'warn',
+  });
+  const run = async (job: string): Promise<{ seconds: number; stats: Record<string, number> }> => {
+    const t = tick('crm', job);
+    const start = process.hrtime.bigint();
+    await probe.produce(Topic.CrmRequested, t.key, t.value);
+    const end = await probe.waitForRunEnd(t.value.runId!, 30 * 60000);
+    if (end.topic !== Topic.RunCompleted) throw new Error(`benchmark run ended ${end.topic}: ${end.value}`);
+    return { seconds: seconds(start), stats: end.json.payload.stats as Record<string, number> };
+  };
+
+  const pulls: number[] = [];
+  const pushes: number[] = [];
+  let pullStats: Record<string, number> = {};
+  let pushStats: Record<string, number> = {};
+  let pushRequests = 0;
+  let pushRateLimited = 0;
+  // One process at a time, each in a group of its own starting at the end of the topic: the unpaced one pulls, the
+  // paced one (as in production) pushes.
+  let app: AppProcess | null = null;
+  try {
+    for (let rep = 0; rep < opts.reps; rep++) {
+      await empty(db);
+      robaws.setRateLimit({ enabled: false });
+      app = await startAppProcess('crm-sync', await env(false), 'bench-robaws-unpaced');
+      const pull = await run('robaws.customers.full');
+      await app.stop();
+      pulls.push(pull.seconds);
+      pullStats = pull.stats;
+
+      await editEmails(db, opts.edits);
+      robaws.setRateLimit({ enabled: true });
+      app = await startAppProcess('crm-sync', await env(true), 'bench-robaws-paced');
+      // A full bucket, as after a quiet minute.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const requests = robaws.counters.requests;
+      const limited = robaws.counters.rateLimited;
+      const push = await run('robaws.customers.push');
+      await app.stop();
+      app = null;
+      pushes.push(push.seconds);
+      pushStats = push.stats;
+      pushRequests = robaws.counters.requests - requests;
+      pushRateLimited = robaws.counters.rateLimited - limited;
+      if (push.stats.pushed !== opts.edits) throw new Error(`push sent ${push.stats.pushed} of ${opts.edits} edits`);
+    }
+  } finally {
+    await app?.stop();
+    await probe.close();
+    await robaws.stop();
+    await db.drop();
+  }
+  return {
+    clients: opts.clients,
+    edits: opts.edits,
+    pullRowsPerSec: figure(
+      pulls.map((s) => opts.clients / s),
+      'rows/s',
+    ),
+    pullSeconds: figure(pulls, 's'),
+    pullStats,
+    pushSeconds: figure(pushes, 's'),
+    pushStats,
+    pushFloorSeconds: opts.edits / REAL_RATE,
+    pushRequestsPerEdit: pushRequests / opts.edits,
+    pushRateLimited,
+  };
+}
+
+async function empty(db: TestDatabase): Promise<void> {
+  await db.dataSource.query('DELETE FROM robaws_customers');
+  await db.dataSource.query('DELETE FROM sync_cursors');
+}
+
+/** Local edits as PATCH /api/crm/customers/:id makes them: a new email on the first `count` customers. */
+async function editEmails(db: TestDatabase, count: number): Promise<void> {
+  const rows: Array<{ robaws_id: number; email: string | null; upstream_updated_at: Date | null }> =
+    await db.dataSource.query(
+      'SELECT robaws_id, email, upstream_updated_at FROM robaws_customers ORDER BY robaws_id LIMIT ?',
+      [count],
+    );
+  const editedAt = new Date().toISOString();
+  await db.dataSource.transaction(async (manager) => {
+    for (const row of rows) {
+      const email = `edited-${row.robaws_id}@bench.example`;
+      const edit = {
+        fields: { email },
+        base: { email: row.email },
+        baseUpdatedAt: row.upstream_updated_at ? new Date(row.upstream_updated_at).toISOString() : null,
+        editedAt,
+      };
+      await manager.query('UPDATE robaws_customers SET email = ?, local_dirty = ? WHERE robaws_id = ?', [
+        email,
+        JSON.stringify(edit),
+        row.robaws_id,
+      ]);
+    }
+  });
+}
