@@ -41,6 +41,19 @@ describe('the Robaws customers card in a real browser against the embedded hub (
     });
     assert.equal(res.status, 200);
   };
+  /** A client as the hub's Robaws holds it (its API, the simulator's default credentials). */
+  const inRobaws = async (id: number) => {
+    const res = await fetch(`${robawsSimulator}/api/v2/clients/${id}`, {
+      headers: { authorization: `Basic ${Buffer.from(`${same.apiKey}:${same.apiSecret}`).toString('base64')}` },
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()) as {
+      name: string;
+      tel: string | null;
+      email: string | null;
+      address: { city: string | null };
+    };
+  };
   const row = (id: number) => page.locator(`#customers tr[data-id="${id}"]`);
   const search = async (q: string, role = '', dirtyOnly = false) => {
     await page.fill('#customers-q', q);
@@ -199,5 +212,56 @@ describe('the Robaws customers card in a real browser against the embedded hub (
     await row(other.id).waitFor();
     assert.equal(await row(other.id).locator('td.name').innerText(), 'Renamed in Robaws NV');
     await shot('3-synced');
+  });
+  it('Push sends the edit to Robaws now: the marker goes, and Robaws has the change', async () => {
+    await search(belgian.name);
+    await row(belgian.id)
+      .getByRole('button', { name: `Push ${belgian.name}` })
+      .click();
+    await page.waitForFunction(() => document.querySelector('#customer-result')?.textContent?.includes('is pushed'));
+    assert.match(
+      await page.locator('#customer-result').innerText(),
+      /is pushed to Robaws \(run [0-9a-f]{8} completed\)\.$/,
+    );
+    await page.waitForSelector(`#customers tr[data-id="${belgian.id}"][data-dirty="false"]`);
+    assert.equal(await row(belgian.id).locator('.marker').count(), 0);
+    const there = await inRobaws(belgian.id);
+    assert.deepEqual([there.email, there.tel, there.address.city], ['billing@example.com', '+32470123456', 'Gent']);
+    await shot('4-pushed');
+  });
+
+  it('a conflict: Push says Robaws changed it; Resolve shows both versions; Keep Robaws ends it', async () => {
+    const other = same.clients().find((c) => c.id > 1100 && c.id !== belgian.id && c.name)!;
+    await search(other.name);
+    await row(other.id)
+      .getByRole('button', { name: `Edit ${other.name}` })
+      .click();
+    await page.fill('#customer-fields input[name="city"]', 'Edited Here');
+    await page.click('#save-customer');
+    await page.waitForSelector(`#customers tr[data-id="${other.id}"] .marker.dirty`);
+    await changeInRobaws(other.id, { address: { city: 'Changed In Robaws' } });
+    await row(other.id)
+      .getByRole('button', { name: `Push ${other.name}` })
+      .click();
+    await page.waitForFunction(() =>
+      document.querySelector('#customer-result')?.textContent?.includes('Robaws changed it meanwhile'),
+    );
+    assert.equal(await page.getAttribute('#customer-result', 'role'), 'alert');
+    await page.waitForSelector(`#customers tr[data-id="${other.id}"] .marker.conflict`);
+    await row(other.id)
+      .getByRole('button', { name: `Resolve ${other.name}` })
+      .click();
+    await page.waitForSelector('#customer-conflict:not([hidden])');
+    const city = page.locator('#customer-conflict-fields tr[data-field="city"]');
+    assert.equal(await city.locator('td.local').innerText(), 'Edited Here');
+    assert.equal(await city.locator('td.remote').innerText(), 'Changed In Robaws');
+    await shot('5-conflict');
+    await page.click('#keep-remote');
+    await page.waitForFunction(() => document.querySelector('#customer-result')?.textContent?.includes('is kept'));
+    assert.match(await page.locator('#customer-result').innerText(), /Robaws's version is kept, the edit dropped\.$/);
+    await page.waitForSelector(`#customers tr[data-id="${other.id}"][data-dirty="false"]`);
+    assert.equal((await inRobaws(other.id)).address.city, 'Changed In Robaws');
+    const stored = (await api('GET', `/api/crm/customers/${other.id}`)).body;
+    assert.deepEqual([stored.city, stored.conflict, stored.local_edit], ['Changed In Robaws', null, null]);
   });
 });

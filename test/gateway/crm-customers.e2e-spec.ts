@@ -428,6 +428,86 @@ describe('the Robaws customers API through the gateway (crm-sync, Kafka, MariaDB
     assert.equal((await call('GET', `${CUSTOMERS}/duplicates?limit=0`)).status, 400);
   });
 
+  it("POST push sends that customer's edit now: Robaws has the change (only the edited fields), the row is clean", async () => {
+    const target = await cleanBelgian();
+    const edited = await call('PATCH', `${CUSTOMERS}/${target.robaws_id}`, {
+      city: 'Brugge-Oost',
+      tel: '0470 99 88 77',
+    });
+    assert.equal(edited.status, 200, edited.text);
+    const patchesBefore = sim.patches.length;
+    const pushed = await call('POST', `${CUSTOMERS}/${target.robaws_id}/push`);
+    assert.equal(pushed.status, 200, pushed.text);
+    assert.deepEqual([pushed.body.run_status, pushed.body.reason], ['completed', null]);
+    const c = pushed.body.customer;
+    assert.deepEqual([c.dirty, c.local_edit, c.conflict], [false, null, null]);
+    assert.ok(c.pushed_at, 'pushed_at set');
+    assert.deepEqual([c.city, c.tel], ['Brugge-Oost', '+32470998877']);
+    const inRobaws = sim.client(target.robaws_id)!;
+    assert.equal(inRobaws.address.city, 'Brugge-Oost');
+    assert.equal(inRobaws.tel, '+32470998877');
+    const sent = sim.patches.slice(patchesBefore);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].clientId, target.robaws_id);
+    assert.match(sent[0].contentType, /^application\/merge-patch\+json/);
+    assert.deepEqual(sent[0].body, { tel: '+32470998877', address: { city: 'Brugge-Oost' } });
+    assert.equal((await row(target.robaws_id)).local_dirty, null);
+    const run = await runEnd(pushed.body.run_id);
+    assert.deepEqual([run.status, run.trigger, run.job], ['completed', 'manual', 'robaws.customers.push']);
+  });
+
+  it('a field Robaws changed since the edit is a conflict: PATCH is 409 until resolved; keep remote drops the edit', async () => {
+    const target = await cleanBelgian();
+    assert.equal((await call('PATCH', `${CUSTOMERS}/${target.robaws_id}`, { city: 'Local City' })).status, 200);
+    sim.updateClient(target.robaws_id, { address: { city: 'Remote City' } });
+    const pushed = await call('POST', `${CUSTOMERS}/${target.robaws_id}/push`);
+    assert.equal(pushed.status, 200, pushed.text);
+    const c = pushed.body.customer;
+    assert.ok(c.conflict, JSON.stringify(c));
+    assert.equal(c.conflict.local.city, 'Local City');
+    assert.equal(c.conflict.remote.city, 'Remote City');
+    assert.equal(sim.client(target.robaws_id)!.address.city, 'Remote City', 'Robaws is not overwritten');
+    assert.ok((await allPages('dirty=true')).customers.some((x) => x.robaws_id === target.robaws_id));
+    const blocked = await call('PATCH', `${CUSTOMERS}/${target.robaws_id}`, { city: 'Again' });
+    assert.equal(blocked.status, 409, blocked.text);
+    assert.match(blocked.body.message, /resolve it first/);
+
+    const bad = await call('POST', `${CUSTOMERS}/${target.robaws_id}/resolve`, { keep: 'both' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(Object.keys(bad.body.fields), ['keep']);
+    assert.equal((await call('POST', `${CUSTOMERS}/99999999/resolve`, { keep: 'remote' })).status, 404);
+
+    const kept = await call('POST', `${CUSTOMERS}/${target.robaws_id}/resolve`, { keep: 'remote' });
+    assert.equal(kept.status, 200, kept.text);
+    assert.deepEqual(
+      [kept.body.city, kept.body.dirty, kept.body.local_edit, kept.body.conflict],
+      ['Remote City', false, null, null],
+    );
+    const again = await call('POST', `${CUSTOMERS}/${target.robaws_id}/resolve`, { keep: 'remote' });
+    assert.equal(again.status, 409, 'no conflict left to resolve');
+  });
+
+  it("keep local: the edit stays, based on Robaws's version, and the next push sends it", async () => {
+    const target = await cleanBelgian();
+    assert.equal((await call('PATCH', `${CUSTOMERS}/${target.robaws_id}`, { city: 'Ours' })).status, 200);
+    sim.updateClient(target.robaws_id, { address: { city: 'Theirs' } });
+    const pushed = await call('POST', `${CUSTOMERS}/${target.robaws_id}/push`);
+    assert.ok(pushed.body.customer.conflict, pushed.text);
+    const kept = await call('POST', `${CUSTOMERS}/${target.robaws_id}/resolve`, { keep: 'local' });
+    assert.equal(kept.status, 200, kept.text);
+    assert.equal(kept.body.conflict, null);
+    assert.deepEqual(kept.body.local_edit.fields, { city: 'Ours' });
+    assert.equal(kept.body.local_edit.base.city, 'Theirs');
+    const second = await call('POST', `${CUSTOMERS}/${target.robaws_id}/push`);
+    assert.equal(second.status, 200, second.text);
+    assert.deepEqual([second.body.customer.dirty, second.body.customer.city], [false, 'Ours']);
+    assert.equal(sim.client(target.robaws_id)!.address.city, 'Ours');
+  });
+
+  it('POST push of an unknown customer: 404, nothing run', async () => {
+    assert.equal((await call('POST', `${CUSTOMERS}/99999999/push`)).status, 404);
+  });
+
   it('409 while a Robaws customer job runs: the sync is not run, and is in the history as skipped', async () => {
     const target = await cleanBelgian();
     const slow = await cleanBelgian();
