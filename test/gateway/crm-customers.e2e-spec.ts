@@ -191,6 +191,31 @@ describe('the Robaws customers API through the gateway (crm-sync, Kafka, MariaDB
       assert.equal((await call(method, path, undefined, null)).status, 401, `${method} ${path}`);
   });
 
+  it('OpenAPI at the gateway documents the routes, their query, bodies and answers', async () => {
+    const doc = (await call('GET', '/docs-json', undefined, null)).body;
+    const list = doc.paths['/api/crm/customers'].get;
+    assert.deepEqual(list.tags, ['crm customers']);
+    assert.deepEqual(
+      list.parameters
+        .filter((p: any) => p.in === 'query')
+        .map((p: any) => p.name)
+        .sort(),
+      ['cursor', 'dirty', 'limit', 'q', 'role'],
+    );
+    const patch = doc.paths['/api/crm/customers/{id}'].patch;
+    assert.deepEqual(Object.keys(patch.responses).sort(), ['200', '400', '404', '409']);
+    assert.ok(doc.components.schemas.UpdateCustomerBody.properties.vat_number);
+    for (const run of ['sync', 'push'])
+      assert.deepEqual(Object.keys(doc.paths[`/api/crm/customers/{id}/${run}`].post.responses).sort(), [
+        '200',
+        '404',
+        '409',
+        '504',
+      ]);
+    assert.deepEqual(doc.components.schemas.ResolveCustomerConflictBody.properties.keep.enum, ['local', 'remote']);
+    assert.match(doc.paths['/api/crm/customers/duplicates'].get.responses['200'].description, /vat_number \| email/);
+  });
+
   it('lists every customer by name over pages, each once; the view is snake_case with the edit state', async () => {
     const { customers, pages } = await allPages('limit=50');
     assert.equal(customers.length, sim.clientCount);
