@@ -5,6 +5,7 @@ import { createConnection } from 'mysql2/promise';
 import { TEST_MYSQL_URL } from '../test/support/env';
 import { accountingThroughput, DEVPOS_LIST_MS_PER_DAY } from './scenarios/accounting-throughput';
 import { busOverhead } from './scenarios/bus-overhead';
+import { robawsThroughput } from './scenarios/robaws-throughput';
 import { schedulerDue } from './scenarios/scheduler-due';
 import { splynxThroughput } from './scenarios/splynx-throughput';
 import { Figure } from './stats';
@@ -20,8 +21,26 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const reps = 3;
   const size = quick
-    ? { customers: 10000, naiveRows: 1000, ticks: 100, schedules: 10000, due: 1000, documents: 500 }
-    : { customers: 100000, naiveRows: 10000, ticks: 1000, schedules: 100000, due: 10000, documents: 5000 };
+    ? {
+        customers: 10000,
+        naiveRows: 1000,
+        ticks: 100,
+        schedules: 10000,
+        due: 1000,
+        documents: 500,
+        robawsClients: 2000,
+        robawsEdits: 100,
+      }
+    : {
+        customers: 100000,
+        naiveRows: 10000,
+        ticks: 1000,
+        schedules: 100000,
+        due: 10000,
+        documents: 5000,
+        robawsClients: 20000,
+        robawsEdits: 1000,
+      };
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
@@ -48,6 +67,15 @@ async function main(): Promise<void> {
     reps,
     profileDir: process.env.BENCH_PROFILE,
   });
+  log(
+    `scenarios 8, 9: Robaws full pull of ${size.robawsClients} clients (unpaced), push of ${size.robawsEdits} edits at 15/s`,
+  );
+  const robaws = await robawsThroughput({
+    clients: size.robawsClients,
+    edits: size.robawsEdits,
+    reps,
+    profileDir: process.env.BENCH_PROFILE,
+  });
 
   const ratios = {
     pipelineToCeiling: throughput.pipelineRowsPerSec.median / throughput.ceilingRowsPerSec.median,
@@ -56,6 +84,8 @@ async function main(): Promise<void> {
     pingP50ToRawP50: bus.pingP50Ms.median / bus.rawP50Ms.median,
     accountingCreateToCeiling: accounting.createDocsPerSec.median / accounting.ceilingDocsPerSec,
     accountingRerunToDevposRead: accounting.rerunMs.median / accounting.devposReadMs.median,
+    robawsPullToCeiling: robaws.pullRowsPerSec.median / throughput.ceilingRowsPerSec.median,
+    robawsPushToFloor: robaws.pushSeconds.median / robaws.pushFloorSeconds,
   };
 
   const conn = await createConnection(TEST_MYSQL_URL);
@@ -90,14 +120,15 @@ async function main(): Promise<void> {
     },
     sizes: size,
     repetitions: reps,
-    scenarios: { throughput, bus, scheduler, accounting },
+    scenarios: { throughput, bus, scheduler, accounting, robaws },
     ratios,
   };
   const out = path.join(ROOT, 'bench', 'results', quick ? 'latest-quick.json' : 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(
-    table(result, throughput, bus, scheduler, accounting, ratios) + `\nwritten to ${path.relative(ROOT, out)}\n`,
+    table(result, throughput, bus, scheduler, accounting, robaws, ratios) +
+      `\nwritten to ${path.relative(ROOT, out)}\n`,
   );
 }
 
@@ -107,6 +138,7 @@ function table(
   b: Awaited<ReturnType<typeof busOverhead>>,
   s: Awaited<ReturnType<typeof schedulerDue>>,
   a: Awaited<ReturnType<typeof accountingThroughput>>,
+  rb: Awaited<ReturnType<typeof robawsThroughput>>,
   ratios: Record<string, number>,
 ): string {
   const n = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -163,6 +195,18 @@ function table(
     row(`7  re-run of the same range, all unchanged (DevPos ${DEVPOS_LIST_MS_PER_DAY} ms/day of a list)`, a.rerunMs),
     row(`7  DevPos alone: the re-run's ${a.rerunCalls.devposListCalls} list calls, DevposClient`, a.devposReadMs),
     ['   re-run / DevPos alone (goal ≤ 1.2)', n(ratios.accountingRerunToDevposRead), '', '', 'ratio'],
+    row(
+      `8  Robaws: full pull of ${rb.clients.toLocaleString('en-US')} clients, rate limit off, pages of 100`,
+      rb.pullRowsPerSec,
+    ),
+    row('8  the same, time', rb.pullSeconds),
+    ['   pull / 1b ceiling (goal ≥ 0.8)', n(ratios.robawsPullToCeiling), '', '', 'ratio'],
+    row(
+      `9  Robaws: push of ${rb.edits.toLocaleString('en-US')} edits at 15/s (${rb.pushRequestsPerEdit.toFixed(3)} requests/edit, ${rb.pushRateLimited} 429s)`,
+      rb.pushSeconds,
+    ),
+    [`9  floor: ${rb.edits.toLocaleString('en-US')} / 15 per second`, n(rb.pushFloorSeconds), '', '', 's'],
+    ['   push / floor', n(ratios.robawsPushToFloor), '', '', 'ratio'],
   ];
   const header = ['scenario', 'median', 'min', 'max', 'unit'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));

@@ -34,7 +34,13 @@ const REAL_RATE = 15;
  * 15/s, burst 20 (the simulator's bucket on, the client paced as in production), against the floor edits / 15 s.
  * crm-sync runs as its own process on Kafka and MariaDB; each repetition starts from an empty table.
  */
-export async function robawsThroughput(opts: { clients: number; edits: number; reps: number }): Promise<RobawsResult> {
+export async function robawsThroughput(opts: {
+  clients: number;
+  edits: number;
+  reps: number;
+  /** BENCH_PROFILE: the pulling crm-sync writes a CPU profile there. */
+  profileDir?: string;
+}): Promise<RobawsResult> {
   const robaws = new RobawsSimulator({ seed: 8, clients: opts.clients, rateLimit: { enabled: false } });
   const url = await robaws.start();
   const probe = new KafkaProbe();
@@ -57,7 +63,8 @@ export async function robawsThroughput(opts: { clients: number; edits: number; r
     await probe.produce(Topic.CrmRequested, t.key, t.value);
     const end = await probe.waitForRunEnd(t.value.runId!, 30 * 60000);
     if (end.topic !== Topic.RunCompleted) throw new Error(`benchmark run ended ${end.topic}: ${end.value}`);
-    return { seconds: seconds(start), stats: end.json.payload.stats as Record<string, number> };
+    const payload = (end.json as { payload?: { stats?: Record<string, number> } } | null)?.payload;
+    return { seconds: seconds(start), stats: payload?.stats ?? {} };
   };
 
   const pulls: number[] = [];
@@ -73,7 +80,12 @@ export async function robawsThroughput(opts: { clients: number; edits: number; r
     for (let rep = 0; rep < opts.reps; rep++) {
       await empty(db);
       robaws.setRateLimit({ enabled: false });
-      app = await startAppProcess('crm-sync', await env(false), 'bench-robaws-unpaced');
+      app = await startAppProcess(
+        'crm-sync',
+        await env(false),
+        'bench-robaws-unpaced',
+        opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
+      );
       const pull = await run('robaws.customers.full');
       await app.stop();
       pulls.push(pull.seconds);
@@ -93,7 +105,8 @@ export async function robawsThroughput(opts: { clients: number; edits: number; r
       pushStats = push.stats;
       pushRequests = robaws.counters.requests - requests;
       pushRateLimited = robaws.counters.rateLimited - limited;
-      if (push.stats.pushed !== opts.edits) throw new Error(`push sent ${push.stats.pushed} of ${opts.edits} edits`);
+      if (push.stats.pushed !== opts.edits)
+        throw new Error(`push sent ${push.stats.pushed} of ${opts.edits} edits: ${JSON.stringify(push.stats)}`);
     }
   } finally {
     await app?.stop();

@@ -19,6 +19,7 @@ import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
 import { jobsTable } from './jobs.command';
 import { splynxSyncUsers } from './splynx-sync-users.command';
 import { UsageError } from './usage-error';
+import { robawsWebhooksDelete, robawsWebhooksList, robawsWebhooksRegister } from './robaws-webhooks.commands';
 
 /** Exit codes: 0 success, 1 a failed sync (or operation), 2 a usage or configuration error. */
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -234,6 +235,28 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(out.text);
       code = out.code;
     });
+
+  // Robaws webhooks (issue 11)
+  program
+    .command('robaws:webhooks:register')
+    .description(
+      'register this hub for Robaws client.created / client.updated webhooks; the secret is stored encrypted',
+    )
+    .requiredOption('--url <url>', "the gateway's public URL of POST /api/webhooks/robaws/customers")
+    .action(
+      async (opts: { url: string }) => void process.stdout.write(await robawsWebhooksRegister(config(), opts.url)),
+    );
+
+  program
+    .command('robaws:webhooks:list')
+    .description("Robaws's webhook endpoints, marking those whose secret is stored here")
+    .action(async () => void process.stdout.write(await robawsWebhooksList(config())));
+
+  program
+    .command('robaws:webhooks:delete')
+    .description('delete a Robaws webhook endpoint and its stored secret')
+    .requiredOption('--id <id>', 'the endpoint id (robaws:webhooks:list)')
+    .action(async (opts: { id: string }) => void process.stdout.write(await robawsWebhooksDelete(config(), opts.id)));
 
   try {
     await program.parseAsync(argv);

@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { API_VALIDATION, PlatformModule } from '@sync-hub/platform';
 import { CrmJobsModule } from './crm-sync.jobs';
 import { RobawsCustomersModule } from './customers/customers.module';
+import { RobawsWebhookConsumerModule } from './webhooks/robaws-webhooks.module';
 
 /**
  * The feature modules of crm-sync; the embedded host mounts the same list. The Robaws customer jobs run here; the
  * loyalty-club jobs (cp.export, cp.visit) are not built yet and fail as JOB_NOT_SUPPORTED, their schedules disabled.
  */
-export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CrmJobsModule];
+export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CrmJobsModule, RobawsWebhookConsumerModule];
 
 /**
  * It serves the Robaws customers API too (/api/crm/customers, forwarded by the gateway), behind the API key guard.

@@ -9,6 +9,7 @@ import { SchedulerProxyModule } from './scheduler/scheduler-proxy.module';
 import { StatusModule } from './status/status.module';
 import { SyncsModule } from './syncs/syncs.module';
 import { GATEWAY_THROTTLE_GUARD, GATEWAY_THROTTLING } from './throttling';
+import { RobawsWebhooksModule } from './webhooks/robaws-webhooks.module';
 
 /**
  * The feature modules of the gateway; the embedded host mounts the same list (and serves the scheduler's and
@@ -21,6 +22,7 @@ export const GATEWAY_FEATURES = [
   SyncsModule,
   NotificationsModule,
   DashboardModule,
+  RobawsWebhooksModule,
 ];
 export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];
 

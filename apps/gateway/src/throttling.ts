@@ -16,10 +16,13 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
   }
 }
 
+/** The limiter's name: `@SkipThrottle({ [PER_KEY_THROTTLER]: true })` exempts a route (signed webhooks carry no key). */
+export const PER_KEY_THROTTLER = 'per-key';
+
 export const GATEWAY_THROTTLING = [
   ThrottlerModule.forRootAsync({
     inject: [APP_CONFIG],
-    useFactory: (c: AppConfig) => [{ name: 'per-key', ttl: 60000, limit: c.gateway.rateLimitPerMinute }],
+    useFactory: (c: AppConfig) => [{ name: PER_KEY_THROTTLER, ttl: 60000, limit: c.gateway.rateLimitPerMinute }],
   }),
 ];
 export const GATEWAY_THROTTLE_GUARD = { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard };

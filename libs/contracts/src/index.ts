@@ -19,3 +19,5 @@ export * from './api/company-api';
 export * from './api/connection-api';
 export * from './api/document-api';
 export * from './api/customer-api';
+export * from './robaws-signature';
+export * from './robaws-webhook-received';

@@ -26,6 +26,7 @@ import { prettyLogStream } from './pretty-log-stream';
                 paths: [
                   'req.headers.authorization',
                   'req.headers.cookie',
+                  'req.headers["robaws-signature"]',
                   '*.password',
                   '*.secret',
                   '*.apiSecret',

@@ -10,3 +10,4 @@ export * from './bulk-upsert';
 export * from './secrets';
 export * from './locked-query';
 export * from './sync-cursor.entity';
+export * from './robaws-webhooks.entity';

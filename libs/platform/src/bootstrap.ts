@@ -20,7 +20,8 @@ export async function startApp(
   rootModule: Type<unknown> | DynamicModule,
   opts: { consumes?: boolean; configure?: (app: INestApplication) => void } = {},
 ): Promise<StartedApp> {
-  const app = await NestFactory.create(rootModule, { bufferLogs: true, abortOnError: false });
+  // rawBody: the bytes a signed webhook (Robaws-Signature) was signed over are kept as `req.rawBody` beside the parsed body.
+  const app = await NestFactory.create(rootModule, { bufferLogs: true, abortOnError: false, rawBody: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   const config = app.get<AppConfig>(APP_CONFIG);

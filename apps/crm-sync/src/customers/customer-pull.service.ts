@@ -6,7 +6,7 @@ import { bulkUpsert, readCursor, writeCursor } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
-import { RobawsApiClient } from '../robaws/robaws-api.client';
+import { RobawsApiClient, RobawsPage } from '../robaws/robaws-api.client';
 import { EDITABLE_FIELDS, RobawsCustomer } from './robaws-customer.entity';
 import { mapRobawsClient, MappedCustomer, RobawsClientRecord, RobawsCustomerFields } from './normalise';
 
@@ -16,6 +16,11 @@ export const ROBAWS_CLIENTS_STREAM = 'robaws.clients';
 export const INCREMENTAL_OVERLAP_MS = 5 * 60_000;
 /** A full pull checks each customer it did not see with a GET before marking it; beyond this many it trusts the list. */
 const VERIFY_VANISHED_AT_MOST = 100;
+/** Pages read ahead of the one being written (an unlimited run). */
+const PAGES_AHEAD = 4;
+/** Rows written in one transaction at most, and how long the first page of a batch may wait for the others. */
+const WRITE_BATCH_ROWS = 500;
+const WRITE_BATCH_MS = 1000;
 
 export type PullMode = 'incremental' | 'full';
 
@@ -192,35 +197,55 @@ export class CustomerPullService {
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
 
     const pages = this.robaws.clientPages({ updatedFrom, pageSize: this.config.crm.robaws.pageSize });
-    // Page N+1 is on its way from Robaws while page N is normalised and written.
-    let next = pages.next();
+    // Pages are read ahead while earlier ones are normalised and written (one after another: the generator runs its
+    // requests in order). A limited run reads one page ahead only, so as not to spend Robaws's tokens on pages it drops.
+    const lookahead = options.limit === undefined ? PAGES_AHEAD : 1;
+    const ahead: Array<Promise<IteratorResult<RobawsPage>>> = [];
+    let exhausted = false;
+    // Pages are written together, up to WRITE_BATCH_ROWS rows or WRITE_BATCH_MS after the first of them arrived: a
+    // commit per 100-row page would spend most of a fast pull waiting on commits.
+    let pending = new Map<number, MappedCustomer>();
+    let pendingSince = 0;
+    const flush = async (last: boolean): Promise<void> => {
+      const batch = [...pending.values()];
+      pending = new Map();
+      await this.dataSource.transaction(async (manager) => {
+        await this.writePage(manager, batch, stats, dryRun);
+        // The cursor moves with the last rows, in their transaction: a run that dies before leaves it where it was,
+        // and the next run reads those changes again.
+        if (last && !dryRun && options.limit === undefined && Number.isFinite(newest))
+          await writeCursor(manager, ROBAWS_CLIENTS_STREAM, new Date(newest).toISOString());
+      });
+    };
     for (;;) {
-      const current = await next;
-      options.signal?.throwIfAborted();
-      if (current.done) break;
-      const page = current.value;
-      if (remaining > page.items.length) {
-        next = pages.next();
+      while (!exhausted && ahead.length < lookahead) {
+        const next = pages.next();
         next.catch(() => undefined); // a failure is seen when awaited, not reported as unhandled meanwhile
-      } else next = Promise.resolve({ done: true, value: undefined });
+        ahead.push(next);
+      }
+      const current = await ahead.shift()!;
+      options.signal?.throwIfAborted();
+      if (current.done) {
+        exhausted = true;
+        if (pending.size > 0) await flush(true);
+        break;
+      }
+      const page = current.value;
       const records = page.items.slice(0, Math.min(page.items.length, remaining));
       remaining -= records.length;
       stats.fetched += records.length;
       const mapped = this.map(records, stats);
+      if (pending.size === 0) pendingSince = Date.now();
       for (const m of mapped) {
-        seen?.add(Number(m.fields.robawsId));
+        const id = Number(m.fields.robawsId);
+        seen?.add(id);
+        pending.set(id, m);
         const at = m.fields.upstreamUpdatedAt?.getTime();
         if (at !== undefined && at > newest) newest = at;
       }
       if (dryRun && preview.length < 20) preview.push(...mapped.slice(0, 20 - preview.length).map((m) => m.fields));
       const last = remaining <= 0 || records.length < page.items.length || page.page + 1 >= page.totalPages;
-      await this.dataSource.transaction(async (manager) => {
-        await this.writePage(manager, mapped, stats, dryRun);
-        // The cursor moves with the last page's rows, in their transaction: a run that dies between pages leaves it
-        // where it was, and the next run reads those changes again.
-        if (last && !dryRun && options.limit === undefined && Number.isFinite(newest))
-          await writeCursor(manager, ROBAWS_CLIENTS_STREAM, new Date(newest).toISOString());
-      });
+      if (last || pending.size >= WRITE_BATCH_ROWS || Date.now() - pendingSince >= WRITE_BATCH_MS) await flush(last);
       const progress = { page: page.page + 1, totalPages: page.totalPages, stats };
       options.onPage?.(progress);
       for (const observer of this.observers) observer(progress);
@@ -244,7 +269,7 @@ export class CustomerPullService {
     return out;
   }
 
-  /** Compares a page with what is stored and writes the new and changed customers in one upsert. */
+  /** Compares pages' customers with what is stored and writes the new and changed ones in one upsert. */
   private async writePage(
     manager: EntityManager,
     mapped: MappedCustomer[],

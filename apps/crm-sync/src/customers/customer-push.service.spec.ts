@@ -35,6 +35,8 @@ class FakeRobaws {
   /** The list's length as Robaws reports it (a long list makes the push read one by one). */
   reportedPages: number | null = null;
   failPatch = new Map<number, number>();
+  /** Runs while a PATCH is on its way (an operator editing the customer again meanwhile). */
+  duringPatch: ((id: number) => Promise<void>) | null = null;
 
   async *clientPages(options: ClientPageOptions): AsyncGenerator<RobawsPage> {
     this.lists.push(options);
@@ -58,6 +60,7 @@ class FakeRobaws {
 
   async patchClient(id: number, patch: Record<string, unknown>): Promise<RobawsClientRecord> {
     this.patches.push({ id, patch });
+    await this.duringPatch?.(id);
     const status = this.failPatch.get(id);
     if (status)
       throw new UpstreamHttpError('robaws', status, `PATCH /api/v2/clients/${id}`, {
@@ -104,6 +107,29 @@ describe('CustomerPushService', () => {
 
   after(async () => {
     await ds?.destroy();
+  });
+
+  it('an edit made again while its push is on its way is kept, with the pushed version stored beside it', async () => {
+    await customer(record(310), { city: 'Brugge' });
+    const newer: LocalEdit = {
+      fields: { city: 'Antwerpen' },
+      base: { city: 'Gent' },
+      baseUpdatedAt: record(310).updatedAt ?? null,
+      editedAt: '2026-01-02T00:00:00.000Z',
+    };
+    robaws.duringPatch = async (id) => {
+      await ds.getRepository(RobawsCustomer).update({ robawsId: id }, { city: 'Antwerpen', localDirty: newer });
+    };
+    const { stats } = await service.push({});
+    assert.equal(stats.pushed, 1);
+    const row = await stored(310);
+    assert.deepEqual(row.localDirty, newer, 'the newer edit is not lost');
+    assert.equal(row.city, 'Antwerpen');
+    assert.equal((row.metadata.address as { city?: string }).city, 'Brugge', "Robaws's answer is stored beside it");
+    assert.equal(row.upstreamUpdatedAt?.toISOString(), '2026-01-01T00:00:00.000Z');
+    robaws.duringPatch = null;
+    const next = await service.push({});
+    assert.deepEqual([next.stats.conflicts, next.stats.pushed], [1, 0], 'its base is older than Robaws: a conflict');
   });
 
   it('a dry run plans the patches in id order and sends and writes nothing', async () => {

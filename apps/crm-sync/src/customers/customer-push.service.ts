@@ -304,12 +304,42 @@ export class CustomerPushService {
       return;
     }
     stats.pushed++;
-    await this.storeClean(row.robawsId, answer, new Date());
+    await this.storeClean(row.robawsId, answer, new Date(), edit);
   }
 
-  /** The row as Robaws answered (or holds) it: every field from that record, the edit and any conflict gone. */
-  private async storeClean(robawsId: number, record: RobawsClientRecord, pushedAt: Date | null): Promise<void> {
-    const { robawsId: _id, ...fields } = mapRobawsClient(record, this.config.crm.robaws.defaultCountry).fields;
+  /**
+   * The row as Robaws answered (or holds) it: every field from that record, the edit and any conflict gone. With
+   * `pushed`, only while the row still holds that edit: an operator who edited the customer again while the PATCH was
+   * on its way keeps the newer edit, and only the upstream record (metadata, version) is stored beside it; its base
+   * is then older than Robaws's version, so the next push shows it as a conflict rather than losing either.
+   */
+  private async storeClean(
+    robawsId: number,
+    record: RobawsClientRecord,
+    pushedAt: Date | null,
+    pushed?: LocalEdit,
+  ): Promise<void> {
+    const mapped = mapRobawsClient(record, this.config.crm.robaws.defaultCountry).fields;
+    if (pushed) {
+      const clean = await this.dataSource
+        .createQueryBuilder()
+        .update(RobawsCustomer)
+        .set({ localDirty: null })
+        .where('robaws_id = :robawsId AND local_dirty = :edit', { robawsId, edit: JSON.stringify(pushed) })
+        .execute();
+      if (!clean.affected) {
+        await this.dataSource.getRepository(RobawsCustomer).update({ robawsId }, {
+          metadata: mapped.metadata,
+          upstreamUpdatedAt: mapped.upstreamUpdatedAt,
+          contentHash: mapped.contentHash,
+          syncedAt: new Date(),
+          ...(pushedAt ? { pushedAt } : {}),
+        } as QueryDeepPartialEntity<RobawsCustomer>);
+        this.logger.warn(`Robaws customer ${robawsId} was edited again during its push: the newer edit is kept`);
+        return;
+      }
+    }
+    const { robawsId: _id, ...fields } = mapped;
     await this.dataSource.getRepository(RobawsCustomer).update({ robawsId }, {
       ...fields,
       localDirty: null,
