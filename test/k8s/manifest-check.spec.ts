@@ -55,6 +55,7 @@ function valid(): K8sObject[] {
                   env: [
                     { name: 'SCHEDULER_URL', value: 'http://scheduler' },
                     { name: 'ACCOUNTING_SYNC_URL', value: 'http://accounting-sync' },
+                    { name: 'CRM_SYNC_URL', value: 'http://crm-sync' },
                   ],
                   resources,
                   securityContext: restrictedContainer,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { PlatformModule } from '@sync-hub/platform';
+import { API_VALIDATION, PlatformModule } from '@sync-hub/platform';
 import { CrmJobsModule } from './crm-sync.jobs';
 import { RobawsCustomersModule } from './customers/customers.module';
 import { RobawsWebhookConsumerModule } from './webhooks/robaws-webhooks.module';
@@ -10,5 +10,12 @@ import { RobawsWebhookConsumerModule } from './webhooks/robaws-webhooks.module';
  */
 export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CrmJobsModule, RobawsWebhookConsumerModule];
 
-@Module({ imports: [PlatformModule.forApp('crm-sync'), ...CRM_SYNC_FEATURES] })
+/**
+ * It serves the Robaws customers API too (/api/crm/customers, forwarded by the gateway), behind the API key guard.
+ * Unlike the gateway it starts without GATEWAY_API_KEYS (its jobs are its main work): then every API call is a 401.
+ */
+@Module({
+  imports: [PlatformModule.forApp('crm-sync'), ...CRM_SYNC_FEATURES],
+  providers: [...API_VALIDATION],
+})
 export class CrmSyncModule {}

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { API_VALIDATION, ApiKeysRequired, PlatformModule } from '@sync-hub/platform';
 import { AccountingProxyModule } from './accounting/accounting-proxy.module';
+import { CrmProxyModule } from './crm/crm-proxy.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RunsModule } from './runs/runs.module';
@@ -26,7 +27,13 @@ export const GATEWAY_FEATURES = [
 export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];
 
 @Module({
-  imports: [PlatformModule.forApp('gateway'), ...GATEWAY_FEATURES, SchedulerProxyModule, AccountingProxyModule],
+  imports: [
+    PlatformModule.forApp('gateway'),
+    ...GATEWAY_FEATURES,
+    SchedulerProxyModule,
+    AccountingProxyModule,
+    CrmProxyModule,
+  ],
   providers: [...API_VALIDATION, ApiKeysRequired, ...GATEWAY_PROVIDERS],
 })
 export class GatewayModule {}

@@ -62,6 +62,8 @@ export interface AppConfig {
     schedulerUrl: string;
     /** accounting-sync's API (connections, the QuickBooks callback); in the embedded mode this process itself. */
     accountingSyncUrl: string;
+    /** crm-sync's API: the Robaws customers routes (embedded: this process). */
+    crmSyncUrl: string;
     rateLimitPerMinute: number;
     /** Run history older than this is deleted daily, except each job's last success. */
     runHistoryRetentionDays: number;
@@ -243,6 +245,9 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
       accountingSyncUrl: (
         vars.ACCOUNTING_SYNC_URL ??
         (mode === 'embedded' ? selfUrl : `http://localhost:${DEFAULT_PORTS['accounting-sync']}`)
+      ).replace(/\/+$/, ''),
+      crmSyncUrl: (
+        vars.CRM_SYNC_URL ?? (mode === 'embedded' ? selfUrl : `http://localhost:${DEFAULT_PORTS['crm-sync']}`)
       ).replace(/\/+$/, ''),
       rateLimitPerMinute: vars.GATEWAY_RATE_LIMIT_PER_MINUTE ?? 600,
       runHistoryRetentionDays: vars.RUN_HISTORY_RETENTION_DAYS ?? 90,

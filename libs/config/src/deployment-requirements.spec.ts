@@ -15,6 +15,7 @@ const COMPLETE: Record<string, string> = {
   GATEWAY_API_KEYS: 'aaaaaaaaaaaaaaaa',
   SCHEDULER_URL: 'http://scheduler',
   ACCOUNTING_SYNC_URL: 'http://accounting-sync',
+  CRM_SYNC_URL: 'http://crm-sync',
   SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
   SPLYNX_URL: 'https://splynx.example.com',
   SPLYNX_API_KEY: 'key',
@@ -133,6 +134,15 @@ describe('DISTRIBUTED_MODE_REQUIREMENTS', () => {
     assert.deepEqual(
       missingDistributedVariables('accounting-sync', Object.keys(without('GATEWAY_API_KEYS'))).map((r) => r.name),
       ['GATEWAY_API_KEYS'],
+    );
+  });
+
+  it('asks the gateway for CRM_SYNC_URL, whose default is not crm-sync in a cluster', () => {
+    assert.equal(loadConfig('gateway', without('CRM_SYNC_URL')).gateway.crmSyncUrl, 'http://localhost:3004');
+    assert.equal(loadConfig('gateway', COMPLETE).gateway.crmSyncUrl, 'http://crm-sync');
+    assert.deepEqual(
+      missingDistributedVariables('gateway', Object.keys(without('CRM_SYNC_URL'))).map((r) => r.name),
+      ['CRM_SYNC_URL'],
     );
   });
 });

@@ -66,6 +66,7 @@ export const DISTRIBUTED_MODE_REQUIREMENTS: Readonly<Record<DeployedApp, readonl
       name: 'ACCOUNTING_SYNC_URL',
       why: 'its default, http://localhost:3003, is not accounting-sync in a cluster',
     },
+    { name: 'CRM_SYNC_URL', why: 'its default, http://localhost:3004, is not crm-sync in a cluster' },
   ],
   scheduler: [...EVERY_APP, SERVES_API],
   'splynx-sync': EVERY_APP,

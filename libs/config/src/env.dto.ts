@@ -245,6 +245,12 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   ACCOUNTING_SYNC_URL?: string;
 
+  /** Where the gateway reaches crm-sync's API (distributed mode): the Robaws customers routes. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  CRM_SYNC_URL?: string;
+
   /**
    * The key stored secrets (tokens, passwords) are encrypted with: 32 bytes, base64 (`openssl rand -base64 32`).
    * Required in the distributed mode; the embedded mode generates one into DATA_DIR.

@@ -18,5 +18,6 @@ export * from './company-changed';
 export * from './api/company-api';
 export * from './api/connection-api';
 export * from './api/document-api';
+export * from './api/customer-api';
 export * from './robaws-signature';
 export * from './robaws-webhook-received';

@@ -1,5 +1,5 @@
-// The sync hub dashboard: status tiles, connections, accounting documents, the Scheduled Syncs card (seed 001) and recent
-// runs, refreshed live.
+// The sync hub dashboard: status tiles, connections, accounting documents, Robaws customers, the Scheduled Syncs card
+// (seed 001) and recent runs, refreshed live.
 (() => {
   'use strict';
   const JOBS = {
@@ -72,6 +72,9 @@
     timer = setInterval(() => void refresh(), 3000);
     connectionsPoll.start();
     accountingPoll.start();
+    // Not polled: the list changes with runs and edits, and reloads after each action here; a poll would move the
+    // rows under an operator's pointer.
+    loadCustomersCard();
   }
 
   async function refresh() {
@@ -619,6 +622,291 @@
     button.disabled = false;
     button.textContent = 'Retry';
   }
+
+  // ---- Robaws customers (issue 11): search, role filter, markers, edit, sync / push one, conflicts, duplicates ----
+
+  /** The editable fields in the form's order: API name and label. */
+  const CUSTOMER_FIELDS = [
+    ['name', 'Name'],
+    ['role', 'Role'],
+    ['email', 'Email'],
+    ['tel', 'Phone'],
+    ['gsm', 'Mobile'],
+    ['website', 'Website'],
+    ['address_line1', 'Address line 1'],
+    ['address_line2', 'Address line 2'],
+    ['postal_code', 'Postal code'],
+    ['city', 'City'],
+    ['country', 'Country'],
+    ['vat_number', 'VAT number'],
+  ];
+  const CUSTOMERS_PAGE = 50;
+  /** The next page's cursor of the list shown, and the customer in the form. */
+  let customersCursor = null;
+  let editing = null;
+  const rolesSeen = new Set();
+
+  function customersQuery(cursor) {
+    const q = new URLSearchParams({ limit: String(CUSTOMERS_PAGE) });
+    const text = $('#customers-q').value.trim();
+    const role = $('#customers-role').value.trim();
+    if (text) q.set('q', text);
+    if (role) q.set('role', role);
+    if ($('#customers-dirty').checked) q.set('dirty', 'true');
+    if (cursor) q.set('cursor', cursor);
+    return q.toString();
+  }
+
+  /** The list from its first page (`more`: the next page appended). */
+  async function loadCustomers(more = false) {
+    try {
+      const page = await api('GET', `/api/crm/customers?${customersQuery(more ? customersCursor : null)}`);
+      $('#customers-error').textContent = '';
+      customersCursor = page.next_cursor;
+      for (const c of page.data) if (c.role) rolesSeen.add(c.role);
+      $('#customers-roles').replaceChildren(...[...rolesSeen].sort().map((r) => el('option', { value: r })));
+      const rows = page.data.map(customerRow);
+      if (more) $('#customers tbody').append(...rows);
+      else
+        $('#customers tbody').replaceChildren(
+          ...(rows.length
+            ? rows
+            : [el('tr', { className: 'none' }, el('td', { colSpan: 8, className: 'muted' }, 'No customers found.'))]),
+        );
+      $('#customers-more').hidden = !customersCursor;
+    } catch (err) {
+      if (err.message !== 'unauthorized')
+        $('#customers-error').textContent = `Robaws customers could not be loaded: ${err.message}`;
+    }
+  }
+
+  async function loadDuplicates() {
+    try {
+      const { data } = await api('GET', '/api/crm/customers/duplicates?limit=50');
+      $('#customer-duplicates').replaceChildren(
+        ...(data.length
+          ? data.map((g) =>
+              el(
+                'li',
+                { dataset: { kind: g.kind, value: g.value } },
+                el('b', {}, `${g.kind === 'vat_number' ? 'VAT number' : 'Email'} ${g.value}: `),
+                g.customers.map((c) => `${c.name ?? '(no name)'} (${c.robaws_id})`).join(', '),
+              ),
+            )
+          : [el('li', { className: 'muted none' }, 'No customers share a VAT number or an email.')]),
+      );
+    } catch (err) {
+      if (err.message !== 'unauthorized')
+        $('#customers-error').textContent = `Possible duplicates could not be loaded: ${err.message}`;
+    }
+  }
+
+  /** Markers in words: edited (which fields), conflict, deleted in Robaws; "in sync" when none. */
+  function customerMarkers(c) {
+    const markers = [];
+    if (c.local_edit)
+      markers.push(
+        el(
+          'span',
+          { className: 'marker dirty', title: `not pushed yet: ${Object.keys(c.local_edit.fields).join(', ')}` },
+          'edited',
+        ),
+      );
+    if (c.conflict) markers.push(el('span', { className: 'marker conflict' }, 'conflict'));
+    if (c.deleted_upstream) markers.push(el('span', { className: 'marker deleted' }, 'deleted in Robaws'));
+    return markers.length ? markers : [el('span', { className: 'muted' }, 'in sync')];
+  }
+
+  function customerRow(c) {
+    const name = c.name ?? `customer ${c.robaws_id}`;
+    const button = (cls, text, label, onClick) => {
+      const b = el('button', { type: 'button', className: cls }, text);
+      b.setAttribute('aria-label', `${label} ${name}`);
+      b.addEventListener('click', () => void onClick(b));
+      return b;
+    };
+    return el(
+      'tr',
+      { dataset: { id: c.robaws_id, dirty: String(c.dirty) } },
+      el('td', {}, c.robaws_id),
+      el('td', { className: 'name' }, c.name ?? '—'),
+      el('td', { className: 'role' }, c.role ?? '—'),
+      el('td', { className: 'email' }, c.email ?? '—'),
+      el('td', { className: 'phone' }, c.phone ?? c.tel ?? c.gsm ?? '—'),
+      el('td', { className: 'vat' }, c.vat_number ?? '—', c.vat_valid === false ? ' (invalid)' : ''),
+      el('td', { className: 'state' }, ...customerMarkers(c)),
+      el(
+        'td',
+        {},
+        button('link edit-customer', c.conflict ? 'Resolve' : 'Edit', c.conflict ? 'Resolve' : 'Edit', () =>
+          editCustomer(c.robaws_id),
+        ),
+        button('sync-customer', 'Sync', 'Sync', (b) => runForCustomer(c, 'sync', b)),
+        button('push-customer', 'Push', 'Push', (b) => runForCustomer(c, 'push', b)),
+      ),
+    );
+  }
+
+  function showCustomerResult(ok, text) {
+    const banner = $('#customer-result');
+    banner.classList.toggle('failed', !ok);
+    banner.setAttribute('role', ok ? 'status' : 'alert');
+    banner.textContent = text;
+    banner.hidden = false;
+  }
+
+  /** Sync or Push of one customer: answers when its run has ended; says how it went and reloads the list. */
+  async function runForCustomer(c, what, button) {
+    const name = c.name ?? `customer ${c.robaws_id}`;
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = what === 'sync' ? 'Syncing…' : 'Pushing…';
+    try {
+      const r = await api('POST', `/api/crm/customers/${c.robaws_id}/${what}`);
+      const run = `run ${r.run_id.slice(0, 8)} ${r.run_status}`;
+      if (r.run_status === 'failed') showCustomerResult(false, `${name} was not ${what}ed: ${r.reason} (${run}).`);
+      else if (what === 'sync') showCustomerResult(true, `${r.customer.name ?? name} is synced from Robaws (${run}).`);
+      else if (r.customer.conflict)
+        showCustomerResult(
+          false,
+          `${name} was not pushed: Robaws changed it meanwhile; resolve the conflict (${run}).`,
+        );
+      else showCustomerResult(true, `${name} is pushed to Robaws (${run}).`);
+    } catch (err) {
+      if (err.message === 'unauthorized') return;
+      showCustomerResult(false, err.status === 409 ? `Not run: ${err.message}` : `${name}: ${err.message}`);
+    }
+    button.disabled = false;
+    button.textContent = label;
+    await Promise.all([loadCustomers(), loadDuplicates()]);
+  }
+
+  /** Opens the form with the customer as it is now (and its conflict, if it has one). */
+  async function editCustomer(id) {
+    try {
+      const c = await api('GET', `/api/crm/customers/${id}`);
+      editing = c;
+      $('#customer-form-title').textContent = `Edit ${c.name ?? `customer ${c.robaws_id}`} (Robaws ${c.robaws_id})`;
+      $('#customer-form-error').textContent = '';
+      $('#customer-fields').replaceChildren(
+        ...CUSTOMER_FIELDS.map(([field, label]) =>
+          el(
+            'label',
+            { dataset: { field } },
+            label,
+            el('input', { name: field, value: c[field] ?? '', disabled: Boolean(c.conflict) }),
+            el('span', { className: 'error field-error' }),
+          ),
+        ),
+      );
+      $('#customer-conflict').hidden = !c.conflict;
+      $('#save-customer').disabled = Boolean(c.conflict);
+      if (c.conflict) {
+        const fields = Object.keys({ ...c.conflict.local, ...c.conflict.remote });
+        $('#customer-conflict-fields tbody').replaceChildren(
+          ...fields.map((f) =>
+            el(
+              'tr',
+              { dataset: { field: f } },
+              el('td', {}, f),
+              el('td', { className: 'local' }, c.conflict.local[f] ?? '—'),
+              el('td', { className: 'remote' }, c.conflict.remote[f] ?? '—'),
+            ),
+          ),
+        );
+      }
+      $('#customer-form').hidden = false;
+      $('#customer-form').scrollIntoView({ block: 'nearest' });
+    } catch (err) {
+      if (err.message !== 'unauthorized') showCustomerResult(false, `Could not open the customer: ${err.message}`);
+    }
+  }
+
+  function closeCustomerForm() {
+    editing = null;
+    $('#customer-form').hidden = true;
+  }
+
+  /** PATCHes the fields the operator changed; a 400 names each bad field beside it, and nothing is saved. */
+  async function saveCustomer() {
+    if (!editing) return;
+    const changed = {};
+    for (const input of $('#customer-fields').querySelectorAll('input')) {
+      const before = editing[input.name] ?? '';
+      if (input.value.trim() !== before) changed[input.name] = input.value.trim() === '' ? null : input.value;
+      input.nextElementSibling.textContent = '';
+    }
+    $('#customer-form-error').textContent = '';
+    if (!Object.keys(changed).length) {
+      $('#customer-form-error').textContent = 'Nothing changed.';
+      return;
+    }
+    const id = editing.robaws_id;
+    const res = await fetch(`/api/crm/customers/${id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(changed),
+    });
+    if (res.status === 401) return forget('That key was not accepted.');
+    const body = await res.json().catch(() => null);
+    if (res.status === 400 && body?.fields) {
+      for (const [field, reasons] of Object.entries(body.fields)) {
+        const label = $('#customer-fields').querySelector(`label[data-field="${field}"] .field-error`);
+        if (label) label.textContent = reasons.join('; ');
+      }
+      $('#customer-form-error').textContent = `Not saved: ${body.message.join('; ')}`;
+      return;
+    }
+    if (!res.ok) {
+      $('#customer-form-error').textContent = `Not saved: ${body?.message ?? res.statusText}`;
+      return;
+    }
+    closeCustomerForm();
+    showCustomerResult(
+      true,
+      body.dirty
+        ? `${body.name ?? id} is saved here and marked edited (${Object.keys(body.local_edit.fields).join(', ')}): Push sends it to Robaws.`
+        : `${body.name ?? id} is saved: it is as in Robaws again, nothing to push.`,
+    );
+    await Promise.all([loadCustomers(), loadDuplicates()]);
+  }
+
+  async function resolveConflict(keep) {
+    if (!editing) return;
+    const id = editing.robaws_id;
+    try {
+      const c = await api('POST', `/api/crm/customers/${id}/resolve`, { keep });
+      closeCustomerForm();
+      showCustomerResult(
+        true,
+        keep === 'local'
+          ? `${c.name ?? id}: the edit is kept and will be pushed (Push sends it now).`
+          : `${c.name ?? id}: Robaws's version is kept, the edit dropped.`,
+      );
+    } catch (err) {
+      if (err.message !== 'unauthorized') $('#customer-form-error').textContent = `Not resolved: ${err.message}`;
+    }
+    await Promise.all([loadCustomers(), loadDuplicates()]);
+  }
+
+  function loadCustomersCard() {
+    void loadCustomers();
+    void loadDuplicates();
+  }
+
+  $('#customers-search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void loadCustomers();
+  });
+  $('#customers-dirty').addEventListener('change', () => void loadCustomers());
+  $('#customers-more').addEventListener('click', () => void loadCustomers(true));
+  $('#customer-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void saveCustomer();
+  });
+  $('#cancel-customer').addEventListener('click', closeCustomerForm);
+  $('#keep-local').addEventListener('click', () => void resolveConflict('local'));
+  $('#keep-remote').addEventListener('click', () => void resolveConflict('remote'));
 
   $('#domain').replaceChildren(...Object.keys(JOBS).map((d) => el('option', { value: d }, d)));
   fillJobs();
