@@ -5,7 +5,7 @@ import { RobawsClient, RobawsSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { KafkaProbe } from '../support/kafka';
+import { freshGroup, KafkaProbe } from '../support/kafka';
 import { tick } from '../support/ticks';
 import { eventually } from '../support/wait';
 
@@ -70,6 +70,8 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
     robaws = new RobawsSimulator({ seed: 11, clients: CLIENTS });
     env = {
       KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      // Its own group from now on: other suites' crm ticks on the shared broker are not run here.
+      KAFKA_GROUP_ID: await freshGroup('crm-pull', [Topic.CrmRequested, Topic.RobawsWebhookReceived]),
       DATABASE_URL: db.url,
       ROBAWS_URL: await robaws.start(),
       ROBAWS_API_KEY: robaws.apiKey,

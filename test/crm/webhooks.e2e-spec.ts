@@ -9,7 +9,7 @@ import { AppProcess, startAppProcess } from '../support/app-process';
 import { cli } from '../support/cli';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { KafkaProbe, SeenMessage } from '../support/kafka';
+import { freshGroup, KafkaProbe, SeenMessage } from '../support/kafka';
 import { eventually, freePort } from '../support/wait';
 
 const API_KEY = 'webhooks-e2e-api-key-0001';
@@ -96,7 +96,14 @@ describe('Robaws webhooks in the distributed mode (gateway and crm-sync processe
     await probe.watch([Topic.RobawsWebhookReceived]);
     crmSync = await startAppProcess(
       'crm-sync',
-      { ...common, ROBAWS_URL: simUrl, ROBAWS_API_KEY: sim.apiKey, ROBAWS_API_SECRET: sim.apiSecret },
+      {
+        ...common,
+        // Its own group from now on: other suites' webhook events and crm ticks on the shared broker are not its own.
+        KAFKA_GROUP_ID: await freshGroup('crm-webhooks', [Topic.CrmRequested, Topic.RobawsWebhookReceived]),
+        ROBAWS_URL: simUrl,
+        ROBAWS_API_KEY: sim.apiKey,
+        ROBAWS_API_SECRET: sim.apiSecret,
+      },
       'crm-webhooks-e2e-crm-sync',
     );
     gateway = await startAppProcess(

@@ -138,3 +138,23 @@ export async function groupStartingNow(groupId: string, topics: string[]): Promi
   }
   return groupId;
 }
+
+/**
+ * A new consumer group (`<prefix>-<random>`) starting at the current end of `topics`, provisioning the topics first (on
+ * a fresh broker no app has created them yet): for an app a suite starts, so that it runs this suite's messages only.
+ */
+export async function freshGroup(prefix: string, topics: string[]): Promise<string> {
+  await provisionTopics({
+    brokers: TEST_KAFKA_BROKERS.split(','),
+    clientId: `e2e-${prefix}`,
+    groupId: 'unused',
+    topicPartitions: 3,
+    replicationFactor: 1,
+  });
+  return eventually(
+    () => groupStartingNow(`${prefix}-${randomUUID().slice(0, 8)}`, topics),
+    'the topics to have leaders',
+    30000,
+    500,
+  );
+}
