@@ -103,6 +103,38 @@ describe('robaws:sync-customers (MariaDB, Kafka, the Robaws simulator over HTTP)
     assert.equal(await count('deleted_upstream = 1 AND robaws_id = 1020'), 1);
   });
 
+  it('--push --dry-run prints the merge-patch it would send; --push sends it, then pulls', async () => {
+    const [row] = await db.dataSource.query(
+      'SELECT email, upstream_updated_at FROM robaws_customers WHERE robaws_id = 1005',
+    );
+    const edit = {
+      fields: { email: 'pushed-from-cli@client1005.example' },
+      base: { email: row.email },
+      baseUpdatedAt: new Date(row.upstream_updated_at).toISOString(),
+      editedAt: new Date().toISOString(),
+    };
+    await db.dataSource.query('UPDATE robaws_customers SET email = ?, local_dirty = ? WHERE robaws_id = 1005', [
+      edit.fields.email,
+      JSON.stringify(edit),
+    ]);
+    const dry = await cli(['robaws:sync-customers', '--push', '--dry-run'], env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^Would push 1 local edit\(s\):$/m);
+    assert.match(dry.stdout, /^1005\s+\{"email":"pushed-from-cli@client1005\.example"\}$/m);
+    assert.equal(robaws.counters.patches, 0, 'a dry run sends nothing');
+
+    const { code, stdout, stderr } = await cli(['robaws:sync-customers', '--push'], env);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^Robaws customer sync: push, then incremental pull/m);
+    assert.equal(stat(stdout, 'pushed'), 1);
+    assert.equal(robaws.client(1005)!.email, 'pushed-from-cli@client1005.example');
+    const [after] = await db.dataSource.query(
+      'SELECT local_dirty, pushed_at FROM robaws_customers WHERE robaws_id = 1005',
+    );
+    assert.equal(after.local_dirty, null, 'clean again');
+    assert.ok(after.pushed_at);
+  });
+
   it('exit code 2 when Robaws refuses the credentials (an operator must fix them; no secret printed), without ROBAWS_URL, or on bad flags', async () => {
     const refused = await cli(['robaws:sync-customers'], { ...env, ROBAWS_API_SECRET: 'not-the-secret-42' });
     assert.equal(refused.code, 2, refused.stderr);
