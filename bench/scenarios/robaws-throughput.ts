@@ -91,7 +91,7 @@ export async function robawsThroughput(opts: {
       pulls.push(pull.seconds);
       pullStats = pull.stats;
 
-      await editEmails(db, opts.edits);
+      await editEmails(db, opts.edits, rep);
       robaws.setRateLimit({ enabled: true });
       app = await startAppProcess('crm-sync', await env(true), 'bench-robaws-paced');
       // A full bucket, as after a quiet minute.
@@ -137,7 +137,7 @@ async function empty(db: TestDatabase): Promise<void> {
 }
 
 /** Local edits as PATCH /api/crm/customers/:id makes them: a new email on the first `count` customers. */
-async function editEmails(db: TestDatabase, count: number): Promise<void> {
+async function editEmails(db: TestDatabase, count: number, rep: number): Promise<void> {
   const rows: Array<{ robaws_id: number; email: string | null; upstream_updated_at: Date | null }> =
     await db.dataSource.query(
       'SELECT robaws_id, email, upstream_updated_at FROM robaws_customers ORDER BY robaws_id LIMIT ?',
@@ -146,7 +146,8 @@ async function editEmails(db: TestDatabase, count: number): Promise<void> {
   const editedAt = new Date().toISOString();
   await db.dataSource.transaction(async (manager) => {
     for (const row of rows) {
-      const email = `edited-${row.robaws_id}@bench.example`;
+      // New in each repetition: Robaws holds the previous one's, and an edit it already holds is not sent.
+      const email = `edited-${rep}-${row.robaws_id}@bench.example`;
       const edit = {
         fields: { email },
         base: { email: row.email },
