@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     accountingCreateToCeiling: accounting.createDocsPerSec.median / accounting.ceilingDocsPerSec,
     accountingRerunToDevposRead: accounting.rerunMs.median / accounting.devposReadMs.median,
     robawsPullToCeiling: robaws.pullRowsPerSec.median / throughput.ceilingRowsPerSec.median,
+    robawsPullToTableCeiling: robaws.pullRowsPerSec.median / robaws.tableCeilingRowsPerSec.median,
     robawsPushToFloor: robaws.pushSeconds.median / robaws.pushFloorSeconds,
   };
 
@@ -201,6 +202,8 @@ function table(
     ),
     row('8  the same, time', rb.pullSeconds),
     ['   pull / 1b ceiling (goal ≥ 0.8)', n(ratios.robawsPullToCeiling), '', '', 'ratio'],
+    row("8  beside it: robaws_customers' own ceiling, raw mysql2 upserts of 500", rb.tableCeilingRowsPerSec),
+    ['   pull / its table ceiling', n(ratios.robawsPullToTableCeiling), '', '', 'ratio'],
     row(
       `9  Robaws: push of ${rb.edits.toLocaleString('en-US')} edits at 15/s (${rb.pushRequestsPerEdit.toFixed(3)} requests/edit, ${rb.pushRateLimited} 429s)`,
       rb.pushSeconds,

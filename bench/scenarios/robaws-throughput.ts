@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Topic } from '@sync-hub/contracts';
+import { createConnection } from 'mysql2/promise';
+import { mapRobawsClient, RobawsClientRecord } from '../../apps/crm-sync/src';
 import { RobawsSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../../test/support/app-process';
 import { createTestDatabase, TestDatabase } from '../../test/support/database';
@@ -15,6 +17,11 @@ export interface RobawsResult {
   pullRowsPerSec: Figure;
   pullSeconds: Figure;
   pullStats: Record<string, number>;
+  /**
+   * Beside 1b: the same clients, normalised in advance, written by raw mysql2 multi-row upserts of 500 into
+   * robaws_customers (its wider rows and five indexes): the database's own limit for this table.
+   */
+  tableCeilingRowsPerSec: Figure;
   /** Scenario 9: `edits` local edits pushed at Robaws's real limit (the simulator's bucket on, the client paced). */
   pushSeconds: Figure;
   pushStats: Record<string, number>;
@@ -73,6 +80,7 @@ export async function robawsThroughput(opts: {
   let pushStats: Record<string, number> = {};
   let pushRequests = 0;
   let pushRateLimited = 0;
+  let tableCeiling: number[];
   // One process at a time, each in a group of its own starting at the end of the topic: the unpaced one pulls, the
   // paced one (as in production) pushes.
   let app: AppProcess | null = null;
@@ -108,6 +116,7 @@ export async function robawsThroughput(opts: {
       if (push.stats.pushed !== opts.edits)
         throw new Error(`push sent ${push.stats.pushed} of ${opts.edits} edits: ${JSON.stringify(push.stats)}`);
     }
+    tableCeiling = await rawUpserts(db, robaws, opts.reps);
   } finally {
     await app?.stop();
     await probe.close();
@@ -122,6 +131,7 @@ export async function robawsThroughput(opts: {
       'rows/s',
     ),
     pullSeconds: figure(pulls, 's'),
+    tableCeilingRowsPerSec: figure(tableCeiling, 'rows/s'),
     pullStats,
     pushSeconds: figure(pushes, 's'),
     pushStats,
@@ -129,6 +139,85 @@ export async function robawsThroughput(opts: {
     pushRequestsPerEdit: pushRequests / opts.edits,
     pushRateLimited,
   };
+}
+
+const COLUMNS = [
+  'robaws_id',
+  'name',
+  'role',
+  'email',
+  'tel',
+  'gsm',
+  'phone',
+  'website',
+  'address_line1',
+  'address_line2',
+  'postal_code',
+  'city',
+  'country',
+  'vat_number',
+  'vat_valid',
+  'currency',
+  'language',
+  'is_active',
+  'metadata',
+  'content_hash',
+  'upstream_updated_at',
+  'synced_at',
+  'deleted_upstream',
+];
+
+/** The table's ceiling: the simulator's clients, mapped beforehand, by raw mysql2 upserts of 500 into an empty table. */
+async function rawUpserts(db: TestDatabase, robaws: RobawsSimulator, reps: number): Promise<number[]> {
+  const syncedAt = new Date();
+  const rows = robaws.clients().map((c) => {
+    const f = mapRobawsClient(c as unknown as RobawsClientRecord, 'BE').fields;
+    return [
+      Number(f.robawsId),
+      f.name,
+      f.role,
+      f.email,
+      f.tel,
+      f.gsm,
+      f.phone,
+      f.website,
+      f.addressLine1,
+      f.addressLine2,
+      f.postalCode,
+      f.city,
+      f.country,
+      f.vatNumber,
+      f.vatValid,
+      f.currency,
+      f.language,
+      f.isActive,
+      JSON.stringify(f.metadata),
+      f.contentHash,
+      f.upstreamUpdatedAt,
+      syncedAt,
+      false,
+    ];
+  });
+  const update = COLUMNS.slice(1)
+    .map((c) => `${c} = VALUES(${c})`)
+    .join(', ');
+  const conn = await createConnection(db.url);
+  const out: number[] = [];
+  try {
+    for (let rep = 0; rep < reps; rep++) {
+      await empty(db);
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < rows.length; i += 500)
+        await conn.query(
+          `INSERT INTO robaws_customers (${COLUMNS.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${update}`,
+          [rows.slice(i, i + 500)],
+        );
+      out.push(rows.length / seconds(start));
+    }
+  } finally {
+    await conn.end();
+  }
+  return out;
 }
 
 async function empty(db: TestDatabase): Promise<void> {

@@ -13,3 +13,5 @@ export type {
 } from './customers/customer-push.service';
 export { EDITABLE_FIELDS } from './customers/robaws-customer.entity';
 export type { CustomerConflict, EditableField, EditableValues, LocalEdit } from './customers/robaws-customer.entity';
+export { mapRobawsClient } from './customers/normalise';
+export type { RobawsClientRecord } from './customers/normalise';
