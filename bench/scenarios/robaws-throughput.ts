@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Topic } from '@sync-hub/contracts';
 import { createConnection } from 'mysql2/promise';
-import { mapRobawsClient, RobawsClientRecord } from '../../apps/crm-sync/src';
+import { mapRobawsClient, ROBAWS_CUSTOMER_COLUMNS, RobawsClientRecord } from '../../apps/crm-sync/src';
 import { RobawsSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../../test/support/app-process';
 import { createTestDatabase, TestDatabase } from '../../test/support/database';
@@ -141,31 +141,7 @@ export async function robawsThroughput(opts: {
   };
 }
 
-const COLUMNS = [
-  'robaws_id',
-  'name',
-  'role',
-  'email',
-  'tel',
-  'gsm',
-  'phone',
-  'website',
-  'address_line1',
-  'address_line2',
-  'postal_code',
-  'city',
-  'country',
-  'vat_number',
-  'vat_valid',
-  'currency',
-  'language',
-  'is_active',
-  'metadata',
-  'content_hash',
-  'upstream_updated_at',
-  'synced_at',
-  'deleted_upstream',
-];
+const COLUMNS = ['robaws_id', ...ROBAWS_CUSTOMER_COLUMNS];
 
 /** The table's ceiling: the simulator's clients, mapped beforehand, by raw mysql2 upserts of 500 into an empty table. */
 async function rawUpserts(db: TestDatabase, robaws: RobawsSimulator, reps: number): Promise<number[]> {

@@ -1,6 +1,6 @@
 /** What hosts (apps/embedded, apps/cli, bench, tests) may use of crm-sync. */
 export { CRM_SYNC_FEATURES, CrmSyncModule } from './crm-sync.module';
-export { CustomerPullService, ROBAWS_CLIENTS_STREAM } from './customers/customer-pull.service';
+export { CustomerPullService, ROBAWS_CLIENTS_STREAM, ROBAWS_CUSTOMER_COLUMNS } from './customers/customer-pull.service';
 export type { CustomerPullOptions, CustomerPullResult, CustomerPullStats } from './customers/customer-pull.service';
 export { RobawsCustomer } from './customers/robaws-customer.entity';
 export { RobawsApiClient } from './robaws/robaws-api.client';

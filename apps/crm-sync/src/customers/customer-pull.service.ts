@@ -58,7 +58,8 @@ interface StoredState {
   localDirty: RobawsCustomer['localDirty'];
 }
 
-const WRITE_COLUMNS = [
+/** The columns a pull writes besides the key `robaws_id` (the benchmark's table ceiling writes the same). */
+export const ROBAWS_CUSTOMER_COLUMNS = [
   'name',
   'role',
   'email',
@@ -109,17 +110,7 @@ export class CustomerPullService {
   }
 
   async pull(options: CustomerPullOptions): Promise<CustomerPullResult> {
-    const stats: CustomerPullStats = {
-      fetched: 0,
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      skipped: 0,
-      failed: 0,
-      deletedUpstream: 0,
-      invalidPhones: 0,
-      invalidVat: 0,
-    };
+    const stats = this.emptyCounts();
     const preview: RobawsCustomerFields[] = [];
     try {
       if (options.clientId !== undefined) {
@@ -319,7 +310,7 @@ export class CustomerPullService {
       if (m.invalidVat) stats.invalidVat++;
       rows.push(this.row(m.fields, existing?.localDirty ?? null, syncedAt));
     }
-    if (!dryRun && rows.length > 0) await bulkUpsert(repo, rows, WRITE_COLUMNS, ['robaws_id']);
+    if (!dryRun && rows.length > 0) await bulkUpsert(repo, rows, ROBAWS_CUSTOMER_COLUMNS, ['robaws_id']);
     return outcomes;
   }
 

@@ -1,20 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import type { AuthorizeView, ConnectionView, DocumentPage, DocumentRetryView, DocumentView } from '@sync-hub/contracts';
-import { request } from 'undici';
+import { forward, ForwardTarget, queryOf, ServiceAnswer } from '../forwarding';
 
-/**
- * What accounting-sync answered, kept as sent so the gateway can pass it through unchanged (status, body, content
- * type, and the Location of the OAuth callback's redirect). `body` is the parsed JSON: `T` on a 2xx, accounting-sync's
- * error body (`{ statusCode, message, … }`) otherwise, undefined when empty or not JSON.
- */
-export interface AccountingAnswer<T> {
-  status: number;
-  body: T | { statusCode: number; message: unknown } | undefined;
-  text: string;
-  contentType: string | null;
-  location: string | null;
-}
+/** What accounting-sync answered, kept as sent (the gateway's `ServiceAnswer`). */
+export type AccountingAnswer<T> = ServiceAnswer<T>;
 
 /**
  * The code exchange and DevPos's login happen while the caller waits (each with its own timeouts and retries inside
@@ -36,14 +26,20 @@ export const RETRY_TIMEOUT_MS = 10 * 60_000;
  */
 @Injectable()
 export class AccountingClient {
-  private readonly logger = new Logger(AccountingClient.name);
-  private readonly baseUrl: string;
+  private readonly target: ForwardTarget;
   /** How long a request may wait for accounting-sync's answer, and a retry; overridable for tests. */
   timeoutMs = TIMEOUT_MS;
   retryTimeoutMs = RETRY_TIMEOUT_MS;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.baseUrl = config.gateway.accountingSyncUrl;
+    this.target = {
+      name: 'accounting-sync',
+      baseUrl: config.gateway.accountingSyncUrl,
+      urlVariable: 'ACCOUNTING_SYNC_URL',
+      serves: 'connections and documents are served by accounting-sync',
+      pendingWork: "a retry's run",
+      logger: new Logger(AccountingClient.name),
+    };
   }
 
   /** GET /api/companies/:id/connections: both providers, status and expiries, never secrets. */
@@ -94,59 +90,12 @@ export class AccountingClient {
     return this.send('GET', `/oauth/quickbooks/callback${queryOf(search)}`, {});
   }
 
-  private async send<T>(
+  private send<T>(
     method: 'GET' | 'PUT' | 'POST' | 'DELETE',
     path: string,
     opts: { authorization?: string; body?: unknown; timeoutMs?: number },
   ): Promise<AccountingAnswer<T>> {
-    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    try {
-      const res = await request(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(opts.authorization ? { authorization: opts.authorization } : {}),
-          ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      const text = await res.body.text();
-      const contentType = header(res.headers['content-type']);
-      return {
-        status: res.statusCode,
-        body: parseJson(text, contentType),
-        text,
-        contentType,
-        location: header(res.headers.location),
-      };
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      this.logger.warn(`accounting-sync at ${this.baseUrl} did not answer ${method} ${path.split('?')[0]}: ${reason}`);
-      // Reached, but no answer in time: what was asked may still be going on there (a retry's run goes on).
-      const timedOut = ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'].includes(
-        (err as { code?: string }).code ?? '',
-      );
-      const body = timedOut
-        ? {
-            statusCode: 504,
-            error: 'Gateway Timeout',
-            message: `accounting-sync did not answer within ${timeoutMs / 1000} s; what was asked may still be under way there (a retry's run shows in GET /api/runs)`,
-          }
-        : {
-            statusCode: 502,
-            error: 'Bad Gateway',
-            message: `accounting-sync is unreachable (${reason}); connections and documents are served by accounting-sync: check that it runs and ACCOUNTING_SYNC_URL`,
-          };
-      return {
-        status: body.statusCode,
-        body,
-        text: JSON.stringify(body),
-        contentType: 'application/json; charset=utf-8',
-        location: null,
-      };
-    }
+    return forward<T>(this.target, method, path, { ...opts, timeoutMs: opts.timeoutMs ?? this.timeoutMs });
   }
 }
 
@@ -156,22 +105,4 @@ function companyPath(companyId: string): string {
 
 function documentPath(companyId: string, eic: string): string {
   return `${companyPath(companyId)}/documents/${encodeURIComponent(eic)}`;
-}
-
-/** A query string as the caller gave it, with its `?` (or nothing). */
-function queryOf(search: string): string {
-  return search.startsWith('?') ? search : search ? `?${search}` : '';
-}
-
-function header(value: string | string[] | undefined): string | null {
-  return (Array.isArray(value) ? value[0] : value) ?? null;
-}
-
-function parseJson<T>(text: string, contentType: string | null): T | undefined {
-  if (!text || !contentType?.includes('json')) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
 }
