@@ -143,8 +143,10 @@ describe("the gateway's projections of schedules and settings from the scheduler
     assert.equal(created.status, 201, JSON.stringify(created.body));
     id = created.body.id;
     const row = await eventually(
-      async () => (await status()).find((s) => s.company_id === COMPANY && s.schedule_id === id),
-      'the new schedule in the gateway status',
+      // The row may first show without its next run (the creation event), then with it (the scheduler's next run).
+      async () =>
+        (await status()).find((s) => s.company_id === COMPANY && s.schedule_id === id && s.next_run_at !== null),
+      'the new schedule in the gateway status with its next run',
       20000,
     );
     assert.deepEqual(
