@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
-import { bulkUpsert } from './bulk-upsert';
+import { bulkUpsert, StoredForm } from './bulk-upsert';
 
 @Entity('bulk_items')
 class BulkItem {
@@ -53,5 +53,19 @@ describe('bulkUpsert (SQLite via sql.js; MariaDB in the Splynx e2e and benchmark
       { ...(await repo.findOneByOrFail({ id: 2 })) },
       { id: 2, name: 'changed', seenAt: null, raw: {}, active: false },
     );
+  });
+
+  it('writes a value given in its stored form as is (a simple-json column serialised once by the caller)', async () => {
+    const repo = ds.getRepository(BulkItem);
+    const raw = { b: 1, a: [2] };
+    await bulkUpsert(
+      repo,
+      [{ id: 500, name: 'stored', seenAt: null, raw: new StoredForm(raw, '{"b":1,"a":[2]}') as never, active: true }],
+      ['name', 'seen_at', 'raw', 'active'],
+      ['id'],
+    );
+    const [row] = (await ds.query('SELECT raw FROM bulk_items WHERE id = 500')) as Array<{ raw: string }>;
+    assert.equal(row.raw, '{"b":1,"a":[2]}');
+    assert.deepEqual((await repo.findOneByOrFail({ id: 500 })).raw, raw);
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { RunStats } from '@sync-hub/contracts';
-import { bulkUpsert, readCursor, writeCursor } from '@sync-hub/persistence';
+import { bulkUpsert, readCursor, StoredForm, writeCursor } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -21,6 +21,8 @@ const PAGES_AHEAD = 4;
 /** Rows written in one transaction at most, and how long the first page of a batch may wait for the others. */
 const WRITE_BATCH_ROWS = 500;
 const WRITE_BATCH_MS = 1000;
+/** Tries of a batch's transaction that MariaDB ended as a deadlock's victim (a webhook writing the same rows). */
+const DEADLOCK_TRIES = 3;
 
 export type PullMode = 'incremental' | 'full';
 
@@ -196,58 +198,88 @@ export class CustomerPullService {
     // commit per 100-row page would spend most of a fast pull waiting on commits.
     let pending = new Map<number, MappedCustomer>();
     let pendingSince = 0;
-    // One write in flight: the next batch is read and normalised while the previous one is written.
+    // One write in flight: the next batch is read and normalised while the previous one is written. (Two batches
+    // written at once on two connections measured no faster: the pull's own CPU, not MariaDB, is what it waits on.)
     let writing: Promise<void> = Promise.resolve();
     const flush = async (last: boolean): Promise<void> => {
       const batch = [...pending.values()];
       pending = new Map();
-      const cursorAt = newest;
+      // The cursor moves with the last rows, in their transaction: a run that dies before leaves it where it was, and
+      // the next run reads those changes again.
+      const moveCursor = last && !dryRun && options.limit === undefined && Number.isFinite(newest);
+      const cursorAt = moveCursor ? new Date(newest).toISOString() : null;
       await writing;
-      writing = this.dataSource.transaction(async (manager) => {
-        await this.writePage(manager, batch, stats, dryRun);
-        // The cursor moves with the last rows, in their transaction: a run that dies before leaves it where it was,
-        // and the next run reads those changes again.
-        if (last && !dryRun && options.limit === undefined && Number.isFinite(cursorAt))
-          await writeCursor(manager, ROBAWS_CLIENTS_STREAM, new Date(cursorAt).toISOString());
-      });
+      writing = this.writeBatch(batch, stats, dryRun, cursorAt);
       writing.catch(() => undefined); // a failure is seen when awaited
     };
-    for (;;) {
-      while (ahead.length < lookahead) {
-        const next = pages.next();
-        next.catch(() => undefined); // a failure is seen when awaited, not reported as unhandled meanwhile
-        ahead.push(next);
+    try {
+      for (;;) {
+        while (ahead.length < lookahead) {
+          const next = pages.next();
+          next.catch(() => undefined); // a failure is seen when awaited, not reported as unhandled meanwhile
+          ahead.push(next);
+        }
+        const current = await ahead.shift()!;
+        options.signal?.throwIfAborted();
+        if (current.done) {
+          if (pending.size > 0) await flush(true);
+          break;
+        }
+        const page = current.value;
+        const records = page.items.slice(0, Math.min(page.items.length, remaining));
+        remaining -= records.length;
+        stats.fetched += records.length;
+        const mapped = this.map(records, stats);
+        if (pending.size === 0) pendingSince = Date.now();
+        for (const m of mapped) {
+          const id = Number(m.fields.robawsId);
+          seen?.add(id);
+          pending.set(id, m);
+          const at = m.fields.upstreamUpdatedAt?.getTime();
+          if (at !== undefined && at > newest) newest = at;
+        }
+        if (dryRun && preview.length < 20) preview.push(...mapped.slice(0, 20 - preview.length).map((m) => m.fields));
+        const last = remaining <= 0 || records.length < page.items.length || page.page + 1 >= page.totalPages;
+        if (last || pending.size >= WRITE_BATCH_ROWS || Date.now() - pendingSince >= WRITE_BATCH_MS) await flush(last);
+        const progress = { page: page.page + 1, totalPages: page.totalPages, stats };
+        options.onPage?.(progress);
+        for (const observer of this.observers) observer(progress);
+        if (remaining <= 0) break;
       }
-      const current = await ahead.shift()!;
-      options.signal?.throwIfAborted();
-      if (current.done) {
-        if (pending.size > 0) await flush(true);
-        break;
-      }
-      const page = current.value;
-      const records = page.items.slice(0, Math.min(page.items.length, remaining));
-      remaining -= records.length;
-      stats.fetched += records.length;
-      const mapped = this.map(records, stats);
-      if (pending.size === 0) pendingSince = Date.now();
-      for (const m of mapped) {
-        const id = Number(m.fields.robawsId);
-        seen?.add(id);
-        pending.set(id, m);
-        const at = m.fields.upstreamUpdatedAt?.getTime();
-        if (at !== undefined && at > newest) newest = at;
-      }
-      if (dryRun && preview.length < 20) preview.push(...mapped.slice(0, 20 - preview.length).map((m) => m.fields));
-      const last = remaining <= 0 || records.length < page.items.length || page.page + 1 >= page.totalPages;
-      if (last || pending.size >= WRITE_BATCH_ROWS || Date.now() - pendingSince >= WRITE_BATCH_MS) await flush(last);
-      const progress = { page: page.page + 1, totalPages: page.totalPages, stats };
-      options.onPage?.(progress);
-      for (const observer of this.observers) observer(progress);
-      if (remaining <= 0) break;
+      await writing;
+    } finally {
+      // A failed run returns only once nothing of it is still writing.
+      await writing.catch(() => undefined);
     }
-    await writing;
     options.signal?.throwIfAborted();
     if (seen && options.limit === undefined) stats.deletedUpstream = await this.markVanished(seen, startedAt, dryRun);
+  }
+
+  /**
+   * One batch in one transaction, with the cursor when given. Its counts join the run's stats only once it committed,
+   * so that a transaction MariaDB rolled back as a deadlock victim is simply tried again.
+   */
+  private async writeBatch(
+    batch: MappedCustomer[],
+    stats: CustomerPullStats,
+    dryRun: boolean,
+    cursorAt: string | null,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const counts = this.emptyCounts();
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          await this.writePage(manager, batch, counts, dryRun);
+          if (cursorAt !== null) await writeCursor(manager, ROBAWS_CLIENTS_STREAM, cursorAt);
+        });
+      } catch (err) {
+        if (attempt < DEADLOCK_TRIES && isDeadlock(err)) continue;
+        throw err;
+      }
+      for (const key of ['created', 'updated', 'unchanged', 'invalidPhones', 'invalidVat'] as const)
+        stats[key] += counts[key];
+      return;
+    }
   }
 
   private map(records: RobawsClientRecord[], stats: CustomerPullStats): MappedCustomer[] {
@@ -308,7 +340,7 @@ export class CustomerPullService {
         );
       }
       if (m.invalidVat) stats.invalidVat++;
-      rows.push(this.row(m.fields, existing?.localDirty ?? null, syncedAt));
+      rows.push(this.row(m, existing?.localDirty ?? null, syncedAt));
     }
     if (!dryRun && rows.length > 0) await bulkUpsert(repo, rows, ROBAWS_CUSTOMER_COLUMNS, ['robaws_id']);
     return outcomes;
@@ -325,12 +357,19 @@ export class CustomerPullService {
 
   /** The row to store: the upstream fields, except those a pending local edit holds. */
   private row(
-    fields: RobawsCustomerFields,
+    mapped: MappedCustomer,
     localDirty: RobawsCustomer['localDirty'],
     syncedAt: Date,
   ): QueryDeepPartialEntity<RobawsCustomer> {
-    const { robawsId, ...rest } = fields;
-    const row: Record<string, unknown> = { ...rest, robawsId: Number(robawsId), syncedAt, deletedUpstream: false };
+    const { robawsId, metadata, ...rest } = mapped.fields;
+    const row: Record<string, unknown> = {
+      ...rest,
+      robawsId: Number(robawsId),
+      // The record's JSON as hashed: serialised once.
+      metadata: new StoredForm(metadata, mapped.metadataJson),
+      syncedAt,
+      deletedUpstream: false,
+    };
     if (localDirty) {
       for (const field of EDITABLE_FIELDS)
         if (Object.prototype.hasOwnProperty.call(localDirty.fields, field)) row[field] = localDirty.fields[field];
@@ -375,4 +414,10 @@ export class CustomerPullService {
       this.logger.log(`${gone.length} Robaws customer(s) no longer in Robaws: marked deleted_upstream`);
     return gone.length;
   }
+}
+
+/** MariaDB chose this transaction as a deadlock's victim and rolled it back: it can be run again as it was. */
+function isDeadlock(err: unknown): boolean {
+  const driverError = (err as { driverError?: { code?: string } } | null)?.driverError;
+  return (driverError?.code ?? (err as { code?: string } | null)?.code) === 'ER_LOCK_DEADLOCK';
 }

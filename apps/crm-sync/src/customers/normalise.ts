@@ -66,6 +66,8 @@ export interface RobawsCustomerFields {
 
 export interface MappedCustomer {
   fields: RobawsCustomerFields;
+  /** `metadata` as JSON, serialised once: hashed for `contentHash` and written as the column's text. */
+  metadataJson: string;
   /** The record's fields holding a phone number that could not be normalised (kept as given in the row). */
   invalidPhones: Array<'tel' | 'gsm'>;
   /** A VAT number was given and the VAT library rejects it (kept, normalised, in the row; `vatValid` false). */
@@ -171,10 +173,8 @@ const NORMALISATION_VERSION = 1;
  * equal row. Key order counts: Robaws serialises its records in a fixed order, and were it to change, each row would
  * be rewritten once. Sorting keys recursively in JavaScript cost 50 µs a client, most of a page's mapping time.
  */
-function contentHashOf(record: RobawsClientRecord, defaultRegion: string): string {
-  return createHash('sha256')
-    .update(`${NORMALISATION_VERSION}\n${defaultRegion}\n${JSON.stringify(record)}`)
-    .digest('hex');
+function contentHashOf(recordJson: string, defaultRegion: string): string {
+  return createHash('sha256').update(`${NORMALISATION_VERSION}\n${defaultRegion}\n${recordJson}`).digest('hex');
 }
 
 /**
@@ -217,9 +217,10 @@ export function mapRobawsClient(record: RobawsClientRecord, defaultRegion: strin
     metadata: record,
     upstreamUpdatedAt: timestamp(record.updatedAt),
   };
-  const contentHash = contentHashOf(record, defaultRegion);
+  const metadataJson = JSON.stringify(record);
+  const contentHash = contentHashOf(metadataJson, defaultRegion);
   const invalidPhones: Array<'tel' | 'gsm'> = [];
   if (!tel.valid) invalidPhones.push('tel');
   if (!gsm.valid) invalidPhones.push('gsm');
-  return { fields: { ...fields, contentHash }, invalidPhones, invalidVat: vat.valid === false };
+  return { fields: { ...fields, contentHash }, metadataJson, invalidPhones, invalidVat: vat.valid === false };
 }
