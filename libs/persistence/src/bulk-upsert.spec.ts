@@ -64,7 +64,7 @@ describe('bulkUpsert (SQLite via sql.js; MariaDB in the Splynx e2e and benchmark
       ['name', 'seen_at', 'raw', 'active'],
       ['id'],
     );
-    const [row] = (await ds.query('SELECT raw FROM bulk_items WHERE id = 500')) as Array<{ raw: string }>;
+    const [row] = await ds.query<Array<{ raw: string }>>('SELECT raw FROM bulk_items WHERE id = 500');
     assert.equal(row.raw, '{"b":1,"a":[2]}');
     assert.deepEqual((await repo.findOneByOrFail({ id: 500 })).raw, raw);
   });
