@@ -13,3 +13,4 @@ export * from './embedded-upstreams';
 export * from './transport-faults';
 export * from './robaws/client-generator';
 export * from './robaws/robaws-simulator';
+export * from './cp-export/cp-export-simulator';
