@@ -109,7 +109,7 @@ describe("the gateway's projections of schedules and settings from the scheduler
 
   it('schedules that existed before any event (the seeded rows) are in the projection: the leader republished them', async () => {
     const seeded = (await call('GET', '/api/companies/1/schedules')).body as any[];
-    assert.equal(seeded.length, 8);
+    assert.equal(seeded.length, 9);
     const rows = await eventually(async () => {
       const s = (await status()).filter((x) => x.company_id === 1 && x.schedule_id !== null);
       const current = seeded.every((x) => s.some((r) => r.schedule_id === x.id && r.next_run_at === x.next_run_at));
@@ -118,9 +118,9 @@ describe("the gateway's projections of schedules and settings from the scheduler
     const splynx = seeded.find((x) => x.domain === 'splynx');
     assert.ok(splynx.next_run_at, 'the registered job has a next run');
     assert.equal(rows.find((r) => r.schedule_id === splynx.id).next_run_at, splynx.next_run_at);
-    const visit = seeded.find((x) => x.job_type === 'cp.visit');
-    assert.equal(rows.find((r) => r.schedule_id === visit.id).state, 'paused', 'unregistered: disabled');
-    assert.equal((await projected(visit.id)).paused_reason, notRegisteredReason('crm', 'cp.visit'));
+    const usage = seeded.find((x) => x.job_type === 'reseller.usage');
+    assert.equal(rows.find((r) => r.schedule_id === usage.id).state, 'paused', 'unregistered: disabled');
+    assert.equal((await projected(usage.id)).paused_reason, notRegisteredReason('usage', 'reseller.usage'));
     const untouched = await eventually(
       async () => (await status()).find((s) => s.company_id === PRE_EXISTING),
       'the pre-existing row that no change ever touched',

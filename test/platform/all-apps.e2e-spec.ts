@@ -83,8 +83,8 @@ describe('every app in the distributed mode, each its own process on one Kafka a
       const end = await probe.waitForRunEnd(p.value.runId!);
       assert.equal(end.topic, Topic.RunCompleted, `${p.value.payload.domain} ping completes`);
     }
-    const unbuilt = tick('crm', 'cp.export');
-    await probe.produce(Topic.CrmRequested, unbuilt.key, unbuilt.value);
+    const unbuilt = tick('usage', 'reseller.usage');
+    await probe.produce(Topic.UsageRequested, unbuilt.key, unbuilt.value);
     const end = await probe.waitForRunEnd(unbuilt.value.runId!);
     assert.equal(end.topic, Topic.RunFailed);
     assert.equal(end.json.payload.error.code, 'JOB_NOT_SUPPORTED');

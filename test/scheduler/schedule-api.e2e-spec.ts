@@ -68,6 +68,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     assert.deepEqual(body.map((s: { domain: string; job_type: string }) => `${s.domain}/${s.job_type}`).sort(), [
       'accounting/accounting.connections.check',
       'crm/cp.export',
+      'crm/cp.reconcile',
       'crm/cp.visit',
       'crm/robaws.customers.full',
       'crm/robaws.customers.incremental',
@@ -140,8 +141,8 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
 
   it('a schedule of a job without a handler is stored disabled with the reason (201); enabling or running it is 409', async () => {
     const created = await call('POST', `/api/companies/${company}/schedules`, {
-      domain: 'crm',
-      job_type: 'cp.visit',
+      domain: 'usage',
+      job_type: 'reseller.usage',
       frequency: 'weekly',
       hour_of_day: 8,
       day_of_week: 1,
@@ -149,22 +150,22 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.deepEqual(
       [created.body.domain, created.body.enabled, created.body.paused_reason, created.body.next_run_at],
-      ['crm', false, notRegisteredReason('crm', 'cp.visit'), null],
+      ['usage', false, notRegisteredReason('usage', 'reseller.usage'), null],
     );
     const enable = await call('PATCH', `/api/schedules/${created.body.id}/toggle`, { enabled: true });
     assert.equal(enable.status, 409);
-    assert.match(enable.body.message, /crm\/cp\.visit is not available in this version yet/);
+    assert.match(enable.body.message, /usage\/reseller\.usage is not available in this version yet/);
     assert.match(enable.body.message, /splynx\/customers/, 'names the jobs this version runs');
     const run = await call('POST', `/api/schedules/${created.body.id}/run`);
     assert.equal(run.status, 409);
-    assert.match(run.body.message, /cannot run: crm\/cp\.visit is not available/);
+    assert.match(run.body.message, /cannot run: usage\/reseller\.usage is not available/);
     const seeded = (await call('GET', '/api/companies/1/schedules')).body.find(
-      (s: { job_type: string }) => s.job_type === 'cp.export',
+      (s: { job_type: string }) => s.job_type === 'reseller.usage',
     );
     assert.equal((await call('PATCH', `/api/schedules/${seeded.id}/toggle`, { enabled: true })).status, 409);
     const still = await call('POST', `/api/companies/${company}/schedules`, {
-      domain: 'crm',
-      job_type: 'cp.visit',
+      domain: 'usage',
+      job_type: 'reseller.usage',
       frequency: 'hourly',
       enabled: true,
     });

@@ -38,8 +38,8 @@ const api = (app: AppProcess, path: string, init: RequestInit = {}) =>
 /**
  * Every slot of the company-1 schedules that run in (from, to]: hourly at :00 (splynx/customers, accounting/ping),
  * every 5 minutes (crm/ping), every N minutes from the usage setting (usage/ping); nothing else (Monday, no
- * 03:00/04:00/22:00). The seeded cp.export and reseller.usage rows run `ping` here (their jobs have no handler yet,
- * so they would be disabled); the seeded hourly cp.visit keeps its unregistered job and must never tick.
+ * 03:00/04:00/22:00, no Sunday 05:00). The seeded cp.export and reseller.usage rows run `ping` here; the seeded hourly
+ * cp.visit becomes `cp.retired`, a job this version does not register, and must never tick.
  */
 function expectedSlots(from: string, to: string, usageEvery = 5): string[] {
   const out: string[] = [];
@@ -78,6 +78,10 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
     // Registered jobs on the seeded cadences (the usage row keeps its interval setting), and an hourly accounting ping.
     await db.dataSource.query(
       "UPDATE schedules SET job_type = 'ping' WHERE company_id = 1 AND ((domain = 'crm' AND job_type = 'cp.export') OR (domain = 'usage' AND job_type = 'reseller.usage'))",
+    );
+    // An hourly schedule of a job no handler is registered for (one a later version dropped).
+    await db.dataSource.query(
+      "UPDATE schedules SET job_type = 'cp.retired' WHERE company_id = 1 AND domain = 'crm' AND job_type = 'cp.visit'",
     );
     await db.dataSource.query(
       `INSERT INTO schedules (company_id, domain, job_type, frequency, minute, timezone, enabled, overlap_policy, catchup_window_s, created_at, updated_at)
@@ -138,7 +142,7 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
       paused_reason: string | null;
       next_run_at: string | null;
     }>;
-    const unregistered = list.filter((s) => s.job_type === 'cp.visit');
+    const unregistered = list.filter((s) => s.job_type === 'cp.retired');
     assert.equal(unregistered.length, 1);
     for (const s of unregistered)
       assert.deepEqual(
@@ -147,11 +151,11 @@ describe('scheduler replicas with an injected clock (real Kafka and MariaDB)', (
         `${s.domain}/${s.job_type}`,
       );
     assert.ok(list.filter((s) => s.job_type === 'ping' || s.job_type === 'customers').every((s) => s.enabled));
-    // cp.visit is hourly: its 10:00 and 11:00 slots passed in the test above.
+    // cp.retired is hourly: its 10:00 and 11:00 slots passed in the test above.
     assert.equal(
-      fresh().filter((m) => m.json?.payload?.job === 'cp.visit').length,
+      fresh().filter((m) => m.json?.payload?.job === 'cp.retired').length,
       0,
-      'no tick and no skipped event for cp.visit',
+      'no tick and no skipped event for cp.retired',
     );
   });
 

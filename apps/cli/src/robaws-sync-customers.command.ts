@@ -30,8 +30,11 @@ export interface Output {
   isTTY: boolean;
 }
 
+/** A run's counts (the per-table breakdown of multi-table jobs aside). */
+type Counts = Partial<Omit<RunStats, 'tables'>>;
+
 /** The rows of the stats table, in the seed's order, and where each comes from. */
-const STAT_ROWS: Array<[string, (s: Partial<Record<keyof RunStats, number>>) => number]> = [
+const STAT_ROWS: Array<[string, (s: Counts) => number]> = [
   ['fetched', (s) => s.fetched ?? 0],
   ['created', (s) => s.created ?? 0],
   ['updated', (s) => s.updated ?? 0],
@@ -61,7 +64,7 @@ function params(opts: RobawsSyncOptions): RobawsCustomersParams {
   };
 }
 
-function statsTable(stats: Partial<Record<keyof RunStats, number>>): string {
+function statsTable(stats: Counts): string {
   return textTable(
     ['stat', 'count'],
     STAT_ROWS.map(([name, of]) => [name, String(of(stats))]),
@@ -69,11 +72,11 @@ function statsTable(stats: Partial<Record<keyof RunStats, number>>): string {
 }
 
 function sum(
-  a: Partial<Record<keyof RunStats, number>>,
-  b: Partial<Record<keyof RunStats, number>>,
-): Partial<Record<keyof RunStats, number>> {
-  const out: Partial<Record<keyof RunStats, number>> = { ...a };
-  for (const [k, v] of Object.entries(b) as Array<[keyof RunStats, number]>) out[k] = (out[k] ?? 0) + v;
+  a: Counts,
+  b: Counts,
+): Counts {
+  const out: Counts = { ...a };
+  for (const [k, v] of Object.entries(b) as Array<[keyof Counts, number]>) out[k] = (out[k] ?? 0) + v;
   return out;
 }
 
@@ -162,7 +165,7 @@ export async function robawsSyncCustomers(config: AppConfig, opts: RobawsSyncOpt
 }
 
 async function dryRun(app: INestApplicationContext, opts: RobawsSyncOptions, out: Output): Promise<number> {
-  let stats: Partial<Record<keyof RunStats, number>> = {};
+  let stats: Counts = {};
   const problems: string[] = [];
   if (opts.push) {
     try {
@@ -234,7 +237,7 @@ async function realRun(
   progress: { end: () => void },
 ): Promise<number> {
   const executor = app.get(RunExecutor);
-  let stats: Partial<Record<keyof RunStats, number>> = {};
+  let stats: Counts = {};
   const ends: string[] = [];
   let code = 0;
   if (opts.push) {

@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
 import { API_VALIDATION, PlatformModule } from '@sync-hub/platform';
+import { CpExportModule } from './cp/cp.module';
 import { CrmJobsModule } from './crm-sync.jobs';
 import { RobawsCustomersModule } from './customers/customers.module';
 import { RobawsWebhookConsumerModule } from './webhooks/robaws-webhooks.module';
 
 /**
- * The feature modules of crm-sync; the embedded host mounts the same list. The Robaws customer jobs run here; the
- * loyalty-club jobs (cp.export, cp.visit) are not built yet and fail as JOB_NOT_SUPPORTED, their schedules disabled.
+ * The feature modules of crm-sync; the embedded host mounts the same list: the Robaws customer jobs and the
+ * loyalty-club export's (cp.export, cp.reconcile, cp.visit).
  */
-export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CrmJobsModule, RobawsWebhookConsumerModule];
+export const CRM_SYNC_FEATURES = [RobawsCustomersModule, CpExportModule, CrmJobsModule, RobawsWebhookConsumerModule];
 
 /**
  * It serves the Robaws customers API too (/api/crm/customers, forwarded by the gateway), behind the API key guard.

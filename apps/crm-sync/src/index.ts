@@ -15,3 +15,17 @@ export { EDITABLE_FIELDS } from './customers/robaws-customer.entity';
 export type { CustomerConflict, EditableField, EditableValues, LocalEdit } from './customers/robaws-customer.entity';
 export { mapRobawsClient } from './customers/normalise';
 export type { RobawsClientRecord } from './customers/normalise';
+export { CpExportService } from './cp/cp-export.service';
+export type { CpMode, CpProbe, CpRoundProgress, CpRunOptions, CpRunStats, CpStreamState } from './cp/cp-export.service';
+export { CpExportClient } from './cp/cp-export.client';
+export { CpExportModule } from './cp/cp.module';
+export {
+  CP_ENTITIES,
+  CP_TABLE_SPECS,
+  cpEntity,
+  cpTableSpec,
+  exportStream,
+  reconcileStream,
+  writtenColumns,
+} from './cp/cp-tables';
+export type { CpColumnSpec, CpColumnType, CpTableSpec } from './cp/cp-tables';

@@ -63,6 +63,58 @@ describe('loadConfig', () => {
     assert.ok(splynx.some((p) => p.includes('SPLYNX_API_KEY and SPLYNX_API_SECRET')));
   });
 
+  it("the loyalty-club export (issue 12): the seed's defaults, the token required with a URL, and each bound", () => {
+    assert.deepEqual(loadConfig('crm-sync', {}).crm.cp, {
+      exportUrl: null,
+      visitUrl: null,
+      token: '',
+      timeoutMs: 300_000,
+      attempts: 3,
+      retryDelayMs: 5000,
+      batchLimit: 1000,
+      maxLoops: 50,
+    });
+    const set = loadConfig('crm-sync', {
+      CP_EXPORT_URL: 'https://clubprivileges.app/api/get-pending-sync-data',
+      CP_VISIT_URL: 'https://clubprivileges.app/sync',
+      CP_EXPORT_TOKEN: 'token-1',
+      CP_EXPORT_TIMEOUT: '60',
+      CP_EXPORT_RETRY_ATTEMPTS: '1',
+      CP_EXPORT_RETRY_DELAY: '0',
+      CP_EXPORT_BATCH_LIMIT: '5000',
+      CP_EXPORT_MAX_LOOPS: '3',
+    }).crm.cp;
+    assert.deepEqual(
+      [set.timeoutMs, set.attempts, set.retryDelayMs, set.batchLimit, set.maxLoops],
+      [60_000, 1, 0, 5000, 3],
+    );
+    for (const only of ['CP_EXPORT_URL', 'CP_VISIT_URL'])
+      assert.ok(
+        problemsOf({ [only]: 'https://cp.example' }).some((p) => p.includes('CP_EXPORT_TOKEN is required')),
+        only,
+      );
+    const bad = problemsOf({
+      CP_EXPORT_URL: 'not a url',
+      CP_EXPORT_TIMEOUT: '0',
+      CP_EXPORT_RETRY_ATTEMPTS: '0',
+      CP_EXPORT_RETRY_DELAY: '-1',
+      CP_EXPORT_BATCH_LIMIT: '5001',
+      CP_EXPORT_MAX_LOOPS: '0',
+    });
+    for (const name of [
+      'CP_EXPORT_URL',
+      'CP_EXPORT_TIMEOUT',
+      'CP_EXPORT_RETRY_ATTEMPTS',
+      'CP_EXPORT_RETRY_DELAY',
+      'CP_EXPORT_BATCH_LIMIT',
+      'CP_EXPORT_MAX_LOOPS',
+    ])
+      assert.ok(
+        bad.some((p) => p.includes(name)),
+        `${name} is named in ${JSON.stringify(bad)}`,
+      );
+  });
+
   it("Robaws (issue 11): defaults, the key pair required with ROBAWS_URL, and each variable's bounds", () => {
     const robaws = loadConfig('crm-sync', {}).crm.robaws;
     assert.deepEqual(robaws, {

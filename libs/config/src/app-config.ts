@@ -31,6 +31,23 @@ export interface CrmConfig {
     /** The client's pace (Robaws's bucket is 15/s, burst 20); 0: unpaced. */
     requestsPerSecond: number;
   };
+  /** The loyalty-club export (crm-sync, issue 12; seed 002). */
+  cp: {
+    /** null: not configured (the embedded host then starts the simulator; the jobs fail as configuration errors). */
+    exportUrl: string | null;
+    visitUrl: string | null;
+    token: string;
+    /** CP_EXPORT_TIMEOUT, in ms: one request's limit. */
+    timeoutMs: number;
+    /** CP_EXPORT_RETRY_ATTEMPTS: attempts of one request in all (the first and its retries). */
+    attempts: number;
+    /** CP_EXPORT_RETRY_DELAY, in ms: the first step of the backoff between attempts. */
+    retryDelayMs: number;
+    /** CP_EXPORT_BATCH_LIMIT: the request's `limit`, rows per table per round. */
+    batchLimit: number;
+    /** CP_EXPORT_MAX_LOOPS: rounds a scheduled `cp.export` drains at most. */
+    maxLoops: number;
+  };
 }
 
 export interface AppConfig {
@@ -184,6 +201,9 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
   if (vars.ROBAWS_URL && !(vars.ROBAWS_API_KEY && vars.ROBAWS_API_SECRET)) {
     problems.push('ROBAWS_API_KEY and ROBAWS_API_SECRET are required when ROBAWS_URL is set');
   }
+  if ((vars.CP_EXPORT_URL || vars.CP_VISIT_URL) && !vars.CP_EXPORT_TOKEN) {
+    problems.push('CP_EXPORT_TOKEN is required when CP_EXPORT_URL or CP_VISIT_URL is set');
+  }
   const key = secretsKey(vars.SECRETS_KEY, problems);
   if (vars.QBO_REFRESH_TOKEN && !vars.QBO_REALM_ID)
     problems.push('QBO_REALM_ID is required when QBO_REFRESH_TOKEN is set');
@@ -267,6 +287,16 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
         defaultCountry: vars.ROBAWS_DEFAULT_COUNTRY ?? 'BE',
         pageSize: vars.ROBAWS_PAGE_SIZE ?? 100,
         requestsPerSecond: vars.ROBAWS_REQUESTS_PER_SECOND ?? 15,
+      },
+      cp: {
+        exportUrl: vars.CP_EXPORT_URL ?? null,
+        visitUrl: vars.CP_VISIT_URL ?? null,
+        token: vars.CP_EXPORT_TOKEN ?? '',
+        timeoutMs: (vars.CP_EXPORT_TIMEOUT ?? 300) * 1000,
+        attempts: vars.CP_EXPORT_RETRY_ATTEMPTS ?? 3,
+        retryDelayMs: (vars.CP_EXPORT_RETRY_DELAY ?? 5) * 1000,
+        batchLimit: vars.CP_EXPORT_BATCH_LIMIT ?? 1000,
+        maxLoops: vars.CP_EXPORT_MAX_LOOPS ?? 50,
       },
     },
     accounting: {

@@ -39,6 +39,8 @@ const EVERY_APP: readonly RequiredVariable[] = [
   { name: 'SPLYNX_API_SECRET', when: 'SPLYNX_URL', why: 'loadConfig refuses SPLYNX_URL without SPLYNX_API_SECRET' },
   { name: 'ROBAWS_API_KEY', when: 'ROBAWS_URL', why: 'loadConfig refuses ROBAWS_URL without ROBAWS_API_KEY' },
   { name: 'ROBAWS_API_SECRET', when: 'ROBAWS_URL', why: 'loadConfig refuses ROBAWS_URL without ROBAWS_API_SECRET' },
+  { name: 'CP_EXPORT_TOKEN', when: 'CP_EXPORT_URL', why: 'loadConfig refuses CP_EXPORT_URL without CP_EXPORT_TOKEN' },
+  { name: 'CP_EXPORT_TOKEN', when: 'CP_VISIT_URL', why: 'loadConfig refuses CP_VISIT_URL without CP_EXPORT_TOKEN' },
 ];
 
 /** gateway, scheduler and accounting-sync serve /api, and ApiKeysRequired stops them at start without keys. */

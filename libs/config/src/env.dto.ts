@@ -390,6 +390,70 @@ export class EnvironmentVariables {
   @Max(1000)
   ROBAWS_REQUESTS_PER_SECOND?: number;
 
+  /** The loyalty-club export endpoint (seed 002), e.g. https://clubprivileges.app/api/get-pending-sync-data. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  CP_EXPORT_URL?: string;
+
+  /** The loyalty club's hourly "sync visit" link (`cp.visit`), called with the same token. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  CP_VISIT_URL?: string;
+
+  /** The export's API token, sent as `Authorization: Bearer <token>` (a secret: never logged). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @MinLength(1)
+  CP_EXPORT_TOKEN?: string;
+
+  /** Seconds one export or visit request may take (the seed's 300). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  CP_EXPORT_TIMEOUT?: number;
+
+  /** Attempts of one request in all, on a 5xx, a timeout or a network error (the seed's 3); a 401 is never retried. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  CP_EXPORT_RETRY_ATTEMPTS?: number;
+
+  /** Seconds before the first retry (the seed's 5); later ones back off exponentially from it. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  CP_EXPORT_RETRY_DELAY?: number;
+
+  /** Rows per table in one round (the request's `limit`, 1..5000). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  CP_EXPORT_BATCH_LIMIT?: number;
+
+  /** Rounds one scheduled `cp.export` drains at most before it leaves the rest to the next run. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  CP_EXPORT_MAX_LOOPS?: number;
+
   /** DevPos's address, before /connect/token and /api/v3 (default https://online.devpos.al). */
   @IsOptional()
   @Transform(toTrimmed)

@@ -6,6 +6,7 @@ import {
   IsIn,
   IsISO8601,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -37,6 +38,21 @@ export class RunStats {
   @IsOptional() @IsInt() @Min(0) pushed?: number;
   /** Robaws customers not pushed because Robaws changed an edited field since the edit's base version. */
   @IsOptional() @IsInt() @Min(0) conflicts?: number;
+  /** The loyalty-club export: rounds (one request for every table) this run made. */
+  @IsOptional() @IsInt() @Min(0) rounds?: number;
+  /** Tables of the loyalty-club export that still had rows when the run stopped at its round limit (the next run goes on). */
+  @IsOptional() @IsInt() @Min(0) tablesWithMore?: number;
+  /** Per table of a multi-table sync (the loyalty-club export): its own fetched, created, updated, unchanged, failed. */
+  @IsOptional() @IsObject() tables?: Record<string, TableStats>;
+}
+
+/** One table's counts in a multi-table run's stats. */
+export interface TableStats {
+  fetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
 }
 
 export const ERROR_ORIGINS = ['source', 'destination', 'config', 'internal'] as const;

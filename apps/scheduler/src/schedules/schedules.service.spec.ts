@@ -57,26 +57,23 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
 
   it('disables the seeded schedules of jobs without a handler, with the reason, and publishes each change', async () => {
     const result = await service.reconcileRegistry();
-    assert.deepEqual(result, { disabled: 3, enabled: 0 });
-    for (const [domain, job] of [
-      ['crm', 'cp.export'],
-      ['crm', 'cp.visit'],
-      ['usage', 'reseller.usage'],
-    ]) {
+    assert.deepEqual(result, { disabled: 1, enabled: 0 });
+    for (const [domain, job] of [['usage', 'reseller.usage']]) {
       const s = await row(domain, job);
       assert.deepEqual([s.enabled, s.pausedReason, s.nextRunAt], [false, notRegisteredReason(domain, job), null]);
     }
     assert.equal((await row('splynx', 'customers')).enabled, true, 'a registered job keeps running');
     assert.equal((await row('crm', 'robaws.customers.incremental')).enabled, true, 'so do the Robaws jobs');
+    assert.equal((await row('crm', 'cp.export')).enabled, true, 'and the loyalty-club export');
     const published = await eventsSince(0);
-    assert.equal(published.length, 3);
-    const cp = published.find((m) => (m.value as any).payload.jobType === 'cp.export')!;
-    assert.equal(cp.key, String((await row('crm', 'cp.export')).id));
-    assert.equal((cp.value as any).payload.enabled, false);
-    assert.equal((cp.value as any).payload.pausedReason, notRegisteredReason('crm', 'cp.export'));
+    assert.equal(published.length, 1);
+    const usage = published.find((m) => (m.value as any).payload.jobType === 'reseller.usage')!;
+    assert.equal(usage.key, String((await row('usage', 'reseller.usage')).id));
+    assert.equal((usage.value as any).payload.enabled, false);
+    assert.equal((usage.value as any).payload.pausedReason, notRegisteredReason('usage', 'reseller.usage'));
     assert.equal(await db.getRepository(OutboxMessage).count(), 0, 'the outbox was flushed');
     assert.deepEqual(await service.reconcileRegistry(), { disabled: 0, enabled: 0 }, 'nothing left to change');
-    assert.equal((await eventsSince(3)).length, 0);
+    assert.equal((await eventsSince(1)).length, 0);
   });
 
   it('enables again a schedule disabled for exactly that reason once its job has a handler; other pauses stay', async () => {
@@ -115,8 +112,8 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
   it('stores a new schedule of an unregistered job disabled with the reason; enabling or running it is a 409', async () => {
     const before = events.length;
     const { schedule, created } = await service.upsert(4, {
-      domain: 'crm',
-      job_type: 'cp.export',
+      domain: 'usage',
+      job_type: 'reseller.usage',
       frequency: 'weekly',
       hour_of_day: 8,
       day_of_week: 1,
@@ -125,13 +122,13 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
     assert.equal(created, true);
     assert.deepEqual(
       [schedule.domain, schedule.enabled, schedule.pausedReason, schedule.nextRunAt],
-      ['crm', false, notRegisteredReason('crm', 'cp.export'), null],
+      ['usage', false, notRegisteredReason('usage', 'reseller.usage'), null],
     );
     const [event] = await eventsSince(before);
     assert.equal((event.value as any).payload.id, schedule.id);
     await assert.rejects(service.toggle(schedule.id, true), (err: unknown) => {
       assert.ok(err instanceof ConflictException);
-      assert.match((err as Error).message, /crm\/cp\.export is not available in this version yet/);
+      assert.match((err as Error).message, /usage\/reseller\.usage is not available in this version yet/);
       assert.match((err as Error).message, /splynx\/customers/);
       return true;
     });

@@ -1,4 +1,4 @@
-import { IsBoolean, IsInt, IsOptional, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { declareJob } from './job-declaration';
 
 /** The params of the Robaws customer jobs: the CLI's `--dry-run`, `--limit=N` and `--client-id=ID`. */
@@ -43,3 +43,45 @@ export const ROBAWS_CUSTOMERS_PUSH = robawsJob(
   "local edits of Robaws customers to Robaws (merge-patch of the changed fields); never overwrites Robaws's newer edit",
   3_600_000,
 );
+
+/** The params of `cp.export`: the CLI's `--loop=N`. */
+export class CpExportParams {
+  /** Rounds at most (one request for every table each); default CP_EXPORT_MAX_LOOPS. */
+  @IsOptional() @IsInt() @Min(1) @Max(10_000) loops?: number;
+}
+
+/** seed 002: the loyalty-club tables since their cursors, every 5 minutes, drained in rounds. */
+export const CP_EXPORT = declareJob({
+  domain: 'crm',
+  job: 'cp.export',
+  description:
+    'loyalty-club rows inserted since each table cursor into the seven cp tables, in rounds until none has more',
+  leaseMs: 120_000,
+  // The export and the reconcile write the same rows: one at a time.
+  leaseGroup: 'cp.tables',
+  timeLimitMs: 30 * 60_000,
+  retries: 1,
+  params: CpExportParams,
+});
+
+/** Weekly, Sunday 05:00: every row again from id 0 (updates an id cursor cannot see); the export's cursors stay. */
+export const CP_RECONCILE = declareJob({
+  domain: 'crm',
+  job: 'cp.reconcile',
+  description:
+    'every loyalty-club row again from id 0 with cursors of its own, refreshing updated rows; the export cursors stay',
+  leaseMs: 120_000,
+  leaseGroup: 'cp.tables',
+  timeLimitMs: 4 * 3_600_000,
+  retries: 1,
+});
+
+/** seed 002: the hourly "sync visit" link. */
+export const CP_VISIT = declareJob({
+  domain: 'crm',
+  job: 'cp.visit',
+  description: "calls the loyalty club's sync-visit link (CP_VISIT_URL); any 2xx is success",
+  leaseMs: 60_000,
+  timeLimitMs: 20 * 60_000,
+  retries: 1,
+});

@@ -1,7 +1,14 @@
 import { DOMAINS, Domain } from '../topics';
 import { declareJob, JobDeclaration, jobParamNames } from './job-declaration';
 import { ACCOUNTING_BILLS, ACCOUNTING_CONNECTIONS_CHECK, ACCOUNTING_FULL, ACCOUNTING_SALES } from './accounting.jobs';
-import { ROBAWS_CUSTOMERS_FULL, ROBAWS_CUSTOMERS_INCREMENTAL, ROBAWS_CUSTOMERS_PUSH } from './crm.jobs';
+import {
+  CP_EXPORT,
+  CP_RECONCILE,
+  CP_VISIT,
+  ROBAWS_CUSTOMERS_FULL,
+  ROBAWS_CUSTOMERS_INCREMENTAL,
+  ROBAWS_CUSTOMERS_PUSH,
+} from './crm.jobs';
 import { SPLYNX_CUSTOMERS } from './splynx.jobs';
 
 /** `ping` in every domain: no upstream work, `completed` at once; the benchmarks' synthetic check of the pipeline. */
@@ -30,6 +37,9 @@ export const JOB_REGISTRY: readonly JobDeclaration[] = [
   ROBAWS_CUSTOMERS_INCREMENTAL,
   ROBAWS_CUSTOMERS_FULL,
   ROBAWS_CUSTOMERS_PUSH,
+  CP_EXPORT,
+  CP_RECONCILE,
+  CP_VISIT,
   ...PING_JOBS,
 ];
 

@@ -23,6 +23,8 @@ import { CreateAccountingDocuments1763700000021 } from './1763700000021-create-a
 import { CreateAccountingSettings1763700000022 } from './1763700000022-create-accounting-settings';
 import { AddAttachmentsToAccountingDocuments1763700000023 } from './1763700000023-add-attachments-to-accounting-documents';
 import { CreateRobawsCustomers1763700000024 } from './1763700000024-create-robaws-customers';
+import { CreateCpTables1763700000025 } from './1763700000025-create-cp-tables';
+import { SeedCpReconcile1763700000026 } from './1763700000026-seed-cp-reconcile';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -51,4 +53,6 @@ export const MIGRATIONS = [
   CreateAccountingSettings1763700000022,
   AddAttachmentsToAccountingDocuments1763700000023,
   CreateRobawsCustomers1763700000024,
+  CreateCpTables1763700000025,
+  SeedCpReconcile1763700000026,
 ];

@@ -1,0 +1,113 @@
+import { AppConfig } from '@sync-hub/config';
+import { ConfigurationError } from '@sync-hub/contracts';
+import { ResilientHttpClient, UpstreamAuthError, UpstreamHttpError, UpstreamProtocolError } from '@sync-hub/http';
+
+/** One round's request: every table's last stored id, and the most rows per table. */
+export interface CpExportRequest {
+  cursors: Record<string, number>;
+  limit: number;
+}
+
+/** One round's answer, checked for shape: rows per table (absent = none) and whether each has more. */
+export interface CpExportAnswer {
+  data: Record<string, unknown[]>;
+  hasMore: Record<string, boolean>;
+}
+
+type CpConfig = AppConfig['crm']['cp'];
+
+const UNAUTHORISED =
+  'the loyalty-club export refused the token (HTTP 401): check CP_EXPORT_TOKEN, and that the API expects it as ' +
+  '`Authorization: Bearer <token>`';
+
+/** The request body: every table's cursor (0 for a table never synced) and the limit (docs/cp-export-api.md). */
+export function exportRequest(tables: readonly string[], cursors: Map<string, number>, limit: number): CpExportRequest {
+  const out: Record<string, number> = {};
+  for (const table of tables) out[table] = cursors.get(table) ?? 0;
+  return { cursors: out, limit };
+}
+
+/** Checks an export answer's shape: `data` an object of arrays (a table may be absent), `has_more` of booleans. */
+export function readExportAnswer(body: unknown, tables: readonly string[]): CpExportAnswer {
+  const fail = (why: string) => new UpstreamProtocolError('cp-export', `the export answered ${why}`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw fail('no JSON object');
+  const { data, has_more: hasMore } = body as { data?: unknown; has_more?: unknown };
+  if (data !== undefined && (data === null || typeof data !== 'object' || Array.isArray(data)))
+    throw fail('a `data` that is not an object');
+  if (hasMore !== undefined && (hasMore === null || typeof hasMore !== 'object' || Array.isArray(hasMore)))
+    throw fail('a `has_more` that is not an object');
+  const out: CpExportAnswer = { data: {}, hasMore: {} };
+  for (const table of tables) {
+    const rows = (data as Record<string, unknown> | undefined)?.[table];
+    if (rows !== undefined && rows !== null && !Array.isArray(rows)) throw fail(`\`data.${table}\` that is not a list`);
+    out.data[table] = (rows as unknown[] | undefined) ?? [];
+    out.hasMore[table] = (hasMore as Record<string, unknown> | undefined)?.[table] === true;
+  }
+  return out;
+}
+
+/**
+ * The loyalty-club export and visit link (seed 002; the contract in docs/cp-export-api.md). Each request has
+ * CP_EXPORT_TIMEOUT and CP_EXPORT_RETRY_ATTEMPTS attempts on a 5xx, a timeout or a network error, backing off from
+ * CP_EXPORT_RETRY_DELAY; a 401 is a configuration failure, never retried. The token never reaches a log or an error.
+ */
+export class CpExportClient {
+  private readonly exportHttp: ResilientHttpClient | null;
+  private readonly visitHttp: ResilientHttpClient | null;
+
+  constructor(
+    private readonly config: CpConfig,
+    maxConcurrency = 1,
+  ) {
+    const http = (name: string, url: string) =>
+      new ResilientHttpClient({
+        name,
+        baseUrl: url,
+        timeoutMs: config.timeoutMs,
+        retries: Math.max(0, config.attempts - 1),
+        retryBaseDelayMs: config.retryDelayMs,
+        maxConcurrency,
+        secrets: () => [config.token],
+      });
+    this.exportHttp = config.exportUrl ? http('cp-export', config.exportUrl) : null;
+    this.visitHttp = config.visitUrl ? http('cp-visit', config.visitUrl) : null;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.exportHttp?.close(), this.visitHttp?.close()]);
+  }
+
+  /** One round: rows after each table's cursor. */
+  async export(request: CpExportRequest): Promise<CpExportAnswer> {
+    if (!this.exportHttp)
+      throw new ConfigurationError(
+        'CP_EXPORT_NOT_CONFIGURED',
+        'CP_EXPORT_URL is not set: the loyalty-club export has no upstream',
+      );
+    const res = await this.call(this.exportHttp, { method: 'POST', path: '', body: request });
+    return readExportAnswer(res.body, Object.keys(request.cursors));
+  }
+
+  /** The hourly visit; any 2xx is success. Answers the status. */
+  async visit(): Promise<number> {
+    if (!this.visitHttp)
+      throw new ConfigurationError(
+        'CP_VISIT_NOT_CONFIGURED',
+        'CP_VISIT_URL is not set: there is no sync-visit link to call',
+      );
+    return (await this.call(this.visitHttp, { method: 'GET', path: '' })).status;
+  }
+
+  private async call(
+    http: ResilientHttpClient,
+    req: { method: 'GET' | 'POST'; path: string; body?: unknown },
+  ): Promise<{ status: number; body: unknown }> {
+    try {
+      return await http.request({ ...req, headers: { authorization: `Bearer ${this.config.token}` } });
+    } catch (err) {
+      if (err instanceof UpstreamHttpError && err.status === 401)
+        throw new UpstreamAuthError('cp-export', UNAUTHORISED);
+      throw err;
+    }
+  }
+}
