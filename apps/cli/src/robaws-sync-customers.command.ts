@@ -71,10 +71,7 @@ function statsTable(stats: Counts): string {
   );
 }
 
-function sum(
-  a: Counts,
-  b: Counts,
-): Counts {
+function sum(a: Counts, b: Counts): Counts {
   const out: Counts = { ...a };
   for (const [k, v] of Object.entries(b) as Array<[keyof Counts, number]>) out[k] = (out[k] ?? 0) + v;
   return out;
