@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     quickbooksConfigured: base.accounting.quickbooks.clientId !== '',
     devposConfigured: base.accounting.devpos.authBasic !== '',
     robawsConfigured: base.crm.robaws.baseUrl !== null,
+    cpExportConfigured: base.crm.cp.exportUrl !== null,
     hubPort: base.port,
   });
   const generatedKey = base.gatewayApiKeys.length === 0 ? randomBytes(24).toString('base64url') : null;
@@ -54,6 +55,9 @@ async function main(): Promise<void> {
       upstreams.simulated.robaws
         ? `  Robaws:  simulator at ${config.crm.robaws.baseUrl}`
         : `  Robaws:  ${config.crm.robaws.baseUrl ?? '(not configured)'}`,
+      upstreams.simulated.cpExport
+        ? `  Loyalty club: simulator at ${config.crm.cp.exportUrl}`
+        : `  Loyalty club: ${config.crm.cp.exportUrl ?? '(not configured)'}`,
       '',
     ].join('\n') + '\n',
   );

@@ -3,6 +3,7 @@ import { DevposSimulator } from './devpos/devpos-simulator';
 import { DEVPOS_ZONE } from './devpos/document-generator';
 import { QuickBooksSimulator } from './quickbooks/quickbooks-simulator';
 import { QBO_SEED } from './quickbooks/qbo-store';
+import { CpExportSimulator } from './cp-export/cp-export-simulator';
 import { RobawsSimulator } from './robaws/robaws-simulator';
 import { SplynxSimulator } from './splynx/splynx-simulator';
 
@@ -10,7 +11,7 @@ export interface EmbeddedUpstreams {
   /** Environment additions that point the sync apps at the simulators. */
   env: Record<string, string>;
   /** Which upstreams are simulated, for the start-up banner. */
-  simulated: { splynx: boolean; quickbooks: boolean; devpos: boolean; robaws: boolean };
+  simulated: { splynx: boolean; quickbooks: boolean; devpos: boolean; robaws: boolean; cpExport: boolean };
   stop(): Promise<void>;
 }
 
@@ -31,6 +32,8 @@ export async function startEmbeddedUpstreams(opts: {
   devposConfigured?: boolean;
   /** ROBAWS_URL is set: Robaws is real. */
   robawsConfigured?: boolean;
+  /** CP_EXPORT_URL is set: the loyalty-club export is real. */
+  cpExportConfigured?: boolean;
   /** The hub's own port: the simulated Intuit app registers its /oauth/quickbooks/callback. */
   hubPort?: number;
 }): Promise<EmbeddedUpstreams> {
@@ -96,6 +99,13 @@ export async function startEmbeddedUpstreams(opts: {
     });
     stops.push(() => robaws.stop());
   }
+  if (opts.cpExportConfigured === false) {
+    // The loyalty-club export with 200 rows in each of its seven tables (the same ones at every start) and its visit link.
+    const cp = new CpExportSimulator();
+    await cp.start();
+    Object.assign(env, { CP_EXPORT_URL: cp.exportUrl, CP_VISIT_URL: cp.visitUrl, CP_EXPORT_TOKEN: cp.token });
+    stops.push(() => cp.stop());
+  }
   return {
     env,
     simulated: {
@@ -103,6 +113,7 @@ export async function startEmbeddedUpstreams(opts: {
       quickbooks: opts.quickbooksConfigured === false,
       devpos: opts.devposConfigured === false,
       robaws: opts.robawsConfigured === false,
+      cpExport: opts.cpExportConfigured === false,
     },
     stop: async () => void (await Promise.all(stops.map((s) => s()))),
   };
