@@ -83,6 +83,9 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
     const registered = body.filter((s: { domain: string; job_type: string }) => findJob(s.domain, s.job_type));
     assert.deepEqual(registered.map((s: { job_type: string }) => s.job_type).sort(), [
       'accounting.connections.check',
+      'cp.export',
+      'cp.reconcile',
+      'cp.visit',
       'customers',
       'robaws.customers.full',
       'robaws.customers.incremental',

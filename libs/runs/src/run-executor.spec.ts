@@ -243,6 +243,42 @@ describe('RunExecutor', () => {
     assert.equal(after.claimedUntil.getTime(), before.claimedUntil.getTime(), 'no longer renewed: it will expire');
   });
 
+  it('a lease renewal still on its way when the run ends does not take the lease again after its release', async () => {
+    let finishJob!: () => void;
+    let started = false;
+    bindCustomers(async () => {
+      started = true;
+      await new Promise<void>((resolve) => (finishJob = resolve));
+      return new RunStats();
+    });
+    const tick = tickOf();
+    const running = executor.execute(tick.payload);
+    while (!started) await new Promise((r) => setTimeout(r, 5));
+    // The renewal's lease write is held until the run has ended (a slow database round trip).
+    const acquire = leases.acquire.bind(leases);
+    let letRenewalThrough!: () => void;
+    const held = new Promise<void>((resolve) => (letRenewalThrough = resolve));
+    leases.acquire = async (...args: Parameters<JobLeasesService['acquire']>) => {
+      await held;
+      return acquire(...args);
+    };
+    try {
+      const renewal = executor.renewLeases();
+      finishJob();
+      await new Promise((r) => setTimeout(r, 50));
+      letRenewalThrough();
+      await renewal;
+      assert.equal((await running).status, 'completed');
+    } finally {
+      leases.acquire = acquire;
+    }
+    const lease = jobLeaseName(tick.payload);
+    assert.equal(await leases.holder(lease, new Date()), null, 'the ended run holds no lease');
+    bindCustomers(async () => new RunStats());
+    const next = tickOf();
+    assert.equal((await executor.execute(next.payload)).status, 'completed', 'the next run is not skipped as overlap');
+  });
+
   describe('warnings', () => {
     const warningsOf = (runId: string) =>
       (events(Topic.RunCompleted, runId)[0].value as { payload: { warnings?: string[] } }).payload.warnings;

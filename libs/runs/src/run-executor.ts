@@ -67,6 +67,8 @@ export class RunExecutor implements OnApplicationShutdown {
   private readonly handlers = new Map<string, { declaration: JobDeclaration; handler: SyncJob }>();
   /** Ticks of the runs this process is executing, by run id: their claims and leases are renewed. */
   private readonly running = new Map<string, SyncRequestedPayload>();
+  /** The lease renewal in progress per run, which the run waits for before it releases its job lease. */
+  private readonly renewing = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<unknown>>();
   /** Overridable for tests; the wall clock otherwise. */
   clock: () => Date = () => new Date();
@@ -148,8 +150,18 @@ export class RunExecutor implements OnApplicationShutdown {
   async renewLeases(): Promise<void> {
     const now = this.clock();
     for (const tick of this.running.values()) {
-      await this.claims.renew(tick.runId, jobLeaseName(tick), RUN_CLAIM_LEASE_MS, now);
-      if (tick.job !== 'ping') await this.acquireJobLease(tick, now);
+      // A run that ends meanwhile waits for this renewal before it releases its lease: a renewal landing after the
+      // release would take the lease again for a run that is over, and hold its job for a whole lease.
+      const renewal = (async () => {
+        await this.claims.renew(tick.runId, jobLeaseName(tick), RUN_CLAIM_LEASE_MS, now);
+        if (tick.job !== 'ping') await this.acquireJobLease(tick, now);
+      })();
+      this.renewing.set(tick.runId, renewal);
+      try {
+        await renewal;
+      } finally {
+        this.renewing.delete(tick.runId);
+      }
     }
   }
 
@@ -228,6 +240,7 @@ export class RunExecutor implements OnApplicationShutdown {
         // unrecorded end leaves its claim to expire, and the sweeper then runs it again from the stored tick.
         await stopped;
         this.running.delete(tick.runId);
+        await this.renewing.get(tick.runId)?.catch(() => undefined);
         if (tick.job !== 'ping') {
           await this.leases
             .release(jobLeaseName(tick), tick.runId)
