@@ -84,7 +84,8 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
       assert.match(stdout, new RegExp(`${domain}/ping\\s`));
     assert.match(stdout, /accounting\/sales\s+2 min\s+2 h\s+2\s+dateRangeDays, from, to, dryRun, eics\s/);
     assert.match(stdout, /crm\/robaws\.customers\.push\s+2 min\s+1 h\s+2\s+dryRun, limit, clientId\s/);
-    assert.doesNotMatch(stdout, /cp\.visit/, 'a job the design names but no handler runs yet is not listed');
+    assert.match(stdout, /crm\/cp\.export\s+2 min\s+30 min\s+1\s+loops\s/);
+    assert.doesNotMatch(stdout, /reseller\.usage/, 'a job the design names but no handler runs yet is not listed');
   });
 
   it('a failed sync exits 1 and says what failed', async () => {
@@ -114,7 +115,8 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
       lines[0],
       /^id\s+company\s+domain\s+job\s+frequency\s+timezone\s+enabled\s+next run \(UTC\)\s+next run$/,
     );
-    assert.equal(lines.length, 2 + 8, 'header, rule and the eight seeded schedules');
+    assert.equal(lines.length, 2 + 9, 'header, rule and the nine seeded schedules');
+    assert.match(stdout, /crm\s+cp\.reconcile\s+weekly Sun 05:00/);
     assert.match(stdout, /crm\s+robaws\.customers\.full\s+weekly Sun 04:00/);
     assert.match(stdout, /usage\s+reseller\.usage\s+every 5 min/);
     assert.match(

@@ -133,7 +133,7 @@ export async function accountingSync(config: AppConfig, opts: AccountingSyncOpti
   });
 }
 
-const STAT_ROWS: Array<keyof RunStats> = ['fetched', 'created', 'updated', 'unchanged', 'skipped', 'failed'];
+const STAT_ROWS = ['fetched', 'created', 'updated', 'unchanged', 'skipped', 'failed'] as const;
 
 function statsBlock(stats: RunStats): string {
   return STAT_ROWS.map((k) => `  ${k.padEnd(12)} ${String(stats[k] ?? 0).padStart(9)}\n`).join('');

@@ -16,6 +16,12 @@ export interface CpExportAnswer {
 
 type CpConfig = AppConfig['crm']['cp'];
 
+interface Endpoint {
+  http: ResilientHttpClient;
+  /** The URL's path and query. */
+  path: string;
+}
+
 const UNAUTHORISED =
   'the loyalty-club export refused the token (HTTP 401): check CP_EXPORT_TOKEN, and that the API expects it as ' +
   '`Authorization: Bearer <token>`';
@@ -52,39 +58,53 @@ export function readExportAnswer(body: unknown, tables: readonly string[]): CpEx
  * CP_EXPORT_RETRY_DELAY; a 401 is a configuration failure, never retried. The token never reaches a log or an error.
  */
 export class CpExportClient {
-  private readonly exportHttp: ResilientHttpClient | null;
-  private readonly visitHttp: ResilientHttpClient | null;
+  private readonly exportHttp: Endpoint | null;
+  private readonly visitHttp: Endpoint | null;
+  /** The CLI's --test: one attempt, at most 30 s, so that a check answers quickly whatever the retry settings. */
+  private readonly probeHttp: Endpoint | null;
 
   constructor(
     private readonly config: CpConfig,
     maxConcurrency = 1,
   ) {
-    const http = (name: string, url: string) =>
-      new ResilientHttpClient({
-        name,
-        baseUrl: url,
-        timeoutMs: config.timeoutMs,
-        retries: Math.max(0, config.attempts - 1),
-        retryBaseDelayMs: config.retryDelayMs,
-        maxConcurrency,
-        secrets: () => [config.token],
-      });
-    this.exportHttp = config.exportUrl ? http('cp-export', config.exportUrl) : null;
-    this.visitHttp = config.visitUrl ? http('cp-visit', config.visitUrl) : null;
+    const endpoint = (name: string, url: string, attempts: number, timeoutMs: number): Endpoint => {
+      // The configured URL is the whole endpoint: its origin is the client's base, its path and query the request's.
+      const parsed = new URL(url);
+      return {
+        path: `${parsed.pathname}${parsed.search}`,
+        http: new ResilientHttpClient({
+          name,
+          baseUrl: parsed.origin,
+          timeoutMs,
+          retries: Math.max(0, attempts - 1),
+          retryBaseDelayMs: config.retryDelayMs,
+          maxConcurrency,
+          secrets: () => [config.token],
+        }),
+      };
+    };
+    this.exportHttp = config.exportUrl
+      ? endpoint('cp-export', config.exportUrl, config.attempts, config.timeoutMs)
+      : null;
+    this.visitHttp = config.visitUrl ? endpoint('cp-visit', config.visitUrl, config.attempts, config.timeoutMs) : null;
+    this.probeHttp = config.exportUrl
+      ? endpoint('cp-export', config.exportUrl, 1, Math.min(config.timeoutMs, 30_000))
+      : null;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.exportHttp?.close(), this.visitHttp?.close()]);
+    await Promise.all([this.exportHttp?.http.close(), this.visitHttp?.http.close(), this.probeHttp?.http.close()]);
   }
 
   /** One round: rows after each table's cursor. */
-  async export(request: CpExportRequest): Promise<CpExportAnswer> {
-    if (!this.exportHttp)
+  async export(request: CpExportRequest, options: { once?: boolean } = {}): Promise<CpExportAnswer> {
+    const endpoint = options.once ? this.probeHttp : this.exportHttp;
+    if (!endpoint)
       throw new ConfigurationError(
         'CP_EXPORT_NOT_CONFIGURED',
         'CP_EXPORT_URL is not set: the loyalty-club export has no upstream',
       );
-    const res = await this.call(this.exportHttp, { method: 'POST', path: '', body: request });
+    const res = await this.call(endpoint, { method: 'POST', body: request });
     return readExportAnswer(res.body, Object.keys(request.cursors));
   }
 
@@ -95,15 +115,19 @@ export class CpExportClient {
         'CP_VISIT_NOT_CONFIGURED',
         'CP_VISIT_URL is not set: there is no sync-visit link to call',
       );
-    return (await this.call(this.visitHttp, { method: 'GET', path: '' })).status;
+    return (await this.call(this.visitHttp, { method: 'GET' })).status;
   }
 
   private async call(
-    http: ResilientHttpClient,
-    req: { method: 'GET' | 'POST'; path: string; body?: unknown },
+    endpoint: Endpoint,
+    req: { method: 'GET' | 'POST'; body?: unknown },
   ): Promise<{ status: number; body: unknown }> {
     try {
-      return await http.request({ ...req, headers: { authorization: `Bearer ${this.config.token}` } });
+      return await endpoint.http.request({
+        ...req,
+        path: endpoint.path,
+        headers: { authorization: `Bearer ${this.config.token}` },
+      });
     } catch (err) {
       if (err instanceof UpstreamHttpError && err.status === 401)
         throw new UpstreamAuthError('cp-export', UNAUTHORISED);

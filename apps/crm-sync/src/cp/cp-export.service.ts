@@ -45,7 +45,8 @@ export interface CpStreamState {
 
 export interface CpProbe {
   reachable: boolean;
-  authorised: boolean;
+  /** null: not known (no answer, or one that came before the token was checked). */
+  authorised: boolean | null;
   latencyMs: number;
   /** What went wrong and what to check, when something did. */
   problem: string | null;
@@ -133,7 +134,10 @@ export class CpExportService {
     }
   }
 
-  /** One request with `limit` 1 (the CLI's --test): whether the export answers and takes the token, and how fast. */
+  /**
+   * One request with `limit` 1 and no retry (the CLI's --test): whether the export answers and takes the token, and
+   * how fast. `authorised` is null when the answer said nothing about the token (a 5xx before it was checked).
+   */
   async probe(): Promise<CpProbe> {
     const started = process.hrtime.bigint();
     const latency = () => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
@@ -144,21 +148,20 @@ export class CpExportService {
           new Map(),
           1,
         ),
+        { once: true },
       );
       return { reachable: true, authorised: true, latencyMs: latency(), problem: null };
     } catch (err) {
       const e = err as { code?: string; status?: number; message?: string };
       const ms = latency();
+      const message = e.message ?? String(err);
       if (e.code === 'UPSTREAM_AUTH_REJECTED')
-        return { reachable: true, authorised: false, latencyMs: ms, problem: e.message ?? 'token refused' };
+        return { reachable: true, authorised: false, latencyMs: ms, problem: message };
       if (typeof e.status === 'number')
-        return {
-          reachable: true,
-          authorised: e.status !== 403,
-          latencyMs: ms,
-          problem: e.message ?? `HTTP ${e.status}`,
-        };
-      return { reachable: false, authorised: false, latencyMs: ms, problem: e.message ?? String(err) };
+        return { reachable: true, authorised: e.status === 403 ? false : null, latencyMs: ms, problem: message };
+      if (e.code === 'UPSTREAM_BAD_RESPONSE')
+        return { reachable: true, authorised: true, latencyMs: ms, problem: message };
+      return { reachable: false, authorised: null, latencyMs: ms, problem: message };
     }
   }
 
