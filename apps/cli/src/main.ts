@@ -14,6 +14,7 @@ import {
   printAccountingSync,
 } from './accounting-sync.command';
 import { robawsSyncCustomers, RobawsSyncOptions } from './robaws-sync-customers.command';
+import { cpSync, cpSyncNeedsExport, cpSyncPlan, CpSyncOptions } from './cp-sync.command';
 import { printRunDue, scheduleRunDue } from './schedule-run-due.command';
 import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
 import { jobsTable } from './jobs.command';
@@ -98,6 +99,27 @@ async function withRobaws<T>(config: AppConfig, fn: (config: AppConfig) => Promi
   }
 }
 
+/** The embedded mode without a configured loyalty-club export: the CLI reads the simulator, as `npm start` does. */
+async function withCp<T>(config: AppConfig, fn: (config: AppConfig) => Promise<T>): Promise<T> {
+  if (config.mode !== 'embedded' || config.crm.cp.exportUrl) return fn(config);
+  const upstreams = await startEmbeddedUpstreams({
+    splynxUrlConfigured: true,
+    splynxCustomers: 0,
+    cpExportConfigured: false,
+  });
+  try {
+    return await fn(loadConfig('cli', { LOG_LEVEL: 'warn', ...process.env, ...upstreams.env }));
+  } finally {
+    await upstreams.stop();
+  }
+}
+
+function loops(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10_000)
+    throw new InvalidArgumentError('must be a whole number of rounds, 1 to 10000');
+  return Number(value);
+}
+
 async function main(argv: string[]): Promise<number> {
   const config = (): AppConfig => loadConfig('cli', { LOG_LEVEL: 'warn', ...process.env });
   let code: number = EXIT.ok;
@@ -166,6 +188,25 @@ async function main(argv: string[]): Promise<number> {
           isTTY: process.stdout.isTTY === true,
         }),
       );
+    });
+
+  program
+    .command('cp:sync')
+    .description('the loyalty-club export now, in this process: one round (or --loop=N), --test, --state, --reset')
+    .option('--test', 'one request with limit 1: reachable, authorised, latency, and what to fix', false)
+    .option('--state', 'each table: destination, last inserted id, last synced at, rows stored', false)
+    .option('--loop <n>', 'up to n rounds (one request for every table each), until no table has more', loops)
+    .option('--reset', 'export cursors back to 0 (all, or --table), then stop unless --loop is given', false)
+    .option('--table <name>', 'with --reset: only this table (client, history, partner, ...)')
+    .action(async (opts: CpSyncOptions) => {
+      const plan = cpSyncPlan(opts); // usage errors before anything connects
+      const kafka = config().kafka;
+      const runs = plan.kind === 'sync' && plan.loops !== null;
+      if (kafka && runs) await provisionTopics(kafka); // its run events must have somewhere to go
+      const out = { write: (text: string) => void process.stdout.write(text), isTTY: process.stdout.isTTY === true };
+      code = cpSyncNeedsExport(plan)
+        ? await withCp(config(), (c) => cpSync(c, plan, out))
+        : await cpSync(config(), plan, out);
     });
 
   program
