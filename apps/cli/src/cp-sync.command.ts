@@ -129,14 +129,14 @@ export async function cpSync(config: AppConfig, plan: CpSyncPlan, output: Output
 
 async function test(cp: CpExportService, config: AppConfig, out: Output): Promise<number> {
   const probe = await cp.probe();
-  const ok = probe.reachable && probe.authorised && probe.problem === null;
+  const ok = probe.reachable && probe.authorised === true && probe.problem === null;
   out.write(`Loyalty-club export ${shownUrl(config.crm.cp.exportUrl ?? '')}\n`);
   out.write(
     textTable(
       ['check', 'result'],
       [
         ['reachable', probe.reachable ? 'yes' : 'NO'],
-        ['authorised', probe.reachable ? (probe.authorised ? 'yes' : 'NO') : 'unknown'],
+        ['authorised', probe.authorised === null ? 'unknown' : probe.authorised ? 'yes' : 'NO'],
         ['latency', `${probe.latencyMs} ms`],
       ],
     ),
@@ -150,10 +150,10 @@ async function test(cp: CpExportService, config: AppConfig, out: Output): Promis
   return 1;
 }
 
-function fixFor(probe: { reachable: boolean; authorised: boolean; problem: string | null }): string {
+function fixFor(probe: { reachable: boolean; authorised: boolean | null; problem: string | null }): string {
   if (!probe.reachable)
     return 'check CP_EXPORT_URL (the host, port and path) and that this machine reaches it; CP_EXPORT_TIMEOUT bounds each attempt';
-  if (!probe.authorised)
+  if (probe.authorised === false)
     return 'check CP_EXPORT_TOKEN: the hub sends it as `Authorization: Bearer <token>`, so set the token alone, without "Bearer"';
   return 'the export answered with an error: check CP_EXPORT_URL points at the export itself, or try again later if it is failing upstream';
 }

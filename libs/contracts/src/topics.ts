@@ -41,6 +41,7 @@ export const JOBS_BY_DOMAIN: Record<Domain, readonly string[]> = {
     'robaws.customers.full',
     'robaws.customers.push',
     'cp.export',
+    'cp.reconcile',
     'cp.visit',
     'ping',
   ],
