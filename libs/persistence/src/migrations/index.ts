@@ -25,6 +25,7 @@ import { AddAttachmentsToAccountingDocuments1763700000023 } from './176370000002
 import { CreateRobawsCustomers1763700000024 } from './1763700000024-create-robaws-customers';
 import { CreateCpTables1763700000025 } from './1763700000025-create-cp-tables';
 import { SeedCpReconcile1763700000026 } from './1763700000026-seed-cp-reconcile';
+import { CreateUsageTables1763700000027 } from './1763700000027-create-usage-tables';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -55,4 +56,5 @@ export const MIGRATIONS = [
   CreateRobawsCustomers1763700000024,
   CreateCpTables1763700000025,
   SeedCpReconcile1763700000026,
+  CreateUsageTables1763700000027,
 ];
