@@ -14,3 +14,7 @@ export * from './transport-faults';
 export * from './robaws/client-generator';
 export * from './robaws/robaws-simulator';
 export * from './cp-export/cp-export-simulator';
+export * from './vpn/vpn-users';
+export * from './vpn/vpn-panel-simulator';
+export * from './vpn/eylandoo-simulator';
+export * from './vpn/marzban-simulator';
