@@ -17,12 +17,13 @@ const target = (username: string, configId = 1): UsageTarget => ({
 function captureLogs(): { lines: string[]; restore: () => void } {
   const lines: string[] = [];
   const methods = ['log', 'warn', 'error'] as const;
-  const saved = methods.map((m) => Logger.prototype[m]);
+  const proto = Logger.prototype as unknown as Record<string, (...args: unknown[]) => void>;
+  const saved = methods.map((m) => proto[m]);
   for (const m of methods)
-    Logger.prototype[m] = function (this: Logger, ...args: unknown[]) {
+    proto[m] = (...args: unknown[]) => {
       lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-    } as never;
-  return { lines, restore: () => methods.forEach((m, i) => (Logger.prototype[m] = saved[i])) };
+    };
+  return { lines, restore: () => methods.forEach((m, i) => (proto[m] = saved[i])) };
 }
 
 describe('Eylandoo adapter (simulator over HTTP)', () => {
