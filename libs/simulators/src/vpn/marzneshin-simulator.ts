@@ -56,8 +56,6 @@ export const NO_VPN_PANEL_FAULTS: Readonly<VpnPanelFaults> = Object.freeze({
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
 const DAY_MS = 86_400_000;
-/** Generated dates count from here, not from the clock, so the same seed gives the same users on any day. */
-export const VPN_PANEL_ANCHOR_MS = Date.UTC(2025, 0, 1);
 
 function fnv1a(text: string): number {
   let h = 0x811c9dc5;
@@ -115,6 +113,11 @@ export interface PanelUserBookOptions {
  * them cost only the ones asked about. Usage grows after every read, as live traffic would between two syncs.
  */
 export class PanelUserBook {
+  /**
+   * Generated dates count from the start of the day the book was made (by `now`): expiries stay spread around
+   * "today" whenever the simulator runs, and two simulators of one seed and one clock agree to the byte.
+   */
+  readonly anchorMs: number;
   private readonly added = new Set<string>();
   private readonly removed = new Set<string>();
   private readonly usage = new Map<string, UsageEntry>();
@@ -127,6 +130,7 @@ export class PanelUserBook {
       throw new Error("users must be a non-negative integer or 'any'");
     if (growBytesPerRead !== undefined && (!Number.isInteger(growBytesPerRead) || growBytesPerRead < 0))
       throw new Error('growBytesPerRead must be a non-negative integer');
+    this.anchorMs = Math.floor(options.now() / DAY_MS) * DAY_MS;
   }
 
   /** The name of generated user `i` (1-based). */
@@ -150,10 +154,6 @@ export class PanelUserBook {
     return this.options.users === 'any' ? this.options.isWellFormed(username) : this.generatedIndex(username) !== null;
   }
 
-  isAdded(username: string): boolean {
-    return this.added.has(username);
-  }
-
   /** Adds a user with no traffic yet (or gives a removed one back, starting afresh). */
   add(username: string): void {
     this.removed.delete(username);
@@ -162,11 +162,11 @@ export class PanelUserBook {
   }
 
   remove(username: string): boolean {
-    const existed = this.exists(username);
+    if (!this.exists(username)) return false;
     this.added.delete(username);
     this.removed.add(username);
     this.usage.delete(username);
-    return existed;
+    return true;
   }
 
   /** The usage the next read will answer, without counting a read. */
@@ -269,7 +269,8 @@ export class PanelTransport {
   private server: SimulatorHttpServer | null = null;
   private port: number | null = null;
   private dead = false;
-  private reviveTimer: NodeJS.Timeout | null = null;
+  /** A pending death (from the HTTP control) or revival. */
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly options: PanelTransportOptions,
@@ -285,19 +286,15 @@ export class PanelTransport {
 
   async start(port = 0): Promise<string> {
     this.dead = false;
-    this.server = new SimulatorHttpServer(this.handler);
-    const url = await this.server.listen(port);
-    this.port = Number(new URL(url).port);
-    return url;
+    await this.open(port);
+    return this.url;
   }
 
-  /** Stops serving; requests held by a timeout fault are dropped with their connections. */
+  /** Stops serving (a pending death or revival is cancelled); requests held by a fault are dropped. */
   async stop(): Promise<void> {
-    if (this.reviveTimer) clearTimeout(this.reviveTimer);
-    this.reviveTimer = null;
-    await this.server?.close();
-    this.server = null;
-    this.release();
+    this.clearTimers();
+    this.dead = false;
+    await this.close();
   }
 
   get url(): string {
@@ -311,21 +308,26 @@ export class PanelTransport {
 
   /** Dead: the port is closed, so connections are refused; alive again: the same port serves again. */
   async setDead(dead: boolean, forMs?: number): Promise<void> {
-    if (this.reviveTimer) clearTimeout(this.reviveTimer);
-    this.reviveTimer = null;
+    this.clearTimers();
     if (this.port === null) throw new Error('The panel simulator is not started');
     if (dead && !this.dead) {
       this.dead = true;
-      await this.stop();
+      await this.close();
     } else if (!dead && this.dead) {
-      await this.start(this.port);
+      this.dead = false;
+      await this.open(this.port);
     }
-    if (dead && forMs !== undefined) this.reviveTimer = setTimeout(() => void this.setDead(false), forMs);
+    if (dead && forMs !== undefined) this.timers.add(setTimeout(() => void this.setDead(false), forMs));
+  }
+
+  /** Goes dead a moment from now, for `forMs`: what the HTTP control does, so that its own answer gets out first. */
+  dieSoon(forMs: number): void {
+    this.timers.add(setTimeout(() => void this.setDead(true, forMs), 10));
   }
 
   setFaults(faults: Partial<VpnPanelFaults>): void {
     const known = Object.fromEntries(Object.entries(faults).filter(([key]) => key in NO_VPN_PANEL_FAULTS));
-    const next = { ...this.faults, ...known } as VpnPanelFaults;
+    const next: VpnPanelFaults = { ...this.faults, ...known };
     if (![500, 502, 503].includes(next.errorStatus)) throw new Error('errorStatus must be 500, 502 or 503');
     for (const key of ['latencyMs', 'hangNext', 'hangMs', 'retryAfterSeconds'] as const)
       if (!Number.isInteger(next[key]) || next[key] < 0) throw new Error(`${key} must be a non-negative integer`);
@@ -402,7 +404,7 @@ export class PanelTransport {
         // Over HTTP it must come back by itself: nothing could reach a dead panel to revive it.
         const forMs = Number(body.forMs);
         if (!Number.isInteger(forMs) || forMs <= 0) return { status: 400, body: { error: 'forMs must be > 0' } };
-        setTimeout(() => void this.setDead(true, forMs), 10);
+        this.dieSoon(forMs);
         return { status: 202, body: { deadForMs: forMs } };
       }
       case 'POST /__simulator/counters/reset':
@@ -424,6 +426,22 @@ export class PanelTransport {
     };
   }
 
+  private async open(port: number): Promise<void> {
+    this.server = new SimulatorHttpServer(this.handler);
+    this.port = Number(new URL(await this.server.listen(port)).port);
+  }
+
+  private async close(): Promise<void> {
+    await this.server?.close();
+    this.server = null;
+    this.release();
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
   private hold(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = ms > 0 ? setTimeout(() => done(), ms) : null;
@@ -441,8 +459,22 @@ export class PanelTransport {
   }
 }
 
+/** A path segment decoded as the panels' routers decode it; a malformed escape is kept as it is. */
+export function decodePathSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** A string field of a control request's JSON body; anything else is an empty name, which no user has. */
+export function controlString(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
 /** A form body (`application/x-www-form-urlencoded`) or a JSON one, as the panels' login routes take either. */
-export function formFields(req: SimRequest): Record<string, string> {
+export function panelFormFields(req: SimRequest): Record<string, string> {
   if (typeof req.body === 'string') return Object.fromEntries(new URLSearchParams(req.body));
   if (typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body))
     return Object.fromEntries(
@@ -742,9 +774,7 @@ export class MarzneshinSimulator {
       if (req.path === MARZNESHIN_TOKEN_PATH)
         return req.method === 'POST' ? this.token(req) : detail(405, 'Method Not Allowed');
       if (user)
-        return req.method === 'GET'
-          ? this.getUser(req, decodeURIComponent(user[1]))
-          : detail(405, 'Method Not Allowed');
+        return req.method === 'GET' ? this.getUser(req, decodePathSegment(user[1])) : detail(405, 'Method Not Allowed');
       return detail(404, 'Not Found');
     });
   }
@@ -803,16 +833,16 @@ export class MarzneshinSimulator {
     const r = panelUserRandom(this.seed, username, 'profile');
     const added = this.addedMeta.get(username);
     const index = this.book.generatedIndex(username);
-    const createdAt = added?.createdAt ?? VPN_PANEL_ANCHOR_MS - Math.floor(r() * 365 * DAY_MS);
+    const anchor = this.book.anchorMs;
+    const createdAt = added?.createdAt ?? anchor - Math.floor((30 + r() * 365) * DAY_MS);
     const roll = r();
     const strategy = roll < 0.5 ? 'never' : roll < 0.8 ? 'fixed_date' : 'start_on_first_use';
-    const online = r() < 0.85 ? VPN_PANEL_ANCHOR_MS + Math.floor(r() * 300 * DAY_MS) : null;
+    const online = r() < 0.85 ? anchor - Math.floor(r() * 30 * DAY_MS) : null;
     const generated: MarzneshinUser = {
       id: added?.id ?? index ?? 1 + Math.floor(r() * 999_999),
       username,
       expire_strategy: strategy,
-      expire_date:
-        strategy === 'fixed_date' ? naive(VPN_PANEL_ANCHOR_MS + (30 + Math.floor(r() * 700)) * DAY_MS) : null,
+      expire_date: strategy === 'fixed_date' ? naive(anchor + (Math.floor(r() * 730) - 30) * DAY_MS) : null,
       usage_duration: strategy === 'start_on_first_use' ? pick(r, [7, 14, 30, 90]) * 86_400 : null,
       activation_deadline:
         strategy === 'start_on_first_use' && r() < 0.5 ? naive(createdAt + (30 + Math.floor(r() * 60)) * DAY_MS) : null,
@@ -865,7 +895,7 @@ export class MarzneshinSimulator {
       if (common) return common;
       const one = req.path.match(/^\/__simulator\/users\/([^/]+)$/);
       if (one) {
-        const username = decodeURIComponent(one[1]);
+        const username = decodePathSegment(one[1]);
         if (req.method === 'GET') {
           const user = this.user(username);
           return user ? { status: 200, body: user } : detail(404, 'User not found');
@@ -883,13 +913,15 @@ export class MarzneshinSimulator {
           };
         case 'POST /__simulator/users': {
           const { username, ...fields } = body;
-          return { status: 200, body: this.addUser(String(username), fields as Partial<MarzneshinUser>) };
+          return { status: 200, body: this.addUser(controlString(username), fields) };
         }
-        case 'POST /__simulator/usage':
-          this.setUsage(String(body.username), Number(body.bytes));
-          return { status: 200, body: { username: body.username, used_traffic: this.usage(String(body.username)) } };
+        case 'POST /__simulator/usage': {
+          const username = controlString(body.username);
+          this.setUsage(username, Number(body.bytes));
+          return { status: 200, body: { username, used_traffic: this.usage(username) } };
+        }
         case 'POST /__simulator/usage/reset':
-          this.resetUsage(body.username === undefined ? undefined : String(body.username));
+          this.resetUsage(body.username === undefined ? undefined : controlString(body.username));
           return { status: 200, body: { reset: body.username ?? 'everyone' } };
         case 'POST /__simulator/tokens/expire':
           this.expireTokens();
