@@ -494,7 +494,7 @@ export interface MarzneshinSimulatorOptions {
   adminPassword?: string;
   /** A sudo admin (the default) sees every user; another gets 403 "You're not allowed" for a user it lacks. */
   sudo?: boolean;
-  /** How long an access token is accepted (Marzneshin's default: 1440 minutes). */
+  /** How long an access token is accepted; default 1440 minutes, the `JWT_ACCESS_TOKEN_EXPIRE_MINUTES` default. */
   tokenTtlMs?: number;
   /** The panel's own latency on every API request. */
   latencyMs?: number;
