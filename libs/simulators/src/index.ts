@@ -18,3 +18,12 @@ export * from './vpn/vpn-users';
 export * from './vpn/vpn-panel-simulator';
 export * from './vpn/eylandoo-simulator';
 export * from './vpn/marzban-simulator';
+export { MarzneshinSimulator, MARZNESHIN_TOKEN_PATH, MARZNESHIN_USER_PATH } from './vpn/marzneshin-simulator';
+export type { MarzneshinSimulatorOptions, MarzneshinUser, MarzneshinCounters } from './vpn/marzneshin-simulator';
+export { ThreeXuiSimulator, THREEXUI_LEGACY_TRAFFIC_PATH, THREEXUI_V31_TRAFFIC_PATH } from './vpn/threexui-simulator';
+export type {
+  ThreeXuiGeneration,
+  ThreeXuiSimulatorOptions,
+  ThreeXuiClientTraffic,
+  ThreeXuiCounters,
+} from './vpn/threexui-simulator';
