@@ -68,7 +68,7 @@ export class ThreeXuiAdapter extends BaseAdapter {
         return this.failure(
           '3x-ui Get Client Traffics',
           email,
-          new Error(`the panel answered success: false (${String(envelope.msg ?? '')})`),
+          new Error(`the panel answered success: false (${typeof envelope.msg === 'string' ? envelope.msg : ''})`),
         );
       const { up, down } = envelope.obj;
       if (!isCount(up) || !isCount(down))
@@ -128,7 +128,8 @@ export class ThreeXuiAdapter extends BaseAdapter {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ username, password }).toString(),
     });
-    if (res.body?.success !== true) throw new Error(`login refused: ${String(res.body?.msg ?? 'no reason given')}`);
+    if (res.body?.success !== true)
+      throw new Error(`login refused: ${typeof res.body?.msg === 'string' ? res.body.msg : 'no reason given'}`);
     const setCookie = res.headers['set-cookie'];
     const cookies = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
     const value = cookies
