@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { notRegisteredReason, Topic } from '@sync-hub/contracts';
+import { provisionTopics } from '@sync-hub/messaging';
 import { ConfigResourceTypes, Consumer, Kafka, logLevel } from 'kafkajs';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, insertCompanies, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
+import { groupStartingNow } from '../support/kafka';
 import { eventually } from '../support/wait';
 
 const API_KEY = 'e2e-projection-key-0123456789';
@@ -63,10 +65,25 @@ describe("the gateway's projections of schedules and settings from the scheduler
       SCHEDULER_RUN_ON_START: 'none',
     };
     scheduler = await startAppProcess('scheduler', common, 'projection-scheduler');
-    // Its own consumer group: like a new deployment, it reads the compacted topic from the beginning.
+    // Its own consumer group: like a new deployment, it reads the compacted topics from the beginning. The run events
+    // start at their end: other suites' runs on the shared broker would otherwise count as this gateway's failures, and
+    // ten of them auto-pause "their" schedule id, which in this database is another schedule (this suite's own).
+    await provisionTopics({
+      brokers: TEST_KAFKA_BROKERS.split(','),
+      clientId: 'e2e-schedule-projection',
+      groupId: 'unused',
+      topicPartitions: 3,
+      replicationFactor: 1,
+    });
+    const gatewayGroup = await groupStartingNow(`gateway-projection-${randomUUID().slice(0, 8)}`, [
+      Topic.RunStarted,
+      Topic.RunCompleted,
+      Topic.RunFailed,
+      Topic.RunSkipped,
+    ]);
     gateway = await startAppProcess(
       'gateway',
-      { ...common, SCHEDULER_URL: scheduler.url, KAFKA_GROUP_ID: `gateway-projection-${randomUUID().slice(0, 8)}` },
+      { ...common, SCHEDULER_URL: scheduler.url, KAFKA_GROUP_ID: gatewayGroup },
       'projection-gateway',
     );
     consumer = kafka.consumer({ groupId: `e2e-projection-raw-${randomUUID()}` });
