@@ -5,6 +5,7 @@ import { createConnection } from 'mysql2/promise';
 import { TEST_MYSQL_URL } from '../test/support/env';
 import { accountingThroughput, DEVPOS_LIST_MS_PER_DAY } from './scenarios/accounting-throughput';
 import { busOverhead } from './scenarios/bus-overhead';
+import { cpExportThroughput } from './scenarios/cp-export-throughput';
 import { robawsThroughput } from './scenarios/robaws-throughput';
 import { schedulerDue } from './scenarios/scheduler-due';
 import { splynxThroughput } from './scenarios/splynx-throughput';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
         documents: 500,
         robawsClients: 2000,
         robawsEdits: 100,
+        cpRowsPerTable: 3000,
       }
     : {
         customers: 100000,
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
         documents: 5000,
         robawsClients: 20000,
         robawsEdits: 1000,
+        cpRowsPerTable: 30000,
       };
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -76,6 +79,12 @@ async function main(): Promise<void> {
     reps,
     profileDir: process.env.BENCH_PROFILE,
   });
+  log(`scenario 10: loyalty-club export, initial load of 7 × ${size.cpRowsPerTable} rows (and of a tenth, for memory)`);
+  const cp = await cpExportThroughput({
+    rowsPerTable: size.cpRowsPerTable,
+    reps,
+    profileDir: process.env.BENCH_PROFILE,
+  });
 
   const ratios = {
     pipelineToCeiling: throughput.pipelineRowsPerSec.median / throughput.ceilingRowsPerSec.median,
@@ -87,6 +96,9 @@ async function main(): Promise<void> {
     robawsPullToCeiling: robaws.pullRowsPerSec.median / throughput.ceilingRowsPerSec.median,
     robawsPullToTableCeiling: robaws.pullRowsPerSec.median / robaws.tableCeilingRowsPerSec.median,
     robawsPushToFloor: robaws.pushSeconds.median / robaws.pushFloorSeconds,
+    cpLoadToCeiling: cp.loadRowsPerSec.median / throughput.ceilingRowsPerSec.median,
+    cpLoadToTableCeiling: cp.loadRowsPerSec.median / cp.tableCeilingRowsPerSec.median,
+    cpPeakRssToTenth: cp.peakRssMb.median / cp.tenthPeakRssMb.median,
   };
 
   const conn = await createConnection(TEST_MYSQL_URL);
@@ -121,14 +133,14 @@ async function main(): Promise<void> {
     },
     sizes: size,
     repetitions: reps,
-    scenarios: { throughput, bus, scheduler, accounting, robaws },
+    scenarios: { throughput, bus, scheduler, accounting, robaws, cp },
     ratios,
   };
   const out = path.join(ROOT, 'bench', 'results', quick ? 'latest-quick.json' : 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(
-    table(result, throughput, bus, scheduler, accounting, robaws, ratios) +
+    table(result, throughput, bus, scheduler, accounting, robaws, cp, ratios) +
       `\nwritten to ${path.relative(ROOT, out)}\n`,
   );
 }
@@ -140,6 +152,7 @@ function table(
   s: Awaited<ReturnType<typeof schedulerDue>>,
   a: Awaited<ReturnType<typeof accountingThroughput>>,
   rb: Awaited<ReturnType<typeof robawsThroughput>>,
+  cp: Awaited<ReturnType<typeof cpExportThroughput>>,
   ratios: Record<string, number>,
 ): string {
   const n = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -210,6 +223,26 @@ function table(
     ),
     [`9  floor: ${rb.edits.toLocaleString('en-US')} / 15 per second`, n(rb.pushFloorSeconds), '', '', 's'],
     ['   push / floor', n(ratios.robawsPushToFloor), '', '', 'ratio'],
+    row(
+      `10 loyalty-club export: initial load of ${cp.tables} × ${cp.rowsPerTable.toLocaleString('en-US')} rows, limit ${cp.batchLimit.toLocaleString('en-US')}`,
+      cp.loadRowsPerSec,
+    ),
+    row(`10 the same, time (${cp.loadStats.rounds} rounds)`, cp.loadSeconds),
+    ['   load / 1b ceiling (goal ≥ 0.8)', n(ratios.cpLoadToCeiling), '', '', 'ratio'],
+    row(
+      `10 beside it: the seven tables' own ceiling, raw mysql2 upserts of ${cp.batchLimit.toLocaleString('en-US')}`,
+      cp.tableCeilingRowsPerSec,
+    ),
+    ["   load / its tables' ceiling", n(ratios.cpLoadToTableCeiling), '', '', 'ratio'],
+    row(
+      `10 crm-sync peak RSS, ${cp.tables} × ${cp.rowsPerTable.toLocaleString('en-US')} rows (at rest ${n(cp.restRssMb.median)})`,
+      cp.peakRssMb,
+    ),
+    row(
+      `10 crm-sync peak RSS, a tenth (${cp.tables} × ${Math.round(cp.rowsPerTable / 10).toLocaleString('en-US')} rows)`,
+      cp.tenthPeakRssMb,
+    ),
+    ['   peak / peak at a tenth (goal ≈ 1, under 250 MB)', n(ratios.cpPeakRssToTenth), '', '', 'ratio'],
   ];
   const header = ['scenario', 'median', 'min', 'max', 'unit'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
