@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { UpstreamHttpError } from '@sync-hub/http';
-import type { PanelCredentials, PanelType } from '../data/usage.entities';
+import type { PanelCredentials, PanelType } from '../model/usage.entities';
 
 /** What an adapter reads a config's usage with. */
 export interface UsageTarget {
