@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** A figure measured several times: its median, min and max (every comparison uses medians from the same run). */
 export interface Figure {
   median: number;
@@ -26,3 +27,10 @@ export async function repeat<T>(times: number, fn: (i: number) => Promise<T>): P
 }
 
 export const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** Resident memory of a process in MB, from /proc: the peak so far (VmHWM) and now (VmRSS). */
+export function rssOf(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+}

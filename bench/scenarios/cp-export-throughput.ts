@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Topic } from '@sync-hub/contracts';
 import { CP_TABLES, CpExportSimulator, CpTable } from '@sync-hub/simulators';
 import { createConnection } from 'mysql2/promise';
@@ -9,7 +8,7 @@ import { createTestDatabase, TestDatabase } from '../../test/support/database';
 import { TEST_KAFKA_BROKERS } from '../../test/support/env';
 import { groupStartingNow, KafkaProbe } from '../../test/support/kafka';
 import { tick } from '../../test/support/ticks';
-import { figure, Figure, seconds } from '../stats';
+import { figure, Figure, rssOf, seconds } from '../stats';
 
 export interface CpExportResult {
   /** Rows per table at full size; `tables` × `rowsPerTable` rows in all. */
@@ -31,13 +30,6 @@ export interface CpExportResult {
   tenthPeakRssMb: Figure;
   /** crm-sync's resident memory once ready, before its first load. */
   restRssMb: Figure;
-}
-
-/** Resident memory of a process from /proc: the peak so far (VmHWM) and now (VmRSS), as scenario 5 reads them. */
-function rssOf(pid: number): { peak: number; now: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Topic } from '@sync-hub/contracts';
 import { SplynxSimulator, generateCustomer } from '@sync-hub/simulators';
 import { createConnection } from 'mysql2/promise';
@@ -9,7 +8,7 @@ import { createTestDatabase } from '../../test/support/database';
 import { TEST_KAFKA_BROKERS } from '../../test/support/env';
 import { KafkaProbe } from '../../test/support/kafka';
 import { tick } from '../../test/support/ticks';
-import { figure, Figure, repeat, seconds } from '../stats';
+import { figure, Figure, repeat, rssOf, seconds } from '../stats';
 
 export interface ThroughputResult {
   customers: number;
@@ -23,12 +22,6 @@ export interface ThroughputResult {
   naiveRowsPerSec: Figure;
   peakRssMb: number;
   restRssMb: number;
-}
-
-function rssOf(pid: number): { peak: number; now: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
 }
 
 /** The rows the pipeline writes, mapped the same way, for the ceiling and the naive baseline. */
