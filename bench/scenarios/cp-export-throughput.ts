@@ -47,7 +47,10 @@ export async function cpExportThroughput(opts: {
   batchLimit?: number;
   /** BENCH_PROFILE: the first full-size load's crm-sync writes a CPU profile there. */
   profileDir?: string;
-  /** Node flags for every crm-sync, to diagnose (e.g. --trace-gc, --max-semi-space-size); none in `npm run bench`. */
+  /**
+   * Node flags for every crm-sync, after its Deployment's (k8s/base/apps.yaml, which every crm-sync gets), to diagnose
+   * (e.g. --trace-gc) or to try other heap caps; none in `npm run bench`.
+   */
   nodeArgs?: string[];
 }): Promise<CpExportResult> {
   const batchLimit = opts.batchLimit ?? 1000;

@@ -223,6 +223,34 @@ describe('checkManifests', () => {
     });
   });
 
+  describe("the Node flags an app's container starts it with", () => {
+    it('passes heap caps that fit under the memory limit', async () => {
+      const problems = await problemsAfter((objects) => {
+        gatewayContainer(objects).args = [
+          '--max-semi-space-size=16',
+          '--max-old-space-size=128',
+          'dist/apps/gateway/main.js',
+        ];
+      });
+      assert.deepEqual(problems, []);
+    });
+
+    it('fails on heap caps above the memory limit, caps without a limit, and an argument that is not a flag', async () => {
+      const problems = await problemsAfter((objects) => {
+        gatewayContainer(objects).args = ['--max-old-space-size=240', 'verbose', 'dist/apps/gateway/main.js'];
+        const job = named(objects, 'Job').spec.template.spec.containers[0];
+        job.args = ['--max-semi-space-size=8', ...job.args];
+        delete job.resources.limits;
+      });
+      assertNamed(
+        problems,
+        "V8's heap caps (304 MiB with the rest of the process) exceed its 256 MiB limit",
+        '"verbose" before the script is not a Node flag',
+        "caps V8's heap but sets no memory limit",
+      );
+    });
+  });
+
   describe('against the restricted pod security profile', () => {
     it('fails on a Job without a security context or resources', async () => {
       const problems = await problemsAfter((objects) => {

@@ -254,8 +254,66 @@ export function checkEnvironment(objects: K8sObject[]): string[] {
   return problems;
 }
 
+const MEBIBYTES: Record<string, number> = {
+  Ki: 1 / 1024,
+  Mi: 1,
+  Gi: 1024,
+  K: 1e3 / 2 ** 20,
+  M: 1e6 / 2 ** 20,
+  G: 1e9 / 2 ** 20,
+};
+
+/** A memory quantity (`512Mi`, `1G`, bytes) in MiB; null when it is not one. */
+function mebibytes(quantity: unknown): number | null {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(String(quantity ?? ''));
+  return m ? Number(m[1]) * (m[2] ? MEBIBYTES[m[2]] : 1 / 2 ** 20) : null;
+}
+
+/**
+ * The Node flags a container starts its app with (what comes before `dist/apps/<app>/main.js` in its args): each must
+ * be a flag, and V8's heap caps must leave room under the memory limit, since a heap larger than the limit is an
+ * OOM kill rather than a collection. Heap: the old generation, three semi-spaces (two, and the one promoted from), and
+ * 64 MiB for code, buffers and the rest of the process; a cap with no limit set is a problem too.
+ */
+export function checkNodeFlags(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const { owner, spec } of podTemplates(objects)) {
+    for (const c of containersOf(spec)) {
+      const where = `${describeObject(owner)} container ${String(c.name)}`;
+      const args = (c.args as string[] | undefined) ?? [];
+      const script = args.findIndex((a) => /(?:^|\/)dist\/apps\/[\w-]+\/main\.js$/.test(a));
+      if (script <= 0) continue;
+      const flags = args.slice(0, script);
+      for (const flag of flags.filter((f) => !/^--[a-z][\w-]*(=\S+)?$/.test(f)))
+        problems.push(`${where}: ${JSON.stringify(flag)} before the script is not a Node flag`);
+      const size = (name: string) => {
+        const value = flags
+          .map((f) => new RegExp(`^--${name}=(\\d+)$`).exec(f)?.[1])
+          .filter(Boolean)
+          .pop();
+        return value === undefined ? null : Number(value);
+      };
+      const oldSpace = size('max-old-space-size');
+      const semiSpace = size('max-semi-space-size');
+      if (oldSpace === null && semiSpace === null) continue;
+      const limits = (c.resources as { limits?: Json } | undefined)?.limits;
+      const limit = mebibytes(limits?.memory);
+      if (limit === null) {
+        problems.push(`${where}: caps V8's heap but sets no memory limit to size it against`);
+        continue;
+      }
+      const heap = (oldSpace ?? 0) + 3 * (semiSpace ?? 0) + 64;
+      if (heap > limit)
+        problems.push(
+          `${where}: V8's heap caps (${heap} MiB with the rest of the process) exceed its ${limit} MiB limit`,
+        );
+    }
+  }
+  return problems;
+}
+
 /** Every check over one rendered kustomization. */
 export async function checkManifests(objects: K8sObject[]): Promise<string[]> {
   const schema = (await Promise.all(objects.map((o) => checkSchema(o)))).flat();
-  return [...schema, ...checkPodSecurity(objects), ...checkEnvironment(objects)];
+  return [...schema, ...checkPodSecurity(objects), ...checkEnvironment(objects), ...checkNodeFlags(objects)];
 }

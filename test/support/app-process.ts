@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { deploymentNodeFlags } from './deployment-node-flags';
 import { eventually, freePort } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -14,8 +15,9 @@ export interface AppProcess {
 }
 
 /**
- * Starts `node dist/apps/<app>/main.js` as its own process (the distributed mode) and waits until it is ready. It
- * listens on a free port, or on `env.PORT` when a test must know the URL before the process starts (a redirect URI).
+ * Starts `node dist/apps/<app>/main.js` as its own process (the distributed mode), with the Node flags its Deployment
+ * gives it, and waits until it is ready. It listens on a free port, or on `env.PORT` when a test must know the URL
+ * before the process starts (a redirect URI).
  */
 export async function startAppProcess(
   app: string,
@@ -29,7 +31,9 @@ export async function startAppProcess(
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `${label}.log`);
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
+  // The flags its Deployment gives it first (a test's own come after, and win where they repeat one).
+  const flags = [...deploymentNodeFlags(app), ...nodeArgs];
+  const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: ['ignore', log, log],
