@@ -90,7 +90,11 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
       /usage\/reseller\.usage\s+5 min\s+10 min\s+1\s+timeLimitMs\s/,
       'seed 004: 300 s lease, 600 s, 2 tries',
     );
-    assert.doesNotMatch(stdout, /customers\.full/, 'a job the design names but no handler runs yet is not listed');
+    assert.doesNotMatch(
+      stdout,
+      /splynx\/customers\.full/,
+      'a job the design names but no handler runs yet is not listed',
+    );
   });
 
   it('a failed sync exits 1 and says what failed', async () => {

@@ -87,10 +87,10 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       'cp.reconcile',
       'cp.visit',
       'customers',
+      'reseller.usage',
       'robaws.customers.full',
       'robaws.customers.incremental',
       'robaws.customers.push',
-      'reseller.usage',
     ]);
     assert.equal(registered.length, body.length, 'every seeded job has a handler in this version');
     for (const s of registered) {
