@@ -43,7 +43,7 @@ const EVERY_APP: readonly RequiredVariable[] = [
   { name: 'CP_EXPORT_TOKEN', when: 'CP_VISIT_URL', why: 'loadConfig refuses CP_VISIT_URL without CP_EXPORT_TOKEN' },
 ];
 
-/** gateway, scheduler and accounting-sync serve /api, and ApiKeysRequired stops them at start without keys. */
+/** gateway, scheduler, accounting-sync and usage-sync serve /api, and ApiKeysRequired stops them at start without keys. */
 const SERVES_API: RequiredVariable = {
   name: 'GATEWAY_API_KEYS',
   why: 'an app serving /api refuses to start without keys (ApiKeysRequired)',
@@ -74,7 +74,7 @@ export const DISTRIBUTED_MODE_REQUIREMENTS: Readonly<Record<DeployedApp, readonl
   'splynx-sync': EVERY_APP,
   'accounting-sync': [...EVERY_APP, SERVES_API, HOLDS_SECRETS],
   'crm-sync': EVERY_APP,
-  'usage-sync': EVERY_APP,
+  'usage-sync': [...EVERY_APP, SERVES_API, HOLDS_SECRETS],
   cli: [...EVERY_APP, HOLDS_SECRETS],
 };
 
