@@ -9,6 +9,7 @@ import { cpExportThroughput } from './scenarios/cp-export-throughput';
 import { robawsThroughput } from './scenarios/robaws-throughput';
 import { schedulerDue } from './scenarios/scheduler-due';
 import { splynxThroughput } from './scenarios/splynx-throughput';
+import { usageFanout } from './scenarios/usage-fanout';
 import { Figure } from './stats';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
         robawsClients: 2000,
         robawsEdits: 100,
         cpRowsPerTable: 3000,
+        usageConfigs: 1000,
       }
     : {
         customers: 100000,
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
         robawsClients: 20000,
         robawsEdits: 1000,
         cpRowsPerTable: 30000,
+        usageConfigs: 10000,
       };
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -85,6 +88,8 @@ async function main(): Promise<void> {
     reps,
     profileDir: process.env.BENCH_PROFILE,
   });
+  log(`scenario 11: reseller usage of ${size.usageConfigs} configs over 8 panels at 50 ms a call (and a tenth)`);
+  const usage = await usageFanout({ configs: size.usageConfigs, reps });
 
   const ratios = {
     pipelineToCeiling: throughput.pipelineRowsPerSec.median / throughput.ceilingRowsPerSec.median,
@@ -99,6 +104,8 @@ async function main(): Promise<void> {
     cpLoadToCeiling: cp.loadRowsPerSec.median / throughput.ceilingRowsPerSec.median,
     cpLoadToTableCeiling: cp.loadRowsPerSec.median / cp.tableCeilingRowsPerSec.median,
     cpPeakRssToTenth: cp.peakRssMb.median / cp.tenthPeakRssMb.median,
+    usageSpeedup: usage.speedup.median,
+    usagePeakRssToTenth: usage.peakRssMb.median / usage.tenthPeakRssMb.median,
   };
 
   const conn = await createConnection(TEST_MYSQL_URL);
@@ -133,14 +140,14 @@ async function main(): Promise<void> {
     },
     sizes: size,
     repetitions: reps,
-    scenarios: { throughput, bus, scheduler, accounting, robaws, cp },
+    scenarios: { throughput, bus, scheduler, accounting, robaws, cp, usage },
     ratios,
   };
   const out = path.join(ROOT, 'bench', 'results', quick ? 'latest-quick.json' : 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(
-    table(result, throughput, bus, scheduler, accounting, robaws, cp, ratios) +
+    table(result, throughput, bus, scheduler, accounting, robaws, cp, usage, ratios) +
       `\nwritten to ${path.relative(ROOT, out)}\n`,
   );
 }
@@ -153,6 +160,7 @@ function table(
   a: Awaited<ReturnType<typeof accountingThroughput>>,
   rb: Awaited<ReturnType<typeof robawsThroughput>>,
   cp: Awaited<ReturnType<typeof cpExportThroughput>>,
+  u: Awaited<ReturnType<typeof usageFanout>>,
   ratios: Record<string, number>,
 ): string {
   const n = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -243,6 +251,28 @@ function table(
       cp.tenthPeakRssMb,
     ),
     ['   peak / peak at a tenth (goal ≈ 1, under 250 MB)', n(ratios.cpPeakRssToTenth), '', '', 'ratio'],
+    row(
+      `11 reseller usage: ${u.configs.toLocaleString('en-US')} configs over ${u.panels} panels, ${u.latencyMs} ms a call, tick to completed`,
+      u.runSeconds,
+    ),
+    [`11 serial: ${u.configs.toLocaleString('en-US')} × ${u.latencyMs} ms`, n(u.serialSeconds), '', '', 's'],
+    row('   serial / run (goal ≥ 20)', u.speedup),
+    [
+      `11 most requests in flight at one panel (its concurrency: ${u.panelConcurrency})`,
+      String(u.maxPanelInFlight),
+      '',
+      '',
+      'requests',
+    ],
+    row(
+      `11 usage-sync peak RSS, ${u.configs.toLocaleString('en-US')} configs (at rest ${n(u.restRssMb.median)})`,
+      u.peakRssMb,
+    ),
+    row(
+      `11 usage-sync peak RSS, a tenth (${Math.round(u.configs / 10).toLocaleString('en-US')} configs)`,
+      u.tenthPeakRssMb,
+    ),
+    ['   peak / peak at a tenth (goal ≈ 1, under 250 MB)', n(ratios.usagePeakRssToTenth), '', '', 'ratio'],
   ];
   const header = ['scenario', 'median', 'min', 'max', 'unit'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
