@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SecretKeyCheck } from '@sync-hub/persistence';
 import { USAGE_ENTITIES } from '../model/usage.entities';
 import { PanelSecrets } from './panel-secrets';
 
 /**
  * The usage tables and the panel credentials' seal, shared by the management API, the job and the diagnostic. Its
- * PanelSecrets proves SECRETS_KEY at start, so an app that mounts it needs SECRETS_KEY in the distributed mode.
+ * PanelSecrets proves SECRETS_KEY at start against secret_key_checks (hence SecretKeyCheck here: usage-sync has no
+ * other module that registers it), so an app that mounts it needs SECRETS_KEY in the distributed mode.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature(USAGE_ENTITIES)],
+  imports: [TypeOrmModule.forFeature([...USAGE_ENTITIES, SecretKeyCheck])],
   providers: [PanelSecrets],
   exports: [TypeOrmModule, PanelSecrets],
 })
