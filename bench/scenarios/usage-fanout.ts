@@ -57,7 +57,7 @@ async function startPanel(type: BenchPanel['type'], n: number, users: number, la
       credentials:
         sim instanceof EylandooSimulator
           ? { apiKey: sim.apiKey }
-          : { username: sim.adminUsername, password: (sim as MarzbanSimulator).adminPassword },
+          : { username: sim.adminUsername, password: sim.adminPassword },
       username: (i) => `user${i}`,
       peakInFlight: () => sim.counters.maxInFlight,
       resetCounters: () => sim.resetCounters(),
@@ -132,10 +132,10 @@ export async function usageFanout(opts: {
       const took = seconds(begun);
       if (end.topic !== Topic.RunCompleted) throw new Error(`benchmark run ended ${end.topic}: ${end.value}`);
       const stats = (end.json as { payload?: { stats?: Record<string, unknown> } } | null)?.payload?.stats ?? {};
-      const synced = await db.dataSource.query(
+      const [synced] = await db.dataSource.query<Array<{ n: number | string }>>(
         'SELECT COUNT(*) AS n FROM reseller_configs WHERE usage_synced_at IS NOT NULL AND last_usage_error IS NULL',
       );
-      if (Number(synced[0].n) !== count) throw new Error(`the run synced ${synced[0].n} of ${count} configs`);
+      if (Number(synced.n) !== count) throw new Error(`the run synced ${synced.n} of ${count} configs`);
       return {
         seconds: took,
         stats,

@@ -265,7 +265,8 @@ const MEBIBYTES: Record<string, number> = {
 
 /** A memory quantity (`512Mi`, `1G`, bytes) in MiB; null when it is not one. */
 function mebibytes(quantity: unknown): number | null {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(String(quantity ?? ''));
+  const text = typeof quantity === 'string' || typeof quantity === 'number' ? String(quantity) : '';
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(text);
   return m ? Number(m[1]) * (m[2] ? MEBIBYTES[m[2]] : 1 / 2 ** 20) : null;
 }
 

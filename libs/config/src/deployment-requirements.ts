@@ -49,7 +49,7 @@ const SERVES_API: RequiredVariable = {
   why: 'an app serving /api refuses to start without keys (ApiKeysRequired)',
 };
 
-/** Apps that read or write stored secrets (connection tokens and passwords) need the key they are encrypted with. */
+/** Apps that read or write stored secrets (connection tokens and passwords, panel credentials) need their key. */
 const HOLDS_SECRETS: RequiredVariable = {
   name: 'SECRETS_KEY',
   why: 'stored secrets are encrypted with it; the distributed mode never generates one',
@@ -69,6 +69,7 @@ export const DISTRIBUTED_MODE_REQUIREMENTS: Readonly<Record<DeployedApp, readonl
       why: 'its default, http://localhost:3003, is not accounting-sync in a cluster',
     },
     { name: 'CRM_SYNC_URL', why: 'its default, http://localhost:3004, is not crm-sync in a cluster' },
+    { name: 'USAGE_SYNC_URL', why: 'its default, http://localhost:3005, is not usage-sync in a cluster' },
   ],
   scheduler: [...EVERY_APP, SERVES_API],
   'splynx-sync': EVERY_APP,

@@ -24,3 +24,4 @@ export * from './robaws-signature';
 export * from './robaws-webhook-received';
 export * from './usage-events';
 export * from './api/usage-sync-one';
+export * from './api/usage-api';
