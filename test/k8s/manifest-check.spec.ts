@@ -56,6 +56,7 @@ function valid(): K8sObject[] {
                     { name: 'SCHEDULER_URL', value: 'http://scheduler' },
                     { name: 'ACCOUNTING_SYNC_URL', value: 'http://accounting-sync' },
                     { name: 'CRM_SYNC_URL', value: 'http://crm-sync' },
+                    { name: 'USAGE_SYNC_URL', value: 'http://usage-sync' },
                   ],
                   resources,
                   securityContext: restrictedContainer,

@@ -9,6 +9,7 @@ import { SchedulerProxyModule } from './scheduler/scheduler-proxy.module';
 import { StatusModule } from './status/status.module';
 import { SyncsModule } from './syncs/syncs.module';
 import { GATEWAY_THROTTLE_GUARD, GATEWAY_THROTTLING } from './throttling';
+import { UsageProxyModule } from './usage/usage-proxy.module';
 import { RobawsWebhooksModule } from './webhooks/robaws-webhooks.module';
 
 /**
@@ -33,6 +34,7 @@ export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];
     SchedulerProxyModule,
     AccountingProxyModule,
     CrmProxyModule,
+    UsageProxyModule,
   ],
   providers: [...API_VALIDATION, ApiKeysRequired, ...GATEWAY_PROVIDERS],
 })

@@ -81,6 +81,8 @@ export interface AppConfig {
     accountingSyncUrl: string;
     /** crm-sync's API: the Robaws customers routes (embedded: this process). */
     crmSyncUrl: string;
+    /** usage-sync's API: resellers, panels and reseller configs (embedded: this process). */
+    usageSyncUrl: string;
     rateLimitPerMinute: number;
     /** Run history older than this is deleted daily, except each job's last success. */
     runHistoryRetentionDays: number;
@@ -268,6 +270,9 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
       ).replace(/\/+$/, ''),
       crmSyncUrl: (
         vars.CRM_SYNC_URL ?? (mode === 'embedded' ? selfUrl : `http://localhost:${DEFAULT_PORTS['crm-sync']}`)
+      ).replace(/\/+$/, ''),
+      usageSyncUrl: (
+        vars.USAGE_SYNC_URL ?? (mode === 'embedded' ? selfUrl : `http://localhost:${DEFAULT_PORTS['usage-sync']}`)
       ).replace(/\/+$/, ''),
       rateLimitPerMinute: vars.GATEWAY_RATE_LIMIT_PER_MINUTE ?? 600,
       runHistoryRetentionDays: vars.RUN_HISTORY_RETENTION_DAYS ?? 90,

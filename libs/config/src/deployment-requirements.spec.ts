@@ -16,6 +16,7 @@ const COMPLETE: Record<string, string> = {
   SCHEDULER_URL: 'http://scheduler',
   ACCOUNTING_SYNC_URL: 'http://accounting-sync',
   CRM_SYNC_URL: 'http://crm-sync',
+  USAGE_SYNC_URL: 'http://usage-sync',
   SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
   SPLYNX_URL: 'https://splynx.example.com',
   SPLYNX_API_KEY: 'key',
@@ -144,5 +145,19 @@ describe('DISTRIBUTED_MODE_REQUIREMENTS', () => {
       missingDistributedVariables('gateway', Object.keys(without('CRM_SYNC_URL'))).map((r) => r.name),
       ['CRM_SYNC_URL'],
     );
+  });
+
+  it('asks the gateway for USAGE_SYNC_URL, and usage-sync (panel credentials, the usage API) for SECRETS_KEY and API keys', () => {
+    assert.equal(loadConfig('gateway', without('USAGE_SYNC_URL')).gateway.usageSyncUrl, 'http://localhost:3005');
+    assert.equal(loadConfig('gateway', COMPLETE).gateway.usageSyncUrl, 'http://usage-sync');
+    assert.deepEqual(
+      missingDistributedVariables('gateway', Object.keys(without('USAGE_SYNC_URL'))).map((r) => r.name),
+      ['USAGE_SYNC_URL'],
+    );
+    for (const name of ['SECRETS_KEY', 'GATEWAY_API_KEYS'])
+      assert.deepEqual(
+        missingDistributedVariables('usage-sync', Object.keys(without(name))).map((r) => r.name),
+        [name],
+      );
   });
 });

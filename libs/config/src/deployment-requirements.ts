@@ -43,13 +43,13 @@ const EVERY_APP: readonly RequiredVariable[] = [
   { name: 'CP_EXPORT_TOKEN', when: 'CP_VISIT_URL', why: 'loadConfig refuses CP_VISIT_URL without CP_EXPORT_TOKEN' },
 ];
 
-/** gateway, scheduler and accounting-sync serve /api, and ApiKeysRequired stops them at start without keys. */
+/** gateway, scheduler and the sync apps with an API serve /api, and ApiKeysRequired stops them at start without keys. */
 const SERVES_API: RequiredVariable = {
   name: 'GATEWAY_API_KEYS',
   why: 'an app serving /api refuses to start without keys (ApiKeysRequired)',
 };
 
-/** Apps that read or write stored secrets (connection tokens and passwords) need the key they are encrypted with. */
+/** Apps that read or write stored secrets (connection tokens and passwords, panel credentials) need their key. */
 const HOLDS_SECRETS: RequiredVariable = {
   name: 'SECRETS_KEY',
   why: 'stored secrets are encrypted with it; the distributed mode never generates one',
@@ -69,12 +69,13 @@ export const DISTRIBUTED_MODE_REQUIREMENTS: Readonly<Record<DeployedApp, readonl
       why: 'its default, http://localhost:3003, is not accounting-sync in a cluster',
     },
     { name: 'CRM_SYNC_URL', why: 'its default, http://localhost:3004, is not crm-sync in a cluster' },
+    { name: 'USAGE_SYNC_URL', why: 'its default, http://localhost:3005, is not usage-sync in a cluster' },
   ],
   scheduler: [...EVERY_APP, SERVES_API],
   'splynx-sync': EVERY_APP,
   'accounting-sync': [...EVERY_APP, SERVES_API, HOLDS_SECRETS],
   'crm-sync': EVERY_APP,
-  'usage-sync': EVERY_APP,
+  'usage-sync': [...EVERY_APP, SERVES_API, HOLDS_SECRETS],
   cli: [...EVERY_APP, HOLDS_SECRETS],
 };
 

@@ -251,6 +251,12 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   CRM_SYNC_URL?: string;
 
+  /** Where the gateway reaches usage-sync's API (distributed mode): resellers, panels and reseller configs. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  USAGE_SYNC_URL?: string;
+
   /**
    * The key stored secrets (tokens, passwords) are encrypted with: 32 bytes, base64 (`openssl rand -base64 32`).
    * Required in the distributed mode; the embedded mode generates one into DATA_DIR.

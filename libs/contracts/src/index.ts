@@ -21,3 +21,4 @@ export * from './api/document-api';
 export * from './api/customer-api';
 export * from './robaws-signature';
 export * from './robaws-webhook-received';
+export * from './api/usage-api';
