@@ -85,7 +85,16 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     assert.match(stdout, /accounting\/sales\s+2 min\s+2 h\s+2\s+dateRangeDays, from, to, dryRun, eics\s/);
     assert.match(stdout, /crm\/robaws\.customers\.push\s+2 min\s+1 h\s+2\s+dryRun, limit, clientId\s/);
     assert.match(stdout, /crm\/cp\.export\s+2 min\s+30 min\s+1\s+loops\s/);
-    assert.doesNotMatch(stdout, /reseller\.usage/, 'a job the design names but no handler runs yet is not listed');
+    assert.match(
+      stdout,
+      /usage\/reseller\.usage\s+5 min\s+10 min\s+1\s+timeLimitMs\s/,
+      'seed 004: 300 s lease, 600 s, 2 tries',
+    );
+    assert.doesNotMatch(
+      stdout,
+      /splynx\/customers\.full/,
+      'a job the design names but no handler runs yet is not listed',
+    );
   });
 
   it('a failed sync exits 1 and says what failed', async () => {

@@ -15,6 +15,8 @@ const API_KEY = 'e2e-projection-key-0123456789';
 const COMPANY = 5151;
 const TICKING = 5152;
 const PRE_EXISTING = 5153;
+/** A company whose schedule's job this version no longer runs (one an older version had). */
+const RETIRED = 5154;
 const AUTO_PAUSE = 'notifications.auto_pause_after';
 
 interface Seen {
@@ -57,6 +59,12 @@ describe("the gateway's projections of schedules and settings from the scheduler
       `INSERT INTO schedules (company_id, domain, job_type, frequency, minute, timezone, enabled, overlap_policy, catchup_window_s, next_run_at, created_at, updated_at)
        VALUES (?, 'splynx', 'customers', 'hourly', 30, 'UTC', 1, 'skip', 3600, '2030-01-01 00:30:00', '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
       [PRE_EXISTING],
+    );
+    // Enabled, as the version that ran it left it: the scheduler disables it at start, saying why.
+    await db.dataSource.query(
+      `INSERT INTO schedules (company_id, domain, job_type, frequency, minute, timezone, enabled, overlap_policy, catchup_window_s, created_at, updated_at)
+       VALUES (?, 'usage', 'reseller.retired', 'hourly', 0, 'UTC', 1, 'skip', 3600, '2026-01-01 00:00:00', '2026-01-01 00:00:00')`,
+      [RETIRED],
     );
     const common = {
       KAFKA_BROKERS: TEST_KAFKA_BROKERS,
@@ -136,8 +144,17 @@ describe("the gateway's projections of schedules and settings from the scheduler
     assert.ok(splynx.next_run_at, 'the registered job has a next run');
     assert.equal(rows.find((r) => r.schedule_id === splynx.id).next_run_at, splynx.next_run_at);
     const usage = seeded.find((x) => x.job_type === 'reseller.usage');
-    assert.equal(rows.find((r) => r.schedule_id === usage.id).state, 'paused', 'unregistered: disabled');
-    assert.equal((await projected(usage.id)).paused_reason, notRegisteredReason('usage', 'reseller.usage'));
+    assert.ok(usage.next_run_at, 'the reseller usage sync is registered: it has a next run');
+    assert.equal(rows.find((r) => r.schedule_id === usage.id).next_run_at, usage.next_run_at);
+    const retired = await eventually(
+      async () => (await status()).find((s) => s.company_id === RETIRED && s.state === 'paused'),
+      'the schedule of a job this version does not run, disabled',
+    );
+    assert.equal(retired.job, 'reseller.retired');
+    assert.equal(
+      (await projected(retired.schedule_id)).paused_reason,
+      notRegisteredReason('usage', 'reseller.retired'),
+    );
     const untouched = await eventually(
       async () => (await status()).find((s) => s.company_id === PRE_EXISTING),
       'the pre-existing row that no change ever touched',

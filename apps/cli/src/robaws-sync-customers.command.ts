@@ -31,7 +31,7 @@ export interface Output {
 }
 
 /** A run's counts (the per-table breakdown of multi-table jobs aside). */
-type Counts = Partial<Omit<RunStats, 'tables'>>;
+type Counts = Partial<Omit<RunStats, 'tables' | 'panelTypes'>>;
 
 /** The rows of the stats table, in the seed's order, and where each comes from. */
 const STAT_ROWS: Array<[string, (s: Counts) => number]> = [

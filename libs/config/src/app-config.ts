@@ -50,6 +50,14 @@ export interface CrmConfig {
   };
 }
 
+/** The VPN panel usage sync (usage-sync, issue 13; seed 004). */
+export interface UsageConfig {
+  /** USAGE_MAX_CONCURRENCY: panel reads in flight at once over all panels (each panel has its own cap too). */
+  maxConcurrency: number;
+  /** USAGE_PANEL_TIMEOUT, in ms: one panel request's limit. */
+  panelTimeoutMs: number;
+}
+
 export interface AppConfig {
   appName: string;
   mode: RunMode;
@@ -95,6 +103,7 @@ export interface AppConfig {
   };
   accounting: AccountingConfig;
   crm: CrmConfig;
+  usage: UsageConfig;
   scheduler: {
     /** `domain:job` pairs run once when the scheduler starts leading. */
     runOnStart: string[];
@@ -303,6 +312,10 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
         batchLimit: vars.CP_EXPORT_BATCH_LIMIT ?? 1000,
         maxLoops: vars.CP_EXPORT_MAX_LOOPS ?? 50,
       },
+    },
+    usage: {
+      maxConcurrency: vars.USAGE_MAX_CONCURRENCY ?? 32,
+      panelTimeoutMs: (vars.USAGE_PANEL_TIMEOUT ?? 30) * 1000,
     },
     accounting: {
       secretsKey: key,

@@ -460,6 +460,24 @@ export class EnvironmentVariables {
   @Max(10000)
   CP_EXPORT_MAX_LOOPS?: number;
 
+  /** Panel reads in flight at once over all panels in a `reseller.usage` run (each panel also has its own cap). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  USAGE_MAX_CONCURRENCY?: number;
+
+  /** Seconds one VPN panel request may take before it is a hard failure of that config. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(300)
+  USAGE_PANEL_TIMEOUT?: number;
+
   /** DevPos's address, before /connect/token and /api/v3 (default https://online.devpos.al). */
   @IsOptional()
   @Transform(toTrimmed)

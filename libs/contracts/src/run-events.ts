@@ -44,6 +44,24 @@ export class RunStats {
   @IsOptional() @IsInt() @Min(0) tablesWithMore?: number;
   /** Per table of a multi-table sync (the loyalty-club export): its own fetched, created, updated, unchanged, failed. */
   @IsOptional() @IsObject() tables?: Record<string, TableStats>;
+  /** Work a run stopped at its time limit before reaching (reseller configs not read); the next run does it. */
+  @IsOptional() @IsInt() @Min(0) notReached?: number;
+  /** Per panel type of the usage sync (eylandoo, marzban, marzneshin, 3x-ui): its own counts. */
+  @IsOptional() @IsObject() panelTypes?: Record<string, PanelTypeStats>;
+}
+
+/** One panel type's counts in a `reseller.usage` run's stats. */
+export interface PanelTypeStats {
+  /** Configs read (or skipped) this run: updated + unchanged + hardFailures + skipped. */
+  processed: number;
+  updated: number;
+  unchanged: number;
+  /** Reads that failed (HTTP, network, credentials, unknown user, an open circuit): the previous usage is kept. */
+  hardFailures: number;
+  /** Configs not read (an empty username). */
+  skipped: number;
+  /** Configs the run did not reach before its time limit. */
+  notReached: number;
 }
 
 /** One table's counts in a multi-table run's stats. */

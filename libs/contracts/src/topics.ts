@@ -12,6 +12,8 @@ export enum Topic {
   ScheduleChanged = 'scheduler.schedule.changed.v1',
   SettingChanged = 'scheduler.setting.changed.v1',
   CompanyChanged = 'scheduler.company.changed.v1',
+  UsageConfigUpdated = 'usage.config.updated.v1',
+  UsageLimitCrossed = 'usage.limit.crossed.v1',
 }
 
 export const ALL_TOPICS: Topic[] = Object.values(Topic);

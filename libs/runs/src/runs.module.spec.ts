@@ -43,8 +43,9 @@ describe('RunsModule.forDomain: the registry and the handlers cannot drift apart
     );
   });
 
-  it('a domain with no job built yet runs ping only', () => {
-    assert.doesNotThrow(() => RunsModule.forDomain('usage', { jobs: [] }));
+  it('ping is built in: a domain binds a handler for every registered job but ping', () => {
+    assert.ok(findJob('splynx', 'ping'));
+    assert.doesNotThrow(() => RunsModule.forDomain('splynx', { jobs: [CustomersJob] }));
   });
 });
 

@@ -55,22 +55,40 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
     service.onModuleInit();
   });
 
-  it('disables the seeded schedules of jobs without a handler, with the reason, and publishes each change', async () => {
+  it('disables the schedules of jobs without a handler, with the reason, and publishes each change', async () => {
+    // Every seeded job has a handler now; a job an older version ran and this one dropped has none.
+    const retired = await db.getRepository(Schedule).save(
+      db.getRepository(Schedule).create({
+        companyId: 1,
+        domain: 'usage',
+        jobType: 'reseller.retired',
+        frequency: 'hourly',
+        minute: 0,
+        timezone: 'UTC',
+        overlapPolicy: 'skip',
+        catchupWindowS: 3600,
+        enabled: true,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      }),
+    );
     const result = await service.reconcileRegistry();
     assert.deepEqual(result, { disabled: 1, enabled: 0 });
-    for (const [domain, job] of [['usage', 'reseller.usage']]) {
-      const s = await row(domain, job);
-      assert.deepEqual([s.enabled, s.pausedReason, s.nextRunAt], [false, notRegisteredReason(domain, job), null]);
-    }
+    const s = await row('usage', 'reseller.retired');
+    assert.deepEqual(
+      [s.enabled, s.pausedReason, s.nextRunAt],
+      [false, notRegisteredReason('usage', 'reseller.retired'), null],
+    );
     assert.equal((await row('splynx', 'customers')).enabled, true, 'a registered job keeps running');
     assert.equal((await row('crm', 'robaws.customers.incremental')).enabled, true, 'so do the Robaws jobs');
     assert.equal((await row('crm', 'cp.export')).enabled, true, 'and the loyalty-club export');
+    assert.equal((await row('usage', 'reseller.usage')).enabled, true, 'and the reseller usage sync');
     const published = await eventsSince(0);
     assert.equal(published.length, 1);
-    const usage = published.find((m) => (m.value as any).payload.jobType === 'reseller.usage')!;
-    assert.equal(usage.key, String((await row('usage', 'reseller.usage')).id));
-    assert.equal((usage.value as any).payload.enabled, false);
-    assert.equal((usage.value as any).payload.pausedReason, notRegisteredReason('usage', 'reseller.usage'));
+    const [event] = published;
+    assert.equal(event.key, String(retired.id));
+    assert.equal((event.value as any).payload.enabled, false);
+    assert.equal((event.value as any).payload.pausedReason, notRegisteredReason('usage', 'reseller.retired'));
     assert.equal(await db.getRepository(OutboxMessage).count(), 0, 'the outbox was flushed');
     assert.deepEqual(await service.reconcileRegistry(), { disabled: 0, enabled: 0 }, 'nothing left to change');
     assert.equal((await eventsSince(1)).length, 0);
@@ -113,7 +131,7 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
     const before = events.length;
     const { schedule, created } = await service.upsert(4, {
       domain: 'usage',
-      job_type: 'reseller.usage',
+      job_type: 'reseller.retired',
       frequency: 'weekly',
       hour_of_day: 8,
       day_of_week: 1,
@@ -122,13 +140,13 @@ describe('SchedulesService: the job registry and scheduler.schedule.changed.v1',
     assert.equal(created, true);
     assert.deepEqual(
       [schedule.domain, schedule.enabled, schedule.pausedReason, schedule.nextRunAt],
-      ['usage', false, notRegisteredReason('usage', 'reseller.usage'), null],
+      ['usage', false, notRegisteredReason('usage', 'reseller.retired'), null],
     );
     const [event] = await eventsSince(before);
     assert.equal((event.value as any).payload.id, schedule.id);
     await assert.rejects(service.toggle(schedule.id, true), (err: unknown) => {
       assert.ok(err instanceof ConflictException);
-      assert.match((err as Error).message, /usage\/reseller\.usage is not available in this version yet/);
+      assert.match((err as Error).message, /usage\/reseller\.retired is not available in this version yet/);
       assert.match((err as Error).message, /splynx\/customers/);
       return true;
     });

@@ -99,9 +99,11 @@ describe('3x-ui adapter (simulator over HTTP)', () => {
       const unknown = await adapter.read(target('user3'));
       assert.equal(unknown.status, 'hard_failure');
       assert.match((unknown as { error: string }).error, /success: false \(Error getting traffics/);
+      assert.equal(unknown.status === 'hard_failure' && unknown.scope, 'config', 'the panel answered');
       const refused = await wrong.read(target('user1'));
       assert.equal(refused.status, 'hard_failure');
       assert.match((refused as { error: string }).error, /login refused/);
+      assert.equal(refused.status === 'hard_failure' && refused.scope, 'panel');
       assert.ok(!(refused as { error: string }).error.includes('wrong-pass-1'));
     } finally {
       await adapter.close();

@@ -91,6 +91,7 @@ describe('Eylandoo adapter (simulator over HTTP)', () => {
         assert.deepEqual(await strict.read(target('ghost', 9)), {
           status: 'hard_failure',
           error: 'eylandoo panel eyl-1: HTTP 404 {"success":false,"message":"User not found"}',
+          scope: 'config',
         });
         assert.equal(await strict.usageBytes(target('ghost')), null);
       } finally {
@@ -101,6 +102,11 @@ describe('Eylandoo adapter (simulator over HTTP)', () => {
       try {
         const refused = await wrongKey.read(target('total'));
         assert.equal(refused.status, 'hard_failure');
+        assert.equal(
+          refused.status === 'hard_failure' && refused.scope,
+          'panel',
+          "refused credentials are the panel's",
+        );
       } finally {
         await wrongKey.close();
       }
@@ -110,7 +116,7 @@ describe('Eylandoo adapter (simulator over HTTP)', () => {
       await sim.setDead('refuse');
       try {
         const dead = await adapter.read(target('total'));
-        assert.equal(dead.status, 'hard_failure');
+        assert.equal(dead.status === 'hard_failure' && dead.scope, 'panel');
       } finally {
         await sim.setDead(null);
       }

@@ -93,6 +93,7 @@ export class EylandooAdapter extends BaseAdapter {
       return {
         status: 'hard_failure',
         error: `eylandoo panel ${this.panel.name}: the answer for ${username} holds no user data`,
+        scope: 'config',
       };
     const { userInfo, data } = body as { userInfo?: Record<string, unknown>; data?: Record<string, unknown> };
     if (isCount(userInfo?.total_traffic_bytes)) {

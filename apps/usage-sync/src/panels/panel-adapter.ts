@@ -20,12 +20,18 @@ export interface PanelTarget {
 }
 
 /**
+ * Whose a hard failure is: the panel's (unreachable, a 5xx, refused credentials: every config of it would fail alike,
+ * so the job's circuit breaker counts it) or the config's alone (an unknown user: the panel answered).
+ */
+export type FailureScope = 'panel' | 'config';
+
+/**
  * One config's reading: the bytes and the field they came from; a hard failure (HTTP or network error, bad
  * credentials, unknown user: the previous usage is kept, never replaced by 0); or skipped (no call made).
  */
 export type UsageReading =
   | { status: 'ok'; bytes: number; sourceField: string }
-  | { status: 'hard_failure'; error: string }
+  | { status: 'hard_failure'; error: string; scope: FailureScope }
   | { status: 'skipped'; reason: string };
 
 /** One panel type's client (seed 004's `fetchConfigUsage`): the job and the diagnostic command call the same code. */
@@ -64,8 +70,11 @@ export abstract class BaseAdapter implements PanelAdapter {
     return [c.password, c.apiKey, c.apiToken];
   }
 
-  /** A request's failure as a hard failure: logged with status, username and a body preview (no secret). */
-  protected failure(label: string, username: string, err: unknown): UsageReading {
+  /**
+   * A request's failure as a hard failure: logged with status, username and a body preview (no secret). A 404 is the
+   * user's (unknown to the panel); anything else is the panel's unless `scope` says otherwise.
+   */
+  protected failure(label: string, username: string, err: unknown, scope?: FailureScope): UsageReading {
     const status = err instanceof UpstreamHttpError ? err.status : null;
     const preview = err instanceof UpstreamHttpError ? bodyPreview(err.body, this.secrets()) : '';
     const reason = status !== null ? `HTTP ${status}` : ((err as Error)?.message ?? String(err));
@@ -76,6 +85,7 @@ export abstract class BaseAdapter implements PanelAdapter {
     return {
       status: 'hard_failure',
       error: `${this.panel.type} panel ${this.panel.name}: ${reason}${preview ? ` ${preview}` : ''}`,
+      scope: scope ?? (status === 404 ? 'config' : 'panel'),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { SecretKeyCheck } from '@sync-hub/persistence';
 import { USAGE_ENTITIES } from '../model/usage.entities';
 import { PanelSecrets } from './panel-secrets';
 
@@ -8,7 +9,8 @@ import { PanelSecrets } from './panel-secrets';
  * PanelSecrets proves SECRETS_KEY at start, so an app that mounts it needs SECRETS_KEY in the distributed mode.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature(USAGE_ENTITIES)],
+  // SecretKeyCheck: PanelSecrets proves SECRETS_KEY against its row at start.
+  imports: [TypeOrmModule.forFeature([...USAGE_ENTITIES, SecretKeyCheck])],
   providers: [PanelSecrets],
   exports: [TypeOrmModule, PanelSecrets],
 })

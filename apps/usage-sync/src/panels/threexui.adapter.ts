@@ -69,6 +69,8 @@ export class ThreeXuiAdapter extends BaseAdapter {
           '3x-ui Get Client Traffics',
           email,
           new Error(`the panel answered success: false (${typeof envelope.msg === 'string' ? envelope.msg : ''})`),
+          // The panel answered: an unknown client (or one it cannot read), not a panel down.
+          'config',
         );
       const { up, down } = envelope.obj;
       if (!isCount(up) || !isCount(down))

@@ -10,6 +10,7 @@ import {
   ROBAWS_CUSTOMERS_PUSH,
 } from './crm.jobs';
 import { SPLYNX_CUSTOMERS } from './splynx.jobs';
+import { RESELLER_USAGE } from './usage.jobs';
 
 /** `ping` in every domain: no upstream work, `completed` at once; the benchmarks' synthetic check of the pipeline. */
 export const PING_JOBS: readonly JobDeclaration[] = DOMAINS.map((domain) =>
@@ -40,6 +41,7 @@ export const JOB_REGISTRY: readonly JobDeclaration[] = [
   CP_EXPORT,
   CP_RECONCILE,
   CP_VISIT,
+  RESELLER_USAGE,
   ...PING_JOBS,
 ];
 
