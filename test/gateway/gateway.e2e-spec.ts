@@ -222,7 +222,7 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
       assert.equal((await call('GET', path, undefined, null)).status, 200, path);
   });
 
-  it('OpenAPI describes every public route and DTO, the forwarded company, schedule and settings routes included', async () => {
+  it('OpenAPI describes every public route and DTO, the forwarded company, schedule, settings and usage routes included', async () => {
     const doc = (await call('GET', '/docs-json', undefined, null)).body;
     assert.deepEqual(
       Object.keys(doc.paths)
@@ -253,6 +253,12 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
         '/api/settings/{key}',
         '/api/status',
         '/api/syncs/{domain}/{job}/run',
+        '/api/usage/configs',
+        '/api/usage/configs/{id}',
+        '/api/usage/configs/{id}/sync',
+        '/api/usage/panels',
+        '/api/usage/panels/{id}',
+        '/api/usage/resellers',
       ],
     );
     for (const schema of [

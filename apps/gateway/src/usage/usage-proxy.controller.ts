@@ -118,6 +118,7 @@ export class UsagePanelsProxyController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a panel no config uses (204)' })
   @ApiParam({ name: 'id', type: Number })
+  @ApiResponse({ status: 204, description: 'deleted' })
   @ApiResponse({ status: 404, description: 'unknown panel' })
   @ApiResponse({ status: 409, description: ANSWERS.panelDeleteBusy })
   async remove(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {

@@ -6,10 +6,10 @@ import { PanelSecrets } from './panel-secrets';
 
 /**
  * The usage tables and the panel credentials' seal, shared by the management API, the job and the diagnostic. Its
- * PanelSecrets proves SECRETS_KEY at start, so an app that mounts it needs SECRETS_KEY in the distributed mode.
+ * PanelSecrets proves SECRETS_KEY at start against secret_key_checks (hence SecretKeyCheck here: usage-sync has no
+ * other module that registers it), so an app that mounts it needs SECRETS_KEY in the distributed mode.
  */
 @Module({
-  // SecretKeyCheck: PanelSecrets proves SECRETS_KEY against its row at start.
   imports: [TypeOrmModule.forFeature([...USAGE_ENTITIES, SecretKeyCheck])],
   providers: [PanelSecrets],
   exports: [TypeOrmModule, PanelSecrets],
