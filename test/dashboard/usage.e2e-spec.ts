@@ -277,7 +277,12 @@ describe('the Usage card in a real browser (gateway, usage-sync, scheduler, Kafk
   it("shows each panel's health: last success, last error and when, error rate, circuit; never a credential", async () => {
     await openDashboard();
     assert.equal(await page.locator('#usage-panels tr[data-id]').count(), 5);
-    const listed = (await api('GET', '/api/usage/panels')).body.data as Array<Record<string, unknown>>;
+    const listed = (await api('GET', '/api/usage/panels')).body.data as Array<{
+      id: number;
+      name: string;
+      last_error: string | null;
+      circuit_state?: string;
+    }>;
 
     const eyl = panelRow('eyl');
     assert.equal(await eyl.getAttribute('data-health'), 'degraded', 'it answers, but one of its users is unknown');
@@ -296,7 +301,7 @@ describe('the Usage card in a real browser (gateway, usage-sync, scheduler, Kafk
     assert.equal(await down.getAttribute('data-health'), 'failing');
     assert.equal(await down.locator('td.health').innerText(), 'Failing');
     assert.equal(await down.locator('td.last-success').innerText(), 'never');
-    const storedError = listed.find((p) => p.id === panels.dead)!.last_error as string;
+    const storedError = String(listed.find((p) => p.id === panels.dead)?.last_error);
     assert.match(storedError, /502/);
     const lastError = await down.locator('td.last-error').innerText();
     // The panel's 502 page is shown as text (innerText folds its line breaks).
@@ -308,9 +313,9 @@ describe('the Usage card in a real browser (gateway, usage-sync, scheduler, Kafk
 
     // The circuit as usage-sync reports it on the panel (circuit_state); "unknown" where the answer has none.
     for (const p of listed) {
-      const expected = (p.circuit_state as string | undefined) ?? 'unknown';
+      const expected = p.circuit_state ?? 'unknown';
       const row = page.locator(`#usage-panels tr[data-id="${p.id}"]`);
-      assert.equal(await row.getAttribute('data-circuit'), expected, `panel ${p.name as string}`);
+      assert.equal(await row.getAttribute('data-circuit'), expected, `panel ${p.name}`);
     }
     assert.equal(await panelRow('xui').locator('td.name div').innerText(), new URL(xui.url).origin);
 
@@ -421,7 +426,7 @@ describe('the Usage card in a real browser (gateway, usage-sync, scheduler, Kafk
     assert.equal(d.fields.fetched_bytes, '—');
     assert.equal(d.fields.source_field, '—');
     assert.equal(d.fields.delta_bytes, '0 B (0 bytes)');
-    assert.match(d.fields.error!, /^eylandoo panel eyl-1: HTTP 404/);
+    assert.match(String(d.fields.error), /^eylandoo panel eyl-1: HTTP 404/);
     await shot('5-hard-failure');
 
     // Back on its panel: the next Sync clears the failure and the config leaves the list.
