@@ -1,5 +1,5 @@
-// The sync hub dashboard: status tiles, connections, accounting documents, Robaws customers, the Scheduled Syncs card
-// (seed 001) and recent runs, refreshed live.
+// The sync hub dashboard: status tiles, connections, accounting documents, Robaws customers, reseller usage, the
+// Scheduled Syncs card (seed 001) and recent runs, refreshed live.
 (() => {
   'use strict';
   const JOBS = {
@@ -61,6 +61,7 @@
     $('#key-error').textContent = message || '';
     connectionsPoll.stop();
     accountingPoll.stop();
+    usagePoll.stop();
   }
 
   async function open() {
@@ -72,6 +73,7 @@
     timer = setInterval(() => void refresh(), 3000);
     connectionsPoll.start();
     accountingPoll.start();
+    usagePoll.start();
     // Not polled: the list changes with runs and edits, and reloads after each action here; a poll would move the
     // rows under an operator's pointer.
     loadCustomersCard();
@@ -623,6 +625,433 @@
     button.textContent = 'Retry';
   }
 
+  // ---- Usage (issue 13): panels and their health, configs per reseller with their share of the limit, the failing
+  // or stale ones, and Sync of one config with its diagnostic ----
+
+  /** Usage moves every few minutes (the job's interval): polled every 30 s, and at once after a Sync. */
+  const USAGE_EVERY_MS = 30000;
+  const USAGE_PAGE = 50;
+  /** The API's largest page, for the lists read whole (panels, resellers, the attention scan). */
+  const USAGE_MAX_PAGE = 500;
+  /** Active configs read to find the stale ones; past it the card says the list may be partial. */
+  const STALE_SCAN_LIMIT = 2000;
+  const USAGE_INTERVAL_SETTING = 'reseller.usage_sync_interval_minutes';
+  /** The setting's default (seed 004), used while the setting cannot be read. */
+  const USAGE_INTERVAL_DEFAULT = 5;
+  /** What the card shows now (an unchanged answer leaves it alone, so a focused Sync keeps its focus). */
+  let usageShown = '';
+  let usageConfigsCursor = null;
+  const usagePoll = poller(
+    () => loadUsage(),
+    USAGE_EVERY_MS,
+    () => {
+      usageShown = '';
+      usageConfigsCursor = null;
+    },
+  );
+
+  /** Every row of a usage list, following next_cursor, up to `cap` rows (`capped`: there were more). */
+  async function usageList(path, query = {}, cap = Infinity) {
+    const rows = [];
+    let cursor = null;
+    do {
+      const q = new URLSearchParams({ ...query, limit: String(USAGE_MAX_PAGE) });
+      if (cursor) q.set('cursor', cursor);
+      const page = await api('GET', `${path}?${q}`);
+      rows.push(...page.data);
+      cursor = page.next_cursor;
+    } while (cursor && rows.length < cap);
+    return { rows, capped: Boolean(cursor) };
+  }
+
+  /** The job's interval (the scheduler's setting), or the default with why the setting was not read. */
+  async function usageInterval() {
+    try {
+      const s = await api('GET', `/api/settings/${encodeURIComponent(USAGE_INTERVAL_SETTING)}`);
+      return { minutes: s.effective_value, unread: null };
+    } catch (err) {
+      if (err.message === 'unauthorized') throw err;
+      return { minutes: USAGE_INTERVAL_DEFAULT, unread: err.message };
+    }
+  }
+
+  const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+  /** Bytes for people: 1024-based with two decimals ("1.50 GiB"); the exact count goes in a title. */
+  function humanBytes(n) {
+    if (n === null || n === undefined) return '—';
+    let v = Math.abs(n);
+    let unit = 0;
+    while (v >= 1024 && unit < BYTE_UNITS.length - 1) {
+      v /= 1024;
+      unit++;
+    }
+    return `${n < 0 ? '-' : ''}${unit ? v.toFixed(2) : v} ${BYTE_UNITS[unit]}`;
+  }
+
+  const bytesCell = (cls, n) => el('td', { className: cls, title: n === null ? '' : `${n} bytes` }, humanBytes(n));
+
+  /** "12 min ago", "3 h ago": how old a time is, next to the time itself. */
+  function ago(iso) {
+    const minutes = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
+    if (minutes < 1) return 'just now';
+    if (minutes < 120) return `${minutes} min ago`;
+    const hours = Math.round(minutes / 60);
+    return hours < 48 ? `${hours} h ago` : `${Math.round(hours / 24)} days ago`;
+  }
+
+  const whenAgo = (iso) => (iso ? `${when(iso)} (${ago(iso)})` : 'never');
+
+  /** The panel's address without what could be a secret (user info, query, fragment). */
+  function panelAddress(url) {
+    try {
+      const u = new URL(url);
+      return `${u.origin}${u.pathname === '/' ? '' : u.pathname}`;
+    } catch {
+      return '';
+    }
+  }
+
+  /** The panel's circuit as usage-sync reports it; unknown where it does not say. */
+  function circuitOf(p) {
+    return ['closed', 'open', 'half_open'].includes(p.circuit_state) ? p.circuit_state : 'unknown';
+  }
+
+  /** The panel's health in a word, from the API's fields: what the operator looks at first. */
+  function panelHealth(p) {
+    if (!p.active) return ['inactive', 'Inactive (not synced)'];
+    if (circuitOf(p) === 'open') return ['failing', 'Failing (circuit open)'];
+    const failedLast = p.last_error_at && (!p.last_success_at || p.last_error_at > p.last_success_at);
+    if (failedLast) return ['failing', 'Failing'];
+    if (p.failing_config_count > 0) return ['degraded', 'Answering; some configs fail'];
+    if (p.last_success_at) return ['ok', 'OK'];
+    return ['unknown', 'Not synced yet'];
+  }
+
+  function panelRow(p) {
+    const [health, healthText] = panelHealth(p);
+    const circuit = circuitOf(p);
+    return el(
+      'tr',
+      { dataset: { id: p.id, health, circuit } },
+      el('td', { className: 'name' }, el('b', {}, p.name), el('div', { className: 'muted' }, panelAddress(p.url))),
+      el('td', { className: 'type' }, p.type),
+      el('td', { className: `health health-${health}` }, healthText),
+      el('td', { className: 'configs' }, `${p.active_config_count} active of ${p.config_count}`),
+      el('td', { className: 'last-success' }, whenAgo(p.last_success_at)),
+      el(
+        'td',
+        { className: 'last-error' },
+        p.last_error ? el('span', { className: 'error' }, p.last_error) : 'none',
+        p.last_error_at ? el('div', { className: 'muted' }, whenAgo(p.last_error_at)) : '',
+      ),
+      el(
+        'td',
+        { className: `error-rate${p.failing_config_count ? ' error' : ''}` },
+        p.error_rate === null || p.error_rate === undefined
+          ? '— (no active configs)'
+          : `${(p.error_rate * 100).toFixed(1)} % (${p.failing_config_count} of ${p.active_config_count} failing)`,
+      ),
+      el(
+        'td',
+        {
+          className: `circuit circuit-${circuit}`,
+          title: circuit === 'unknown' ? 'usage-sync does not report the circuit of its panels' : '',
+        },
+        circuit === 'half_open' ? 'half-open (trying again)' : circuit,
+      ),
+    );
+  }
+
+  /** A config's name in words: its id and its panel user. */
+  const configName = (c) => `config ${c.id} (${c.external_username || 'no username'})`;
+
+  function syncButton(c) {
+    const b = el('button', { type: 'button', className: 'sync-config' }, 'Sync');
+    b.setAttribute('aria-label', `Sync ${configName(c)}`);
+    b.addEventListener('click', () => void syncConfig(c, b));
+    return b;
+  }
+
+  /** The share of the traffic limit as a meter (amber from 80 %, red at 100 %) and in words. */
+  function shareCell(c) {
+    const percent =
+      c.usage_percent ??
+      (c.traffic_limit_bytes ? Math.round((c.usage_bytes / c.traffic_limit_bytes) * 10000) / 100 : null);
+    if (percent === null) return el('td', { className: 'share muted' }, 'no limit');
+    const meter = el('meter', { min: 0, max: 100, low: 80, high: 99.99, optimum: 0, value: Math.min(percent, 100) });
+    meter.setAttribute('aria-label', `Share of the limit used by ${configName(c)}`);
+    return el(
+      'td',
+      { className: `share${percent >= 100 ? ' over' : percent >= 80 ? ' near' : ''}` },
+      meter,
+      el('span', { className: 'percent' }, ` ${percent.toFixed(1)} %`),
+    );
+  }
+
+  function configRow(c, names) {
+    return el(
+      'tr',
+      { dataset: { id: c.id, failing: String(Boolean(c.last_usage_error)) } },
+      el('td', { className: 'config' }, `${c.id} `, el('b', {}, c.external_username || '(no username)')),
+      el('td', { className: 'reseller' }, names.reseller(c.reseller_id)),
+      el('td', { className: 'panel' }, names.panel(c.panel_id)),
+      el('td', { className: 'status' }, c.status),
+      bytesCell('usage', c.usage_bytes),
+      bytesCell('limit', c.traffic_limit_bytes),
+      shareCell(c),
+      el('td', { className: 'synced' }, whenAgo(c.usage_synced_at)),
+      el(
+        'td',
+        { className: 'last-error' },
+        c.last_usage_error ? el('span', { className: 'error' }, c.last_usage_error) : '—',
+        c.last_usage_error_at ? el('div', { className: 'muted' }, when(c.last_usage_error_at)) : '',
+      ),
+      el('td', {}, syncButton(c)),
+    );
+  }
+
+  /** Why a config needs a look: its last sync was a hard failure, and/or it has not been synced for two intervals. */
+  function attentionReasons(c, staleMs) {
+    const reasons = [];
+    if (c.last_usage_error)
+      reasons.push(
+        el(
+          'div',
+          { className: 'reason failing' },
+          el('b', {}, 'Hard failure'),
+          c.last_usage_error_at ? ` ${when(c.last_usage_error_at)}: ` : ': ',
+          el('span', { className: 'error' }, c.last_usage_error),
+        ),
+      );
+    const since = c.usage_synced_at ?? c.created_at;
+    if (Date.now() - new Date(since).getTime() > staleMs)
+      reasons.push(
+        el(
+          'div',
+          { className: 'reason stale' },
+          el('b', {}, 'Stale'),
+          c.usage_synced_at
+            ? ` last synced ${whenAgo(c.usage_synced_at)}`
+            : ` never synced (added ${ago(c.created_at)})`,
+        ),
+      );
+    return reasons;
+  }
+
+  function attentionRow(c, reasons, names) {
+    return el(
+      'tr',
+      {
+        dataset: {
+          id: c.id,
+          reasons: reasons.map((r) => (r.classList.contains('failing') ? 'failing' : 'stale')).join(' '),
+        },
+      },
+      el('td', { className: 'config' }, `${c.id} `, el('b', {}, c.external_username || '(no username)')),
+      el('td', { className: 'reseller' }, names.reseller(c.reseller_id)),
+      el('td', { className: 'panel' }, names.panel(c.panel_id)),
+      el('td', { className: 'why' }, ...reasons),
+      el('td', {}, syncButton(c)),
+    );
+  }
+
+  /** The reseller filter: every reseller with its config count, the chosen one kept across refreshes. */
+  function fillResellers(resellers) {
+    const select = $('#usage-reseller');
+    const chosen = select.value;
+    const shown = JSON.stringify(resellers.map((r) => [r.id, r.name, r.config_count]));
+    if (select.dataset.shown === shown) return;
+    select.dataset.shown = shown;
+    select.replaceChildren(
+      el('option', { value: '' }, 'All resellers'),
+      ...resellers.map((r) =>
+        el(
+          'option',
+          { value: String(r.id), selected: String(r.id) === chosen },
+          `${r.name} (${r.config_count} configs)`,
+        ),
+      ),
+    );
+  }
+
+  function usageConfigsQuery(limit, cursor) {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if ($('#usage-reseller').value) q.set('reseller_id', $('#usage-reseller').value);
+    if (cursor) q.set('cursor', cursor);
+    return q.toString();
+  }
+
+  /** The card: panels, resellers, the failing or stale configs, and the configs list as far as it is shown. */
+  async function loadUsage() {
+    try {
+      const shownRows = $('#usage-configs tbody').querySelectorAll('tr[data-id]').length;
+      const [panels, resellers, interval, failing, active, configs] = await Promise.all([
+        usageList('/api/usage/panels'),
+        usageList('/api/usage/resellers'),
+        usageInterval(),
+        usageList('/api/usage/configs', { status: 'active', failing: 'true' }, USAGE_MAX_PAGE),
+        usageList('/api/usage/configs', { status: 'active' }, STALE_SCAN_LIMIT),
+        // The rows shown so far (a poll keeps what "More configs" added), from the first.
+        api(
+          'GET',
+          `/api/usage/configs?${usageConfigsQuery(Math.min(Math.max(shownRows, USAGE_PAGE), USAGE_MAX_PAGE))}`,
+        ),
+      ]);
+      $('#usage-error').textContent = '';
+      const chosen = $('#usage-reseller').value;
+      // The minute too: staleness and "12 min ago" move with the clock even when the answers do not.
+      const minute = Math.floor(Date.now() / 60000);
+      const shown = JSON.stringify({ panels, resellers, interval, failing, active, configs, chosen, minute });
+      if (shown === usageShown) return;
+      usageShown = shown;
+      renderUsage({ panels: panels.rows, resellers: resellers.rows, interval, failing, active, configs });
+    } catch (err) {
+      if (err.message === 'unauthorized') return;
+      usageShown = '';
+      $('#usage-error').textContent = `Usage could not be loaded: ${err.message}`;
+    }
+  }
+
+  function usageNames(panels, resellers) {
+    const panelById = new Map(panels.map((p) => [p.id, p]));
+    const resellerById = new Map(resellers.map((r) => [r.id, r]));
+    return {
+      panelById,
+      panel: (id) => (panelById.get(id) ? `${panelById.get(id).name} (${panelById.get(id).type})` : `panel ${id}`),
+      reseller: (id) => resellerById.get(id)?.name ?? `reseller ${id}`,
+    };
+  }
+
+  function renderUsage({ panels, resellers, interval, failing, active, configs }) {
+    const names = usageNames(panels, resellers);
+    fillResellers(resellers);
+    $('#usage-panels tbody').replaceChildren(
+      ...(panels.length
+        ? panels.map(panelRow)
+        : [el('tr', { className: 'none' }, el('td', { colSpan: 8, className: 'muted' }, 'No panels yet.'))]),
+    );
+
+    const staleMinutes = 2 * interval.minutes;
+    $('#usage-attention-rule').textContent =
+      `Active configs of active panels whose last sync was a hard failure, or not synced for more than two intervals: ${staleMinutes} minutes (${
+        interval.unread === null
+          ? `${USAGE_INTERVAL_SETTING} is ${interval.minutes}`
+          : `the default interval of ${USAGE_INTERVAL_DEFAULT} minutes; ${USAGE_INTERVAL_SETTING} could not be read: ${interval.unread}`
+      }).`;
+    const byId = new Map();
+    for (const c of [...failing.rows, ...active.rows]) byId.set(c.id, c);
+    const attention = [...byId.values()]
+      .filter((c) => names.panelById.get(c.panel_id)?.active !== false)
+      .map((c) => ({ c, reasons: attentionReasons(c, staleMinutes * 60000) }))
+      .filter((a) => a.reasons.length)
+      .sort((a, b) => a.c.id - b.c.id);
+    $('#usage-attention tbody').replaceChildren(
+      ...(attention.length
+        ? attention.map((a) => attentionRow(a.c, a.reasons, names))
+        : [
+            el(
+              'tr',
+              { className: 'none' },
+              el('td', { colSpan: 5, className: 'muted' }, 'No config is failing or stale.'),
+            ),
+          ]),
+    );
+    $('#usage-attention-more').hidden = !failing.capped && !active.capped;
+    $('#usage-attention-more').textContent =
+      `Only the first ${STALE_SCAN_LIMIT} active configs and ${USAGE_MAX_PAGE} failing ones were checked; GET /api/usage/configs?failing=true lists every failing one.`;
+
+    usageConfigsCursor = configs.next_cursor;
+    $('#usage-configs tbody').replaceChildren(
+      ...(configs.data.length
+        ? configs.data.map((c) => configRow(c, names))
+        : [el('tr', { className: 'none' }, el('td', { colSpan: 10, className: 'muted' }, 'No configs.'))]),
+    );
+    $('#usage-configs-more').hidden = !usageConfigsCursor;
+    usageNamesShown = names;
+  }
+
+  /** The names the configs list was drawn with, for the rows "More configs" appends. */
+  let usageNamesShown = usageNames([], []);
+
+  async function moreUsageConfigs() {
+    try {
+      const page = await api('GET', `/api/usage/configs?${usageConfigsQuery(USAGE_PAGE, usageConfigsCursor)}`);
+      usageConfigsCursor = page.next_cursor;
+      $('#usage-configs tbody').append(...page.data.map((c) => configRow(c, usageNamesShown)));
+      $('#usage-configs-more').hidden = !usageConfigsCursor;
+      usageShown = '';
+    } catch (err) {
+      if (err.message !== 'unauthorized') $('#usage-error').textContent = `Configs could not be loaded: ${err.message}`;
+    }
+  }
+
+  const SYNC_STATUS_WORDS = {
+    updated: 'updated',
+    unchanged: 'unchanged',
+    hard_failure: 'hard failure: the stored usage is kept',
+    skipped: 'skipped: nothing was read',
+  };
+
+  const signed = (n) => (n > 0 ? `+${humanBytes(n)}` : humanBytes(n));
+  const withBytes = (n) => (n === null || n === undefined ? '—' : `${humanBytes(n)} (${n} bytes)`);
+
+  /** The diagnostic in words: what the panel answered, from which field, and the stored usage before and after. */
+  function showSyncDiagnostic(c, d) {
+    const ok = d.status === 'updated' || d.status === 'unchanged';
+    const banner = $('#usage-sync-result');
+    banner.classList.toggle('failed', !ok);
+    banner.setAttribute('role', ok ? 'status' : 'alert');
+    banner.dataset.status = d.status;
+    const fields = [
+      ['status', 'Status', SYNC_STATUS_WORDS[d.status] ?? d.status],
+      ['panel_type', 'Panel type', d.panel_type],
+      ['fetched_bytes', 'Fetched', withBytes(d.fetched_bytes)],
+      ['source_field', 'Source field', d.source_field ?? '—'],
+      ['previous_bytes', 'Previous', withBytes(d.previous_bytes)],
+      ['current_bytes', 'Current', withBytes(d.current_bytes)],
+      ['delta_bytes', 'Delta', `${signed(d.delta_bytes)} (${d.delta_bytes} bytes)`],
+      ...(d.error ? [['error', 'Error', d.error]] : []),
+    ];
+    banner.replaceChildren(
+      el('b', {}, `Sync of ${configName(c)}: ${d.status.replace('_', ' ')}`),
+      el(
+        'dl',
+        { className: 'diagnostic' },
+        ...fields.flatMap(([field, term, value]) => [el('dt', {}, term), el('dd', { dataset: { field } }, value)]),
+      ),
+    );
+    banner.hidden = false;
+  }
+
+  function showSyncFailure(text) {
+    const banner = $('#usage-sync-result');
+    banner.classList.add('failed');
+    banner.setAttribute('role', 'alert');
+    banner.dataset.status = 'error';
+    banner.replaceChildren(text);
+    banner.hidden = false;
+  }
+
+  /** POSTs the config's sync (it answers when the read has ended), shows the diagnostic and reloads the card. */
+  async function syncConfig(c, button) {
+    // The last Sync's answer is not this one's: gone until this one answers.
+    $('#usage-sync-result').hidden = true;
+    button.disabled = true;
+    button.textContent = 'Syncing…';
+    try {
+      showSyncDiagnostic(c, await api('POST', `/api/usage/configs/${c.id}/sync`));
+    } catch (err) {
+      if (err.message === 'unauthorized') return;
+      showSyncFailure(`The ${configName(c)} was not synced: ${err.message}`);
+    }
+    // Still shown (the answer did not change the row): make the button usable again.
+    button.disabled = false;
+    button.textContent = 'Sync';
+    usageShown = '';
+    await loadUsage();
+  }
+
   // ---- Robaws customers (issue 11): search, role filter, markers, edit, sync / push one, conflicts, duplicates ----
 
   /** The editable fields in the form's order: API name and label. */
@@ -905,6 +1334,13 @@
     void saveCustomer();
   });
   $('#cancel-customer').addEventListener('click', closeCustomerForm);
+  $('#usage-reseller').addEventListener('change', () => {
+    // A new filter starts from its first page.
+    $('#usage-configs tbody').replaceChildren();
+    usageShown = '';
+    void loadUsage();
+  });
+  $('#usage-configs-more').addEventListener('click', () => void moreUsageConfigs());
   $('#keep-local').addEventListener('click', () => void resolveConflict('local'));
   $('#keep-remote').addEventListener('click', () => void resolveConflict('remote'));
 
