@@ -221,6 +221,7 @@ describe('the usage management API through the gateway (usage-sync, Kafka, Maria
     assert.deepEqual(Object.keys(marzban).sort(), [
       'active',
       'active_config_count',
+      'circuit_state',
       'config_count',
       'created_at',
       'credentials_set',
@@ -524,6 +525,7 @@ describe('the usage management API through the gateway (usage-sync, Kafka, Maria
     const m = byName['eu-marzban'];
     // alice (disabled now), user-0, user-2, user-4 (suspended).
     assert.deepEqual([m.config_count, m.active_config_count, m.failing_config_count, m.error_rate], [4, 2, 0, 0]);
+    assert.equal(m.circuit_state, 'closed', 'no run has read it: its circuit is closed');
     assert.deepEqual([byName['de-3xui'].config_count, byName['de-3xui'].error_rate], [0, null]);
     assert.deepEqual(
       (await expect(200, 'GET', `${USAGE}/panels?active=false`)).data.map((p: any) => p.name),

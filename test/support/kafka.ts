@@ -97,10 +97,17 @@ export class KafkaProbe {
   }
 
   /** The run's `completed`, `failed` or `skipped` event, whichever comes. */
-  waitForRunEnd(runId: string, timeoutMs = 90000): Promise<SeenMessage> {
+  /**
+   * The end of a run. A scheduled run's id is derived from its schedule and slot, so a suite run again on the same
+   * broker (a manual clock starting at the same minutes) meets its earlier run's events: `since` (ISO) ignores those.
+   */
+  waitForRunEnd(runId: string, timeoutMs = 90000, since = ''): Promise<SeenMessage> {
     const ends: string[] = ['sync.run.completed.v1', 'sync.run.failed.v1', 'sync.run.skipped.v1'];
     return eventually(
-      () => this.seen.find((m) => ends.includes(m.topic) && m.json?.payload?.runId === runId),
+      () =>
+        this.seen.find(
+          (m) => ends.includes(m.topic) && m.json?.payload?.runId === runId && (m.json?.occurredAt ?? '') >= since,
+        ),
       `the end of run ${runId}`,
       timeoutMs,
     );

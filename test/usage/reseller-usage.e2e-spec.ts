@@ -575,6 +575,10 @@ describe('usage-sync: reseller.usage and the diagnostic (real Kafka, MariaDB, th
     assert.ok(health[0].last_error, 'the dead panel records its error');
     assert.ok(health[1].last_success_at, 'the healthy panel its success');
     assert.match(logs(), /panel dead \(id \d+\): circuit open after 5 failures in a row/);
+    const circuit = async (panelId: number) =>
+      ((await api('GET', `/api/usage/panels/${panelId}`)).body as { circuit_state: string }).circuit_state;
+    assert.equal(await circuit(panels.dead), 'open', 'the panels API shows the open circuit');
+    assert.equal(await circuit(panels.healthy), 'closed');
 
     // The next run finds the circuit open: no call at all to the dead panel, and no wait.
     const before = hanging.counters.requests;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Topic } from '@sync-hub/contracts';
 import { SecretBox } from '@sync-hub/persistence';
+import { jobLeaseName } from '@sync-hub/runs';
 import { EylandooSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -55,7 +56,8 @@ describe('usage/reseller.usage on its schedule: the interval setting, and overla
           m.json.payload.trigger === 'schedule',
       )
       .sort((a, b) => a.json.payload.scheduledFor.localeCompare(b.json.payload.scheduledFor));
-  const endOf = (runId: string, timeoutMs = 60000): Promise<SeenMessage> => probe.waitForRunEnd(runId, timeoutMs);
+  const endOf = (runId: string, timeoutMs = 60000): Promise<SeenMessage> =>
+    probe.waitForRunEnd(runId, timeoutMs, suiteStart);
 
   before(async () => {
     db = await createTestDatabase('usage_schedule');
@@ -133,7 +135,19 @@ describe('usage/reseller.usage on its schedule: the interval setting, and overla
     assert.equal(completed.topic, Topic.RunCompleted, completed.value);
     assert.equal(completed.json.payload.stats.fetched, 3);
 
-    // Once the first run is over (its lease released), the next slot runs.
+    // Once the first run is over (its lease released, just after its `completed` went out), the next slot runs.
+    await eventually(
+      async () =>
+        Number(
+          (
+            await db.dataSource.query<Array<{ n: number | string }>>(
+              'SELECT COUNT(*) AS n FROM job_leases WHERE name = ?',
+              [jobLeaseName({ companyId: 1, domain: 'usage', job: 'reseller.usage' })],
+            )
+          )[0].n,
+        ) === 0 || undefined,
+      "the first run's lease released",
+    );
     panel.setLatency(0);
     for (let i = 0; i < 3; i++) await move({ advance_minutes: 1 });
     const third = await eventually(() => usageTicks()[2], 'the third tick');

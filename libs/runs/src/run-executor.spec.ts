@@ -104,6 +104,41 @@ describe('RunExecutor', () => {
     assert.equal(await leases.holder('job:1:splynx:customers', new Date()), null, 'the job lease is released');
   });
 
+  it('releases the job lease before it publishes the end: whoever sees completed or failed finds the job free', async () => {
+    const atEnd: Array<{ topic: string; holder: JobLease | null }> = [];
+    const inner = new InProcessEventPublisher(bus);
+    const watching = new (class extends InProcessEventPublisher {
+      override async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+        if (topic === Topic.RunCompleted || topic === Topic.RunFailed)
+          atEnd.push({ topic, holder: await leases.holder('job:1:splynx:customers', new Date()) });
+        return inner.publish(topic, messages);
+      }
+    })(bus);
+    const config = loadConfig('splynx-sync', {});
+    const metrics = new MetricsService();
+    const watched = new RunExecutor(
+      config,
+      new MessageProcessor(watching, config, metrics),
+      new ReliablePublisher(watching, db.getRepository(OutboxMessage)),
+      claims,
+      leases,
+      metrics,
+    );
+    watched.bind(SPLYNX_CUSTOMERS, { run: async () => new RunStats() });
+    assert.equal((await watched.execute(tickOf().payload)).status, 'completed');
+    watched.bind(
+      { ...SPLYNX_CUSTOMERS, retries: 0 },
+      {
+        run: () => Promise.reject(new ConfigurationError('UPSTREAM_AUTH_REJECTED', 'the key was refused')),
+      },
+    );
+    assert.equal((await watched.execute(tickOf().payload)).status, 'failed');
+    assert.deepEqual(atEnd, [
+      { topic: Topic.RunCompleted, holder: null },
+      { topic: Topic.RunFailed, holder: null },
+    ]);
+  });
+
   it('executes a run id once, however often its tick arrives', async () => {
     let runs = 0;
     bindCustomers(async () => (runs++, new RunStats()));

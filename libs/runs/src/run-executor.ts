@@ -219,8 +219,8 @@ export class RunExecutor implements OnApplicationShutdown {
   }
 
   /**
-   * started → the job → completed or failed; then the job lease is released and a buffered run, if any, starts. A job
-   * that outlives its time limit is reported failed at the limit, but keeps its lease until it has really stopped.
+   * started → the job → its lease released → completed or failed; then a buffered run, if any, starts. A job that
+   * outlives its time limit is reported failed at the limit, but keeps its lease until it has really stopped.
    */
   private run(tick: SyncRequestedPayload): Promise<RunOutcome> {
     return withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () => {
@@ -231,21 +231,34 @@ export class RunExecutor implements OnApplicationShutdown {
       started.catch(() => undefined);
       let outcome: RunOutcome;
       let stopped: Promise<unknown> = Promise.resolve();
+      let released: Promise<void> | null = null;
+      // Once the job has really stopped: stop renewing this run and release its job lease. Done before its end is
+      // published when it can be, so whoever sees `completed` or `failed` finds the job free for its next run.
+      const release = (): Promise<void> =>
+        (released ??= (async () => {
+          await stopped;
+          this.running.delete(tick.runId);
+          await this.renewing.get(tick.runId)?.catch(() => undefined);
+          if (tick.job !== 'ping') {
+            await this.leases
+              .release(jobLeaseName(tick), tick.runId)
+              .catch((err: Error) => this.logger.warn(`releasing the job lease failed (it expires): ${err.message}`));
+          }
+        })());
       try {
-        outcome = await this.finishRun(tick, startedAt, started, (job) => {
-          stopped = job.settled;
-        });
+        outcome = await this.finishRun(
+          tick,
+          startedAt,
+          started,
+          (job) => {
+            stopped = job.settled;
+          },
+          release,
+        );
       } finally {
         // Whatever happened (the database may have failed while the end was recorded): stop renewing this run. An
         // unrecorded end leaves its claim to expire, and the sweeper then runs it again from the stored tick.
-        await stopped;
-        this.running.delete(tick.runId);
-        await this.renewing.get(tick.runId)?.catch(() => undefined);
-        if (tick.job !== 'ping') {
-          await this.leases
-            .release(jobLeaseName(tick), tick.runId)
-            .catch((err: Error) => this.logger.warn(`releasing the job lease failed (it expires): ${err.message}`));
-        }
+        await release();
       }
       if (tick.job !== 'ping') await this.startWaiting(jobLeaseName(tick));
       return outcome;
@@ -253,24 +266,26 @@ export class RunExecutor implements OnApplicationShutdown {
   }
 
   /**
-   * The job under its registry entry, then its end recorded: the claim finished and `completed` (with the successful
-   * try's warnings) or `failed` sent.
+   * The job under its registry entry, then its end recorded: its lease released (`release`; at a time limit the job
+   * may still run, and its lease waits for it), the claim finished and `completed` (with the successful try's warnings)
+   * or `failed` sent.
    */
   private async finishRun(
     tick: SyncRequestedPayload,
     startedAt: Date,
     started: Promise<void>,
     onJob: (job: { settled: Promise<unknown> }) => void,
+    release: () => Promise<void>,
   ): Promise<RunOutcome> {
     try {
       const job = this.runJob(tick);
       onJob(job);
       const { stats, warnings } = await job.result;
       const finishedAt = this.clock();
-      await Promise.all([
-        this.claims.finish(tick.runId, 'completed', finishedAt),
-        started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats, warnings })),
-      ]);
+      // In this order: a crash before the claim is finished re-runs the tick; after it, the lease expires at worst.
+      await this.claims.finish(tick.runId, 'completed', finishedAt);
+      await release();
+      await started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats, warnings }));
       this.record(tick, 'completed', stats, startedAt, finishedAt);
       this.logger.log(
         `run completed: ${JSON.stringify(stats)}${warnings.length ? `, with ${warnings.length} warning(s)` : ''}`,
@@ -283,10 +298,10 @@ export class RunExecutor implements OnApplicationShutdown {
       this.logger.error(
         `run failed [${error.origin}/${error.code}${error.retriable ? ', retriable' : ''}]: ${error.message}`,
       );
-      await Promise.all([
-        this.claims.finish(tick.runId, 'failed', finishedAt),
-        started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error })),
-      ]);
+      await this.claims.finish(tick.runId, 'failed', finishedAt);
+      // A job stopped at its time limit may still be running: it keeps its lease until it stops (released after).
+      if (!(err instanceof RunTimeLimitError)) await release();
+      await started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error }));
       this.record(tick, 'failed', stats, startedAt, finishedAt);
       return { status: 'failed', stats, error };
     }

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { inMemoryDatabase } from '../../../../test/support/sqlite';
 import { Panel, Reseller, ResellerConfig, USAGE_ENTITIES } from '../model/usage.entities';
 import { PanelSecrets } from '../panels/panel-secrets';
+import { PanelCircuits } from '../sync/panel-circuits';
 import { PanelsApiService } from './panels-api.service';
 
 const PASSWORD = 'marzban-pass-9f2c41';
@@ -41,7 +42,7 @@ describe('PanelsApiService (SQLite, PanelSecrets with a real key)', () => {
     db = await inMemoryDatabase([...USAGE_ENTITIES, SecretKeyCheck]);
     secrets = new PanelSecrets(loadConfig('usage-sync', { SECRETS_KEY: randomBytes(32).toString('base64') }), db);
     await secrets.onApplicationBootstrap();
-    panels = new PanelsApiService(db, secrets);
+    panels = new PanelsApiService(db, secrets, new PanelCircuits());
   });
   after(() => db.destroy());
   beforeEach(async () => {

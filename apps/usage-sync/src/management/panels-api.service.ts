@@ -12,6 +12,7 @@ import { isDuplicateKeyError, lockedQuery } from '@sync-hub/persistence';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { Panel, PanelCredentials, ResellerConfig } from '../model/usage.entities';
 import { PanelSecrets } from '../panels/panel-secrets';
+import { PanelCircuits } from '../sync/panel-circuits';
 import { checkCredentials, checkSettings, FieldErrors, GivenCredentials } from './panel-input';
 import {
   badFields,
@@ -55,6 +56,7 @@ export class PanelsApiService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: PanelSecrets,
+    private readonly circuits: PanelCircuits,
   ) {}
 
   /** By id; `next_cursor` continues after the page's last panel. */
@@ -73,7 +75,7 @@ export class PanelsApiService {
     const page = rows.slice(0, limit);
     const counts = await this.configCounts(page.map((p) => p.id));
     return {
-      data: page.map((p) => panelView(p, this.openOrNull(p), counts.get(p.id) ?? NO_CONFIGS)),
+      data: page.map((p) => this.view(p, this.openOrNull(p), counts.get(p.id) ?? NO_CONFIGS)),
       next_cursor: rows.length > limit ? encodeIdCursor(page[page.length - 1].id) : null,
     };
   }
@@ -81,7 +83,7 @@ export class PanelsApiService {
   async get(id: number): Promise<PanelView> {
     const row = await this.dataSource.getRepository(Panel).findOneBy({ id });
     if (!row) throw new NotFoundException(`panel ${id} not found`);
-    return this.view(row);
+    return this.viewOf(row);
   }
 
   async create(body: CreatePanelBody): Promise<PanelView> {
@@ -116,7 +118,7 @@ export class PanelsApiService {
     this.logger.log(
       `panel ${row.id} (${row.name}, ${row.type}) created; credentials set: ${credentialsSet(checked.credentials)!.join(', ')}`,
     );
-    return panelView(row, checked.credentials, NO_CONFIGS);
+    return this.view(row, checked.credentials, NO_CONFIGS);
   }
 
   /**
@@ -152,7 +154,7 @@ export class PanelsApiService {
     // Field names only: a credential's value never reaches the log.
     const fields = Object.keys(body).filter((k) => body[k as keyof UpdatePanelBody] !== undefined);
     this.logger.log(`panel ${id} (${row.name}, ${row.type}) updated: ${fields.join(', ')}`);
-    return panelView(row, credentials, (await this.configCounts([id])).get(id) ?? NO_CONFIGS);
+    return this.view(row, credentials, (await this.configCounts([id])).get(id) ?? NO_CONFIGS);
   }
 
   /**
@@ -173,8 +175,13 @@ export class PanelsApiService {
     this.logger.log(`panel ${id} (${name}) deleted`);
   }
 
-  private async view(row: Panel): Promise<PanelView> {
-    return panelView(row, this.openOrNull(row), (await this.configCounts([row.id])).get(row.id) ?? NO_CONFIGS);
+  private async viewOf(row: Panel): Promise<PanelView> {
+    return this.view(row, this.openOrNull(row), (await this.configCounts([row.id])).get(row.id) ?? NO_CONFIGS);
+  }
+
+  /** The panel's answer, with its circuit as this process's job last left it. */
+  private view(row: Panel, credentials: PanelCredentials | null, counts: PanelConfigCounts): PanelView {
+    return panelView(row, credentials, counts, this.circuits.state(row.id));
   }
 
   /** The panel's row, locked until the transaction ends (a config added meanwhile waits); 404 when there is none. */

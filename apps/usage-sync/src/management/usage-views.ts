@@ -31,7 +31,12 @@ export interface PanelConfigCounts {
 export const NO_CONFIGS: PanelConfigCounts = { total: 0, active: 0, failing: 0 };
 
 /** A panel as the API shows it: never a credential's value, only which fields are set. */
-export function panelView(row: Panel, credentials: PanelCredentials | null, counts: PanelConfigCounts): PanelView {
+export function panelView(
+  row: Panel,
+  credentials: PanelCredentials | null,
+  counts: PanelConfigCounts,
+  circuit: PanelView['circuit_state'],
+): PanelView {
   return {
     id: row.id,
     name: row.name,
@@ -49,6 +54,7 @@ export function panelView(row: Panel, credentials: PanelCredentials | null, coun
     active_config_count: counts.active,
     failing_config_count: counts.failing,
     error_rate: counts.active ? Math.round((counts.failing / counts.active) * 10_000) / 10_000 : null,
+    circuit_state: circuit,
     created_at: iso(row.createdAt)!,
     updated_at: iso(row.updatedAt)!,
   };

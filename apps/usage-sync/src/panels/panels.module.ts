@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { SecretKeyCheck } from '@sync-hub/persistence';
 import { USAGE_ENTITIES } from '../model/usage.entities';
+import { PanelCircuits } from '../sync/panel-circuits';
 import { PanelSecrets } from './panel-secrets';
 
 /**
@@ -11,7 +12,8 @@ import { PanelSecrets } from './panel-secrets';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([...USAGE_ENTITIES, SecretKeyCheck])],
-  providers: [PanelSecrets],
-  exports: [TypeOrmModule, PanelSecrets],
+  // PanelCircuits: one per process, the job's reads break them and the panels API shows them.
+  providers: [PanelSecrets, PanelCircuits],
+  exports: [TypeOrmModule, PanelSecrets, PanelCircuits],
 })
 export class UsagePanelsModule {}

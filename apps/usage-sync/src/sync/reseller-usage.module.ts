@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { UsagePanelsModule } from '../panels/panels.module';
-import { PanelCircuits } from './panel-circuits';
 import { UsageConfigSyncController } from './usage-config-sync.controller';
 import { UsageSyncService } from './usage-sync.service';
 import { UsageWriter } from './usage-writer';
@@ -12,7 +11,7 @@ import { UsageWriter } from './usage-writer';
 @Module({
   imports: [UsagePanelsModule],
   controllers: [UsageConfigSyncController],
-  providers: [UsageSyncService, UsageWriter, PanelCircuits],
+  providers: [UsageSyncService, UsageWriter],
   exports: [UsageSyncService],
 })
 export class ResellerUsageModule {}

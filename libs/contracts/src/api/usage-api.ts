@@ -268,6 +268,11 @@ export interface PanelView {
   failing_config_count: number;
   /** failing_config_count / active_config_count (0..1, four decimals); null without active configs. */
   error_rate: number | null;
+  /**
+   * The panel's circuit in the answering usage-sync process: `open` (its configs fail without a call until a trial
+   * read), `half_open` (that trial is under way) or `closed`. Each usage-sync replica keeps its own circuits.
+   */
+  circuit_state: 'closed' | 'open' | 'half_open';
   created_at: string;
   updated_at: string;
 }
@@ -416,7 +421,7 @@ export interface ConfigPage {
 /** The usage routes' answers in one line each, for the OpenAPI descriptions (usage-sync's and the gateway's). */
 export const USAGE_API_DESCRIPTIONS = {
   panel:
-    'PanelView: { id, name, type, url, credentials_set (names of the stored credential fields, never values; null when they do not open), settings, max_concurrency, requests_per_second, active, last_success_at, last_error, last_error_at, config_count, active_config_count, failing_config_count, error_rate (failing / active configs, null without any), created_at, updated_at }',
+    'PanelView: { id, name, type, url, credentials_set (names of the stored credential fields, never values; null when they do not open), settings, max_concurrency, requests_per_second, active, last_success_at, last_error, last_error_at, config_count, active_config_count, failing_config_count, error_rate (failing / active configs, null without any), circuit_state (closed, open or half_open, in the answering usage-sync), created_at, updated_at }',
   config:
     'ConfigView: { id, reseller_id, panel_id, panel_user_id, external_username, status, usage_bytes, traffic_limit_bytes, usage_percent (null without a limit), usage_synced_at, last_usage_error (the last sync was a hard failure; null after a success), last_usage_error_at, created_at, updated_at }',
   reseller: 'ResellerView: { id, name, config_count, created_at, updated_at }',
