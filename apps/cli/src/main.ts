@@ -280,7 +280,9 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('reseller:usage:sync-one')
-    .description("seed 004's diagnostic: read one reseller config's usage from its panel now and store it, step by step")
+    .description(
+      "seed 004's diagnostic: read one reseller config's usage from its panel now and store it, step by step",
+    )
     .requiredOption('--config <id>', 'the reseller config id', positiveInt)
     .action(async (opts: { config: number }) => {
       const kafka = config().kafka;
