@@ -170,7 +170,7 @@ describe('reseller:usage:sync-one (MariaDB, Kafka, the Eylandoo and Marzban simu
       [524288000, 1073741824, 549453824, 10737418240],
     );
 
-    const syncedBefore = stored.usage_synced_at!.getTime();
+    const syncedBefore = stored.usage_synced_at.getTime();
     const again = await sync(id);
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /^ {2}Current Usage: 1073741824 bytes \(1024\.00 MB\)$/m);
