@@ -20,6 +20,7 @@ import { scheduleList, settingsGet, settingsSet } from './scheduler.commands';
 import { jobsTable } from './jobs.command';
 import { splynxSyncUsers } from './splynx-sync-users.command';
 import { UsageError } from './usage-error';
+import { usageSyncOne } from './usage-sync-one.command';
 import { robawsWebhooksDelete, robawsWebhooksList, robawsWebhooksRegister } from './robaws-webhooks.commands';
 
 /** Exit codes: 0 success, 1 a failed sync (or operation), 2 a usage or configuration error. */
@@ -275,6 +276,21 @@ async function main(argv: string[]): Promise<number> {
       const out = printAccountingSync(opts, await accountingSync(config(), opts));
       process.stdout.write(out.text);
       code = out.code;
+    });
+
+  program
+    .command('reseller:usage:sync-one')
+    .description(
+      "seed 004's diagnostic: read one reseller config's usage from its panel now and store it, step by step",
+    )
+    .requiredOption('--config <id>', 'the reseller config id', positiveInt)
+    .action(async (opts: { config: number }) => {
+      const kafka = config().kafka;
+      if (kafka) await provisionTopics(kafka); // its usage events must have somewhere to go
+      code = await usageSyncOne(config(), opts.config, {
+        write: (text) => void process.stdout.write(text),
+        isTTY: process.stdout.isTTY === true,
+      });
     });
 
   // Robaws webhooks (issue 11)
