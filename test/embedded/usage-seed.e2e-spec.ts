@@ -91,8 +91,8 @@ async function startHost(dir: string, env: Record<string, string> = {}): Promise
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   hosts.push(child);
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   child.once('exit', () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     fs.appendFileSync(path.join(ARTIFACTS, 'embedded-usage-seed.log'), output);
