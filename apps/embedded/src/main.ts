@@ -6,6 +6,7 @@ import { exitOnStartupError, startApp } from '@sync-hub/platform';
 import { startEmbeddedUpstreams } from '@sync-hub/simulators';
 import { setupOpenApi } from '../../gateway/src';
 import { EmbeddedModule } from './embedded.module';
+import { seedEmbeddedUsage, UsageSeedOutcome } from './usage-seed';
 
 /** `npm start`: the whole hub in one process with the in-process bus, SQLite under ./data and the simulators. */
 async function main(): Promise<void> {
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     robawsConfigured: base.crm.robaws.baseUrl !== null,
     cpExportConfigured: base.crm.cp.exportUrl !== null,
     hubPort: base.port,
+    vpnPanels: base.simulator.seedUsage,
   });
   const generatedKey = base.gatewayApiKeys.length === 0 ? randomBytes(24).toString('base64url') : null;
   const config = loadConfig('embedded', {
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
 
   const { app, url } = await startApp(EmbeddedModule.register(config), { configure: setupOpenApi });
   (app.getHttpServer() as Server).on('close', () => void upstreams.stop());
+  const usage = upstreams.vpnPanels ? await seedEmbeddedUsage(app, upstreams.vpnPanels) : null;
   const key = generatedKey ?? config.gatewayApiKeys[0];
   process.stdout.write(
     [
@@ -58,9 +61,19 @@ async function main(): Promise<void> {
       upstreams.simulated.cpExport
         ? `  Loyalty club: simulator at ${config.crm.cp.exportUrl}`
         : `  Loyalty club: ${config.crm.cp.exportUrl ?? '(not configured)'}`,
+      usageLine(usage, upstreams.vpnPanels?.panels.length ?? 0),
       '',
     ].join('\n') + '\n',
   );
+}
+
+/** The VPN panels' line: what the start-up seeded, or kept. */
+function usageLine(usage: UsageSeedOutcome | null, simulators: number): string {
+  const sims = `${simulators} VPN panel simulators (Eylandoo, Marzban, Marzneshin, 3x-ui legacy and v3.1)`;
+  if (!usage) return '  Usage:   no panel simulators, nothing seeded (EMBEDDED_SEED_USAGE=false)';
+  if (usage.kind === 'seeded')
+    return `  Usage:   ${sims}; seeded ${usage.resellers} resellers, ${usage.panels} panels, ${usage.configs} configs`;
+  return `  Usage:   ${sims}; stored resellers, panels and configs kept (${usage.repointed} seeded panels pointed at the simulators)`;
 }
 
 main().catch(exitOnStartupError);

@@ -3,3 +3,4 @@ export { USAGE_SYNC_FEATURES, UsageSyncModule } from './usage-sync.module';
 export { ResellerUsageModule } from './sync/reseller-usage.module';
 export { UsageSyncService, UsageRunReport } from './sync/usage-sync.service';
 export { UsagePanelsModule } from './panels/panels.module';
+export { PanelsApiService } from './management/panels-api.service';

@@ -80,7 +80,8 @@ export interface AppConfig {
     pageSize: number;
   };
   http: { timeoutMs: number; retries: number; retryBaseDelayMs: number; maxConcurrency: number };
-  simulator: { splynxCustomers: number };
+  /** seedUsage: the embedded mode's VPN panel simulators and usage seed (EMBEDDED_SEED_USAGE, default true). */
+  simulator: { splynxCustomers: number; seedUsage: boolean };
   dataDir: string;
   gateway: {
     /** The scheduler's API; in the embedded mode this process itself. */
@@ -264,7 +265,10 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
       retryBaseDelayMs: vars.HTTP_RETRY_BASE_DELAY_MS ?? 500,
       maxConcurrency: vars.HTTP_MAX_CONCURRENCY ?? 4,
     },
-    simulator: { splynxCustomers: vars.SIMULATOR_SPLYNX_CUSTOMERS ?? 2000 },
+    simulator: {
+      splynxCustomers: vars.SIMULATOR_SPLYNX_CUSTOMERS ?? 2000,
+      seedUsage: vars.EMBEDDED_SEED_USAGE !== 'false',
+    },
     dataDir,
     gateway: {
       schedulerUrl: (

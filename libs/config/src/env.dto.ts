@@ -205,6 +205,15 @@ export class EnvironmentVariables {
   @Max(10000000)
   SIMULATOR_SPLYNX_CUSTOMERS?: number;
 
+  /**
+   * Embedded mode only: `true` (the default) starts a simulator of each VPN panel type and, while the usage tables are
+   * empty, seeds resellers, panels and configs on them; `false` does neither.
+   */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsIn(['true', 'false'])
+  EMBEDDED_SEED_USAGE?: string;
+
   /** Where the embedded mode keeps its SQLite file. */
   @IsOptional()
   @Transform(toTrimmed)

@@ -6,12 +6,15 @@ import { QBO_SEED } from './quickbooks/qbo-store';
 import { CpExportSimulator } from './cp-export/cp-export-simulator';
 import { RobawsSimulator } from './robaws/robaws-simulator';
 import { SplynxSimulator } from './splynx/splynx-simulator';
+import { EmbeddedVpnPanels, startEmbeddedVpnPanels } from './vpn/embedded-panels';
 
 export interface EmbeddedUpstreams {
   /** Environment additions that point the sync apps at the simulators. */
   env: Record<string, string>;
   /** Which upstreams are simulated, for the start-up banner. */
   simulated: { splynx: boolean; quickbooks: boolean; devpos: boolean; robaws: boolean; cpExport: boolean };
+  /** The VPN panel simulators and the usage data to seed on them (`vpnPanels: true`); null otherwise. */
+  vpnPanels: EmbeddedVpnPanels | null;
   stop(): Promise<void>;
 }
 
@@ -36,6 +39,8 @@ export async function startEmbeddedUpstreams(opts: {
   cpExportConfigured?: boolean;
   /** The hub's own port: the simulated Intuit app registers its /oauth/quickbooks/callback. */
   hubPort?: number;
+  /** Start a simulator of each VPN panel type for the usage sync (the embedded host seeds its panels on them). */
+  vpnPanels?: boolean;
 }): Promise<EmbeddedUpstreams> {
   const env: Record<string, string> = {};
   const stops: Array<() => Promise<void>> = [];
@@ -106,6 +111,13 @@ export async function startEmbeddedUpstreams(opts: {
     Object.assign(env, { CP_EXPORT_URL: cp.exportUrl, CP_VISIT_URL: cp.visitUrl, CP_EXPORT_TOKEN: cp.token });
     stops.push(() => cp.stop());
   }
+  let vpnPanels: EmbeddedVpnPanels | null = null;
+  if (opts.vpnPanels) {
+    // Panels live in the database (issue 13), not in the environment: the host seeds them and points them here.
+    const started = await startEmbeddedVpnPanels();
+    vpnPanels = started;
+    stops.push(() => started.stop());
+  }
   return {
     env,
     simulated: {
@@ -115,6 +127,7 @@ export async function startEmbeddedUpstreams(opts: {
       robaws: opts.robawsConfigured === false,
       cpExport: opts.cpExportConfigured === false,
     },
+    vpnPanels,
     stop: async () => void (await Promise.all(stops.map((s) => s()))),
   };
 }

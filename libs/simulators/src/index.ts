@@ -27,3 +27,4 @@ export type {
   ThreeXuiClientTraffic,
   ThreeXuiCounters,
 } from './vpn/threexui-simulator';
+export * from './vpn/embedded-panels';
