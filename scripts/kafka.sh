@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka broker (KRaft) on loopback for development, tests and benchmarks.
-#   scripts/kafka.sh fetch | start | stop | status
+#   scripts/kafka.sh fetch | start | stop | status | pause | resume (an outage that keeps the data, for fault tests)
 # KAFKA_PORT (default 19092; the controller listens on KAFKA_PORT+1). KAFKA_VERSION (default: scripts/kafka/pom.xml's,
 # Kafka 4.1) selects the broker; a 3.x version (KAFKA_VERSION=3.9.1) uses scripts/kafka/pom-3.x.xml, whose logging is
 # reload4j where 4.x logs through log4j2. The jars come from Maven Central into .cache/kafka/<version>/libs
@@ -101,7 +101,14 @@ PROPS
   local cluster_id; cluster_id=$(java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)
   java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format -t "$cluster_id" -c "$run/server.properties" \
     >"$run/format.log" 2>&1 || { cat "$run/format.log" >&2; exit 1; }
-  nohup java "${jvm[@]}" -cp "$cp" kafka.Kafka "$run/server.properties" >"$run/broker.log" 2>&1 &
+  launch
+}
+
+# Runs the broker on the formatted data directory in $run and waits until it accepts connections.
+launch() {
+  local cp="$libs/*"
+  local jvm=(-Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true "$(logging_options)")
+  nohup java "${jvm[@]}" -cp "$cp" kafka.Kafka "$run/server.properties" >>"$run/broker.log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 1 120); do
     if accepting; then echo "kafka.sh: Kafka $version accepting on 127.0.0.1:$port" >&2; return 0; fi
@@ -121,14 +128,32 @@ stop() {
   rm -rf "$run"
 }
 
+# An outage for the fault tests: `pause` kills the broker and keeps its data; `resume` starts it again on that data
+# (the topics, the offsets, what was written before the outage).
+pause() {
+  if running; then
+    local pid; pid=$(cat "$pidfile")
+    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+}
+
+resume() {
+  if running; then return 0; fi
+  [ -f "$run/server.properties" ] || { echo "kafka.sh: nothing to resume on 127.0.0.1:$port (start it first)" >&2; exit 1; }
+  launch
+}
+
 case "${1:-}" in
   fetch) fetch ;;
   start) start ;;
   stop) stop ;;
+  pause) pause ;;
+  resume) resume ;;
   status)
     if ! running || ! accepting; then echo "stopped"; exit 1; fi
     echo "running on 127.0.0.1:$port (Kafka $(cat "$run/version" 2>/dev/null || echo '?'))" ;;
   *)
-    echo "usage: scripts/kafka.sh fetch|start|stop|status (KAFKA_PORT: 19092, KAFKA_VERSION: $default_version)" >&2
+    echo "usage: scripts/kafka.sh fetch|start|stop|pause|resume|status (KAFKA_PORT: 19092, KAFKA_VERSION: $default_version)" >&2
     exit 2 ;;
 esac

@@ -1,5 +1,6 @@
 // Runs the compiled tests with node's test runner: `unit` (*.spec.js beside the code), `e2e` (test/**/*.e2e-spec.js),
-// or `all`. One process per file, one file at a time: the e2e suites share one broker and one MariaDB server.
+// `all` (both), or `faults` (test/**/*.faults-spec.js). One process per file, one file at a time: the e2e suites
+// share one broker and one MariaDB server.
 // They run on Node 24 (scripts/test-node.js) whichever Node runs this script; the e2e suites spawn the apps with
 // their own `process.execPath`, so the apps run on it too.
 const { spawnSync } = require('node:child_process');
@@ -27,7 +28,9 @@ const e2e = fs.existsSync(path.join(dist, 'test')) ? find(path.join(dist, 'test'
 // The test tooling's own specs (test/**/*.spec.ts, e.g. the k8s manifest checker) are unit tests too.
 if (fs.existsSync(path.join(dist, 'test')))
   unit.push(...find(path.join(dist, 'test'), '.spec.js').filter((f) => !f.endsWith('.e2e-spec.js')));
-const files = kind === 'unit' ? unit : kind === 'e2e' ? e2e : [...unit, ...e2e];
+// The fault-injection suite (`npm run test:faults`): it stops and restarts its own broker, so it never runs with `all`.
+const faults = fs.existsSync(path.join(dist, 'test')) ? find(path.join(dist, 'test'), '.faults-spec.js') : [];
+const files = kind === 'unit' ? unit : kind === 'e2e' ? e2e : kind === 'faults' ? faults : [...unit, ...e2e];
 if (files.length === 0) {
   console.error(`no ${kind} test files under dist/ (did the build run?)`);
   process.exit(1);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `npm run test:faults`: the fault-injection suite (issue 14), in the distributed mode on a real broker and MariaDB.
+# It runs after `npm test` (in .ci/run) on a broker of its own (KAFKA_PORT, default 19094), because its tests take
+# that broker down and bring it back (`scripts/kafka.sh pause|resume`, see test/support/broker.ts); MariaDB is the
+# shared one, reached through a TCP proxy a test controls where it cuts the database.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+TEST_NODE=$(node scripts/test-node.js)
+export TEST_NODE
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+export TEST_MYSQL_URL="${TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
+npm run -s build
+
+export KAFKA_PORT="${KAFKA_PORT:-19094}"
+bash scripts/kafka.sh start
+trap 'bash scripts/kafka.sh stop' EXIT
+export TEST_KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT}"
+
+mkdir -p test-artifacts
+"$TEST_NODE" scripts/run-tests.js faults "${1:-}"
