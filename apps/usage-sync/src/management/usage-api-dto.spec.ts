@@ -40,7 +40,15 @@ describe('the usage API bodies and queries, through the API validation pipe', ()
       'type',
       'url',
     ]);
-    assert.deepEqual(bad.fields!.url, ['url must be an http(s) URL']);
+    const URL_MESSAGE =
+      'url must be an http(s) URL, without a user or password in it (those go in username and password)';
+    assert.deepEqual(bad.fields!.url, [URL_MESSAGE]);
+    const withAuth = await validate(CreatePanelBody, {
+      name: 'eu-2',
+      type: 'marzban',
+      url: 'https://admin:hunter2@panel.example',
+    });
+    assert.deepEqual(withAuth.fields!.url, [URL_MESSAGE], 'a password in the URL is refused, not stored and shown');
     assert.match(bad.fields!.type[0], /eylandoo, marzban, marzneshin, 3x-ui/);
     const ok = await validate(CreatePanelBody, {
       name: ' eu-1 ',

@@ -221,9 +221,12 @@ describe('Marzban adapter (simulator over HTTP)', () => {
       const missing = await onStrict.read(target('nobody'));
       assert.equal(missing.status, 'hard_failure');
       assert.match((missing as { error: string }).error, /HTTP 404/);
+      const before = sim.counters.requests;
       const refused = await wrong.read(target('alice'));
       assert.equal(refused.status, 'hard_failure');
       assert.match((refused as { error: string }).error, /HTTP 401/);
+      assert.equal((refused as { scope: string }).scope, 'panel');
+      assert.equal(sim.counters.requests - before, 1, 'one refused login, not tried again for the same read');
     } finally {
       logs.restore();
       await onStrict.close();
@@ -232,6 +235,7 @@ describe('Marzban adapter (simulator over HTTP)', () => {
     }
     const text = logs.lines.join('\n');
     assert.match(text, /Marzban Get User failed: \(status: 404, username: nobody/);
+    assert.match(text, /Marzban Login failed: \(status: 401, username: alice/);
     assert.ok(!text.includes('wrong-password-99') && !text.includes(sim.adminPassword));
   });
 });

@@ -7,6 +7,18 @@ export const EYLANDOO_USER_PATH = '/api/v1/users/{username}';
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
+/** A URL for a log line: user info (a password someone put in it) left out. */
+function withoutUserInfo(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, '//');
+  }
+}
+
 /**
  * Eylandoo (seed 004): `GET {url}{paths.user}` with `X-API-Key`. Usage from the first field present, in the seed's
  * order: `userInfo.total_traffic_bytes`; `userInfo.upload_bytes + download_bytes`; `data.data_used`; else 0 ("no
@@ -58,13 +70,15 @@ export class EylandooAdapter extends BaseAdapter {
         })
       ).body;
     } catch (err) {
+      // The seed's three lines, in its order: the request, the usage lookup, the config's hard failure.
       const failed = this.failure('Eylandoo Get User', username, err);
+      this.noUserData(username);
       this.hardFailure(config, username);
       return failed;
     }
     const reading = this.usageOf(username, body);
     if (reading.status !== 'ok') {
-      this.logger.warn({ username }, `Eylandoo Get User Usage: failed to retrieve user data (username: ${username})`);
+      this.noUserData(username);
       this.hardFailure(config, username);
       return reading;
     }
@@ -75,10 +89,15 @@ export class EylandooAdapter extends BaseAdapter {
     return reading;
   }
 
+  private noUserData(username: string): void {
+    this.logger.warn({ username }, `Eylandoo Get User Usage: failed to retrieve user data (username: ${username})`);
+  }
+
   private hardFailure(config: UsageTarget, username: string): void {
+    const url = withoutUserInfo(this.panel.url);
     this.logger.warn(
-      { config_id: config.configId, panel_url: this.panel.url },
-      `Eylandoo usage fetch failed for user ${username} (hard failure) (config_id: ${config.configId}, panel_url: ${this.panel.url})`,
+      { config_id: config.configId, panel_url: url },
+      `Eylandoo usage fetch failed for user ${username} (hard failure) (config_id: ${config.configId}, panel_url: ${url})`,
     );
   }
 

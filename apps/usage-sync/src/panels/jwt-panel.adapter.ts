@@ -65,20 +65,27 @@ abstract class JwtPanelAdapter extends BaseAdapter {
       );
       return { status: 'skipped', reason: 'empty username' };
     }
+    // A refused login is the panel's failure, said as the login's, and never tried twice for one read.
+    const token = await this.bearer(false).catch((err: unknown) => err as Error);
+    if (token instanceof Error) return this.failure(`${this.label} Login`, username, token, 'panel');
     try {
       let body: unknown;
       try {
-        body = await this.getUser(username, await this.bearer(false));
+        body = await this.getUser(username, token);
       } catch (err) {
         if (!(err instanceof UpstreamHttpError && err.status === 401)) throw err;
-        body = await this.getUser(username, await this.bearer(true));
+        const renewed = await this.bearer(true).catch((e: unknown) => e as Error);
+        if (renewed instanceof Error) return this.failure(`${this.label} Login`, username, renewed, 'panel');
+        body = await this.getUser(username, renewed);
       }
       const used = (body as { used_traffic?: unknown } | null)?.used_traffic;
       if (typeof used !== 'number' || !Number.isFinite(used) || used < 0)
+        // The panel answered, about this user: that config's failure, not one that opens the panel's circuit.
         return this.failure(
           `${this.label} Get User`,
           username,
           new Error(`no used_traffic in the answer for ${username}`),
+          'config',
         );
       this.logger.log(
         { config_id: config.configId, username, usage_bytes: used, source_field: 'used_traffic' },

@@ -34,6 +34,26 @@ export type UsageReading =
   | { status: 'hard_failure'; error: string; scope: FailureScope }
   | { status: 'skipped'; reason: string };
 
+/**
+ * A reading as it can be stored: usage_bytes is a whole number of bytes. A panel that answers a fraction (a float in a
+ * JSON number) is rounded; one beyond 2^53 is that config's hard failure, never a failed batch or a wrong number.
+ */
+export function wholeBytes(reading: UsageReading): UsageReading {
+  if (reading.status !== 'ok' || Number.isSafeInteger(reading.bytes)) return reading;
+  const bytes = Math.round(reading.bytes);
+  if (Number.isSafeInteger(bytes)) return { ...reading, bytes };
+  return {
+    status: 'hard_failure',
+    error: `usage ${reading.bytes} (${reading.sourceField}) is not a byte count that can be stored`,
+    scope: 'config',
+  };
+}
+
+/** Whether the panel answered the reading's request (a usage, or a config's own failure such as an unknown user). */
+export function panelAnswered(reading: UsageReading): boolean {
+  return reading.status === 'ok' || (reading.status === 'hard_failure' && reading.scope === 'config');
+}
+
 /** One panel type's client (seed 004's `fetchConfigUsage`): the job and the diagnostic command call the same code. */
 export interface PanelAdapter {
   readonly type: PanelType;

@@ -34,6 +34,29 @@ function gauge(lanes: number) {
 }
 
 describe('fanOut: lanes with their own concurrency and pace under one shared cap', () => {
+  it('slow start: a lane reads one item at a time until its upstream answers, so a dead one holds one shared slot', async () => {
+    const g = gauge(2);
+    // Lane 0 is dead (every read fails slowly); lane 1 answers after its first two reads failed.
+    const lanes: Array<FanOutLane<number>> = [
+      { items: items(6), concurrency: 8, requestsPerSecond: null },
+      { items: items(20), concurrency: 4, requestsPerSecond: null },
+    ];
+    const inFlightAtOk: number[] = [];
+    await fanOut(lanes, {
+      shared: bulkhead(8, Infinity),
+      signal: new AbortController().signal,
+      read: (item, call, lane) =>
+        call(() =>
+          g.during(lane, () => sleep(lane === 0 ? 15 : 5).then(() => (lane === 1 && item >= 2 ? 'ok' : 'down'))),
+        ),
+      onResult: (item, result, lane) => lane === 1 && result === 'ok' && inFlightAtOk.push(item),
+      answered: (result) => result === 'ok',
+    });
+    assert.equal(g.max[0], 1, 'the dead lane never had more than one read in flight');
+    assert.equal(g.max[1], 4, 'the answering lane opened to its concurrency');
+    assert.equal(inFlightAtOk.length, 18);
+  });
+
   it('keeps each lane within its concurrency and every call within the shared cap, and reads every item', async () => {
     const g = gauge(3);
     const lanes: Array<FanOutLane<number>> = [

@@ -25,6 +25,12 @@ export interface FanOutOptions<T, R> {
   shared: BulkheadPolicy;
   /** Aborted at the time limit: no item is started after it, and reads in flight are not waited for. */
   signal: AbortSignal;
+  /**
+   * Slow start: a lane works with one worker until a result says its upstream answers (`answered`), then with all of
+   * them. A dead panel then holds one shared slot while its first reads time out, not `concurrency` of them, so it
+   * never slows the other lanes. Unset: every lane starts with all its workers.
+   */
+  answered?: (result: R) => boolean;
 }
 
 /** Per lane: items whose result was taken, and items not reached before the stop (in flight or never started). */
@@ -66,15 +72,26 @@ export async function fanOut<T, R>(
       };
       let next = 0;
       let reached = 0;
-      const worker = async (): Promise<void> => {
-        while (!signal.aborted && next < lane.items.length) {
-          const item = lane.items[next++];
-          const reading = options.read(item, call, index);
-          reading.catch(() => undefined); // abandoned at the stop: its late failure is nobody's
-          const result = await Promise.race([reading, stopped]);
-          if (result === STOPPED) return;
-          reached++;
-          options.onResult(item, result, index);
+      let open = !options.answered;
+      let opened: () => void = () => undefined;
+      const whenOpen = new Promise<void>((resolve) => (opened = resolve));
+      const openLane = () => ((open = true), opened());
+      const worker = async (_: unknown, n: number): Promise<void> => {
+        // Every worker but the first waits for the lane to open (or for the first to finish the lane alone).
+        if (n > 0 && !open && (await Promise.race([whenOpen, stopped])) === STOPPED) return;
+        try {
+          while (!signal.aborted && next < lane.items.length) {
+            const item = lane.items[next++];
+            const reading = options.read(item, call, index);
+            reading.catch(() => undefined); // abandoned at the stop: its late failure is nobody's
+            const result = await Promise.race([reading, stopped]);
+            if (result === STOPPED) return;
+            reached++;
+            options.onResult(item, result, index);
+            if (!open && options.answered?.(result)) openLane();
+          }
+        } finally {
+          if (n === 0) openLane();
         }
       };
       const workers = Math.max(1, Math.min(lane.concurrency, lane.items.length));

@@ -6,6 +6,7 @@ import { BrokenCircuitError, BulkheadPolicy, bulkhead } from 'cockatiel';
 import { In, Repository } from 'typeorm';
 import { Panel, ResellerConfig } from '../model/usage.entities';
 import { createAdapter, panelTarget } from '../panels/adapter-factory';
+import { panelAnswered, wholeBytes } from '../panels/panel-adapter';
 import type { PanelAdapter, UsageReading, UsageTarget } from '../panels/panel-adapter';
 import { PanelSecrets } from '../panels/panel-secrets';
 import { fanOut, LaneCall } from './fan-out';
@@ -75,6 +76,8 @@ export class UsageSyncService {
       (batch) => this.writer.write(batch, { runId: options.runId }),
       (written) => tally.written(written),
     );
+    /** When each config's read began: a reading older than a write that landed meanwhile is dropped. */
+    const asked = new Map<number, Date>();
     const outcomes = await fanOut(
       runs.map((run) => ({
         items: run.configs,
@@ -84,9 +87,17 @@ export class UsageSyncService {
       {
         shared: this.shared,
         signal: options.signal,
-        read: (config, call, lane) => this.read(runs[lane], config, call),
+        read: (config, call, lane) => {
+          asked.set(config.id, new Date());
+          return this.read(runs[lane], config, call);
+        },
+        // One read at a time per panel until it answers once: a dead panel then holds one shared slot, not eight.
+        answered: panelAnswered,
         onResult: (config, reading, lane) => {
-          if (tally.read(lane, reading) && reading.status !== 'skipped') writes.add({ configId: config.id, reading });
+          const readAt = asked.get(config.id);
+          asked.delete(config.id);
+          if (tally.read(lane, reading) && reading.status !== 'skipped')
+            writes.add({ configId: config.id, reading, readAt });
         },
       },
     ).finally(() => {
@@ -140,13 +151,14 @@ export class UsageSyncService {
     const panel = await this.panels.findOneByOrFail({ id: config.panelId });
     const base = { config_id: config.id, panel_type: panel.type };
     let reading: UsageReading;
+    const readAt = new Date();
     let adapter: PanelAdapter | null = null;
     try {
       adapter = createAdapter(panelTarget(panel, this.secrets), {
         timeoutMs: this.config.usage.panelTimeoutMs,
         maxConcurrency: 1,
       });
-      reading = await adapter.read(targetOf(config));
+      reading = wholeBytes(await adapter.read(targetOf(config)));
     } catch (err) {
       reading = { status: 'hard_failure', error: this.openFailure(panel, err), scope: 'panel' };
     } finally {
@@ -165,7 +177,7 @@ export class UsageSyncService {
         error: reading.reason,
       };
     }
-    const [written] = await this.writer.write([{ configId: config.id, reading }]);
+    const [written] = await this.writer.write([{ configId: config.id, reading, readAt }]);
     const now = new Date();
     await this.writer.recordPanelHealth(
       [
@@ -232,7 +244,7 @@ export class UsageSyncService {
     if (!adapter) return { status: 'hard_failure', error: run.openError!, scope: 'panel' };
     if ((config.externalUsername ?? '').trim() === '') return adapter.read(targetOf(config));
     try {
-      return await this.circuits.for(run.panel).execute(() => call(() => adapter.read(targetOf(config))));
+      return wholeBytes(await this.circuits.for(run.panel).execute(() => call(() => adapter.read(targetOf(config)))));
     } catch (err) {
       if (!(err instanceof BrokenCircuitError)) throw err;
       return {

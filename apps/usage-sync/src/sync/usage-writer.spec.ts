@@ -151,6 +151,48 @@ describe('UsageWriter: multi-row updates and usage events through the outbox', (
     assert.deepEqual([ok.usageBytes, ok.lastUsageError, ok.lastUsageErrorAt], [9, null, null]);
   });
 
+  it('drops a reading asked for before the last write (a diagnostic during a run): usage never moves back', async () => {
+    const [id] = await addConfigs(1, { usageBytes: 0, trafficLimitBytes: 10 * GIB });
+    const jobAsked = new Date('2026-03-01T10:00:00.000Z');
+    // The diagnostic asks later and writes first: 9 GiB, the 80 % crossing announced.
+    await writer.write([{ configId: id, reading: { status: 'ok', bytes: 9 * GIB, sourceField: 'used_traffic' } }], {
+      now: new Date('2026-03-01T10:00:02.000Z'),
+    });
+    events.length = 0;
+    // The job's reading, asked before that write, lands after it: older, dropped.
+    const [late] = await writer.write(
+      [{ configId: id, reading: { status: 'ok', bytes: 7 * GIB, sourceField: 'used_traffic' }, readAt: jobAsked }],
+      { now: new Date('2026-03-01T10:00:03.000Z') },
+    );
+    assert.deepEqual(late, {
+      configId: id,
+      status: 'unchanged',
+      previous: 9 * GIB,
+      current: 9 * GIB,
+      superseded: true,
+    });
+    const [failedLate] = await writer.write(
+      [{ configId: id, reading: { status: 'hard_failure', error: 'HTTP 502', scope: 'panel' }, readAt: jobAsked }],
+      { now: new Date('2026-03-01T10:00:04.000Z') },
+    );
+    assert.equal(failedLate.superseded, true, 'an older failure does not mark a config that synced since');
+    const stored = await config(id);
+    assert.deepEqual([stored.usageBytes, stored.lastUsageError, stored.limitAlertPercent], [9 * GIB, null, 80]);
+    assert.equal(events.length, 0, 'no event for a dropped reading (no backwards delta, no second crossing)');
+    // A reading asked after the write is stored.
+    await writer.write(
+      [
+        {
+          configId: id,
+          reading: { status: 'ok', bytes: 10 * GIB, sourceField: 'used_traffic' },
+          readAt: new Date('2026-03-01T10:00:05.000Z'),
+        },
+      ],
+      { now: new Date('2026-03-01T10:00:06.000Z') },
+    );
+    assert.equal((await config(id)).usageBytes, 10 * GIB);
+  });
+
   it('announces 80 % and 100 % of the limit once each, again only after the usage dropped below', async () => {
     const [id] = await addConfigs(1, { usageBytes: 0, trafficLimitBytes: 10 * GIB });
     const sync = async (bytes: number) => {

@@ -20,6 +20,11 @@ export const WRITE_BATCH = 500;
 export interface ConfigReading {
   configId: number;
   reading: Exclude<UsageReading, { status: 'skipped' }>;
+  /**
+   * When the panel was asked. A reading asked for before the config's last write (a diagnostic's, during a run) is
+   * older than what is stored: it is dropped, so usage never moves back and a crossing is never announced twice.
+   */
+  readAt?: Date;
 }
 
 /** What storing a reading did to its config, against the row as it was when written. */
@@ -28,6 +33,8 @@ export interface WrittenConfig {
   status: 'updated' | 'unchanged' | 'hard_failure';
   previous: number;
   current: number;
+  /** The reading was older than the stored usage and was dropped. */
+  superseded?: boolean;
 }
 
 /** A panel's health after a run (or a diagnostic): when it last answered, and its last failure. */
@@ -101,7 +108,14 @@ export class UsageWriter {
     const stored = new Map(
       (
         await lockedQuery(m, ResellerConfig, 'c')
-          .select(['c.id', 'c.resellerId', 'c.usageBytes', 'c.trafficLimitBytes', 'c.limitAlertPercent'])
+          .select([
+            'c.id',
+            'c.resellerId',
+            'c.usageBytes',
+            'c.trafficLimitBytes',
+            'c.limitAlertPercent',
+            'c.usageSyncedAt',
+          ])
           .where('c.id IN (:...ids)', { ids: batch.map((r) => r.configId) })
           .getMany()
       ).map((c) => [c.id, c]),
@@ -113,10 +127,15 @@ export class UsageWriter {
     const errors: string[] = [];
     const failed: number[] = [];
     const params: Record<string, string> = {};
-    for (const { configId, reading } of batch) {
+    for (const { configId, reading, readAt } of batch) {
       const row = stored.get(configId);
       if (!row) continue; // deleted meanwhile
       const previous = row.usageBytes;
+      if (readAt && row.usageSyncedAt && new Date(row.usageSyncedAt).getTime() > readAt.getTime()) {
+        // Stored after this reading was asked for: the stored usage is the newer one.
+        written.push({ configId, status: 'unchanged', previous, current: previous, superseded: true });
+        continue;
+      }
       if (reading.status === 'hard_failure') {
         params[`e${failed.length}`] = reading.error;
         errors.push(`WHEN ${safeInt(configId)} THEN :e${failed.length}`);

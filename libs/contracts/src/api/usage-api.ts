@@ -88,8 +88,8 @@ export class ListPanelsQuery extends UsagePageQuery {
   active?: 'true' | 'false';
 }
 
-const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
-const URL_MESSAGE = 'url must be an http(s) URL';
+const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'], disallow_auth: true };
+const URL_MESSAGE = 'url must be an http(s) URL, without a user or password in it (those go in username and password)';
 const SETTINGS_DESCRIPTION =
   'per type: eylandoo { paths: { user: "/api/v1/users/{username}" } } (the user path, with {username}); 3x-ui { generation: legacy | v3.1, cookie_name } (v3.1 with an api_token reads the v3.1 route with the token); marzban and marzneshin none. Replaced as a whole by a PATCH';
 
