@@ -148,6 +148,14 @@ describe('ConfigsApiService and ResellersApiService (SQLite)', () => {
     assert.deepEqual(await names({ status: 'suspended' }), ['u5']);
     assert.deepEqual(await names({ failing: 'true' }), ['u2']);
     assert.equal((await names({ failing: 'false' })).length, 5);
+    // Stale: synced before the time, or never synced and added before it.
+    const hour = 3_600_000;
+    const t = Date.now();
+    await db.getRepository(ResellerConfig).update({ id: all[0].id }, { usageSyncedAt: new Date(t - 2 * hour) });
+    await db.getRepository(ResellerConfig).update({ id: all[1].id }, { usageSyncedAt: new Date(t - 1000) });
+    await db.getRepository(ResellerConfig).update({ id: all[3].id }, { createdAt: new Date(t + hour) });
+    assert.deepEqual(await names({ synced_before: new Date(t - hour).toISOString() }), ['u0']);
+    assert.deepEqual(await names({ synced_before: new Date(t).toISOString() }), ['u0', 'u1', 'u2', 'u4', 'u5']);
     assert.deepEqual(Object.keys(await badFieldsOf(configs.list({ cursor: 'aWQ6MA' }))), ['cursor']);
 
     const listed = await resellers.list({});

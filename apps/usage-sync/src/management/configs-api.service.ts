@@ -2,6 +2,7 @@ import { ConflictException, Injectable, Logger, NotFoundException } from '@nestj
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ConfigPage, ConfigView, CreateConfigBody, ListConfigsQuery, UpdateConfigBody } from '@sync-hub/contracts';
 import { lockedQuery } from '@sync-hub/persistence';
+import { Brackets } from 'typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Panel, Reseller, ResellerConfig } from '../model/usage.entities';
 import { badFields, configView, decodeIdCursor, encodeIdCursor } from './usage-views';
@@ -34,6 +35,16 @@ export class ConfigsApiService {
     if (query.status) qb.andWhere('c.status = :status', { status: query.status });
     if (query.failing === 'true') qb.andWhere('c.lastUsageError IS NOT NULL');
     if (query.failing === 'false') qb.andWhere('c.lastUsageError IS NULL');
+    if (query.synced_before) {
+      const before = new Date(query.synced_before);
+      qb.andWhere(
+        new Brackets((w) =>
+          w
+            .where('c.usageSyncedAt < :before', { before })
+            .orWhere('c.usageSyncedAt IS NULL AND c.createdAt < :before', { before }),
+        ),
+      );
+    }
     if (after) qb.andWhere('c.id > :after', { after });
     const rows = await qb
       .orderBy('c.id', 'ASC')

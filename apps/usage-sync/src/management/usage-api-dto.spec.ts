@@ -100,9 +100,19 @@ describe('the usage API bodies and queries, through the API validation pipe', ()
     assert.deepEqual(ok.ok, { reseller_id: 3, panel_id: 4, limit: 10 });
     const bad = await validate(
       ListConfigsQuery,
-      { reseller_id: 'x', failing: 'maybe', limit: '501', cursor: '!!', colour: 'red' },
+      { reseller_id: 'x', failing: 'maybe', limit: '501', cursor: '!!', colour: 'red', synced_before: 'yesterday' },
       'query',
     );
-    assert.deepEqual(Object.keys(bad.fields!).sort(), ['colour', 'cursor', 'failing', 'limit', 'reseller_id']);
+    assert.deepEqual(Object.keys(bad.fields!).sort(), [
+      'colour',
+      'cursor',
+      'failing',
+      'limit',
+      'reseller_id',
+      'synced_before',
+    ]);
+    assert.deepEqual(bad.fields!.synced_before, ['synced_before must be an ISO-8601 date-time']);
+    const stale = await validate(ListConfigsQuery, { synced_before: '2026-12-06T10:00:00.000Z' }, 'query');
+    assert.deepEqual(stale.ok, { synced_before: '2026-12-06T10:00:00.000Z' });
   });
 });

@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsObject,
   IsOptional,
   IsString,
@@ -307,6 +308,14 @@ export class ListConfigsQuery extends UsagePageQuery {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'failing must be true or false' })
   failing?: 'true' | 'false';
+
+  @ApiPropertyOptional({
+    description:
+      'ISO-8601: configs not synced since then (usage_synced_at before it, or never synced and added before it); the dashboard asks for two intervals ago',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'synced_before must be an ISO-8601 date-time' })
+  synced_before?: string;
 }
 
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;

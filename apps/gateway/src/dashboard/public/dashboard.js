@@ -633,8 +633,6 @@
   const USAGE_PAGE = 50;
   /** The API's largest page, for the lists read whole (panels, resellers, the attention scan). */
   const USAGE_MAX_PAGE = 500;
-  /** Active configs read to find the stale ones; past it the card says the list may be partial. */
-  const STALE_SCAN_LIMIT = 2000;
   const USAGE_INTERVAL_SETTING = 'reseller.usage_sync_interval_minutes';
   /** The setting's default (seed 004), used while the setting cannot be read. */
   const USAGE_INTERVAL_DEFAULT = 5;
@@ -886,12 +884,14 @@
   async function loadUsage() {
     try {
       const shownRows = $('#usage-configs tbody').querySelectorAll('tr[data-id]').length;
-      const [panels, resellers, interval, failing, active, configs] = await Promise.all([
+      const interval = await usageInterval();
+      // Stale: not synced for two intervals; usage-sync finds them (synced_before), not a scan of every config here.
+      const staleBefore = new Date(Date.now() - 2 * interval.minutes * 60000).toISOString();
+      const [panels, resellers, failing, active, configs] = await Promise.all([
         usageList('/api/usage/panels'),
         usageList('/api/usage/resellers'),
-        usageInterval(),
         usageList('/api/usage/configs', { status: 'active', failing: 'true' }, USAGE_MAX_PAGE),
-        usageList('/api/usage/configs', { status: 'active' }, STALE_SCAN_LIMIT),
+        usageList('/api/usage/configs', { status: 'active', synced_before: staleBefore }, USAGE_MAX_PAGE),
         // The rows shown so far (a poll keeps what "More configs" added), from the first.
         api(
           'GET',
@@ -959,7 +959,7 @@
     );
     $('#usage-attention-more').hidden = !failing.capped && !active.capped;
     $('#usage-attention-more').textContent =
-      `Only the first ${STALE_SCAN_LIMIT} active configs and ${USAGE_MAX_PAGE} failing ones were checked; GET /api/usage/configs?failing=true lists every failing one.`;
+      `Only the first ${USAGE_MAX_PAGE} failing and ${USAGE_MAX_PAGE} stale configs are listed; GET /api/usage/configs?failing=true (or ?synced_before=…) lists every one.`;
 
     usageConfigsCursor = configs.next_cursor;
     $('#usage-configs tbody').replaceChildren(
