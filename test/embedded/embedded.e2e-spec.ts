@@ -97,6 +97,8 @@ describe('the embedded mode, started as a user would (npm start)', () => {
     );
     assert.match(output, /QuickBooks: simulator at http:\/\/127\.0\.0\.1:\d+ \(company 1 connected/);
     // The usage sync's panels: seeded on the VPN panel simulators at a first start (test/embedded/usage-seed).
+    // Its line comes after the banner, once the seed is written.
+    await eventually(() => (/^ {2}Usage: /m.test(output) ? true : undefined), 'the Usage line', 60000);
     assert.match(output, /Usage: +5 VPN panel simulators .*; seeded 3 resellers, 5 panels, 300 configs/);
     assert.ok(fs.existsSync(path.join(dataDir, 'secrets.key')), 'the generated SECRETS_KEY is kept under DATA_DIR');
     assert.equal(fs.statSync(path.join(dataDir, 'secrets.key')).mode & 0o777, 0o600);

@@ -35,7 +35,6 @@ async function main(): Promise<void> {
 
   const { app, url } = await startApp(EmbeddedModule.register(config), { configure: setupOpenApi });
   (app.getHttpServer() as Server).on('close', () => void upstreams.stop());
-  const usage = upstreams.vpnPanels ? await seedEmbeddedUsage(app, upstreams.vpnPanels) : null;
   const key = generatedKey ?? config.gatewayApiKeys[0];
   process.stdout.write(
     [
@@ -61,10 +60,11 @@ async function main(): Promise<void> {
       upstreams.simulated.cpExport
         ? `  Loyalty club: simulator at ${config.crm.cp.exportUrl}`
         : `  Loyalty club: ${config.crm.cp.exportUrl ?? '(not configured)'}`,
-      usageLine(usage, upstreams.vpnPanels?.panels.length ?? 0),
-      '',
     ].join('\n') + '\n',
   );
+  // The banner goes out once the hub is ready (tests and people read it then); the usage seed's line when it is done.
+  const usage = upstreams.vpnPanels ? await seedEmbeddedUsage(app, upstreams.vpnPanels) : null;
+  process.stdout.write(`${usageLine(usage, upstreams.vpnPanels?.panels.length ?? 0)}\n\n`);
 }
 
 /** The VPN panels' line: what the start-up seeded, or kept. */
