@@ -150,14 +150,7 @@ describe('faults 5: poison messages land on their .dlq; dlq:list shows them, dlq
       SPLYNX_API_SECRET: simulator.apiSecret,
     };
     cliEnv = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url };
-    await raw.watch([
-      ...ALL_CONSUMED.map(deadLetterTopic),
-      Topic.SplynxRequested,
-      Topic.RunStarted,
-      Topic.RunCompleted,
-      Topic.RunFailed,
-      Topic.RunSkipped,
-    ]);
+    await raw.watch([...ALL_CONSUMED.map(deadLetterTopic), Topic.SplynxRequested, ...RUN_EVENTS]);
     // One after another (two cores); each app in a group of its own that starts now, so only this suite's messages
     // reach it on the suite's broker.
     for (const [app, topics] of Object.entries(CONSUMED)) {
