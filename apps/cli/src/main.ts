@@ -21,6 +21,7 @@ import { jobsTable } from './jobs.command';
 import { splynxSyncUsers } from './splynx-sync-users.command';
 import { UsageError } from './usage-error';
 import { usageSyncOne } from './usage-sync-one.command';
+import { dlqId, dlqList, dlqReplay } from './dlq.commands';
 import { robawsWebhooksDelete, robawsWebhooksList, robawsWebhooksRegister } from './robaws-webhooks.commands';
 
 /** Exit codes: 0 success, 1 a failed sync (or operation), 2 a usage or configuration error. */
@@ -314,6 +315,22 @@ async function main(argv: string[]): Promise<number> {
     .description('delete a Robaws webhook endpoint and its stored secret')
     .requiredOption('--id <id>', 'the endpoint id (robaws:webhooks:list)')
     .action(async (opts: { id: string }) => void process.stdout.write(await robawsWebhooksDelete(config(), opts.id)));
+
+  // Dead letters (issue 14)
+  program
+    .command('dlq:list')
+    .description('the messages dead-lettered from a topic (on <topic>.dlq): id, time, key, attempts, replayed, error')
+    .argument('<topic>', 'the topic, or its .dlq')
+    .action(async (topic: string) => void process.stdout.write(await dlqList(config().kafka, topic)));
+
+  program
+    .command('dlq:replay')
+    .description('republish dead letters to their topic byte for byte (all not replayed yet, or --id); once each')
+    .argument('<topic>', 'the topic, or its .dlq')
+    .option('--id <id>', 'only this message: <partition>:<offset> as dlq:list shows it', dlqId)
+    .action(async (topic: string, opts: { id?: string }) => {
+      process.stdout.write((await dlqReplay(config().kafka, topic, opts.id)).text);
+    });
 
   try {
     await program.parseAsync(argv);

@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
-import { CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
+import { CompressionTypes, IHeaders, Kafka, Partitioners, Producer } from 'kafkajs';
 import { InProcessBus } from './in-process-bus';
 import { kafkaClientConfig } from './kafka-options';
 
@@ -11,12 +11,34 @@ export interface OutgoingMessage {
   headers?: Record<string, string>;
 }
 
+/**
+ * A record as Kafka holds it: the key and headers as bytes (kafkajs's shapes), the value as `OutgoingMessage`'s. What a
+ * dead letter and its replay carry, so that neither re-encodes a byte of the original.
+ */
+export interface RawRecord {
+  key: Buffer | string | null;
+  value: unknown;
+  headers: IHeaders;
+}
+
 /** The one way apps publish. `publish` resolves only once the bus has accepted the messages, so errors surface. */
 export abstract class EventPublisher {
   abstract publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   /** Several topics at once: on Kafka one request; order is kept within each topic. */
   abstract publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void>;
   abstract isConnected(): boolean;
+
+  /** Records whose key and headers may be bytes. A bus without bytes (in-process) gets them as text. */
+  publishRaw(topic: string, records: RawRecord[]): Promise<void> {
+    return this.publish(topic, records.map(asText));
+  }
+}
+
+function asText(record: RawRecord): OutgoingMessage {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record.headers))
+    if (v != null) headers[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  return { key: record.key == null ? '' : record.key.toString(), value: record.value, headers };
 }
 
 /** A null value stays null: on a compacted topic that is a tombstone, which JSON's "null" would not be. */
@@ -89,6 +111,17 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
 
   isConnected(): boolean {
     return this.connected;
+  }
+
+  override async publishRaw(topic: string, records: RawRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.ensureConnected();
+    await this.producer.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.None,
+      messages: records.map((r) => ({ key: r.key, value: encode(r.value), headers: r.headers })),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

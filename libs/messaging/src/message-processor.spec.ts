@@ -3,9 +3,12 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '@sync-hub/config';
 import { envelope, SyncRequestedPayload } from '@sync-hub/contracts';
 import { MetricsService } from '@sync-hub/observability';
-import { InProcessEventPublisher } from './event-publisher';
+import { KafkaParser } from '@nestjs/microservices';
+import { KafkaMessage } from 'kafkajs';
+import { InProcessEventPublisher, RawRecord } from './event-publisher';
 import { BusMessage, InProcessBus, InProcessContext } from './in-process-bus';
-import { MessageProcessor } from './message-processor';
+import { BusContext, DEAD_LETTER_HEADERS, MessageProcessor } from './message-processor';
+import { HubKafkaServer } from './transport';
 
 const TOPIC = 'sync.splynx.requested.v1';
 const validTick = () =>
@@ -91,6 +94,112 @@ describe('MessageProcessor', () => {
     });
     assert.equal(calls, 2);
     assert.equal(dead().length, 0);
+  });
+});
+
+describe('dead letters on Kafka keep the record byte for byte', () => {
+  /** A record as kafkajs delivers it, parsed by the hub's Kafka server as a handler's context would carry it. */
+  function kafkaRecord(record: KafkaMessage): { value: unknown; ctx: BusContext } {
+    const server = new HubKafkaServer({ client: { brokers: ['127.0.0.1:9'] } });
+    const parser = (server as unknown as { parser: KafkaParser }).parser;
+    const message = parser.parse<ReturnType<BusContext['getMessage']>>(
+      Object.assign(record, { topic: TOPIC, partition: 2 }),
+    );
+    const ctx: BusContext = { getMessage: () => message, getTopic: () => TOPIC, getHeartbeat: () => async () => {} };
+    return { value: message.value, ctx };
+  }
+
+  function recording() {
+    const sent: Array<{ topic: string; record: RawRecord }> = [];
+    const publisher = new (class extends InProcessEventPublisher {
+      override async publishRaw(topic: string, records: RawRecord[]) {
+        for (const record of records) sent.push({ topic, record });
+      }
+    })(new InProcessBus());
+    const processor = new MessageProcessor(publisher, loadConfig('splynx-sync', {}), new MetricsService());
+    return { processor, sent };
+  }
+
+  it('a value that is not UTF-8 (fffe0001) is dead-lettered as those four bytes, with its key and headers as bytes', async () => {
+    const { processor, sent } = recording();
+    const bytes = Buffer.from('fffe0001', 'hex');
+    const { value, ctx } = kafkaRecord({
+      key: Buffer.from('c3', 'hex'),
+      value: bytes,
+      headers: { trace: Buffer.from('ff00', 'hex') },
+      timestamp: '0',
+      attributes: 0,
+      offset: '41',
+    });
+    assert.notDeepEqual(
+      Buffer.from(String(value)),
+      bytes,
+      "Nest's decoded copy is lossy: the bytes must come from raw",
+    );
+    await processor.process(value, ctx, SyncRequestedPayload, async () => assert.fail('not valid'));
+    assert.equal(sent.length, 1);
+    const [{ topic, record }] = sent;
+    assert.equal(topic, `${TOPIC}.dlq`);
+    assert.ok(Buffer.isBuffer(record.value));
+    assert.equal(record.value.toString('hex'), 'fffe0001');
+    assert.equal((record.key as Buffer).toString('hex'), 'c3');
+    assert.equal((record.headers.trace as Buffer).toString('hex'), 'ff00');
+    assert.match(String(record.headers.error), /must be a JSON object envelope/);
+    assert.equal(record.headers.attempts, '0');
+    assert.equal(record.headers.originalTopic, TOPIC);
+    assert.equal(record.headers.originalPartition, '2');
+    assert.equal(record.headers.originalOffset, '41');
+    assert.ok(!Number.isNaN(Date.parse(String(record.headers.failedAt))));
+    assert.deepEqual(
+      Object.keys(record.headers).sort(),
+      ['trace', ...DEAD_LETTER_HEADERS].sort(),
+      'the original headers and the reason, nothing else',
+    );
+  });
+
+  it("a handler's failure dead-letters the exact JSON bytes it was given, and a reason header replaces a stale one", async () => {
+    const { processor, sent } = recording();
+    // Spacing and key order a re-encoding would change.
+    const text = JSON.stringify(validTick(), null, 1);
+    const { value, ctx } = kafkaRecord({
+      key: Buffer.from('1:splynx:customers'),
+      value: Buffer.from(text),
+      headers: { attempts: Buffer.from('9'), error: Buffer.from('an earlier failure') },
+      timestamp: '0',
+      attributes: 0,
+      offset: '7',
+    });
+    processor.retryBaseDelayMs = 1;
+    await processor.process(value, ctx, SyncRequestedPayload, async () => {
+      throw new Error('no such company');
+    });
+    const [{ record }] = sent;
+    assert.equal((record.value as Buffer).toString(), text);
+    assert.equal(record.headers.attempts, '3');
+    assert.equal(record.headers.error, 'no such company');
+  });
+
+  it('a tombstone without a key is dead-lettered as a tombstone (a null value), not as an empty text', async () => {
+    const { processor, sent } = recording();
+    const { value, ctx } = kafkaRecord({
+      key: null,
+      value: null,
+      headers: {},
+      timestamp: '0',
+      attributes: 0,
+      offset: '3',
+    });
+    await processor.processCompacted(
+      value,
+      ctx,
+      SyncRequestedPayload,
+      async () => undefined,
+      async () => undefined,
+    );
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].record.value, null);
+    assert.equal(sent[0].record.key, null);
+    assert.match(String(sent[0].record.headers.error), /tombstone needs a key/);
   });
 });
 

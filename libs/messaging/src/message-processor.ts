@@ -4,12 +4,22 @@ import { deadLetterTopic, EventEnvelope, InvalidMessageError, parseEnvelope } fr
 import { ClassConstructor } from 'class-transformer';
 import { MetricsService } from '@sync-hub/observability';
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
-import { EventPublisher } from './event-publisher';
+import { EventPublisher, RawRecord } from './event-publisher';
 
 /** The part of a transport context (KafkaContext or InProcessContext) the processor needs. */
 export interface BusContext {
-  /** The record as the transport decoded it; `value` is null for a tombstone. */
-  getMessage(): { key?: string | Buffer | null; value?: unknown; headers?: Record<string, unknown> };
+  /**
+   * The record as the transport decoded it (`value` is null for a tombstone); on Kafka also where it was read and its
+   * own bytes (`raw`, see HubKafkaServer), which a dead letter carries unchanged.
+   */
+  getMessage(): {
+    key?: string | Buffer | null;
+    value?: unknown;
+    headers?: Record<string, unknown>;
+    partition?: number;
+    offset?: string;
+    raw?: RawRecord;
+  };
   getTopic(): string;
   getHeartbeat(): () => Promise<void>;
 }
@@ -126,8 +136,11 @@ export class MessageProcessor {
     };
   }
 
-  /** Publishes the original value with the reason in headers. If even that fails, the error reaches the transport,
-   *  which redelivers: a message is never dropped. */
+  /**
+   * Publishes the original record, its key, value and headers byte for byte where the transport kept the bytes, with the
+   * reason in headers (DEAD_LETTER_HEADERS, which replace an original header of the same name). If even that fails,
+   * the error reaches the transport, which redelivers: a message is never dropped.
+   */
   private async deadLetter(
     topic: string,
     value: unknown,
@@ -136,22 +149,36 @@ export class MessageProcessor {
     attempts: number,
   ): Promise<void> {
     this.metrics.deadLettered.inc({ topic });
-    const { key, headers } = ctx.getMessage();
-    const passthrough: Record<string, string> = {};
-    for (const [k, v] of Object.entries(headers ?? {}))
-      if (v != null) passthrough[k] = typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString() : JSON.stringify(v);
-    await this.publisher.publish(deadLetterTopic(topic), [
-      {
-        key: key == null ? '' : key.toString(),
-        value: value ?? '',
-        headers: {
-          ...passthrough,
-          error: error.slice(0, 1000),
-          attempts: String(attempts),
-          failedAt: new Date().toISOString(),
-          originalTopic: topic,
-        },
-      },
+    const record = ctx.getMessage();
+    const original = record.raw ?? decodedRecord(record, value);
+    const reason: Record<string, string> = {
+      error: error.slice(0, 1000),
+      attempts: String(attempts),
+      failedAt: new Date().toISOString(),
+      originalTopic: topic,
+    };
+    if (record.partition != null) reason.originalPartition = String(record.partition);
+    if (record.offset != null) reason.originalOffset = String(record.offset);
+    await this.publisher.publishRaw(deadLetterTopic(topic), [
+      { key: original.key, value: original.value, headers: { ...original.headers, ...reason } },
     ]);
   }
+}
+
+/** The headers dead-lettering adds; a replay takes them off again. */
+export const DEAD_LETTER_HEADERS = [
+  'error',
+  'attempts',
+  'failedAt',
+  'originalTopic',
+  'originalPartition',
+  'originalOffset',
+] as const;
+
+/** A transport without bytes (the in-process bus): the record as it was decoded. */
+function decodedRecord(record: ReturnType<BusContext['getMessage']>, value: unknown): RawRecord {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record.headers ?? {}))
+    if (v != null) headers[k] = typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString() : JSON.stringify(v);
+  return { key: record.key == null ? '' : record.key.toString(), value: value ?? '', headers };
 }

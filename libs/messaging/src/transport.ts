@@ -1,14 +1,35 @@
 import { INestApplication } from '@nestjs/common';
-import { CustomStrategy, ServerKafka } from '@nestjs/microservices';
+import { CustomStrategy, KafkaOptions, KafkaParser, ServerKafka } from '@nestjs/microservices';
 import { AppConfig } from '@sync-hub/config';
+import { KafkaMessage } from 'kafkajs';
 import { Observable, Subject } from 'rxjs';
+import { RawRecord } from './event-publisher';
 import { InProcessBus, InProcessServer } from './in-process-bus';
 import { kafkaServerOptions } from './kafka-options';
 
-/** Nest's Kafka server, plus the moment the consumer joins its group (Nest's "connected" comes before that). */
+/**
+ * Nest's parser decodes key, value and headers as text (JSON where it parses), which is lossy for bytes that are not
+ * UTF-8: it keeps the record's own bytes beside its copy as `raw`, for the dead-letter path.
+ */
+class RecordKeepingParser extends KafkaParser {
+  override parse<T = unknown>(data: KafkaMessage): T {
+    const raw: RawRecord = { key: data.key, value: data.value, headers: { ...data.headers } };
+    return { ...super.parse<object>(data), raw } as T;
+  }
+}
+
+/**
+ * Nest's Kafka server, plus the moment the consumer joins its group (Nest's "connected" comes before that), and the
+ * record's bytes on the context's message (`raw`).
+ */
 export class HubKafkaServer extends ServerKafka {
   private readonly joins = new Subject<void>();
   readonly groupJoined: Observable<void> = this.joins.asObservable();
+
+  constructor(options: Required<KafkaOptions>['options']) {
+    super(options);
+    this.parser = new RecordKeepingParser(options.parser);
+  }
 
   protected override registerConsumerEventListeners(): void {
     super.registerConsumerEventListeners();
