@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
-import { CompressionTypes, IHeaders, Kafka, Partitioners, Producer } from 'kafkajs';
+import { Admin, CompressionTypes, IHeaders, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { InProcessBus } from './in-process-bus';
 import { kafkaClientConfig } from './kafka-options';
 
@@ -27,6 +27,13 @@ export abstract class EventPublisher {
   /** Several topics at once: on Kafka one request; order is kept within each topic. */
   abstract publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void>;
   abstract isConnected(): boolean;
+  /**
+   * Why the bus cannot take a message now, or null when it can: for readiness, and for callers that would rather say
+   * "the bus is down" at once than wait out the producer's retries.
+   */
+  async unreachable(): Promise<string | null> {
+    return this.isConnected() ? null : 'bus producer is not connected';
+  }
 
   /** Records whose key and headers may be bytes. A bus without bytes (in-process) gets them as text. */
   publishRaw(topic: string, records: RawRecord[]): Promise<void> {
@@ -41,6 +48,11 @@ function asText(record: RawRecord): OutgoingMessage {
   return { key: record.key == null ? '' : record.key.toString(), value: record.value, headers };
 }
 
+/** A broker probe's answer is reused this long: readiness probes and callers share one metadata request. */
+export const BROKER_PROBE_CACHE_MS = 2000;
+/** A probe that gets no answer in this long counts as unreachable (a hung broker, a dropped network). */
+export const BROKER_PROBE_TIMEOUT_MS = 2500;
+
 /** A null value stays null: on a compacted topic that is a tombstone, which JSON's "null" would not be. */
 function encode(value: unknown): string | Buffer | null {
   if (value === null) return null;
@@ -50,13 +62,26 @@ function encode(value: unknown): string | Buffer | null {
 export class KafkaEventPublisher extends EventPublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(KafkaEventPublisher.name);
   private readonly producer: Producer;
+  /** Asks the cluster for its metadata: the probe behind `unreachable()`. */
+  private readonly admin: Admin;
   private connecting: Promise<void> | null = null;
   private connected = false;
+  private probed: { at: number; problem: string | null } | null = null;
+  private probing: Promise<string | null> | null = null;
 
-  constructor(kafka: AppKafkaConfig) {
+  constructor(private readonly kafka: AppKafkaConfig) {
     super();
+    const client = new Kafka(kafkaClientConfig(kafka, '-producer'));
+    // No retries and a short connection timeout: the probe answers now, and the next one asks again. Its failures are
+    // logged once per change of state (below), not on every probe.
+    this.admin = new Kafka({
+      ...kafkaClientConfig(kafka, '-probe'),
+      connectionTimeout: 1000,
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    }).admin();
     // Idempotent producer: a retried send is written once; acks from all in-sync replicas.
-    this.producer = new Kafka(kafkaClientConfig(kafka, '-producer')).producer({
+    this.producer = client.producer({
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
@@ -124,12 +149,54 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
     });
   }
 
+  /**
+   * kafkajs's producer reports nothing when its broker goes away: it reconnects per request, retrying each send for
+   * about a minute, so "connected" stays true through an outage. The bus counts as reachable when a metadata request
+   * (what any send starts with) is answered within BROKER_PROBE_TIMEOUT_MS; the answer is kept BROKER_PROBE_CACHE_MS,
+   * and concurrent callers share one request.
+   */
+  override async unreachable(): Promise<string | null> {
+    if (!this.connected) return 'bus producer is not connected';
+    if (this.probed && Date.now() - this.probed.at < BROKER_PROBE_CACHE_MS) return this.probed.problem;
+    this.probing ??= this.probe().finally(() => (this.probing = null));
+    return this.probing;
+  }
+
+  private async probe(): Promise<string | null> {
+    let timer: NodeJS.Timeout | undefined;
+    let problem: string | null = null;
+    try {
+      await Promise.race([
+        this.admin.connect().then(() => this.admin.describeCluster()),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer in ${BROKER_PROBE_TIMEOUT_MS} ms`)),
+            BROKER_PROBE_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } catch (err) {
+      problem = `bus producer cannot reach the broker (${this.kafka.brokers.join(', ')}): ${(err as Error).message}`;
+      // A fresh connection for the next probe: kafkajs may keep a dead one.
+      await this.admin.disconnect().catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
+    if ((this.probed?.problem ?? null) !== problem) {
+      if (problem) this.logger.warn(problem);
+      else if (this.probed) this.logger.log('bus producer reaches the broker again');
+    }
+    this.probed = { at: Date.now(), problem };
+    return problem;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     try {
       await this.producer.disconnect();
     } catch (err) {
       this.logger.warn(`producer disconnect failed: ${(err as Error).message}`);
     }
+    await this.admin.disconnect().catch(() => undefined);
   }
 }
 

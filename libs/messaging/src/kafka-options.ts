@@ -1,6 +1,28 @@
+import { Logger } from '@nestjs/common';
 import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
 import { KafkaOptions } from '@nestjs/microservices';
-import { KafkaConfig, logLevel, Partitioners } from 'kafkajs';
+import { KafkaConfig, LogEntry, logCreator, logLevel, Partitioners } from 'kafkajs';
+
+/**
+ * kafkajs's own lines (its retries, reconnects, group changes) through the app's logger, so they carry the app's JSON
+ * shape and `app` field like every other line (context `kafkajs`; the namespace and kafkajs's fields beside the
+ * message). Without it the producer and admin print kafkajs's default JSON on stdout, and Nest's consumer a flattened
+ * string.
+ */
+export function kafkaLogCreator(
+  logger: Pick<Logger, 'error' | 'warn' | 'log' | 'debug'> = new Logger('kafkajs'),
+): logCreator {
+  return () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      // kafkajs's own timestamp and logger name would only repeat pino's.
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
+      const line = { msg: `${namespace}: ${message}`, namespace, ...fields };
+      if (level === logLevel.ERROR || level === logLevel.NOTHING) logger.error(line);
+      else if (level === logLevel.WARN) logger.warn(line);
+      else if (level === logLevel.INFO) logger.log(line);
+      else logger.debug(line);
+    };
+}
 
 /** kafkajs client settings shared by the consumer, the producer and the admin of one app. */
 export function kafkaClientConfig(kafka: AppKafkaConfig, suffix = ''): KafkaConfig {
@@ -8,6 +30,7 @@ export function kafkaClientConfig(kafka: AppKafkaConfig, suffix = ''): KafkaConf
     clientId: `${kafka.clientId}${suffix}`,
     brokers: kafka.brokers,
     logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(),
     connectionTimeout: 5000,
     retry: { initialRetryTime: 300, retries: 8 },
   };

@@ -29,6 +29,9 @@ export class ReliablePublisher {
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     try {
+      // While the bus is down the message goes to the outbox at once, rather than after a minute of producer retries.
+      const unreachable = await this.publisher.unreachable();
+      if (unreachable) throw new Error(unreachable);
       await this.publisher.publish(topic, [message]);
     } catch (err) {
       const reason = (err as Error).message;
@@ -81,13 +84,18 @@ export class ReliablePublisher {
     await this.flush();
   }
 
-  /** Sends what the outbox holds, oldest first; returns how many messages went out. */
+  /**
+   * Sends what the outbox holds, oldest first; returns how many messages went out. One flush at a time per process,
+   * and none while the bus is unreachable: a send started then would hold the outbox rows (and the caller: the
+   * scheduler's step) through the producer's minute of retries, and could land after the rows were given up on.
+   */
   flush(now = new Date()): Promise<number> {
     this.flushing ??= this.flushAll(now).finally(() => (this.flushing = null));
     return this.flushing;
   }
 
   private async flushAll(now: Date): Promise<number> {
+    if (await this.publisher.unreachable()) return 0;
     let sent = 0;
     for (;;) {
       const batch = await this.flushDue(now);

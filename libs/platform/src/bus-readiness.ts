@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { EventPublisher } from '@sync-hub/messaging';
 
 /**
- * Whether this process can use its bus: the producer is connected and, for an app that consumes, the consumer has
- * joined its group (so a tick published now is seen). Fed by bootstrap from the transport's status.
+ * Whether this process can use its bus: the producer reaches a broker (a cached metadata probe, see
+ * EventPublisher.unreachable: kafkajs's own "connected" stays true through an outage) and, for an app that consumes, the
+ * consumer has joined its group (so a tick published now is seen). The consumer's state is fed by bootstrap from the
+ * transport's status.
  */
 @Injectable()
 export class BusReadiness {
@@ -21,9 +23,10 @@ export class BusReadiness {
     this.consumerState = 'lost';
   }
 
-  problems(): string[] {
+  async problems(): Promise<string[]> {
     const problems: string[] = [];
-    if (!this.publisher.isConnected()) problems.push('bus producer is not connected');
+    const unreachable = await this.publisher.unreachable();
+    if (unreachable) problems.push(unreachable);
     if (this.consumerState === 'joining') problems.push('bus consumer has not joined its group yet');
     if (this.consumerState === 'lost') problems.push('bus consumer lost its connection');
     return problems;

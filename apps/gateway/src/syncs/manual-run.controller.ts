@@ -1,10 +1,20 @@
-import { BadRequestException, Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  Param,
+  Post,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiOperation,
   ApiPropertyOptional,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -44,6 +54,7 @@ export class ManualRunController {
   })
   @ApiAcceptedResponse({ description: '{ run_id }' })
   @ApiBadRequestResponse({ description: 'an unknown job (the message names the registered ones) or bad params' })
+  @ApiServiceUnavailableResponse({ description: 'the bus is down: nothing was requested; try again once it is back' })
   async run(
     @Param('domain') domain: string,
     @Param('job') job: string,
@@ -79,7 +90,23 @@ export class ManualRunController {
       ...(body.params ? { params: body.params } : {}),
     };
     const { topic, ...message } = tickMessage(tick);
-    await this.publisher.publish(topic, [message]);
+    // Refused at once while the bus is down, rather than held for the producer's minute of retries or queued to run
+    // whenever the broker returns: the operator asked for a run now, and learns now that it cannot start.
+    const unreachable = await this.publisher.unreachable();
+    if (unreachable) throw busDown(unreachable);
+    try {
+      await this.publisher.publish(topic, [message]);
+    } catch (err) {
+      throw busDown((err as Error).message);
+    }
     return { run_id: tick.runId };
   }
+}
+
+function busDown(reason: string): ServiceUnavailableException {
+  return new ServiceUnavailableException({
+    statusCode: 503,
+    error: 'Service Unavailable',
+    message: `the bus is down, so no run was requested (${reason}); try again once /health/ready answers 200`,
+  });
 }

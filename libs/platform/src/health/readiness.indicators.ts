@@ -8,7 +8,7 @@ import { BusReadiness } from '../bus-readiness';
 export const READINESS_CHECK_TIMEOUT_MS = 3000;
 
 /**
- * What makes this app ready for traffic: its own database (a ping), its bus (producer connected; consumer joined its
+ * What makes this app ready for traffic: its own database (a ping), its bus (a broker answers; consumer joined its
  * group), and a schema with no migration of this version pending. Never an upstream: an upstream outage is a failed run,
  * not a reason to take the app out of its Service.
  */
@@ -25,9 +25,9 @@ export class ReadinessIndicators {
     return this.typeorm.pingCheck('database', { connection: this.dataSource, timeout: READINESS_CHECK_TIMEOUT_MS });
   }
 
-  busConnection(): HealthIndicatorResult<'bus'> {
+  async busConnection(): Promise<HealthIndicatorResult<'bus'>> {
     const check = this.health.check('bus');
-    const problems = this.bus.problems();
+    const problems = await this.bus.problems();
     return problems.length === 0 ? check.up() : check.down({ message: problems.join('; ') });
   }
 
