@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ConsoleLogger, Logger, LogLevel } from '@nestjs/common';
 import { AppConfig, ConfigValidationError, loadConfig } from '@sync-hub/config';
 import { createMigrationDataSource } from '@sync-hub/persistence';
 import { provisionTopics } from '@sync-hub/messaging';
@@ -122,7 +123,23 @@ function loops(value: string): number {
   return Number(value);
 }
 
+/** Nest's default logger, on stderr for every level: a command's stdout is its output, which scripts read. */
+class StderrLogger extends ConsoleLogger {
+  protected override printMessages(
+    messages: unknown[],
+    context?: string,
+    logLevel?: LogLevel,
+    _stream?: 'stdout' | 'stderr',
+    errorStack?: unknown,
+    params?: Record<string, unknown>,
+  ): void {
+    super.printMessages(messages, context, logLevel, 'stderr', errorStack, params);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
+  // Log lines from outside a Nest context (kafkajs's, through the app logger's kafkaLogCreator) go to stderr too.
+  Logger.overrideLogger(new StderrLogger());
   const config = (): AppConfig => loadConfig('cli', { LOG_LEVEL: 'warn', ...process.env });
   let code: number = EXIT.ok;
   const program = new Command('sync-hub')
