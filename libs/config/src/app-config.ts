@@ -68,6 +68,8 @@ export interface AppConfig {
   /** null in the embedded mode: the in-process bus is used. */
   kafka: KafkaConfig | null;
   maxDeliveryAttempts: number;
+  /** SHUTDOWN_GRACE_MS: what runs in flight get to finish after SIGTERM (then they are interrupted). */
+  shutdownGraceMs: number;
   database: DatabaseConfig;
   /** Keys the gateway accepts; empty when none was configured (the embedded host then generates one). */
   gatewayApiKeys: string[];
@@ -250,6 +252,7 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
         }
       : null,
     maxDeliveryAttempts: vars.KAFKA_MAX_ATTEMPTS ?? 3,
+    shutdownGraceMs: vars.SHUTDOWN_GRACE_MS ?? 25000,
     database,
     gatewayApiKeys: vars.GATEWAY_API_KEYS ? vars.GATEWAY_API_KEYS.split(',') : [],
     splynx: {

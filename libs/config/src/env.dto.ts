@@ -78,6 +78,18 @@ export class EnvironmentVariables {
   @Max(100)
   KAFKA_MAX_ATTEMPTS?: number;
 
+  /**
+   * How long runs in flight get to finish after SIGTERM before they are recorded as interrupted and handed over; keep
+   * it some seconds under the pod's terminationGracePeriodSeconds.
+   */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  SHUTDOWN_GRACE_MS?: number;
+
   /** mysql://user:pass@host:port/db, or sqlite:<file>. Default in the embedded mode: sqlite:./data/sync-hub.sqlite */
   @IsOptional()
   @Transform(toTrimmed)

@@ -47,6 +47,8 @@ export function kafkaServerOptions(kafka: AppKafkaConfig): NonNullable<KafkaOpti
       sessionTimeout: 30000,
       heartbeatInterval: 3000,
       rebalanceTimeout: 60000,
+      // A fetch waits this long for new messages; stopping the consumer at SIGTERM waits for the fetch (5 s by default).
+      maxWaitTimeInMs: 1000,
     },
     // A group with no committed offset (first deploy, new app) starts at the oldest retained tick, so a tick
     // published before the consumer first joined is not lost. Stale ones are skipped by their deadline, and

@@ -7,8 +7,8 @@ export interface JobContext<P extends object = object> {
   /** The tick's params, validated against the job's params DTO. */
   params: P;
   /**
-   * Aborted when the run passes its time limit: check it between pages. (Not at shutdown: the process gives runs 25 s
-   * to finish, and a run still going then is taken over by another replica from its claim.)
+   * Aborted when the run passes its time limit, or when its process stops and the run is still going after the grace
+   * period (SHUTDOWN_GRACE_MS; another replica then takes it over from its claim): check it between pages.
    */
   signal: AbortSignal;
   /** 1 for the first try, 2 for the first retry, … */

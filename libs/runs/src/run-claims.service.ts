@@ -56,6 +56,19 @@ export class RunClaimsService {
     return (res.affected ?? 0) > 0;
   }
 
+  /**
+   * Lets an open claim expire now (its holder is stopping): any replica's sweeper takes it over at its next sweep, as
+   * it would a crashed worker's after the lease.
+   */
+  async handOver(runId: string, now: Date): Promise<void> {
+    await this.claims
+      .createQueryBuilder()
+      .update(RunClaim)
+      .set({ claimedUntil: now, updatedAt: now })
+      .where('run_id = :runId AND status IN (:...open)', { runId, open: ['running', 'waiting'] })
+      .execute();
+  }
+
   /** Open claims of an app whose holder stopped renewing them (a crashed worker's runs). */
   expired(app: string, now: Date, limit = 50): Promise<RunClaim[]> {
     return this.claims.find({

@@ -54,6 +54,22 @@ export class RunTimeLimitError extends ClassifiedError {
   }
 }
 
+/**
+ * The process was stopped (SIGTERM: a deploy, a scale-down) before the run ended. Retriable: its claim is handed over,
+ * so another replica takes the run over at its next sweep rather than after the lease.
+ */
+export class RunInterruptedError extends ClassifiedError {
+  readonly code = 'INTERRUPTED';
+  readonly origin = 'internal' as const;
+  readonly retriable = true;
+  constructor(domain: string, job: string, graceMs: number) {
+    super(
+      `${domain}/${job} was still running ${graceMs / 1000} s after its process was asked to stop: interrupted, another replica takes it over`,
+    );
+    this.name = 'RunInterruptedError';
+  }
+}
+
 const PARTIAL_STATS = Symbol('partialStats');
 
 /** Lets a job that fails half-way report what it had done; the `failed` event carries these stats. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import {
@@ -21,7 +21,14 @@ import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { SyncJob } from './job-handler';
 import { RunClaimsService } from './run-claims.service';
 import { RunWarnings } from './run-warnings';
-import { classifyError, InvalidJobParamsError, JobNotSupportedError, RunTimeLimitError, statsOf } from './run-errors';
+import {
+  classifyError,
+  InvalidJobParamsError,
+  JobNotSupportedError,
+  RunInterruptedError,
+  RunTimeLimitError,
+  statsOf,
+} from './run-errors';
 
 export type RunOutcome =
   | { status: 'completed'; stats: RunStats; warnings?: string[] }
@@ -40,8 +47,12 @@ interface JobResult {
 export const RUN_CLAIM_LEASE_MS = 60000;
 /** Claims and job leases of runs in flight are renewed this often (a third of the claim's lease). */
 export const LEASE_RENEWAL_MS = RUN_CLAIM_LEASE_MS / 3;
-const SWEEP_INTERVAL_MS = 20000;
-const SHUTDOWN_GRACE_MS = 25000;
+/** How often a process looks for runs to take over: a stopping replica's handed over ones wait at most this long. */
+export const SWEEP_INTERVAL_MS = 5000;
+/** How long an interrupted job gets to stop at its next signal check before its lease is released anyway. */
+const INTERRUPTED_JOB_STOP_MS = 3000;
+/** How long interrupted runs get to record their ending (claim, lease, `failed` event) before the process exits. */
+const INTERRUPT_RECORDING_MS = 10000;
 const MAX_RETRY_DELAY_MS = 60000;
 
 /**
@@ -62,7 +73,7 @@ export function jobLeaseName(tick: Pick<SyncRequestedPayload, 'companyId' | 'dom
  * What a job may do (lease, time limit, retries, params) is its entry in the job registry.
  */
 @Injectable()
-export class RunExecutor implements OnApplicationShutdown {
+export class RunExecutor implements BeforeApplicationShutdown {
   private readonly logger = new Logger(RunExecutor.name);
   private readonly handlers = new Map<string, { declaration: JobDeclaration; handler: SyncJob }>();
   /** Ticks of the runs this process is executing, by run id: their claims and leases are renewed. */
@@ -70,6 +81,10 @@ export class RunExecutor implements OnApplicationShutdown {
   /** The lease renewal in progress per run, which the run waits for before it releases its job lease. */
   private readonly renewing = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Interrupts a job in flight (by run id) when the process stops. */
+  private readonly interrupts = new Map<string, () => void>();
+  /** Set at shutdown: no run is started or taken over any more. */
+  private stopping = false;
   /** Overridable for tests; the wall clock otherwise. */
   clock: () => Date = () => new Date();
   /** First backoff step between tries of a run after a retriable failure (doubling, jittered, at most a minute). */
@@ -102,14 +117,42 @@ export class RunExecutor implements OnApplicationShutdown {
     return [...this.handlers.values()].map((h) => h.declaration);
   }
 
-  /** Stops taking over runs and gives runs in flight a moment to finish; the rest are taken over after restart. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * At SIGTERM, once the consumer has stopped (startApp) and before any client, the producer or the database closes
+   * (onApplicationShutdown): no run starts or is taken over any more; runs in flight get SHUTDOWN_GRACE_MS to finish;
+   * those still going then are interrupted, recorded as failed INTERRUPTED and their claims handed over, so another
+   * replica takes them over at its next sweep.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     if (this.inFlight.size === 0) return;
-    this.logger.log(`waiting up to ${SHUTDOWN_GRACE_MS / 1000} s for ${this.inFlight.size} run(s) to finish`);
-    await Promise.race([
-      Promise.allSettled([...this.inFlight]),
-      new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref()),
-    ]);
+    const graceMs = this.config.shutdownGraceMs;
+    // ScheduleModule stops its intervals now: the claims and leases of the runs finishing are renewed from here.
+    const renewal = setInterval(() => void this.renewLeases().catch(() => undefined), LEASE_RENEWAL_MS);
+    try {
+      this.logger.log(`waiting up to ${graceMs / 1000} s for ${this.inFlight.size} run(s) to finish`);
+      if (await this.settledWithin(graceMs)) return;
+      this.logger.warn(`interrupting ${this.interrupts.size} run(s) still going after ${graceMs / 1000} s`);
+      for (const interrupt of this.interrupts.values()) interrupt();
+      if (!(await this.settledWithin(INTERRUPT_RECORDING_MS))) {
+        this.logger.error(
+          `${this.inFlight.size} run(s) could not record their ending in time: their claims are taken over once they expire`,
+        );
+      }
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** Whether every run in flight has ended within `ms`. */
+  private async settledWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+    try {
+      return await Promise.race([Promise.allSettled([...this.inFlight]).then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Entry point for a `sync.<domain>.requested.v1` handler. */
@@ -129,6 +172,7 @@ export class RunExecutor implements OnApplicationShutdown {
   /** Runs whose holder died: take over their claims and carry them on. */
   @Interval('runs.sweep', SWEEP_INTERVAL_MS)
   async sweep(): Promise<number> {
+    if (this.stopping) return 0;
     const now = this.clock();
     let resumed = 0;
     for (const claim of await this.claims.expired(this.config.appName, now)) {
@@ -298,6 +342,15 @@ export class RunExecutor implements OnApplicationShutdown {
       this.logger.error(
         `run failed [${error.origin}/${error.code}${error.retriable ? ', retriable' : ''}]: ${error.message}`,
       );
+      if (err instanceof RunInterruptedError) {
+        // The claim stays open for another replica: lease released (the job stopped, or dies with this process), the
+        // end published, then the claim handed over, so the takeover finds the job free and follows the `failed` event.
+        await release();
+        await started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error }));
+        await this.claims.handOver(tick.runId, this.clock());
+        this.record(tick, 'failed', stats, startedAt, finishedAt);
+        return { status: 'failed', stats, error };
+      }
       await this.claims.finish(tick.runId, 'failed', finishedAt);
       // A job stopped at its time limit may still be running: it keeps its lease until it stops (released after).
       if (!(err instanceof RunTimeLimitError)) await release();
@@ -312,6 +365,11 @@ export class RunExecutor implements OnApplicationShutdown {
     if (!next) return;
     const tick = JSON.parse(next.tick) as SyncRequestedPayload;
     const now = this.clock();
+    if (this.stopping) {
+      // Not started here: another replica takes it over at its next sweep.
+      await this.claims.handOver(tick.runId, now);
+      return;
+    }
     if (!(await this.acquireJobLease(tick, now))) return;
     if (now > new Date(tick.deadline)) {
       await this.claims.finish(tick.runId, 'skipped', now);
@@ -345,11 +403,20 @@ export class RunExecutor implements OnApplicationShutdown {
         settled: Promise.resolve(),
       };
     }
+    // Aborted at the time limit, or at shutdown when the grace period is over.
     const limit = new AbortController();
     const timer = setTimeout(
       () => limit.abort(new RunTimeLimitError(tick.domain, tick.job, declaration.timeLimitMs)),
       declaration.timeLimitMs,
     );
+    let interrupted: () => void = () => undefined;
+    const interruptedJobStopped = new Promise<void>((resolve) => (interrupted = resolve));
+    this.interrupts.set(tick.runId, () => {
+      limit.abort(new RunInterruptedError(tick.domain, tick.job, this.config.shutdownGraceMs));
+      // Its lease is released once the job stops at its next signal check, or after a few seconds anyway: the
+      // process exits next, which stops the job for good.
+      setTimeout(interrupted, INTERRUPTED_JOB_STOP_MS).unref();
+    });
     const policy = retry(
       handleWhen((err) => !limit.signal.aborted && classifyError(err).retriable),
       {
@@ -375,15 +442,21 @@ export class RunExecutor implements OnApplicationShutdown {
       });
       return { stats, warnings: warnings.list() };
     }, limit.signal);
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    );
+    const settled = Promise.race([
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      interruptedJobStopped,
+    ]);
     const timedOut = new Promise<never>((_, reject) =>
       limit.signal.addEventListener('abort', () => reject(limit.signal.reason as Error), { once: true }),
     );
     timedOut.catch(() => undefined);
-    const result = Promise.race([work, timedOut]).finally(() => clearTimeout(timer));
+    const result = Promise.race([work, timedOut]).finally(() => {
+      clearTimeout(timer);
+      this.interrupts.delete(tick.runId);
+    });
     return { result, settled };
   }
 
