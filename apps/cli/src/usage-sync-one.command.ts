@@ -5,34 +5,8 @@ import { UsageSyncOneView } from '@sync-hub/contracts';
 import { PlatformModule } from '@sync-hub/platform';
 import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
-import { ResellerUsageModule, UsageSyncService } from '../../usage-sync/src';
+import { Panel, Reseller, ResellerConfig, ResellerUsageModule, UsageSyncService } from '../../usage-sync/src';
 import { Output } from './robaws-sync-customers.command';
-
-/**
- * What the command shows of a config, its reseller and its panel. usage-sync exports no entity, so they are read by
- * table name through the DataSource its modules registered; the panel's sealed credentials are never selected. The
- * config's reseller and panel exist (foreign keys).
- */
-interface ShownConfig {
-  id: number;
-  resellerId: number;
-  status: string;
-  panelId: number;
-  panelUserId: string | null;
-  externalUsername: string;
-  usageBytes: number;
-  trafficLimitBytes: number | null;
-}
-interface ShownPanel {
-  id: number;
-  name: string;
-  type: string;
-  url: string;
-}
-interface ShownReseller {
-  id: number;
-  name: string;
-}
 
 const MB = 1024 * 1024;
 
@@ -70,12 +44,12 @@ export async function usageSyncOne(config: AppConfig, configId: number, out: Out
   try {
     const ds = app.get(DataSource);
     out.write(`=== Syncing Usage for Config #${configId} ===\n\n`);
-    const row = await ds.getRepository<ShownConfig>('reseller_configs').findOneBy({ id: configId });
+    const row = await ds.getRepository(ResellerConfig).findOneBy({ id: configId });
     if (!row) return notFound(out);
     const panel = await ds
-      .getRepository<ShownPanel>('panels')
+      .getRepository(Panel)
       .findOneOrFail({ where: { id: row.panelId }, select: { id: true, name: true, type: true, url: true } });
-    const reseller = await ds.getRepository<ShownReseller>('resellers').findOneByOrFail({ id: row.resellerId });
+    const reseller = await ds.getRepository(Reseller).findOneByOrFail({ id: row.resellerId });
     printConfig(out, row, reseller, panel);
 
     out.write('📡 Fetching usage from panel...\n\n');
@@ -92,7 +66,7 @@ function notFound(out: Output): number {
   return 1;
 }
 
-function printConfig(out: Output, c: ShownConfig, reseller: ShownReseller, panel: ShownPanel): void {
+function printConfig(out: Output, c: ResellerConfig, reseller: Reseller, panel: Panel): void {
   const limit = c.trafficLimitBytes !== null && c.trafficLimitBytes > 0 ? bytes(c.trafficLimitBytes) : 'unlimited';
   out.write(
     [

@@ -2,33 +2,13 @@ import { INestApplication, Logger } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { EmbeddedPanelSpec, EmbeddedVpnPanels } from '@sync-hub/simulators';
 import type { DataSource } from 'typeorm';
-import { PanelsApiService } from '../../usage-sync/src';
+import { Panel, PanelsApiService, Reseller, ResellerConfig } from '../../usage-sync/src';
 
 /** What the start-up did with the usage tables, for the banner. */
 export type UsageSeedOutcome =
   | { kind: 'seeded'; resellers: number; panels: number; configs: number }
   /** The tables held rows: nothing written but the seeded panels' addresses (`repointed` of them). */
   | { kind: 'kept'; repointed: number };
-
-/** The columns this seed reads and writes; the tables are usage-sync's (reached by table name, its entities its own). */
-interface ResellerRow {
-  id: number;
-  name: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
-interface PanelRow {
-  id: number;
-  name: string;
-  type: string;
-  url: string;
-}
-interface ConfigRow {
-  id: number;
-  panelId: number;
-  externalUsername: string;
-  usageBytes: number;
-}
 
 const CONFIG_CHUNK = 100;
 const logger = new Logger('EmbeddedUsageSeed');
@@ -53,12 +33,12 @@ export async function seedEmbeddedUsage(app: INestApplication, vpn: EmbeddedVpnP
   const dataSource = app.get<DataSource>(getDataSourceToken(), { strict: false });
   const panelsApi = app.get(PanelsApiService, { strict: false });
   const counts = await Promise.all(
-    ['resellers', 'panels', 'reseller_configs'].map((table) => dataSource.getRepository(table).count()),
+    [Reseller, Panel, ResellerConfig].map((entity) => dataSource.getRepository(entity).count()),
   );
   if (counts.every((n) => n === 0)) return seed(dataSource, panelsApi, vpn);
   let repointed = 0;
   for (const spec of vpn.panels) {
-    const panel = await dataSource.getRepository<PanelRow>('panels').findOneBy({ name: spec.name });
+    const panel = await dataSource.getRepository(Panel).findOneBy({ name: spec.name });
     if (!panel || panel.type !== spec.type || !isLoopback(panel.url)) continue;
     if (panel.url !== spec.url) {
       await panelsApi.update(panel.id, { url: spec.url });
@@ -77,7 +57,7 @@ async function seed(
 ): Promise<UsageSeedOutcome> {
   const now = new Date();
   const resellers = await dataSource
-    .getRepository<ResellerRow>('resellers')
+    .getRepository(Reseller)
     .save(vpn.resellers.map((name) => ({ name, createdAt: now, updatedAt: now })));
   const rows: Array<Record<string, unknown>> = [];
   for (const spec of vpn.panels) {
@@ -105,7 +85,7 @@ async function seed(
   // Inserted directly: the API refuses an empty username, which the seed has on purpose (the sync skips it).
   await dataSource.transaction(async (m) => {
     for (let i = 0; i < rows.length; i += CONFIG_CHUNK)
-      await m.getRepository('reseller_configs').insert(rows.slice(i, i + CONFIG_CHUNK));
+      await m.getRepository(ResellerConfig).insert(rows.slice(i, i + CONFIG_CHUNK));
   });
   logger.log(
     `seeded ${resellers.length} resellers, ${vpn.panels.length} panels and ${rows.length} configs on the VPN panel simulators`,
@@ -115,6 +95,6 @@ async function seed(
 
 /** The simulator starts from its fixed usage; its users go on from what the last runs stored instead. */
 async function resumeUsage(dataSource: DataSource, panelId: number, spec: EmbeddedPanelSpec): Promise<void> {
-  const configs = await dataSource.getRepository<ConfigRow>('reseller_configs').findBy({ panelId });
+  const configs = await dataSource.getRepository(ResellerConfig).findBy({ panelId });
   for (const c of configs) if (c.externalUsername && c.usageBytes > 0) spec.setUsage(c.externalUsername, c.usageBytes);
 }

@@ -4,3 +4,4 @@ export { ResellerUsageModule } from './sync/reseller-usage.module';
 export { UsageSyncService, UsageRunReport } from './sync/usage-sync.service';
 export { UsagePanelsModule } from './panels/panels.module';
 export { PanelsApiService } from './management/panels-api.service';
+export { Panel, Reseller, ResellerConfig } from './model/usage.entities';
