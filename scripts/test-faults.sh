@@ -18,5 +18,9 @@ bash scripts/kafka.sh start
 trap 'bash scripts/kafka.sh stop' EXIT
 export TEST_KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT}"
 
-mkdir -p test-artifacts
-"$TEST_NODE" scripts/run-tests.js faults "${1:-}"
+# Its own artifacts directory, emptied first: scenario 7 greps every log this run wrote (the apps' and the test runner's)
+# for every secret its tests configured, and fails on any hit.
+export TEST_ARTIFACTS=test-artifacts/faults
+rm -rf "$TEST_ARTIFACTS" && mkdir -p "$TEST_ARTIFACTS"
+"$TEST_NODE" scripts/run-tests.js faults "${1:-}" 2>&1 | tee "$TEST_ARTIFACTS/test-runner.log"
+node scripts/grep-secrets.js "$TEST_ARTIFACTS"

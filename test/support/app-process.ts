@@ -5,7 +5,27 @@ import { deploymentNodeFlags } from './deployment-node-flags';
 import { eventually, freePort } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+/** Where the apps' logs go: `test-artifacts`, or the directory the fault suite gives (TEST_ARTIFACTS, see test-faults.sh). */
+export const ARTIFACTS = process.env.TEST_ARTIFACTS
+  ? path.resolve(ROOT, process.env.TEST_ARTIFACTS)
+  : path.join(ROOT, 'test-artifacts');
+/** The secrets the tests gave the apps, one per line: the fault suite greps every log for each (scripts/grep-secrets.js). */
+export const SECRETS_FILE = 'configured-secrets.txt';
+/** A setting whose value is a secret: API keys, tokens, passwords, client and webhook secrets, SECRETS_KEY. */
+const SECRET_SETTING = /(KEY|KEYS|SECRET|TOKEN|PASSWORD)$/;
+
+/**
+ * Records secrets a test configured (its apps' secret settings are recorded by startAppProcess; a test registers those
+ * it gives by other means, a panel password posted to the API for one), so that a grep of the logs can look for them.
+ */
+export function registerSecrets(...values: string[]): void {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const lines = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0);
+  if (lines.length) fs.appendFileSync(path.join(ARTIFACTS, SECRETS_FILE), lines.map((v) => `${v}\n`).join(''));
+}
 
 export interface AppProcess {
   url: string;
@@ -30,6 +50,11 @@ export async function startAppProcess(
   const port = env.PORT ? Number(env.PORT) : await freePort();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logFile = path.join(ARTIFACTS, `${label}.log`);
+  registerSecrets(
+    ...Object.entries(env)
+      .filter(([k]) => SECRET_SETTING.test(k))
+      .map(([, v]) => v),
+  );
   const log = fs.openSync(logFile, 'w');
   // The flags its Deployment gives it first (a test's own come after, and win where they repeat one).
   const flags = [...deploymentNodeFlags(app), ...nodeArgs];
