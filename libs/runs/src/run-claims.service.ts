@@ -68,10 +68,12 @@ export class RunClaimsService {
         handedOverAt: null,
         ...(running ? { attempt: takeover.attempt, takenOverAt: now, takeoverReason: takeover.reason } : {}),
       })
-      .where(
-        'run_id = :runId AND status = :status AND attempt = :attempt AND claimed_until < :now',
-        { runId: claim.runId, status: claim.status, attempt: claim.attempt, now },
-      )
+      .where('run_id = :runId AND status = :status AND attempt = :attempt AND claimed_until < :now', {
+        runId: claim.runId,
+        status: claim.status,
+        attempt: claim.attempt,
+        now,
+      })
       .execute();
     if ((res.affected ?? 0) === 0) return { won: false };
     return running ? { won: true, takeover } : { won: true };

@@ -341,7 +341,9 @@ export class RunExecutor implements BeforeApplicationShutdown {
       // In this order: a crash before the claim is finished re-runs the tick; after it, the lease expires at worst.
       await this.claims.finish(tick.runId, 'completed', finishedAt);
       await release();
-      await started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats, warnings, takeover }));
+      await started.then(() =>
+        this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats, warnings, takeover }),
+      );
       this.record(tick, 'completed', stats, startedAt, finishedAt);
       this.logger.log(
         `run completed: ${JSON.stringify(stats)}${warnings.length ? `, with ${warnings.length} warning(s)` : ''}`,

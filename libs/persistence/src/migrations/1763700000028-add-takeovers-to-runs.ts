@@ -38,6 +38,5 @@ export class AddTakeoversToRuns1763700000028 implements MigrationInterface {
 
 async function addMissing(queryRunner: QueryRunner, table: string, options: TableColumnOptions[]): Promise<void> {
   for (const option of options)
-    if (!(await queryRunner.hasColumn(table, option.name)))
-      await queryRunner.addColumn(table, new TableColumn(option));
+    if (!(await queryRunner.hasColumn(table, option.name))) await queryRunner.addColumn(table, new TableColumn(option));
 }
