@@ -28,6 +28,9 @@ function run(job: string, status: RunStatus, createdAt: Date): SyncRun {
     error: null,
     warnings: null,
     skipReason: null,
+    attempts: 1,
+    takenOverAt: null,
+    takeoverReason: null,
     createdAt,
     updatedAt: createdAt,
   };

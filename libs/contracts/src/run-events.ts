@@ -91,6 +91,27 @@ export const MAX_RUN_WARNING_LENGTH = 1000;
 export const SKIP_REASONS = ['overlap', 'stale', 'paused', 'missed'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
+/**
+ * Why another worker took a run over: `claim_expired`, its worker stopped renewing its claim (killed, OOM, node lost);
+ * `handed_over`, its worker was stopping and handed the run over (SIGTERM past the grace period, INTERRUPTED).
+ */
+export const TAKEOVER_REASONS = ['claim_expired', 'handed_over'] as const;
+export type TakeoverReason = (typeof TAKEOVER_REASONS)[number];
+
+/** What an operator reads for each takeover reason (dashboard, runbook). */
+export const TAKEOVER_REASON_TEXT: Record<TakeoverReason, string> = {
+  claim_expired: 'worker stopped renewing its claim',
+  handed_over: 'handed over at shutdown',
+};
+
+/** The attempt of a run that was taken over: the events of attempt n supersede those of earlier attempts. */
+export interface RunTakeover {
+  /** 2 for the first takeover, and so on. */
+  attempt: number;
+  takenOverAt: Date;
+  reason: TakeoverReason;
+}
+
 /** Payload of `sync.run.{started,completed,failed,skipped}.v1`. */
 export class RunEventPayload {
   @IsUUID() runId: string;
@@ -116,6 +137,15 @@ export class RunEventPayload {
   @IsString({ each: true })
   @MaxLength(MAX_RUN_WARNING_LENGTH, { each: true })
   warnings?: string[];
+  /**
+   * Which attempt of the run sent this event: absent for the first (older events stay valid), 2 and up once another
+   * worker took the run over. A later attempt's events supersede an earlier attempt's, its terminal event too.
+   */
+  @IsOptional() @IsInt() @Min(1) attempt?: number;
+  /** When the run was last taken over (events of a taken-over attempt only). */
+  @IsOptional() @IsISO8601({ strict: true }) takenOverAt?: string;
+  /** Why the run was last taken over (events of a taken-over attempt only). */
+  @IsOptional() @IsIn(TAKEOVER_REASONS) takeoverReason?: TakeoverReason;
 }
 
 export type RunStatus = 'requested' | 'running' | 'completed' | 'failed' | 'skipped';
@@ -129,6 +159,8 @@ export interface RunEventFields {
   skipReason?: SkipReason;
   /** Put on `completed` events only, and only when there is at least one. */
   warnings?: string[];
+  /** Set when this attempt took the run over from another worker. */
+  takeover?: RunTakeover;
 }
 
 /** A run event for a tick, keyed by run id (DESIGN.md section 3). */
@@ -156,6 +188,13 @@ export function runEventMessage(
     ...(fields.error ? { error: fields.error } : {}),
     ...(fields.skipReason ? { skipReason: fields.skipReason } : {}),
     ...(topic === Topic.RunCompleted && fields.warnings?.length ? { warnings: fields.warnings } : {}),
+    ...(fields.takeover
+      ? {
+          attempt: fields.takeover.attempt,
+          takenOverAt: fields.takeover.takenOverAt.toISOString(),
+          takeoverReason: fields.takeover.reason,
+        }
+      : {}),
   };
   return { key: tick.runId, value: envelope(topic.replace(/\.v1$/, ''), payload, tick.runId) };
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { TakeoverReason } from '@sync-hub/contracts';
 
 export type RunClaimStatus = 'waiting' | 'running' | 'completed' | 'failed' | 'skipped';
 
@@ -32,4 +33,19 @@ export class RunClaim {
 
   @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
   updatedAt: Date;
+
+  /** 1 for the run's first worker; each takeover of the running run adds one. */
+  @Column({ type: 'int', default: 1 })
+  attempt: number;
+
+  /** Set when a stopping worker handed the claim over (RunClaimsService.handOver); cleared by the takeover. */
+  @Column({ name: 'handed_over_at', type: 'datetime', precision: 3, nullable: true })
+  handedOverAt: Date | null;
+
+  /** When the latest takeover happened, and why: the claim expired, or its worker handed it over at shutdown. */
+  @Column({ name: 'taken_over_at', type: 'datetime', precision: 3, nullable: true })
+  takenOverAt: Date | null;
+
+  @Column({ name: 'takeover_reason', type: 'varchar', length: 16, nullable: true })
+  takeoverReason: TakeoverReason | null;
 }

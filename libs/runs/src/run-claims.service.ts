@@ -2,10 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, Repository } from 'typeorm';
 import { isDuplicateKeyError } from '@sync-hub/persistence';
+import { RunTakeover } from '@sync-hub/contracts';
 import { RunClaim, RunClaimStatus } from './run-claim.entity';
 
 export type ClaimOutcome =
   { kind: 'claimed' } | { kind: 'finished'; status: RunClaimStatus } | { kind: 'held'; until: Date };
+
+/** Whether this worker won the claim, and for a running run, the takeover its events record. */
+export type TakeoverOutcome = { won: false } | { won: true; takeover?: RunTakeover };
 
 export interface NewClaim {
   runId: string;
@@ -30,6 +34,7 @@ export class RunClaimsService {
         status: 'running',
         claimedUntil: new Date(now.getTime() + leaseMs),
         updatedAt: now,
+        attempt: 1,
       });
       return { kind: 'claimed' };
     } catch (err) {
@@ -41,30 +46,48 @@ export class RunClaimsService {
     return { kind: 'finished', status: existing.status };
   }
 
-  /** Takes over a claim whose holder stopped renewing it. Atomic: of two workers, one wins. */
-  async takeOver(runId: string, app: string, leaseMs: number, now: Date): Promise<boolean> {
+  /**
+   * Takes over a claim whose holder stopped renewing it (or handed it over), as read by `expired`. Atomic: of two
+   * workers, one wins (the attempt it read must still be the claim's). A running run's takeover is a new attempt, with
+   * its time and reason, which its run events carry; a waiting run never started, so it only changes hands.
+   */
+  async takeOver(claim: RunClaim, app: string, leaseMs: number, now: Date): Promise<TakeoverOutcome> {
+    const running = claim.status === 'running';
+    const takeover: RunTakeover = {
+      attempt: claim.attempt + 1,
+      takenOverAt: now,
+      reason: claim.handedOverAt ? 'handed_over' : 'claim_expired',
+    };
     const res = await this.claims
       .createQueryBuilder()
       .update(RunClaim)
-      .set({ app, claimedUntil: new Date(now.getTime() + leaseMs), updatedAt: now })
-      .where('run_id = :runId AND status IN (:...open) AND claimed_until < :now', {
-        runId,
-        open: ['running', 'waiting'],
+      .set({
+        app,
+        claimedUntil: new Date(now.getTime() + leaseMs),
+        updatedAt: now,
+        handedOverAt: null,
+        ...(running ? { attempt: takeover.attempt, takenOverAt: now, takeoverReason: takeover.reason } : {}),
+      })
+      .where('run_id = :runId AND status = :status AND attempt = :attempt AND claimed_until < :now', {
+        runId: claim.runId,
+        status: claim.status,
+        attempt: claim.attempt,
         now,
       })
       .execute();
-    return (res.affected ?? 0) > 0;
+    if ((res.affected ?? 0) === 0) return { won: false };
+    return running ? { won: true, takeover } : { won: true };
   }
 
   /**
    * Lets an open claim expire now (its holder is stopping): any replica's sweeper takes it over at its next sweep, as
-   * it would a crashed worker's after the lease.
+   * it would a crashed worker's after the lease, and records the takeover as a handover.
    */
   async handOver(runId: string, now: Date): Promise<void> {
     await this.claims
       .createQueryBuilder()
       .update(RunClaim)
-      .set({ claimedUntil: now, updatedAt: now })
+      .set({ claimedUntil: now, updatedAt: now, handedOverAt: now })
       .where('run_id = :runId AND status IN (:...open)', { runId, open: ['running', 'waiting'] })
       .execute();
   }

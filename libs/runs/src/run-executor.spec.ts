@@ -490,10 +490,30 @@ describe('RunExecutor', () => {
     await leases.acquire('job:1:splynx:customers', tick.runId!, RUN_CLAIM_LEASE_MS, crashedAt, tick.runId);
     let ran = 0;
     bindCustomers(async () => (ran++, new RunStats()));
+    const sweptAt = new Date();
     assert.equal(await executor.sweep(), 1);
     await eventuallyTrue(async () => events(Topic.RunCompleted, tick.runId!).length === 1);
     assert.equal(ran, 1);
     assert.equal(await executor.sweep(), 0, 'nothing left to take over');
+    // Both events of the takeover say which attempt it is, when it happened and why.
+    for (const topic of [Topic.RunStarted, Topic.RunCompleted]) {
+      const [event] = events(topic, tick.runId!);
+      const p = (event.value as { payload: { attempt: number; takenOverAt: string; takeoverReason: string } }).payload;
+      assert.deepEqual([p.attempt, p.takeoverReason], [2, 'claim_expired'], topic);
+      assert.ok(new Date(p.takenOverAt) >= sweptAt, `${topic}: taken over at the sweep`);
+    }
+    const stored = await db.getRepository(RunClaim).findOneByOrFail({ runId: tick.runId! });
+    assert.deepEqual([stored.status, stored.attempt, stored.takeoverReason], ['completed', 2, 'claim_expired']);
+  });
+
+  it("a first attempt's events carry no attempt: they read as before", async () => {
+    bindCustomers(async () => new RunStats());
+    const tick = tickOf();
+    await executor.execute(tick.payload);
+    for (const topic of [Topic.RunStarted, Topic.RunCompleted]) {
+      const p = (events(topic, tick.runId!)[0].value as { payload: Record<string, unknown> }).payload;
+      assert.deepEqual([p.attempt, p.takenOverAt, p.takeoverReason], [undefined, undefined, undefined], topic);
+    }
   });
 });
 
@@ -518,20 +538,69 @@ describe('jobLeaseName', () => {
 });
 
 describe('RunClaimsService', () => {
+  const claim = { runId: 'run-a', app: 'worker', jobKey: 'job:1:splynx:customers', tick: {} };
+  const at = (t0: Date, ms: number) => new Date(t0.getTime() + ms);
+
   it('lets a run whose holder stopped renewing be taken over, but not one still held', async () => {
     const db = await inMemoryDatabase([RunClaim]);
     const claims = new RunClaimsService(db.getRepository(RunClaim));
     const t0 = new Date('2026-11-21T10:00:00Z');
-    const claim = { runId: 'run-a', app: 'worker', jobKey: 'job:1:splynx:customers', tick: {} };
+    const read = () => db.getRepository(RunClaim).findOneByOrFail({ runId: 'run-a' });
     assert.deepEqual(await claims.claim(claim, 60000, t0), { kind: 'claimed' });
-    assert.equal((await claims.claim(claim, 60000, new Date(t0.getTime() + 30000))).kind, 'held');
-    assert.equal(await claims.takeOver('run-a', 'worker-2', 60000, new Date(t0.getTime() + 30000)), false);
-    assert.equal(await claims.takeOver('run-a', 'worker-2', 60000, new Date(t0.getTime() + 61000)), true);
-    await claims.finish('run-a', 'completed');
-    assert.deepEqual(await claims.claim(claim, 60000, new Date(t0.getTime() + 3600000)), {
-      kind: 'finished',
-      status: 'completed',
+    assert.equal((await claims.claim(claim, 60000, at(t0, 30000))).kind, 'held');
+    assert.deepEqual(await claims.takeOver(await read(), 'worker-2', 60000, at(t0, 30000)), { won: false });
+    const stale = await read();
+    assert.deepEqual(await claims.takeOver(stale, 'worker-2', 60000, at(t0, 61000)), {
+      won: true,
+      takeover: { attempt: 2, takenOverAt: at(t0, 61000), reason: 'claim_expired' },
     });
+    assert.deepEqual(
+      await claims.takeOver(stale, 'worker-3', 60000, at(t0, 200000)),
+      { won: false },
+      'a second worker that read the same claim loses: the attempt it read is gone',
+    );
+    const taken = await read();
+    assert.deepEqual(
+      [taken.app, taken.attempt, taken.takenOverAt?.toISOString(), taken.takeoverReason],
+      ['worker-2', 2, at(t0, 61000).toISOString(), 'claim_expired'],
+    );
+    await claims.finish('run-a', 'completed');
+    assert.deepEqual(await claims.claim(claim, 60000, at(t0, 3600000)), { kind: 'finished', status: 'completed' });
+    await db.destroy();
+  });
+
+  it('a handed-over claim is taken over as a handover; the next takeover after the lease is an expiry again', async () => {
+    const db = await inMemoryDatabase([RunClaim]);
+    const claims = new RunClaimsService(db.getRepository(RunClaim));
+    const read = () => db.getRepository(RunClaim).findOneByOrFail({ runId: 'run-a' });
+    const t0 = new Date('2026-11-21T10:00:00Z');
+    await claims.claim(claim, 60000, t0);
+    await claims.handOver('run-a', at(t0, 10000));
+    const handedOver = await claims.takeOver(await read(), 'worker-2', 60000, at(t0, 12000));
+    assert.deepEqual(handedOver, {
+      won: true,
+      takeover: { attempt: 2, takenOverAt: at(t0, 12000), reason: 'handed_over' },
+    });
+    assert.equal((await read()).handedOverAt, null, 'the handover is consumed by its takeover');
+    // worker-2 dies in turn: its claim expires.
+    const expired = await claims.takeOver(await read(), 'worker-3', 60000, at(t0, 73000));
+    assert.deepEqual(expired, {
+      won: true,
+      takeover: { attempt: 3, takenOverAt: at(t0, 73000), reason: 'claim_expired' },
+    });
+    await db.destroy();
+  });
+
+  it('a waiting run changes hands without a new attempt: it never started', async () => {
+    const db = await inMemoryDatabase([RunClaim]);
+    const claims = new RunClaimsService(db.getRepository(RunClaim));
+    const read = () => db.getRepository(RunClaim).findOneByOrFail({ runId: 'run-a' });
+    const t0 = new Date('2026-11-21T10:00:00Z');
+    await claims.claim(claim, 60000, t0);
+    await claims.setStatus('run-a', 'waiting', t0);
+    assert.deepEqual(await claims.takeOver(await read(), 'worker-2', 60000, at(t0, 61000)), { won: true });
+    const moved = await read();
+    assert.deepEqual([moved.app, moved.attempt, moved.takenOverAt], ['worker-2', 1, null]);
     await db.destroy();
   });
 });

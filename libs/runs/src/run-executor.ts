@@ -11,7 +11,9 @@ import {
   runEventMessage,
   RunStats,
   SkipReason,
+  RunTakeover,
   SyncRequestedPayload,
+  TAKEOVER_REASON_TEXT,
   Topic,
 } from '@sync-hub/contracts';
 import { BusContext, MessageProcessor, ReliablePublisher } from '@sync-hub/messaging';
@@ -169,21 +171,29 @@ export class RunExecutor implements BeforeApplicationShutdown {
     return outcome.status === 'started' ? outcome.run() : outcome;
   }
 
-  /** Runs whose holder died: take over their claims and carry them on. */
+  /**
+   * Runs whose holder died (or handed them over at shutdown): take over their claims and carry them on. A running run
+   * taken over is its next attempt: its events say so (attempt, when, why), so its record shows the takeover.
+   */
   @Interval('runs.sweep', SWEEP_INTERVAL_MS)
   async sweep(): Promise<number> {
     if (this.stopping) return 0;
     const now = this.clock();
     let resumed = 0;
     for (const claim of await this.claims.expired(this.config.appName, now)) {
-      if (!(await this.claims.takeOver(claim.runId, this.config.appName, RUN_CLAIM_LEASE_MS, now))) continue;
+      const outcome = await this.claims.takeOver(claim, this.config.appName, RUN_CLAIM_LEASE_MS, now);
+      if (!outcome.won) continue;
       const tick = JSON.parse(claim.tick) as SyncRequestedPayload;
       if (!(await this.acquireJobLease(tick, now))) continue; // still waiting
+      const takeover = outcome.takeover;
       this.logger.warn(
-        `taking over ${claim.status} run ${tick.runId} (${tick.domain}/${tick.job}) whose worker stopped renewing it`,
+        `taking over ${claim.status} run ${tick.runId} (${tick.domain}/${tick.job})` +
+          (takeover
+            ? ` as attempt ${takeover.attempt}: ${TAKEOVER_REASON_TEXT[takeover.reason]}, last renewed until ${claim.claimedUntil.toISOString()}`
+            : ' whose worker stopped renewing it'),
       );
       if (claim.status === 'waiting') await this.claims.setStatus(tick.runId, 'running', now);
-      this.launch(() => this.run(tick));
+      this.launch(() => this.run(tick, takeover));
       resumed++;
     }
     return resumed;
@@ -266,12 +276,12 @@ export class RunExecutor implements BeforeApplicationShutdown {
    * started → the job → its lease released → completed or failed; then a buffered run, if any, starts. A job that
    * outlives its time limit is reported failed at the limit, but keeps its lease until it has really stopped.
    */
-  private run(tick: SyncRequestedPayload): Promise<RunOutcome> {
+  private run(tick: SyncRequestedPayload, takeover?: RunTakeover): Promise<RunOutcome> {
     return withRunLogContext({ runId: tick.runId, domain: tick.domain, job: tick.job }, async () => {
       this.running.set(tick.runId, tick);
       const startedAt = this.clock();
       // `started` goes out while the job begins; it is sent before `completed` either way.
-      const started = this.emit(Topic.RunStarted, tick, { startedAt });
+      const started = this.emit(Topic.RunStarted, tick, { startedAt, takeover });
       started.catch(() => undefined);
       let outcome: RunOutcome;
       let stopped: Promise<unknown> = Promise.resolve();
@@ -292,6 +302,7 @@ export class RunExecutor implements BeforeApplicationShutdown {
       try {
         outcome = await this.finishRun(
           tick,
+          takeover,
           startedAt,
           started,
           (job) => {
@@ -316,6 +327,7 @@ export class RunExecutor implements BeforeApplicationShutdown {
    */
   private async finishRun(
     tick: SyncRequestedPayload,
+    takeover: RunTakeover | undefined,
     startedAt: Date,
     started: Promise<void>,
     onJob: (job: { settled: Promise<unknown> }) => void,
@@ -329,7 +341,9 @@ export class RunExecutor implements BeforeApplicationShutdown {
       // In this order: a crash before the claim is finished re-runs the tick; after it, the lease expires at worst.
       await this.claims.finish(tick.runId, 'completed', finishedAt);
       await release();
-      await started.then(() => this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats, warnings }));
+      await started.then(() =>
+        this.emit(Topic.RunCompleted, tick, { startedAt, finishedAt, stats, warnings, takeover }),
+      );
       this.record(tick, 'completed', stats, startedAt, finishedAt);
       this.logger.log(
         `run completed: ${JSON.stringify(stats)}${warnings.length ? `, with ${warnings.length} warning(s)` : ''}`,
@@ -346,7 +360,7 @@ export class RunExecutor implements BeforeApplicationShutdown {
         // The claim stays open for another replica: lease released (the job stopped, or dies with this process), the
         // end published, then the claim handed over, so the takeover finds the job free and follows the `failed` event.
         await release();
-        await started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error }));
+        await started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error, takeover }));
         await this.claims.handOver(tick.runId, this.clock());
         this.record(tick, 'failed', stats, startedAt, finishedAt);
         return { status: 'failed', stats, error };
@@ -354,7 +368,7 @@ export class RunExecutor implements BeforeApplicationShutdown {
       await this.claims.finish(tick.runId, 'failed', finishedAt);
       // A job stopped at its time limit may still be running: it keeps its lease until it stops (released after).
       if (!(err instanceof RunTimeLimitError)) await release();
-      await started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error }));
+      await started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error, takeover }));
       this.record(tick, 'failed', stats, startedAt, finishedAt);
       return { status: 'failed', stats, error };
     }

@@ -152,6 +152,13 @@ describe('RunExecutor at shutdown (SIGTERM)', () => {
     assert.equal(ran, 1);
     assert.equal((await claimOf(tick.runId!)).status, 'completed');
     assert.equal(events(Topic.RunStarted, tick.runId!).length, 2, 'started by each replica');
+    const attemptOf = (topic: Topic, i = 0) =>
+      (events(topic, tick.runId!)[i].value as { payload: { attempt?: number; takeoverReason?: string } }).payload;
+    for (const p of [attemptOf(Topic.RunStarted, 0), attemptOf(Topic.RunFailed)])
+      assert.equal(p.attempt, undefined, 'the interrupted attempt is the first');
+    for (const p of [attemptOf(Topic.RunStarted, 1), attemptOf(Topic.RunCompleted)])
+      assert.deepEqual([p.attempt, p.takeoverReason], [2, 'handed_over'], 'the takeover is attempt 2, a handover');
+    assert.equal((await claimOf(tick.runId!)).attempt, 2);
   });
 
   it('a job that ignores its signal still has its lease released a few seconds after the interruption', async () => {

@@ -30,8 +30,11 @@ export function decodeCursor(cursor: string): { createdAt: Date; runId: string }
 }
 
 /**
- * Folds run events into `sync_runs`. Events may arrive twice and in any order: a terminal event wins over
- * `started` whenever it arrives, and a repeated event changes nothing.
+ * Folds run events into `sync_runs`. Events may arrive twice and in any order. Within one attempt of a run, a terminal
+ * event wins over `started` whenever it arrives, and a repeated event changes nothing. An event of a later attempt (the
+ * run was taken over) supersedes everything an earlier attempt said, its terminal event too: an interrupted run that
+ * the takeover completed shows completed, with its attempts, the takeover's time and reason. An earlier attempt's
+ * event that arrives late changes nothing. The run keeps its first start time.
  */
 @Injectable()
 export class RunHistoryService {
@@ -45,17 +48,30 @@ export class RunHistoryService {
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }
-    const update = this.runs.createQueryBuilder().update(SyncRun).where('run_id = :runId', { runId: event.runId });
+    const update = () =>
+      this.runs.createQueryBuilder().update(SyncRun).where('run_id = :runId', { runId: event.runId });
+    const { createdAt: _created, runId: _id, startedAt, ...attemptFields } = row;
+    // A later attempt: all it says replaces the earlier attempt's, whatever status that reached.
+    const superseded = await update()
+      .set({ ...attemptFields, startedAt: () => 'COALESCE(started_at, :firstStartedAt)' })
+      .setParameter('firstStartedAt', startedAt)
+      .andWhere('attempts < :attempt', { attempt: row.attempts })
+      .execute();
+    if ((superseded.affected ?? 0) > 0) return;
+    const sameAttempt = update().andWhere('attempts = :attempt', { attempt: row.attempts });
     if (status === 'running') {
       // `started` after a terminal event only fills in what the terminal event lacked.
-      await update
-        .set({ status: 'running', startedAt: row.startedAt, updatedAt: now })
+      await sameAttempt
+        .set({ status: 'running', startedAt, updatedAt: now })
         .andWhere('status = :requested', { requested: 'requested' })
         .execute();
       return;
     }
-    const { createdAt: _created, runId: _id, ...terminal } = row;
-    await update.set(terminal).andWhere('status NOT IN (:...terminal)', { terminal: TERMINAL }).execute();
+    await sameAttempt
+      .set({ ...attemptFields, startedAt: () => 'COALESCE(started_at, :firstStartedAt)' })
+      .setParameter('firstStartedAt', startedAt)
+      .andWhere('status NOT IN (:...terminal)', { terminal: TERMINAL })
+      .execute();
   }
 
   async list(query: RunQuery): Promise<SyncRun[]> {
@@ -99,6 +115,9 @@ export class RunHistoryService {
       error: e.error ?? null,
       warnings: status === 'completed' && e.warnings?.length ? e.warnings : null,
       skipReason: e.skipReason ?? null,
+      attempts: e.attempt ?? 1,
+      takenOverAt: e.takenOverAt ? new Date(e.takenOverAt) : null,
+      takeoverReason: e.takeoverReason ?? null,
       createdAt: now,
       updatedAt: now,
     };

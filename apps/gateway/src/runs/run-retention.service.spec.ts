@@ -33,6 +33,9 @@ function run(job: string, status: RunStatus, createdAt: Date, companyId = 1): Sy
     error: null,
     warnings: null,
     skipReason: status === 'skipped' ? 'overlap' : null,
+    attempts: 1,
+    takenOverAt: null,
+    takeoverReason: null,
     createdAt,
     updatedAt: createdAt,
   };

@@ -33,6 +33,10 @@ function present(run: SyncRun) {
     error: run.error,
     warnings: run.warnings ?? [],
     skip_reason: run.skipReason,
+    // 1 unless another worker took the run over (its worker died or was stopped): then when, and why.
+    attempts: run.attempts ?? 1,
+    taken_over_at: iso(run.takenOverAt),
+    takeover_reason: run.takeoverReason,
   };
 }
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { RunError, RunStats, RunStatus } from '@sync-hub/contracts';
+import { RunError, RunStats, RunStatus, TakeoverReason } from '@sync-hub/contracts';
 
 /** One run as the gateway knows it from the run events; keyed by run id, so redelivered events change nothing. */
 @Entity('sync_runs')
@@ -52,6 +52,17 @@ export class SyncRun {
 
   @Column({ name: 'skip_reason', type: 'varchar', length: 16, nullable: true })
   skipReason: string | null;
+
+  /** How many workers the run had: 1, plus one per takeover. The latest attempt's events make the record. */
+  @Column({ type: 'int', default: 1 })
+  attempts: number;
+
+  /** When the run was last taken over, and why (null: never taken over). */
+  @Column({ name: 'taken_over_at', type: 'datetime', precision: 3, nullable: true })
+  takenOverAt: Date | null;
+
+  @Column({ name: 'takeover_reason', type: 'varchar', length: 16, nullable: true })
+  takeoverReason: TakeoverReason | null;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt: Date;

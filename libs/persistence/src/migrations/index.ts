@@ -26,6 +26,7 @@ import { CreateRobawsCustomers1763700000024 } from './1763700000024-create-robaw
 import { CreateCpTables1763700000025 } from './1763700000025-create-cp-tables';
 import { SeedCpReconcile1763700000026 } from './1763700000026-seed-cp-reconcile';
 import { CreateUsageTables1763700000027 } from './1763700000027-create-usage-tables';
+import { AddTakeoversToRuns1763700000028 } from './1763700000028-add-takeovers-to-runs';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -57,4 +58,5 @@ export const MIGRATIONS = [
   CreateCpTables1763700000025,
   SeedCpReconcile1763700000026,
   CreateUsageTables1763700000027,
+  AddTakeoversToRuns1763700000028,
 ];

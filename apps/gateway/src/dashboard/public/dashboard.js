@@ -188,7 +188,7 @@
           el('td', {}, `${r.domain}/${r.job}`),
           el('td', {}, r.company_id),
           el('td', {}, r.trigger),
-          el('td', { className: `status status-${r.status}` }, r.status, warningMarker(r.warnings)),
+          el('td', { className: `status status-${r.status}` }, r.status, warningMarker(r.warnings), takeoverMarker(r)),
           el(
             'td',
             { className: 'muted' },
@@ -217,6 +217,24 @@
   function warningMarker(warnings) {
     if (!warnings.length) return '';
     return el('span', { className: 'warn-marker', title: warnings.join('\n') }, ` ⚠ ${warnings.length}`);
+  }
+
+  /** Why a run was taken over, as TAKEOVER_REASON_TEXT in libs/contracts says it. */
+  const TAKEOVER_REASONS = {
+    claim_expired: 'worker stopped renewing its claim',
+    handed_over: 'handed over at shutdown',
+  };
+
+  /** A run another worker took over: a small marker with the attempts, and when and why on hover. */
+  function takeoverMarker(r) {
+    if (!(r.attempts > 1)) return '';
+    const why = TAKEOVER_REASONS[r.takeover_reason] ?? r.takeover_reason;
+    const when = r.taken_over_at ? new Date(r.taken_over_at).toLocaleString() : '?';
+    return el(
+      'span',
+      { className: 'takeover-marker', title: `attempt ${r.attempts}: taken over ${when} (${why})` },
+      ` ↻ ${r.attempts}`,
+    );
   }
 
   async function act(fn) {
@@ -532,7 +550,7 @@
         el('td', {}, label),
         el('td', {}, r.started_at ? new Date(r.started_at).toLocaleString() : '—'),
         el('td', {}, r.trigger),
-        el('td', { className: `status status-${r.status}` }, r.status, warningMarker(r.warnings)),
+        el('td', { className: `status status-${r.status}` }, r.status, warningMarker(r.warnings), takeoverMarker(r)),
         ...STAT_COLUMNS.map((k) =>
           el(
             'td',
