@@ -99,9 +99,11 @@ describe('RunExecutor at shutdown (SIGTERM)', () => {
   });
 
   it('an idle process stops at once', async () => {
+    const executor = replica(async () => new RunStats());
     const started = Date.now();
-    await replica(async () => new RunStats()).beforeApplicationShutdown();
-    assert.ok(Date.now() - started < 50, `took ${Date.now() - started} ms`);
+    await executor.beforeApplicationShutdown();
+    // Far below the grace period it would otherwise wait (SHUTDOWN_GRACE_MS); loose enough for a busy machine.
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
   });
 
   it('a run that ends within the grace period is waited for and recorded completed', async () => {
