@@ -60,13 +60,13 @@ export class DeadLetterTally {
 
 function mapOf<V>(outer: Map<string, Map<number, V>>, key: string): Map<number, V> {
   let inner = outer.get(key);
-  if (!inner) outer.set(key, (inner = new Map()));
+  if (!inner) outer.set(key, (inner = new Map<number, V>()));
   return inner;
 }
 
 function setOf(outer: Map<string, Set<string>>, key: string): Set<string> {
   let inner = outer.get(key);
-  if (!inner) outer.set(key, (inner = new Set()));
+  if (!inner) outer.set(key, (inner = new Set<string>()));
   return inner;
 }
 
