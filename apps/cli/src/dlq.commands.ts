@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { KafkaConfig } from '@sync-hub/config';
 import { ALL_TOPICS, deadLetterTopic } from '@sync-hub/contracts';
-import { DEAD_LETTER_HEADERS, kafkaClientConfig, KafkaEventPublisher, RawRecord } from '@sync-hub/messaging';
+import {
+  DEAD_LETTER_HEADERS,
+  DLQ_REPLAY_OF_HEADER,
+  kafkaClientConfig,
+  KafkaEventPublisher,
+  RawRecord,
+} from '@sync-hub/messaging';
 import { InvalidArgumentError } from 'commander';
 import { IHeaders, Kafka } from 'kafkajs';
 import { textTable } from './table';
@@ -13,7 +19,7 @@ import { UsageError } from './usage-error';
  * `.dlq` (an empty record with header `dlqReplayOf: <id>`), so a second replay of the same id republishes nothing and
  * the list shows when each was replayed.
  */
-const MARKER_HEADER = 'dlqReplayOf';
+const MARKER_HEADER = DLQ_REPLAY_OF_HEADER;
 const MARKER_TIME_HEADER = 'dlqReplayedAt';
 /** On a republished message: the `.dlq` and id it came from. */
 const REPLAYED_FROM_HEADER = 'replayedFrom';

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BusMetricsModule } from '@sync-hub/messaging';
 import { API_VALIDATION, ApiKeysRequired, PlatformModule } from '@sync-hub/platform';
 import { AccountingProxyModule } from './accounting/accounting-proxy.module';
 import { CrmProxyModule } from './crm/crm-proxy.module';
@@ -35,6 +36,7 @@ export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];
     AccountingProxyModule,
     CrmProxyModule,
     UsageProxyModule,
+    BusMetricsModule,
   ],
   providers: [...API_VALIDATION, ApiKeysRequired, ...GATEWAY_PROVIDERS],
 })

@@ -17,6 +17,7 @@ import {
   UpstreamProtocolError,
   UpstreamTimeoutError,
 } from './errors';
+import { reportUpstreamError } from './upstream-error-class';
 
 export interface HttpClientOptions {
   /** The upstream's name, used in errors, logs and metrics. */
@@ -120,7 +121,9 @@ export class ResilientHttpClient {
   async request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     for (let round = 1; ; round++) {
       try {
-        return await wrap(this.policy, this.limiter).execute(() => this.once<T>(req));
+        return await wrap(this.policy, this.limiter).execute(() =>
+          this.once<T>(req).catch((err: unknown) => reportUpstreamError(this.options.name, err)),
+        );
       } catch (err) {
         const throttled = err instanceof UpstreamHttpError && err.status === 429;
         if (!throttled || round > (this.options.rateLimitedRounds ?? 0)) throw err;

@@ -7,3 +7,5 @@ export * from './outbox';
 export * from './topic-provisioner';
 export * from './transport';
 export * from './stored-backoff';
+export * from './bus-metrics';
+export * from './dead-letter-tally';

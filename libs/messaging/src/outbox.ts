@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
+import { MetricsService } from '@sync-hub/observability';
 import { OutboxMessage } from '@sync-hub/persistence';
 import { EntityManager, Repository } from 'typeorm';
 import { EventPublisher, OutgoingMessage } from './event-publisher';
@@ -10,6 +11,8 @@ const FLUSH_INTERVAL_MS = 5000;
 const FLUSH_BATCH = 1000;
 const DELETE_BATCH = 500;
 const INSERT_BATCH = 500;
+/** The outbox's depth is counted at most this often, however often /metrics is scraped. */
+const DEPTH_METRICS_CACHE_MS = 5000;
 /** A batch the bus refused waits 10 s, then 20 s, 40 s, … at most 5 minutes. */
 const REFUSED_BACKOFF = new StoredBackoff(2 * FLUSH_INTERVAL_MS, 300_000);
 
@@ -18,14 +21,41 @@ const REFUSED_BACKOFF = new StoredBackoff(2 * FLUSH_INTERVAL_MS, 300_000);
  * retries, it is written to `outbox_messages` and flushed later, in order of creation.
  */
 @Injectable()
-export class ReliablePublisher {
+export class ReliablePublisher implements OnModuleDestroy {
   private readonly logger = new Logger(ReliablePublisher.name);
   private flushing: Promise<number> | null = null;
+  private readonly stopReportingDepth: () => void;
 
   constructor(
     private readonly publisher: EventPublisher,
     @InjectRepository(OutboxMessage) private readonly outbox: Repository<OutboxMessage>,
-  ) {}
+    @Optional() metrics?: MetricsService,
+  ) {
+    // Every app reports the depth of the one outbox table: any scrape answers for the whole hub.
+    this.stopReportingDepth =
+      metrics?.addScrapeSource({
+        name: 'outbox',
+        gauges: [metrics.outboxPending, metrics.outboxOldestAge],
+        cacheMs: DEPTH_METRICS_CACHE_MS,
+        refresh: async () => {
+          const depth = await this.depth();
+          metrics.outboxPending.set(depth.pending);
+          metrics.outboxOldestAge.set(depth.oldestAgeSeconds);
+        },
+      }) ?? (() => undefined);
+  }
+
+  onModuleDestroy(): void {
+    this.stopReportingDepth();
+  }
+
+  /** Messages waiting in the outbox (of every app), and the age in seconds of the oldest (0 when none wait). */
+  async depth(now = new Date()): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const [oldest] = await this.outbox.find({ order: { id: 'ASC' }, take: 1 });
+    if (!oldest) return { pending: 0, oldestAgeSeconds: 0 };
+    const pending = await this.outbox.count();
+    return { pending, oldestAgeSeconds: Math.max(0, (now.getTime() - oldest.createdAt.getTime()) / 1000) };
+  }
 
   async publish(topic: string, message: OutgoingMessage): Promise<void> {
     try {

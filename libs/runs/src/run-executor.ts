@@ -239,6 +239,7 @@ export class RunExecutor implements BeforeApplicationShutdown {
             `tick for ${tick.domain}/${tick.job} reached after its deadline ${tick.deadline}: skipped as stale`,
           );
           await this.emit(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'stale' });
+          this.recordSkipped(tick, 'stale');
         }
         return { status: 'skipped', reason: 'stale' };
       }
@@ -259,6 +260,7 @@ export class RunExecutor implements BeforeApplicationShutdown {
         await this.claims.finish(tick.runId, 'skipped', now);
         this.logger.warn(`${tick.domain}/${tick.job} is still running: tick skipped (overlap)`);
         await this.emit(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'overlap' });
+        this.recordSkipped(tick, 'overlap');
         return { status: 'skipped', reason: 'overlap' };
       }
       return { status: 'started', run: () => this.run(tick) };
@@ -362,14 +364,14 @@ export class RunExecutor implements BeforeApplicationShutdown {
         await release();
         await started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error, takeover }));
         await this.claims.handOver(tick.runId, this.clock());
-        this.record(tick, 'failed', stats, startedAt, finishedAt);
+        this.record(tick, 'failed', stats, startedAt, finishedAt, error);
         return { status: 'failed', stats, error };
       }
       await this.claims.finish(tick.runId, 'failed', finishedAt);
       // A job stopped at its time limit may still be running: it keeps its lease until it stops (released after).
       if (!(err instanceof RunTimeLimitError)) await release();
       await started.then(() => this.emit(Topic.RunFailed, tick, { startedAt, finishedAt, stats, error, takeover }));
-      this.record(tick, 'failed', stats, startedAt, finishedAt);
+      this.record(tick, 'failed', stats, startedAt, finishedAt, error);
       return { status: 'failed', stats, error };
     }
   }
@@ -389,6 +391,7 @@ export class RunExecutor implements BeforeApplicationShutdown {
       await this.claims.finish(tick.runId, 'skipped', now);
       await this.leases.release(leaseName, tick.runId);
       await this.emit(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'stale' });
+      this.recordSkipped(tick, 'stale');
       return;
     }
     await this.claims.setStatus(tick.runId, 'running', now);
@@ -488,13 +491,28 @@ export class RunExecutor implements BeforeApplicationShutdown {
     await this.publisher.publish(topic, runEventMessage(topic, tick, fields));
   }
 
-  private record(tick: SyncRequestedPayload, status: string, stats: RunStats, startedAt: Date, finishedAt: Date): void {
+  private record(
+    tick: SyncRequestedPayload,
+    status: string,
+    stats: RunStats,
+    startedAt: Date,
+    finishedAt: Date,
+    error?: RunError,
+  ): void {
     const labels = { domain: tick.domain, job: tick.job };
     this.metrics.runs.inc({ ...labels, status });
+    if (error) this.metrics.runFailures.inc({ ...labels, origin: error.origin, code: error.code });
     this.metrics.runDuration.observe(labels, (finishedAt.getTime() - startedAt.getTime()) / 1000);
     for (const outcome of ['created', 'updated', 'unchanged', 'failed', 'deactivated'] as const) {
       const n = stats[outcome] ?? 0;
       if (n > 0) this.metrics.records.inc({ ...labels, outcome }, n);
     }
+  }
+
+  /** A skipped tick counts as a run with status `skipped` (no duration: it never started), and by its reason. */
+  private recordSkipped(tick: SyncRequestedPayload, reason: SkipReason): void {
+    const labels = { domain: tick.domain, job: tick.job };
+    this.metrics.runs.inc({ ...labels, status: 'skipped' });
+    this.metrics.runsSkipped.inc({ ...labels, reason });
   }
 }

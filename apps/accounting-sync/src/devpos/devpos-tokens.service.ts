@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ClassifiedError, ConfigurationError } from '@sync-hub/contracts';
+import { MetricsService } from '@sync-hub/observability';
 import { lockedQuery } from '@sync-hub/persistence';
 import type { DataSource } from 'typeorm';
 import { Connection, DevposSecrets, DevposSettings } from '../connections/connection.entity';
@@ -26,6 +27,7 @@ export class DevposTokens {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: ConnectionSecrets,
     private readonly client: DevposClient,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async devposToken(companyId: number): Promise<string> {
@@ -82,6 +84,7 @@ export class DevposTokens {
         this.logger.log(`logged in to DevPos for company ${companyId}`);
         return { token: login.accessToken, tenant: settings.tenant };
       } catch (err) {
+        this.metrics?.tokenRefreshFailures.inc({ upstream: 'devpos' });
         row.status = err instanceof DevposLoginRefusedError ? 'reauth_required' : 'failing';
         row.statusReason = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
         row.updatedAt = now;

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ClassifiedError, ConfigurationError } from '@sync-hub/contracts';
+import { MetricsService } from '@sync-hub/observability';
 import { lockedQuery } from '@sync-hub/persistence';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Connection, QuickBooksSecrets, QuickBooksSettings } from '../connections/connection.entity';
@@ -63,6 +64,7 @@ export class QuickBooksTokens {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: ConnectionSecrets,
     private readonly oauth: QuickBooksOAuthClient,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.marginMs = config.accounting.quickbooks.refreshMarginMs;
   }
@@ -138,6 +140,7 @@ export class QuickBooksTokens {
         this.logger.log(`refreshed the QuickBooks token of company ${companyId}`);
         return { token: answer.accessToken, info: info(row, true) };
       } catch (err) {
+        this.metrics?.tokenRefreshFailures.inc({ upstream: 'quickbooks' });
         return { error: await this.recordFailure(m, row, err, now) };
       }
     });
