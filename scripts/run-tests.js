@@ -37,6 +37,11 @@ if (files.length === 0) {
 }
 const filter = process.argv[3];
 const selected = filter ? files.filter((f) => f.includes(filter)) : files;
+// With no file, `node --test` would run every test it finds: a mistyped filter must not start the whole suite.
+if (selected.length === 0) {
+  console.error(`run-tests: no ${kind} test file matches "${filter}"`);
+  process.exit(1);
+}
 let node;
 try {
   node = testNode();
