@@ -45,8 +45,8 @@ export class DevposClient implements OnApplicationShutdown {
     this.http = new ResilientHttpClient({
       name: 'devpos',
       baseUrl: config.accounting.devpos.baseUrl,
-      // The original used a 45 s client timeout: long ranges are slow.
-      timeoutMs: Math.max(config.http.timeoutMs, 45_000),
+      // The original used a 45 s client timeout: long ranges are slow (DEVPOS_TIMEOUT_MS).
+      timeoutMs: config.accounting.devpos.timeoutMs,
       retries: config.http.retries,
       retryBaseDelayMs: config.http.retryBaseDelayMs,
       maxConcurrency: config.http.maxConcurrency,
@@ -54,7 +54,7 @@ export class DevposClient implements OnApplicationShutdown {
     this.once = new ResilientHttpClient({
       name: 'devpos',
       baseUrl: config.accounting.devpos.baseUrl,
-      timeoutMs: Math.max(config.http.timeoutMs, 45_000),
+      timeoutMs: config.accounting.devpos.timeoutMs,
       retries: 0,
       retryBaseDelayMs: config.http.retryBaseDelayMs,
       maxConcurrency: config.http.maxConcurrency,
