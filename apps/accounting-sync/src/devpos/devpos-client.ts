@@ -1,7 +1,13 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ConfigurationError } from '@sync-hub/contracts';
-import { HttpResponse, ResilientHttpClient, UpstreamHttpError, UpstreamProtocolError } from '@sync-hub/http';
+import {
+  HttpResponse,
+  ResilientHttpClient,
+  UpstreamError,
+  UpstreamHttpError,
+  UpstreamProtocolError,
+} from '@sync-hub/http';
 
 /** DevPos refused the login itself (invalid_grant: wrong user name, password or tenant): a person must fix it. */
 export class DevposLoginRefusedError extends ConfigurationError {
@@ -86,7 +92,8 @@ export class DevposClient implements OnApplicationShutdown {
         const emptyAnswer = err instanceof UpstreamHttpError && err.status === 500 && isKnownEmptyAnswer(err.body);
         if (emptyAnswer && attempt >= 2) return [];
         if (emptyAnswer) continue;
-        if (err instanceof UpstreamHttpError && err.retriable)
+        // Any retriable failure (a timeout, a cut-off answer, not only an HTTP status) gets the usual retries.
+        if (err instanceof UpstreamError && err.retriable)
           return asArray(await this.get<unknown>(path, token, tenant, query), path);
         throw err;
       }
