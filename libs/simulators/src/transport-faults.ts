@@ -14,7 +14,10 @@ export interface ScriptedFault {
   times: number;
   /** Matching requests let through before the streak starts (default 0): a run fails after some pages. */
   after?: number;
-  /** Only requests whose `METHOD /path` matches this regular expression count (default: every request). */
+  /**
+   * Only requests whose `METHOD /path`, or `METHOD /path?query` when they have one, match this regular expression count
+   * (default: every request). The query lets a fault hit one page of a list (e.g. the page after a given id).
+   */
   path?: string;
   status?: number;
   /** `rate-limited`: seconds in Retry-After; null: no Retry-After at all (QuickBooks sends none). Default 1. */
@@ -75,7 +78,7 @@ export class TransportFaultInjector {
    * instead of `serve`, and a scripted truncation cuts what `serve` answered.
    */
   async intercept(
-    req: { method: string; path: string },
+    req: { method: string; path: string; query?: URLSearchParams },
     faults: TransportFaults,
     answers: FaultAnswers,
     serve: () => Promise<SimResponse> | SimResponse,
@@ -111,8 +114,12 @@ export class TransportFaultInjector {
   }
 
   /** The script's entries this request falls in; every entry whose path matches counts it. */
-  private scripted(req: { method: string; path: string }, script: ScriptedFault[]): ScriptedFault[] {
-    const route = `${req.method} ${req.path}`;
+  private scripted(
+    req: { method: string; path: string; query?: URLSearchParams },
+    script: ScriptedFault[],
+  ): ScriptedFault[] {
+    const query = req.query?.toString();
+    const route = `${req.method} ${req.path}${query ? `?${query}` : ''}`;
     return script.filter((fault, i) => {
       if (fault.path && !new RegExp(fault.path).test(route)) return false;
       const n = (this.seen[i] = (this.seen[i] ?? 0) + 1);

@@ -41,7 +41,7 @@ describe('DevposClient: slow and failing upstream (bounded attempts, classificat
 
   const attempt = async (route: string, call: () => Promise<unknown>, ...script: ScriptedFault[]) => {
     sim.requests.clear();
-    sim.setFaults({ script: script.map((f) => ({ path: `^${route}$`, ...f })) });
+    sim.setFaults({ script: script.map((f) => ({ path: `^${route}(\\?|$)`, ...f })) });
     const started = Date.now();
     try {
       const value = await call();

@@ -33,7 +33,7 @@ describe('SplynxClient: slow and failing upstream (bounded attempts, classificat
   /** Faults on the customer list only (the token request passes), then every page read; what it ended with. */
   const readAll = async (...script: ScriptedFault[]) => {
     simulator.requests.clear();
-    simulator.setFaults({ script: script.map((f) => ({ path: `^${LIST}$`, ...f })) });
+    simulator.setFaults({ script: script.map((f) => ({ path: `^${LIST}(\\?|$)`, ...f })) });
     const records: unknown[] = [];
     const started = Date.now();
     try {

@@ -65,6 +65,7 @@ const NO_FAULTS: DevposFaults = {
   errorRate: 0,
   rateLimitRate: 0,
   retryAfterSeconds: 1,
+  script: [],
   listLatencyPerDayMs: 0,
   einvoiceFailureRate: 0,
   einvoiceFailureStatus: 405,

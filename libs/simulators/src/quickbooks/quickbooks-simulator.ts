@@ -53,6 +53,7 @@ const NO_FAULTS: QuickBooksFaults = {
   errorRate: 0,
   rateLimitRate: 0,
   retryAfterSeconds: 60,
+  script: [],
   target: 'all',
   method: null,
 };

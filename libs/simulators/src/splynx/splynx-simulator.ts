@@ -28,6 +28,7 @@ const NO_FAULTS: SplynxFaults = {
   errorRate: 0,
   rateLimitRate: 0,
   retryAfterSeconds: 1,
+  script: [],
   malformedRate: 0,
   malformedIds: [],
 };
