@@ -147,6 +147,8 @@ export interface AccountingConfig {
   };
   devpos: {
     baseUrl: string;
+    /** DEVPOS_TIMEOUT_MS: one request's time limit. */
+    timeoutMs: number;
     /** base64 of "<public client id>:"; empty when not configured. */
     authBasic: string;
     /** Company 1's seed login, when all three are set. */
@@ -344,6 +346,7 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
       },
       devpos: {
         baseUrl: (vars.DEVPOS_URL ?? 'https://online.devpos.al').replace(/\/+$/, ''),
+        timeoutMs: vars.DEVPOS_TIMEOUT_MS ?? 45_000,
         authBasic: vars.DEVPOS_AUTH_BASIC ?? '',
         seed:
           vars.DEVPOS_TENANT && vars.DEVPOS_USERNAME && vars.DEVPOS_PASSWORD

@@ -505,6 +505,15 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   DEVPOS_URL?: string;
 
+  /** One DevPos request's time limit (default 45000: long list ranges are slow); HTTP_TIMEOUT_MS does not shorten it. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  DEVPOS_TIMEOUT_MS?: number;
+
   /** The Basic credential of DevPos's public web-app client: base64 of "<client id>:" (empty secret). */
   @IsOptional()
   @Transform(toTrimmed)

@@ -75,6 +75,20 @@ export class UpstreamProtocolError extends UpstreamError {
   }
 }
 
+/**
+ * The upstream answered 2xx with a body that is not the JSON it announced, typically cut off half-way (a proxy timeout,
+ * a worker that died mid-answer). Unlike a readable answer of the wrong shape (UpstreamProtocolError), asking again
+ * usually helps, so it is retried like a 5xx; when the retries are spent the run fails as the same bad response.
+ */
+export class UpstreamMalformedBodyError extends UpstreamError {
+  readonly code = 'UPSTREAM_BAD_RESPONSE';
+  readonly retriable = true;
+  constructor(upstream: string, request: string, received: number) {
+    super(upstream, `${request} answered malformed or truncated JSON (${received} bytes)`);
+    this.name = 'UpstreamMalformedBodyError';
+  }
+}
+
 function describeBody(body: unknown): string {
   if (body == null || body === '') return '';
   const text = typeof body === 'string' ? body : JSON.stringify(body);

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
+import { UpstreamHttpError, UpstreamMalformedBodyError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
 import { parseRetryAfter, ResilientHttpClient, retryDelayMs } from './resilient-http-client';
 
 /** A scripted upstream: each request takes the next answer of its path's script. */
 function upstream() {
   const scripts = new Map<
     string,
-    Array<{ status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }>
+    Array<{ status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number }>
   >();
   const hits = new Map<string, number>();
   let inFlight = 0;
@@ -25,7 +25,7 @@ function upstream() {
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
     inFlight--;
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-    res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+    res.end(answer.raw ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)));
   }
   return { server, scripts, hits, maxInFlight: () => maxInFlight };
 }
@@ -59,6 +59,27 @@ describe('ResilientHttpClient', () => {
     const res = await client().request<number[]>({ method: 'GET', path: '/flaky' });
     assert.deepEqual(res.body, [1, 2]);
     assert.equal(up.hits.get('/flaky'), 3);
+  });
+
+  it('retries a 200 whose JSON is cut off, and after the retries fails as a retriable UPSTREAM_BAD_RESPONSE', async () => {
+    up.scripts.set('/cut', [
+      { status: 200, raw: '[{"id":1},{"i' },
+      { status: 200, body: [{ id: 1 }] },
+    ]);
+    assert.deepEqual((await client().request({ method: 'GET', path: '/cut' })).body, [{ id: 1 }]);
+    assert.equal(up.hits.get('/cut'), 2);
+    up.scripts.set('/always-cut', [{ status: 200, raw: '{"QueryResponse":{' }]);
+    const err = await client({ retries: 2 })
+      .request({ method: 'GET', path: '/always-cut' })
+      .catch((e: unknown) => e);
+    assert.ok(err instanceof UpstreamMalformedBodyError);
+    assert.deepEqual(err.toRunError(), {
+      code: 'UPSTREAM_BAD_RESPONSE',
+      message: 'test: GET /always-cut answered malformed or truncated JSON (18 bytes)',
+      retriable: true,
+      origin: 'source',
+    });
+    assert.equal(up.hits.get('/always-cut'), 3, 'the first attempt and its two retries');
   });
 
   it('waits rateLimitedWaitMs after a 429 without Retry-After (QuickBooks asks for 60 s and sends none)', async () => {

@@ -13,8 +13,8 @@ import { Agent, errors as undiciErrors, request } from 'undici';
 import {
   UpstreamError,
   UpstreamHttpError,
+  UpstreamMalformedBodyError,
   UpstreamNetworkError,
-  UpstreamProtocolError,
   UpstreamTimeoutError,
 } from './errors';
 import { reportUpstreamError } from './upstream-error-class';
@@ -193,7 +193,7 @@ export class ResilientHttpClient {
         parsed = JSON.parse(text);
       } catch {
         if (res.statusCode < 300)
-          throw new UpstreamProtocolError(this.options.name, `${label} answered malformed JSON`);
+          throw new UpstreamMalformedBodyError(this.options.name, label, Buffer.byteLength(text));
       }
     }
     if (res.statusCode >= 200 && res.statusCode < 300) {

@@ -1,7 +1,13 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ConfigurationError } from '@sync-hub/contracts';
-import { HttpResponse, ResilientHttpClient, UpstreamHttpError, UpstreamProtocolError } from '@sync-hub/http';
+import {
+  HttpResponse,
+  ResilientHttpClient,
+  UpstreamError,
+  UpstreamHttpError,
+  UpstreamProtocolError,
+} from '@sync-hub/http';
 
 /** DevPos refused the login itself (invalid_grant: wrong user name, password or tenant): a person must fix it. */
 export class DevposLoginRefusedError extends ConfigurationError {
@@ -45,8 +51,8 @@ export class DevposClient implements OnApplicationShutdown {
     this.http = new ResilientHttpClient({
       name: 'devpos',
       baseUrl: config.accounting.devpos.baseUrl,
-      // The original used a 45 s client timeout: long ranges are slow.
-      timeoutMs: Math.max(config.http.timeoutMs, 45_000),
+      // The original used a 45 s client timeout: long ranges are slow (DEVPOS_TIMEOUT_MS).
+      timeoutMs: config.accounting.devpos.timeoutMs,
       retries: config.http.retries,
       retryBaseDelayMs: config.http.retryBaseDelayMs,
       maxConcurrency: config.http.maxConcurrency,
@@ -54,7 +60,7 @@ export class DevposClient implements OnApplicationShutdown {
     this.once = new ResilientHttpClient({
       name: 'devpos',
       baseUrl: config.accounting.devpos.baseUrl,
-      timeoutMs: Math.max(config.http.timeoutMs, 45_000),
+      timeoutMs: config.accounting.devpos.timeoutMs,
       retries: 0,
       retryBaseDelayMs: config.http.retryBaseDelayMs,
       maxConcurrency: config.http.maxConcurrency,
@@ -86,7 +92,8 @@ export class DevposClient implements OnApplicationShutdown {
         const emptyAnswer = err instanceof UpstreamHttpError && err.status === 500 && isKnownEmptyAnswer(err.body);
         if (emptyAnswer && attempt >= 2) return [];
         if (emptyAnswer) continue;
-        if (err instanceof UpstreamHttpError && err.retriable)
+        // Any retriable failure (a timeout, a cut-off answer, not only an HTTP status) gets the usual retries.
+        if (err instanceof UpstreamError && err.retriable)
           return asArray(await this.get<unknown>(path, token, tenant, query), path);
         throw err;
       }

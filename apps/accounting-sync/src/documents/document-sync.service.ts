@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ConfigurationError, RunStats } from '@sync-hub/contracts';
 import { In, type DataSource } from 'typeorm';
+import { attachStats } from '@sync-hub/runs';
 import { DocumentRows } from './document-rows';
 import { CompanyProjectionService } from '../companies/company-projection.service';
 import { DevposSettings } from '../connections/connection.entity';
@@ -201,8 +202,31 @@ export class DocumentSyncService {
       stats.updated = updates.length;
       return { stats, plan };
     }
-    await rows.flush();
+    try {
+      await this.write(companyId, mapping, stats, ctx, rows, { pending, creates, updates, attachments });
+    } catch (err) {
+      // The documents written before the failure are in the failed event's stats and in sync_runs.
+      throw attachStats(err, stats);
+    }
+    return { stats, plan };
+  }
 
+  /** Creates, updates and attaches in QuickBooks what the plan says; `stats` counts as it goes. */
+  private async write(
+    companyId: number,
+    mapping: CompanyMapping,
+    stats: RunStats,
+    ctx: DocumentSyncContext,
+    rows: DocumentRows,
+    work: {
+      pending: Map<string, SourceDocument[]>;
+      creates: SourceDocument[];
+      updates: Array<{ doc: SourceDocument; row: AccountingDocument }>;
+      attachments: Array<{ doc: SourceDocument; row: AccountingDocument }>;
+    },
+  ): Promise<void> {
+    const { pending, creates, updates, attachments } = work;
+    await rows.flush();
     const run: RunState = { companyId, mapping, stats, ctx, rows, parties: new Map() };
     // A batch a crashed run left pending goes again first, whole, under its own requestid.
     for (const [requestId, batch] of pending) await this.createBatch(run, batch, requestId);
@@ -229,7 +253,6 @@ export class DocumentSyncService {
       );
       await rows.flush(group.map(({ doc }) => doc.eic));
     });
-    return { stats, plan };
   }
 
   /** The company's mapping: its accounting_settings over the configured defaults, and VAT from its DevPos settings. */

@@ -28,7 +28,16 @@ export class QuickBooksFault extends UpstreamError {
     );
     this.name = 'QuickBooksFault';
     this.retriable = status === 429 || status >= 500;
-    this.code = status === 429 ? 'UPSTREAM_RATE_LIMITED' : first ? `QBO_${first.code}` : `UPSTREAM_HTTP_${status}`;
+    // An outage or a throttle is classified as for every upstream (its fault code stays in the message); the rest by
+    // QuickBooks' own code, which is what an operator looks up.
+    this.code =
+      status === 429
+        ? 'UPSTREAM_RATE_LIMITED'
+        : status >= 500
+          ? 'UPSTREAM_UNAVAILABLE'
+          : first
+            ? `QBO_${first.code}`
+            : `UPSTREAM_HTTP_${status}`;
   }
 
   /** Whether any error has this QuickBooks code (610 not found, 5010 stale, 6240 duplicate name, …). */

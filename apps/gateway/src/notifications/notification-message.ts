@@ -17,6 +17,20 @@ export interface NotificationMessage {
   action: string;
 }
 
+/** The upstream failure classes of libs/http, each with what it means for the operator (docs/operations.md). */
+const UPSTREAM_ADVICE: Record<string, (domain: string) => string> = {
+  UPSTREAM_TIMEOUT: (d) =>
+    `The ${d} API did not answer in time, on every attempt; the next scheduled run retries. If it persists, check the ${d} service status and the network path to it.`,
+  UPSTREAM_RATE_LIMITED: (d) =>
+    `The ${d} API kept refusing us for too many requests (429) after every retry; the next scheduled run retries. If it persists, run the job less often or at another time, and check what else uses the same API key.`,
+  UPSTREAM_UNAVAILABLE: (d) =>
+    `The ${d} API answered server errors (5xx) on every attempt; the next scheduled run retries. If it persists, check the ${d} service status.`,
+  UPSTREAM_UNREACHABLE: (d) =>
+    `The ${d} API could not be reached; the next scheduled run retries. If it persists, check its URL, DNS and the network path to it.`,
+  UPSTREAM_BAD_RESPONSE: (d) =>
+    `The ${d} API answered something we cannot read (cut off or not the expected JSON); the next scheduled run retries. If it persists, report it to the provider with the run id.`,
+};
+
 /** What an operator should do about an error, by where it came from and what it was. */
 export function adviceFor(error: RunError | null | undefined, domain: string): string {
   if (!error) return 'Nothing: the job succeeded again.';
@@ -31,6 +45,8 @@ export function adviceFor(error: RunError | null | undefined, domain: string): s
   }
   if (error.origin === 'config')
     return 'Fix the configuration named in the error; retrying as it is will fail the same way.';
+  const upstream = UPSTREAM_ADVICE[error.code];
+  if (error.origin === 'source' && upstream) return upstream(domain);
   if (error.origin === 'source') {
     return error.retriable
       ? `The ${domain} API is unavailable or limiting us; the next scheduled run retries. If it persists, check the ${domain} service status.`

@@ -65,6 +65,7 @@ const NO_FAULTS: DevposFaults = {
   errorRate: 0,
   rateLimitRate: 0,
   retryAfterSeconds: 1,
+  script: [],
   listLatencyPerDayMs: 0,
   einvoiceFailureRate: 0,
   einvoiceFailureStatus: 405,
@@ -264,13 +265,19 @@ export class DevposSimulator {
     if (req.path.startsWith('/__simulator')) return this.admin(req);
     const route = `${req.method} ${req.path}`;
     this.requests.set(route, (this.requests.get(route) ?? 0) + 1);
-    if (req.path !== DEVPOS_PATHS.login) {
-      const faulted = await this.injector.draw(this.faults, {
+    if (req.path === DEVPOS_PATHS.login) return this.serve(req);
+    return this.injector.intercept(
+      req,
+      this.faults,
+      {
         error: () => SERVER_ERROR,
         rateLimited: () => ({ status: 429, body: { message: 'Too many requests' } }),
-      });
-      if (faulted) return faulted;
-    }
+      },
+      () => this.serve(req),
+    );
+  }
+
+  private async serve(req: SimRequest): Promise<SimResponse> {
     if (req.method === 'POST' && req.path === DEVPOS_PATHS.token) return this.token(req);
     if (req.method === 'GET' && req.path === DEVPOS_PATHS.login)
       return { status: 200, text: LOGIN_PAGE, headers: { 'content-type': 'text/html; charset=utf-8' } };

@@ -53,6 +53,7 @@ const NO_FAULTS: QuickBooksFaults = {
   errorRate: 0,
   rateLimitRate: 0,
   retryAfterSeconds: 60,
+  script: [],
   target: 'all',
   method: null,
 };
@@ -318,11 +319,12 @@ export class QuickBooksSimulator {
 
     const isApi = req.path.startsWith(`${QBO_PATHS.api}/`);
     const isOauth = req.path === QBO_PATHS.token || req.path === QBO_PATHS.revoke;
-    if (isOauth && this.faults.target !== 'api' && this.faultsHit(req)) {
-      const faulted = await this.drawFault();
-      if (faulted) return faulted;
-    }
+    if (isOauth && this.faults.target !== 'api' && this.faultsHit(req))
+      return this.withFaults(req, () => this.serve(req, isApi));
+    return this.serve(req, isApi);
+  }
 
+  private serve(req: SimRequest, isApi: boolean): Promise<SimResponse> | SimResponse {
     if (req.method === 'GET' && req.path === QBO_PATHS.authorize) return this.authorize(req.query);
     if (req.method === 'POST' && req.path === QBO_PATHS.token) return this.token(req);
     if (req.method === 'POST' && req.path === QBO_PATHS.revoke) return this.revoke(req);
@@ -334,19 +336,28 @@ export class QuickBooksSimulator {
     return this.faults.method === null || this.faults.method === req.method;
   }
 
-  /** The switched-on transport faults for one request: latency, then Intuit's 503 or throttle fault, or null. */
-  private drawFault(): Promise<SimResponse | null> {
-    return this.injector.draw(this.faults, {
-      error: () => fault(503, 'SystemFault', 'Service Unavailable', 'The service is temporarily unavailable.', '10000'),
-      rateLimited: () =>
-        fault(
-          429,
-          'ValidationFault',
-          'ThrottleExceeded',
-          'You have exceeded the number of allowed requests.',
-          '003001',
-        ),
-    });
+  /**
+   * The switched-on transport faults around one request: latency, Intuit's 503 or throttle fault instead of the
+   * answer, a scripted hang or truncation (transport-faults.ts).
+   */
+  private withFaults(req: SimRequest, serve: () => Promise<SimResponse> | SimResponse): Promise<SimResponse> {
+    return this.injector.intercept(
+      req,
+      this.faults,
+      {
+        error: () =>
+          fault(503, 'SystemFault', 'Service Unavailable', 'The service is temporarily unavailable.', '10000'),
+        rateLimited: () =>
+          fault(
+            429,
+            'ValidationFault',
+            'ThrottleExceeded',
+            'You have exceeded the number of allowed requests.',
+            '003001',
+          ),
+      },
+      serve,
+    );
   }
 
   private routeOf(req: SimRequest): string {
@@ -510,10 +521,8 @@ export class QuickBooksSimulator {
     }
     state.counters.requests++;
     try {
-      if (this.faults.target !== 'oauth' && this.faultsHit(req)) {
-        const faulted = await this.drawFault();
-        if (faulted) return faulted;
-      }
+      if (this.faults.target !== 'oauth' && this.faultsHit(req))
+        return await this.withFaults(req, () => this.realmRoute(req, realm, rest, state));
       return this.realmRoute(req, realm, rest, state);
     } finally {
       admission.release();

@@ -28,6 +28,7 @@ const NO_FAULTS: SplynxFaults = {
   errorRate: 0,
   rateLimitRate: 0,
   retryAfterSeconds: 1,
+  script: [],
   malformedRate: 0,
   malformedIds: [],
 };
@@ -172,12 +173,18 @@ export class SplynxSimulator {
   async handle(req: SimRequest): Promise<SimResponse> {
     if (req.path.startsWith('/__simulator')) return this.admin(req);
     this.count(this.routeOf(req));
-    const faulted = await this.injector.draw(this.faults, {
-      error: () => error(500, 'SERVER_ERROR', 'Internal server error'),
-      rateLimited: () => error(429, 'TOO_MANY_REQUESTS', 'Too many requests'),
-    });
-    if (faulted) return faulted;
+    return this.injector.intercept(
+      req,
+      this.faults,
+      {
+        error: () => error(500, 'SERVER_ERROR', 'Internal server error'),
+        rateLimited: () => error(429, 'TOO_MANY_REQUESTS', 'Too many requests'),
+      },
+      () => this.serve(req),
+    );
+  }
 
+  private serve(req: SimRequest): SimResponse {
     if (req.method === 'POST' && req.path === `${API}/auth/tokens`) return this.issueToken(req);
     const renew = req.path.match(new RegExp(`^${API}/auth/tokens/([\\w-]+)$`));
     if (renew && req.method === 'GET') return this.renewToken(renew[1]);
