@@ -44,13 +44,13 @@ const threexui = new ThreeXuiSimulator({ seed: 14, growBytesPerRead: 0 });
 const CASES: Case[] = [
   {
     name: 'Eylandoo',
-    sim: eylandoo as unknown as FaultyPanel,
+    sim: eylandoo,
     start: () => eylandoo.start(),
     adapter: (url) => new EylandooAdapter(panel('eylandoo', url, { apiKey: eylandoo.apiKey }), HTTP),
   },
   {
     name: 'Marzban',
-    sim: marzban as unknown as FaultyPanel,
+    sim: marzban,
     start: () => marzban.start(),
     adapter: (url) =>
       new MarzbanAdapter(
@@ -60,7 +60,7 @@ const CASES: Case[] = [
   },
   {
     name: 'Marzneshin',
-    sim: marzneshin as unknown as FaultyPanel,
+    sim: marzneshin,
     start: () => marzneshin.start(),
     adapter: (url) =>
       new MarzneshinAdapter(
@@ -70,7 +70,7 @@ const CASES: Case[] = [
   },
   {
     name: '3x-ui',
-    sim: threexui as unknown as FaultyPanel,
+    sim: threexui,
     start: () => threexui.start(),
     adapter: (url) =>
       new ThreeXuiAdapter(
