@@ -247,6 +247,11 @@ export class CustomerPullService {
         if (remaining <= 0) break;
       }
       await writing;
+    } catch (err) {
+      // Robaws failed mid-pull (issue 14): the pages already read are stored all the same (the cursor stays), so the
+      // failed run's stats say what it wrote and the next run does not read them as new again.
+      if (pending.size > 0 && !options.signal?.aborted) await flush(false).catch(() => undefined);
+      throw err;
     } finally {
       // A failed run returns only once nothing of it is still writing.
       await writing.catch(() => undefined);

@@ -18,6 +18,15 @@ const API = '/api/v2';
 export const ROBAWS_RATE = { perSecond: 15, burst: 20 };
 /** Below this many tokens left (`x-ratelimit-remaining`), the client's own bucket is drained to match the server's. */
 const SLOW_DOWN_BELOW = 5;
+/** Robaws's advice after a 429 without Retry-After: "it's safe to pause for a second and retry". */
+export const ROBAWS_THROTTLED_WAIT_MS = 1000;
+/**
+ * Rounds of retries after the usual ones while Robaws still answers 429: (retries + 1) × (rounds + 1) attempts of one
+ * request at most, 12 with the floor of 3 retries. A bucket refilling at 15/s clears in about a second, so a 429 that
+ * outlasts ~11 s is a quota or a block, and Robaws blocks integrations that keep hitting 429s: give up, let the run fail
+ * as UPSTREAM_RATE_LIMITED (retriable: the next run tries again).
+ */
+export const ROBAWS_THROTTLED_ROUNDS = 2;
 
 export interface RobawsPage {
   items: RobawsClientRecord[];
@@ -46,12 +55,15 @@ export interface ClientPageOptions {
 export interface RobawsApiClientOptions {
   /** Requests a second and burst; default Robaws's real bucket. */
   rate?: { perSecond: number; burst: number };
+  /** The wait after a 429 without Retry-After (default ROBAWS_THROTTLED_WAIT_MS); tests shorten it. */
+  throttledWaitMs?: number;
 }
 
 /**
  * Robaws API v2 (HTTP Basic with an API key pair). Never sends faster than Robaws's bucket (15/s, burst 20): a local
  * token bucket paces every request, and Robaws's `x-ratelimit-remaining` drains it further when others use the same
- * key. A 429 waits (Retry-After, else a second) and is tried again, for up to ten more rounds after the usual retries.
+ * key. A 429 waits (Retry-After, else a second) and is tried again, for ROBAWS_THROTTLED_ROUNDS more rounds after the
+ * usual retries (at least 3, on 429, 5xx, timeouts and network errors).
  */
 export class RobawsApiClient {
   private readonly logger = new Logger(RobawsApiClient.name);
@@ -79,8 +91,8 @@ export class RobawsApiClient {
       name: 'robaws',
       baseUrl: config.baseUrl ?? 'http://robaws.invalid',
       secrets: () => [config.apiSecret, this.basic()],
-      rateLimitedWaitMs: 1000,
-      rateLimitedRounds: 10,
+      rateLimitedWaitMs: options.throttledWaitMs ?? ROBAWS_THROTTLED_WAIT_MS,
+      rateLimitedRounds: ROBAWS_THROTTLED_ROUNDS,
     });
   }
 

@@ -1,5 +1,6 @@
 import { seededRandom } from '../random';
 import { TransportFaultInjector, TransportFaults } from '../transport-faults';
+import { ScriptedFaultQueue, ScriptedFaults, truncatedAnswer } from '../scripted-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 import {
   CP_TABLES,
@@ -149,6 +150,7 @@ export class CpExportSimulator {
   private readonly context: CpGenerationContext;
   private readonly tables = new Map<CpTable, TableState>();
   private readonly injector: TransportFaultInjector;
+  private readonly scripted = new ScriptedFaultQueue();
   private readonly holds = new Set<() => void>();
   private holdRandom: () => number;
   private changeRandom: () => number;
@@ -300,7 +302,18 @@ export class CpExportSimulator {
   /** All faults off; requests still held are answered now. Corrupted rows stay so until repair(). */
   resetFaults(): void {
     this.setFaults(NO_FAULTS);
+    this.scripted.reset();
     this.release();
+  }
+
+  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
+  scriptFaults(faults: Partial<ScriptedFaults>): void {
+    this.scripted.set(faults);
+  }
+
+  /** The scripted faults still to come. */
+  get scriptedFaults(): ScriptedFaults {
+    return { ...this.scripted.faults };
   }
 
   // ---- HTTP ----
@@ -309,6 +322,11 @@ export class CpExportSimulator {
     if (req.path.startsWith('/__simulator')) return this.admin(req);
     if (req.path !== CP_EXPORT_PATH && req.path !== CP_VISIT_PATH) return fail(404, 'not found');
     this.counters.requests++;
+    // Taken as the request arrives, so a request still held cannot take a later test's fault.
+    const scripted = this.scripted.next({
+      error: () => fail(this.faults.errorStatus, ERROR_MESSAGES[this.faults.errorStatus]),
+      rateLimited: () => fail(429, 'too many requests'),
+    });
     if (this.faults.hangNext > 0 || (this.faults.timeoutRate > 0 && this.holdRandom() < this.faults.timeoutRate)) {
       if (this.faults.hangNext > 0) this.faults.hangNext--;
       this.counters.held++;
@@ -322,6 +340,16 @@ export class CpExportSimulator {
       this.counters.faulted++;
       return faulted;
     }
+    if (scripted && scripted !== 'truncate') {
+      this.counters.faulted++;
+      return scripted.answer;
+    }
+    const served = this.answer(req);
+    return scripted === 'truncate' && served.status === 200 ? truncatedAnswer(served) : served;
+  }
+
+  /** The API's answer to a request that passed the faults. */
+  private answer(req: SimRequest): SimResponse {
     if (!this.authorised(req)) {
       this.counters.unauthorized++;
       return fail(401, 'unauthorized');
@@ -452,6 +480,9 @@ export class CpExportSimulator {
         case 'DELETE /__simulator/faults':
           this.resetFaults();
           return { status: 200, body: this.faults };
+        case 'POST /__simulator/faults/next':
+          this.scriptFaults(body);
+          return { status: 200, body: this.scriptedFaults };
         case 'POST /__simulator/append': {
           const count = Number(body.count ?? 1);
           if (!Number.isInteger(count) || count < 0) return fail(400, 'count must be a non-negative integer');

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
+import { ScriptedFaultQueue, ScriptedFaults, truncatedAnswer } from '../scripted-faults';
 import { generateClient, RobawsClient } from './client-generator';
 
 export interface RobawsSimulatorOptions {
@@ -84,6 +85,7 @@ const REASONS: Record<number, string> = {
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -146,6 +148,7 @@ export class RobawsSimulator {
   private readonly store = new Map<number, RobawsClient>();
   private readonly endpoints = new Map<string, RobawsWebhookEndpoint>();
   private readonly injector: TransportFaultInjector;
+  private readonly scripted = new ScriptedFaultQueue();
   private readonly retryDelays: number[];
   private readonly webhookTimeoutMs: number;
   private readonly pending = new Set<Promise<void>>();
@@ -247,6 +250,17 @@ export class RobawsSimulator {
 
   clearFaults(): void {
     this.setFaults(NO_FAULTS);
+    this.scripted.reset();
+  }
+
+  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
+  scriptFaults(faults: Partial<ScriptedFaults>): void {
+    this.scripted.set(faults);
+  }
+
+  /** The scripted faults still to come. */
+  get scriptedFaults(): ScriptedFaults {
+    return { ...this.scripted.faults };
   }
 
   /** Changes the bucket at run time; it starts full again. */
@@ -289,6 +303,14 @@ export class RobawsSimulator {
     this.counters.requests++;
     const route = `${req.method} ${req.path.replace(/\/(\d+|[0-9a-f-]{36})$/, '/:id')}`;
     this.requests.set(route, (this.requests.get(route) ?? 0) + 1);
+    // Taken as the request arrives, so a request still held by latency cannot take a later test's fault.
+    const scripted = this.scripted.next({
+      error: () => this.error(req, 503),
+      rateLimited: () => ({
+        ...this.error(req, 429, 'Rate limit exceeded'),
+        headers: { 'x-ratelimit-remaining': '0' },
+      }),
+    });
     const faulted = await this.injector.draw(this.faults, {
       error: () => this.error(req, 500),
       rateLimited: () => this.error(req, 429),
@@ -297,12 +319,17 @@ export class RobawsSimulator {
       if (faulted.status === 429) this.counters.rateLimited++;
       return faulted;
     }
+    if (scripted && scripted !== 'truncate') {
+      if (scripted.answer.status === 429) this.counters.rateLimited++;
+      return scripted.answer;
+    }
     const remaining = this.take();
     if (remaining === null) {
       this.counters.rateLimited++;
       return { ...this.error(req, 429, 'Rate limit exceeded'), headers: { 'x-ratelimit-remaining': '0' } };
     }
-    const out = this.route(req);
+    const served = this.route(req);
+    const out = scripted === 'truncate' && served.status === 200 ? truncatedAnswer(served) : served;
     return remaining === undefined
       ? out
       : { ...out, headers: { ...out.headers, 'x-ratelimit-remaining': String(remaining) } };
@@ -613,6 +640,9 @@ export class RobawsSimulator {
       case 'POST /__simulator/faults':
         this.setFaults(body);
         return { status: 200, body: this.faults };
+      case 'POST /__simulator/faults/next':
+        this.scriptFaults(body);
+        return { status: 200, body: this.scriptedFaults };
       case 'POST /__simulator/rate-limit':
         this.setRateLimit(body);
         return { status: 200, body: this.rateLimit };

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { seededRandom } from '../random';
 import { TransportFaultInjector } from '../transport-faults';
+import { ScriptedFaultQueue, ScriptedFaults, truncatedAnswer } from '../scripted-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 
 // ---- Shared by the VPN panel simulators (this one and threexui-simulator.ts): users, usage, transport. ----
@@ -264,6 +265,7 @@ export class PanelTransport {
   readonly requests = new Map<string, number>();
 
   private readonly injector: TransportFaultInjector;
+  private readonly scripted = new ScriptedFaultQueue();
   private readonly holds = new Set<() => void>();
   private holdRandom: () => number;
   private server: SimulatorHttpServer | null = null;
@@ -341,7 +343,17 @@ export class PanelTransport {
   /** All faults off; held requests are answered now. The panel's own latency stays. */
   resetFaults(): void {
     this.setFaults(NO_VPN_PANEL_FAULTS);
+    this.scripted.reset();
     this.release();
+  }
+
+  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
+  scriptFaults(faults: Partial<ScriptedFaults>): void {
+    this.scripted.set(faults);
+  }
+
+  get scriptedFaults(): ScriptedFaults {
+    return { ...this.scripted.faults };
   }
 
   setLatency(ms: number): void {
@@ -366,6 +378,11 @@ export class PanelTransport {
     c.peakInFlight = Math.max(c.peakInFlight, c.inFlight);
     try {
       const f = this.faults;
+      // Taken as the request arrives, so a request still held cannot take a later test's fault.
+      const scripted = this.scripted.next({
+        error: () => (f.errorStatus === 500 ? this.options.internalError() : proxyErrorPage(f.errorStatus)),
+        rateLimited: () => proxyErrorPage(429),
+      });
       if (f.hangNext > 0 || (f.timeoutRate > 0 && this.holdRandom() < f.timeoutRate)) {
         if (f.hangNext > 0) f.hangNext--;
         c.held++;
@@ -382,7 +399,12 @@ export class PanelTransport {
         c.faulted++;
         return faulted;
       }
-      return answer();
+      if (scripted && scripted !== 'truncate') {
+        c.faulted++;
+        return scripted.answer;
+      }
+      const served = answer();
+      return scripted === 'truncate' && served.status === 200 ? truncatedAnswer(served) : served;
     } finally {
       c.inFlight--;
     }
@@ -397,6 +419,9 @@ export class PanelTransport {
       case 'DELETE /__simulator/faults':
         this.resetFaults();
         return { status: 200, body: this.faults };
+      case 'POST /__simulator/faults/next':
+        this.scriptFaults(body);
+        return { status: 200, body: this.scriptedFaults };
       case 'POST /__simulator/latency':
         this.setLatency(Number(body.ms));
         return { status: 200, body: { latencyMs: this.latencyMs } };
@@ -723,6 +748,11 @@ export class MarzneshinSimulator {
 
   setFaults(faults: Partial<VpnPanelFaults>): void {
     this.transport.setFaults(faults);
+  }
+
+  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
+  scriptFaults(faults: Partial<ScriptedFaults>): void {
+    this.transport.scriptFaults(faults);
   }
 
   resetFaults(): void {

@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { SimRequest, SimResponse } from '../http-server';
+import type { ScriptedFaults } from '../scripted-faults';
 import {
   PanelTransport,
   PanelUserBook,
@@ -284,6 +285,11 @@ export class ThreeXuiSimulator {
 
   setFaults(faults: Partial<VpnPanelFaults>): void {
     this.transport.setFaults(faults);
+  }
+
+  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
+  scriptFaults(faults: Partial<ScriptedFaults>): void {
+    this.transport.scriptFaults(faults);
   }
 
   resetFaults(): void {

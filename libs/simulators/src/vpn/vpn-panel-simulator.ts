@@ -1,6 +1,7 @@
 import { seededRandom } from '../random';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 import { TransportFaultInjector, TransportFaults } from '../transport-faults';
+import { ScriptedFaultQueue, ScriptedFaults, truncatedAnswer } from '../scripted-faults';
 import { VpnUser, VpnUserBook, VpnUserFields } from './vpn-users';
 
 export interface VpnPanelSimulatorOptions {
@@ -111,6 +112,7 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
   protected readonly now: () => number;
   protected readonly users: VpnUserBook;
   private readonly injector: TransportFaultInjector;
+  private readonly scripted = new ScriptedFaultQueue();
   private readonly holds = new Set<() => void>();
   private holdRandom: () => number;
   private server: SimulatorHttpServer | null = null;
@@ -202,7 +204,18 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
   /** All faults off; requests still held are answered now. The panel's latency and a dead switch stay. */
   resetFaults(): void {
     this.setFaults(NO_FAULTS);
+    this.scripted.reset();
     this.release();
+  }
+
+  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
+  scriptFaults(faults: Partial<ScriptedFaults>): void {
+    this.scripted.set(faults);
+  }
+
+  /** The scripted faults still to come. */
+  get scriptedFaults(): ScriptedFaults {
+    return { ...this.scripted.faults };
   }
 
   /** The panel's own latency on every API request. */
@@ -275,6 +288,11 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
         this.counters.deadAnswers++;
         return nginxErrorPage(502);
       }
+      // Taken as the request arrives, so a request still held cannot take a later test's fault.
+      const scripted = this.scripted.next({
+        error: () => (this.faults.errorStatus === 500 ? this.internalError() : nginxErrorPage(this.faults.errorStatus)),
+        rateLimited: () => nginxErrorPage(429),
+      });
       if (this.faults.hangNext > 0 || (this.faults.timeoutRate > 0 && this.holdRandom() < this.faults.timeoutRate)) {
         if (this.faults.hangNext > 0) this.faults.hangNext--;
         this.counters.held++;
@@ -292,11 +310,16 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
         this.counters.faulted++;
         return faulted;
       }
+      if (scripted && scripted !== 'truncate') {
+        this.counters.faulted++;
+        return scripted.answer;
+      }
       if (matched === null) {
         this.counters.notFound++;
         return this.noRoute();
       }
-      return await this.serve(req);
+      const served = await this.serve(req);
+      return scripted === 'truncate' && served.status === 200 ? truncatedAnswer(served) : served;
     } finally {
       this.counters.inFlight--;
     }
@@ -345,6 +368,9 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
         case 'DELETE /__simulator/faults':
           this.resetFaults();
           return { status: 200, body: this.faults };
+        case 'POST /__simulator/faults/next':
+          this.scriptFaults(body);
+          return { status: 200, body: this.scriptedFaults };
         case 'POST /__simulator/latency':
           this.setLatency(Number(body.ms));
           return { status: 200, body: { latencyMs: this.latencyMs } };
