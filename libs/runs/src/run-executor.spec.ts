@@ -25,6 +25,7 @@ import { JobLease, JobLeasesService, OutboxMessage } from '@sync-hub/persistence
 import { DataSource, QueryFailedError } from 'typeorm';
 import { inMemoryDatabase } from '../../../test/support/sqlite';
 import { JobContext } from './job-handler';
+import { attachStats } from './run-errors';
 import { RunClaim } from './run-claim.entity';
 import { RunClaimsService } from './run-claims.service';
 import { jobLeaseName, RUN_CLAIM_LEASE_MS, RunExecutor } from './run-executor';
@@ -216,6 +217,31 @@ describe('RunExecutor', () => {
     const refused = await executor.execute(tickOf().payload);
     assert.equal(refused.status === 'failed' && refused.error.code, 'UPSTREAM_AUTH_REJECTED');
     assert.deepEqual(attempts, [1], 'a failure that retrying cannot fix is not retried');
+  });
+
+  it('a failed run reports what its earlier tries wrote, beside its last try’s stats', async () => {
+    bindCustomers(async ({ attempt }) => {
+      // Try 1 writes 60 records then fails; try 2 finds them unchanged, writes 5 more and fails; try 3 fails at once.
+      const written: Record<number, Partial<RunStats>> = {
+        1: { fetched: 60, created: 60 },
+        2: { fetched: 65, unchanged: 60, created: 5, updated: 1 },
+        3: {},
+      };
+      throw attachStats(new UpstreamHttpError('splynx', 502, 'GET /customers', null), {
+        ...new RunStats(),
+        ...written[attempt],
+      });
+    });
+    const t = tickOf();
+    const outcome = await executor.execute(t.payload);
+    assert.equal(outcome.status, 'failed');
+    const expected = { ...new RunStats(), created: 65, updated: 1 };
+    assert.deepEqual(outcome.status === 'failed' && outcome.stats, expected);
+    assert.deepEqual(
+      (events(Topic.RunFailed, t.runId!)[0].value as { payload: { stats: RunStats } }).payload.stats,
+      JSON.parse(JSON.stringify(expected)),
+      'and so does its failed event',
+    );
   });
 
   it('stops a run at its time limit and reports it failed, keeping the job lease until the job has stopped', async () => {

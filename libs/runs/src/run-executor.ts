@@ -24,6 +24,7 @@ import { SyncJob } from './job-handler';
 import { RunClaimsService } from './run-claims.service';
 import { RunWarnings } from './run-warnings';
 import {
+  attachStats,
   classifyError,
   InvalidJobParamsError,
   JobNotSupportedError,
@@ -447,17 +448,26 @@ export class RunExecutor implements BeforeApplicationShutdown {
         `try ${reason.attempt} of ${declaration.retries + 1} failed${why ? ` [${why.origin}/${why.code}]: ${why.message}` : ''}; retrying in ${Math.round(reason.delay / 1000)} s`,
       );
     });
+    // What the tries that failed wrote: a failed run reports it with its last try's stats (see withEarlierWrites).
+    const earlierWrites = new RunStats();
     const work = policy.execute(async ({ attempt }): Promise<JobResult> => {
       const warnings = new RunWarnings();
       const warn = (message: string) => this.logWarning(tick, warnings, message);
-      const stats = await handler.run({
-        tick,
-        params: parsed.params,
-        signal: limit.signal,
-        attempt: attempt + 1,
-        warn,
-      });
-      return { stats, warnings: warnings.list() };
+      try {
+        const stats = await handler.run({
+          tick,
+          params: parsed.params,
+          signal: limit.signal,
+          attempt: attempt + 1,
+          warn,
+        });
+        return { stats, warnings: warnings.list() };
+      } catch (err) {
+        const own = statsOf(err);
+        attachStats(err, withEarlierWrites(own, earlierWrites));
+        addWrites(earlierWrites, own);
+        throw err;
+      }
     }, limit.signal);
     const settled = Promise.race([
       work.then(
@@ -515,4 +525,23 @@ export class RunExecutor implements BeforeApplicationShutdown {
     this.metrics.runs.inc({ ...labels, status: 'skipped' });
     this.metrics.runsSkipped.inc({ ...labels, reason });
   }
+}
+
+/** The counters of records a try wrote to the destination (or to the upstream, for a push). */
+const WRITE_COUNTERS = ['created', 'updated', 'deactivated', 'deletedUpstream', 'pushed'] as const;
+
+function addWrites(into: RunStats, from: RunStats): void {
+  for (const k of WRITE_COUNTERS) if (from[k]) into[k] = (into[k] ?? 0) + from[k];
+}
+
+/**
+ * A failed run's stats: its last try's, plus the records earlier tries wrote before they failed. Without them a run
+ * whose first try wrote pages and whose retries then failed at once would report nothing written, though its rows are
+ * in the table. Read counters (fetched, unchanged, failed, …) stay the last try's: a record read by two tries is one
+ * record. A completed run reports its successful try alone, which sees what the failed tries wrote as unchanged.
+ */
+function withEarlierWrites(last: RunStats, earlier: RunStats): RunStats {
+  const merged: RunStats = { ...last };
+  addWrites(merged, earlier);
+  return merged;
 }
