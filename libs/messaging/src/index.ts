@@ -7,3 +7,4 @@ export * from './outbox';
 export * from './topic-provisioner';
 export * from './transport';
 export * from './stored-backoff';
+export * from './infrastructure-errors';
