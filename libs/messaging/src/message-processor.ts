@@ -4,7 +4,6 @@ import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { deadLetterTopic, EventEnvelope, InvalidMessageError, parseEnvelope } from '@sync-hub/contracts';
 import { ClassConstructor } from 'class-transformer';
 import { MetricsService } from '@sync-hub/observability';
-import { KafkaJSError } from 'kafkajs';
 import { EventPublisher, RawRecord } from './event-publisher';
 import { infrastructureProblem } from './infrastructure-errors';
 
@@ -43,15 +42,12 @@ interface Outage {
 }
 
 /**
- * A handler that waited out an outage gave up because the process is stopping: not the message's fault, and not a
- * crash. A KafkaJSError (retriable), so kafkajs neither logs it as a failing `eachMessage` nor crashes the consumer:
- * it leaves the offset uncommitted and, stopping, fetches no more.
+ * A handler waiting out an outage gave up because the process is stopping: not the message's fault, so not
+ * dead-lettered. It reaches the transport as a failure (Nest and kafkajs log it once), so the offset stays uncommitted
+ * and the partition's next owner gets the message again.
  */
-export class ConsumerStoppingError extends KafkaJSError {
+export class ConsumerStoppingError extends Error {
   override readonly name = 'ConsumerStoppingError';
-  constructor(message: string) {
-    super(message, { retriable: true });
-  }
 }
 
 /**
