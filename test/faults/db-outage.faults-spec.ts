@@ -40,7 +40,8 @@ function logLines(app: AppProcess, pattern: RegExp): string[] {
     .filter((l) => l.trim())
     .map((l) => {
       try {
-        return String((JSON.parse(l) as { msg?: unknown }).msg ?? '');
+        const { msg } = JSON.parse(l) as { msg?: unknown };
+        return typeof msg === 'string' ? msg : '';
       } catch {
         return l;
       }

@@ -182,7 +182,7 @@ describe('isInfrastructureError', () => {
     });
 
     it("a handler's own error, an invalid message, and things that are not errors", () => {
-      for (const err of [
+      for (const [i, err] of [
         new Error('no such company'),
         new TypeError("Cannot read properties of undefined (reading 'id')"),
         new InvalidMessageError(['payload.companyId: companyId must not be less than 1']),
@@ -190,8 +190,8 @@ describe('isInfrastructureError', () => {
         null,
         undefined,
         { code: 42 },
-      ]) {
-        assert.equal(isInfrastructureError(err), false, String(err));
+      ].entries()) {
+        assert.equal(isInfrastructureError(err), false, `case ${i}`);
       }
     });
 

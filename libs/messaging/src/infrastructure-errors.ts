@@ -27,7 +27,7 @@ export function infrastructureProblem(err: unknown): string | null {
     if (code && NETWORK_ERROR_CODES.has(code)) return `a connection failed (${message || code})`;
     // A broker's answer that kafkajs marks retriable (no leader yet, not enough replicas, a request timed out).
     if (e.name === 'KafkaJSProtocolError' && e.retriable === true)
-      return `the bus cannot serve (${String(e.type ?? e.name)}: ${message})`;
+      return `the bus cannot serve (${typeof e.type === 'string' ? e.type : 'KafkaJSProtocolError'}: ${message})`;
   }
   return null;
 }
@@ -109,7 +109,7 @@ function causeChain(err: unknown): ErrorLike[] {
       seen.add(e);
       const like = e as ErrorLike;
       chain.push(like);
-      next.push(like.driverError, like.cause, ...(Array.isArray(like.errors) ? like.errors : []));
+      next.push(like.driverError, like.cause, ...(Array.isArray(like.errors) ? (like.errors as unknown[]) : []));
     }
     level = next;
   }
