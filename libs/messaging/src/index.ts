@@ -9,3 +9,4 @@ export * from './transport';
 export * from './stored-backoff';
 export * from './bus-metrics';
 export * from './dead-letter-tally';
+export * from './infrastructure-errors';

@@ -7,7 +7,8 @@ import { KafkaParser } from '@nestjs/microservices';
 import { KafkaMessage } from 'kafkajs';
 import { InProcessEventPublisher, RawRecord } from './event-publisher';
 import { BusMessage, InProcessBus, InProcessContext } from './in-process-bus';
-import { BusContext, DEAD_LETTER_HEADERS, MessageProcessor } from './message-processor';
+import { QueryFailedError } from 'typeorm';
+import { BusContext, ConsumerStoppingError, DEAD_LETTER_HEADERS, MessageProcessor } from './message-processor';
 import { HubKafkaServer } from './transport';
 
 const TOPIC = 'sync.splynx.requested.v1';
@@ -93,6 +94,180 @@ describe('MessageProcessor', () => {
       if (++calls === 1) throw new Error('transient');
     });
     assert.equal(calls, 2);
+    assert.equal(dead().length, 0);
+  });
+});
+
+/** What mysql2 throws for a database that refuses connections, wrapped as TypeORM hands it to a handler. */
+const databaseDown = () =>
+  new QueryFailedError(
+    'SELECT 1',
+    [],
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3306'), {
+      code: 'ECONNREFUSED',
+      errno: -111,
+      syscall: 'connect',
+      fatal: true,
+    }),
+  );
+
+/** The processor's log lines, by level. */
+function recordLogs(processor: MessageProcessor): Record<'log' | 'warn' | 'error' | 'debug', string[]> {
+  const lines = { log: [] as string[], warn: [] as string[], error: [] as string[], debug: [] as string[] };
+  (processor as unknown as { logger: unknown }).logger = {
+    log: (m: string) => lines.log.push(m),
+    warn: (m: string) => lines.warn.push(m),
+    error: (m: string) => lines.error.push(m),
+    debug: (m: string) => lines.debug.push(m),
+  };
+  return lines;
+}
+
+describe('MessageProcessor through a database or bus outage', () => {
+  /** Fast retries: what matters here is what is counted, not how long it waits. */
+  function outageSetup(maxAttempts = 3) {
+    const s = setup(maxAttempts);
+    s.processor.infraRetryBaseDelayMs = 1;
+    s.processor.infraRetryMaxDelayMs = 4;
+    s.processor.retryBaseDelayMs = 1;
+    return { ...s, logs: recordLogs(s.processor) };
+  }
+
+  it('retries a handler the database fails far past the attempt budget, then handles it: no dead letter, two log lines', async () => {
+    const { processor, ctx, dead, logs } = outageSetup(3);
+    let calls = 0;
+    const value = validTick();
+    await processor.process(value, ctx(value), SyncRequestedPayload, async () => {
+      if (++calls <= 12) throw databaseDown();
+    });
+    assert.equal(calls, 13, 'twelve failures (four times the budget of 3), then the try that worked');
+    assert.equal(dead().length, 0);
+    assert.equal(logs.error.length, 0);
+    assert.equal(logs.warn.length, 1, logs.warn.join('\n'));
+    assert.match(logs.warn[0], /cannot be handled now: a connection failed \(connect ECONNREFUSED 127\.0\.0\.1:3306\)/);
+    assert.match(logs.warn[0], /not counted as an attempt, not dead-lettered/);
+    assert.equal(logs.log.length, 1, logs.log.join('\n'));
+    assert.match(logs.log[0], /handled after waiting \d+\.\d s \(13 tries\) for the infrastructure/);
+  });
+
+  it('keeps heartbeating while it waits out an outage, so the consumer keeps its membership', async () => {
+    const { processor } = outageSetup();
+    processor.pacemakerIntervalMs = 5;
+    processor.infraRetryBaseDelayMs = 20;
+    processor.infraRetryMaxDelayMs = 20;
+    let beats = 0;
+    const value = validTick();
+    const ctx = new (class extends InProcessContext {
+      override getHeartbeat() {
+        return async () => void beats++;
+      }
+    })([{ topic: TOPIC, key: 'k', value, headers: {} }]);
+    let calls = 0;
+    await processor.process(value, ctx, SyncRequestedPayload, async () => {
+      if (++calls <= 5) throw databaseDown();
+    });
+    assert.equal(calls, 6);
+    assert.ok(beats >= 10, `heartbeats during about 100 ms of waiting: ${beats}`);
+  });
+
+  it('counts only the failures that are not the infrastructure: dead-lettered after the budget of those', async () => {
+    const { processor, ctx, dead, logs } = outageSetup(3);
+    const script = ['db', 'bad', 'db', 'db', 'bad', 'db', 'bad', 'never reached'];
+    let calls = 0;
+    const value = validTick();
+    await processor.process(value, ctx(value), SyncRequestedPayload, async () => {
+      const step = script[calls++];
+      throw step === 'db' ? databaseDown() : new Error(`no such company (${step})`);
+    });
+    assert.equal(calls, 7, 'four database failures did not count; the third deterministic one was the last try');
+    assert.equal(dead().length, 1);
+    assert.equal(dead()[0].headers.attempts, '3');
+    assert.match(dead()[0].headers.error, /no such company/);
+    assert.equal(logs.error.length, 1);
+    assert.match(logs.error[0], /failed 3 times, dead-lettering: no such company/);
+  });
+
+  it('a handler that fails the same way every time is still dead-lettered after KAFKA_MAX_ATTEMPTS tries', async () => {
+    const { processor, ctx, dead } = outageSetup(4);
+    let calls = 0;
+    const value = validTick();
+    await processor.process(value, ctx(value), SyncRequestedPayload, async () => {
+      calls++;
+      throw new QueryFailedError(
+        'INSERT',
+        [],
+        Object.assign(new Error("Duplicate entry '1' for key 'PRIMARY'"), { code: 'ER_DUP_ENTRY', errno: 1062 }),
+      );
+    });
+    assert.equal(calls, 4);
+    assert.equal(dead().length, 1);
+    assert.equal(dead()[0].headers.attempts, '4');
+  });
+
+  it('stops waiting at once when the process stops: not dead-lettered, the message is left for redelivery', async () => {
+    const { processor, ctx, dead, logs } = outageSetup(3);
+    // A long wait between tries, which the stop cuts short.
+    processor.infraRetryBaseDelayMs = 60_000;
+    processor.infraRetryMaxDelayMs = 60_000;
+    let calls = 0;
+    const value = validTick();
+    const handling = processor.process(value, ctx(value), SyncRequestedPayload, async () => {
+      calls++;
+      throw databaseDown();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const stoppedAt = Date.now();
+    processor.stop();
+    await assert.rejects(handling, (err: Error) => {
+      assert.ok(err instanceof ConsumerStoppingError, String(err));
+      return true;
+    });
+    const tookMs = Date.now() - stoppedAt;
+    assert.ok(tookMs < 500, `gave up in ${tookMs} ms`);
+    assert.equal(calls, 1);
+    assert.equal(dead().length, 0);
+    assert.match(logs.warn.at(-1) ?? '', /left for redelivery: the process is stopping/);
+    // A stopped processor still hands a message its first try (embedded mode: the run events of runs finishing at
+    // shutdown), but gives up at once on an outage rather than waiting.
+    let later = 0;
+    await processor.process(value, ctx(value), SyncRequestedPayload, async () => void later++);
+    assert.equal(later, 1);
+    await assert.rejects(
+      processor.process(value, ctx(value), SyncRequestedPayload, async () => {
+        throw databaseDown();
+      }),
+      ConsumerStoppingError,
+    );
+    assert.equal(dead().length, 0);
+  });
+
+  it("gives up waiting when the group rebalances (kafkajs's heartbeat answer), so the rebalance is not held up", async () => {
+    const { processor, dead } = outageSetup(3);
+    processor.infraRetryBaseDelayMs = 60_000;
+    processor.infraRetryMaxDelayMs = 60_000;
+    const rebalancing = Object.assign(new Error('The group is rebalancing, so a rejoin is needed'), {
+      name: 'KafkaJSProtocolError',
+      type: 'REBALANCE_IN_PROGRESS',
+      retriable: false,
+    });
+    const value = validTick();
+    const ctx = new (class extends InProcessContext {
+      override getHeartbeat() {
+        return async () => {
+          throw rebalancing;
+        };
+      }
+    })([{ topic: TOPIC, key: 'k', value, headers: {} }]);
+    let calls = 0;
+    await assert.rejects(
+      processor.process(value, ctx, SyncRequestedPayload, async (_m, heartbeat) => {
+        calls++;
+        await heartbeat();
+        throw databaseDown();
+      }),
+      (err) => err === rebalancing,
+    );
+    assert.equal(calls, 1);
     assert.equal(dead().length, 0);
   });
 });

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { DynamicModule, INestApplication, Logger as NestLogger, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG, AppConfig, ConfigValidationError } from '@sync-hub/config';
-import { createConsumerTransport, HubKafkaServer, provisionTopics } from '@sync-hub/messaging';
+import { createConsumerTransport, HubKafkaServer, MessageProcessor, provisionTopics } from '@sync-hub/messaging';
 import { Logger } from 'nestjs-pino';
 import { BusReadiness } from './bus-readiness';
 
@@ -63,6 +63,9 @@ function stopOnSignals(app: INestApplication, consumer: HubKafkaServer | null): 
     const since = Date.now();
     logger.log(`${signal} received: stopping`);
     try {
+      // A handler waiting out a database or bus outage gives up first (its message is redelivered): the consumer's
+      // stop waits for the handler in progress.
+      app.get(MessageProcessor, { strict: false }).stop();
       await consumer?.close();
       await app.close();
       logger.log(`stopped in ${Date.now() - since} ms`);
