@@ -1,20 +1,25 @@
 import { ClassifiedError, RunError, RunStats } from '@sync-hub/contracts';
+import { infrastructureProblem } from '@sync-hub/messaging';
 import { QueryFailedError } from 'typeorm';
 
 /** Maps any error to the classification carried by a `failed` event (DESIGN.md section 7). */
 export function classifyError(err: unknown): RunError {
   if (err instanceof ClassifiedError) return err.toRunError();
+  // The database or the bus could not serve (a connection lost under a query, a pool closed, a failover, a lock timeout):
+  // retriable, and whichever wrapper it arrived in (TypeORM's QueryFailedError included), the same classification.
+  const problem = infrastructureProblem(err);
+  if (problem) {
+    const bus = problem.startsWith('the bus');
+    return {
+      code: bus ? 'BUS_UNAVAILABLE' : 'DATABASE_UNAVAILABLE',
+      message: problem,
+      retriable: true,
+      origin: bus ? 'internal' : 'destination',
+    };
+  }
   if (err instanceof QueryFailedError)
     return { code: 'DATABASE_QUERY_FAILED', message: err.message, retriable: false, origin: 'destination' };
-  const e = err as { code?: string; message?: string };
-  if (
-    typeof e?.code === 'string' &&
-    /^(ECONNREFUSED|ETIMEDOUT|ECONNRESET|PROTOCOL_CONNECTION_LOST|ER_CON_COUNT_ERROR|ER_LOCK_DEADLOCK|ER_LOCK_WAIT_TIMEOUT)$/.test(
-      e.code,
-    )
-  ) {
-    return { code: 'DATABASE_UNAVAILABLE', message: e.message ?? e.code, retriable: true, origin: 'destination' };
-  }
+  const e = err as { message?: string };
   return { code: 'INTERNAL_ERROR', message: e?.message ?? String(err), retriable: false, origin: 'internal' };
 }
 

@@ -186,6 +186,26 @@ describe('RunExecutor', () => {
     ).payload.error;
     assert.equal(error.origin, 'destination');
     assert.equal(error.code, 'DATABASE_QUERY_FAILED');
+
+    // The connection lost under a query (TypeORM wraps mysql2's error): the database's outage, retriable.
+    bindCustomers(async () => {
+      const lost = Object.assign(new Error('Connection lost: The server closed the connection.'), {
+        code: 'PROTOCOL_CONNECTION_LOST',
+      });
+      throw new QueryFailedError('INSERT', [], lost);
+    });
+    const outage = tickOf();
+    await executor.execute(outage.payload);
+    const unavailable = (
+      events(Topic.RunFailed, outage.runId!)[0].value as {
+        payload: { error: { origin: string; code: string; retriable: boolean; message: string } };
+      }
+    ).payload.error;
+    assert.deepEqual(
+      [unavailable.origin, unavailable.code, unavailable.retriable],
+      ['destination', 'DATABASE_UNAVAILABLE', true],
+    );
+    assert.match(unavailable.message, /^the database cannot serve \(PROTOCOL_CONNECTION_LOST: Connection lost/);
   });
 
   it('answers ping with no work, and fails a job this app does not implement as a config error', async () => {
