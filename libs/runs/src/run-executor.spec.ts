@@ -239,29 +239,39 @@ describe('RunExecutor', () => {
     assert.deepEqual(attempts, [1], 'a failure that retrying cannot fix is not retried');
   });
 
-  it('a failed run reports what its earlier tries wrote, beside its last try’s stats', async () => {
+  it('a failed run reports the stats of its try that got furthest, not only its last try', async () => {
     bindCustomers(async ({ attempt }) => {
-      // Try 1 writes 60 records then fails; try 2 finds them unchanged, writes 5 more and fails; try 3 fails at once.
-      const written: Record<number, Partial<RunStats>> = {
-        1: { fetched: 60, created: 60 },
-        2: { fetched: 65, unchanged: 60, created: 5, updated: 1 },
+      // Try 1 reads and writes 60 records, then fails; try 2 fails after 30 (unchanged); try 3 fails at once.
+      const tries: Record<number, Partial<RunStats>> = {
+        1: { fetched: 60, created: 58, updated: 2 },
+        2: { fetched: 30, unchanged: 30 },
         3: {},
       };
       throw attachStats(new UpstreamHttpError('splynx', 502, 'GET /customers', null), {
         ...new RunStats(),
-        ...written[attempt],
+        ...tries[attempt],
       });
     });
     const t = tickOf();
     const outcome = await executor.execute(t.payload);
-    assert.equal(outcome.status, 'failed');
-    const expected = { ...new RunStats(), created: 65, updated: 1 };
+    const expected = { ...new RunStats(), fetched: 60, created: 58, updated: 2 };
     assert.deepEqual(outcome.status === 'failed' && outcome.stats, expected);
     assert.deepEqual(
       (events(Topic.RunFailed, t.runId!)[0].value as { payload: { stats: RunStats } }).payload.stats,
       JSON.parse(JSON.stringify(expected)),
       'and so does its failed event',
     );
+
+    // Equal progress: the last try's (what the table holds now).
+    bindCustomers(async ({ attempt }) => {
+      throw attachStats(new UpstreamHttpError('splynx', 502, 'GET /customers', null), {
+        ...new RunStats(),
+        fetched: 100,
+        ...(attempt === 1 ? { created: 100 } : { unchanged: 100 }),
+      });
+    });
+    const again = await executor.execute(tickOf().payload);
+    assert.deepEqual(again.status === 'failed' && again.stats, { ...new RunStats(), fetched: 100, unchanged: 100 });
   });
 
   it('stops a run at its time limit and reports it failed, keeping the job lease until the job has stopped', async () => {

@@ -448,8 +448,8 @@ export class RunExecutor implements BeforeApplicationShutdown {
         `try ${reason.attempt} of ${declaration.retries + 1} failed${why ? ` [${why.origin}/${why.code}]: ${why.message}` : ''}; retrying in ${Math.round(reason.delay / 1000)} s`,
       );
     });
-    // What the tries that failed wrote: a failed run reports it with its last try's stats (see withEarlierWrites).
-    const earlierWrites = new RunStats();
+    // The furthest a failed try got: a failed run reports it (see furthest()).
+    let furthestTry: RunStats | null = null;
     const work = policy.execute(async ({ attempt }): Promise<JobResult> => {
       const warnings = new RunWarnings();
       const warn = (message: string) => this.logWarning(tick, warnings, message);
@@ -463,9 +463,8 @@ export class RunExecutor implements BeforeApplicationShutdown {
         });
         return { stats, warnings: warnings.list() };
       } catch (err) {
-        const own = statsOf(err);
-        attachStats(err, withEarlierWrites(own, earlierWrites));
-        addWrites(earlierWrites, own);
+        furthestTry = furthest(furthestTry, statsOf(err));
+        attachStats(err, furthestTry);
         throw err;
       }
     }, limit.signal);
@@ -527,21 +526,15 @@ export class RunExecutor implements BeforeApplicationShutdown {
   }
 }
 
-/** The counters of records a try wrote to the destination (or to the upstream, for a push). */
-const WRITE_COUNTERS = ['created', 'updated', 'deactivated', 'deletedUpstream', 'pushed'] as const;
-
-function addWrites(into: RunStats, from: RunStats): void {
-  for (const k of WRITE_COUNTERS) if (from[k]) into[k] = (into[k] ?? 0) + from[k];
-}
-
 /**
- * A failed run's stats: its last try's, plus the records earlier tries wrote before they failed. Without them a run
- * whose first try wrote pages and whose retries then failed at once would report nothing written, though its rows are
- * in the table. Read counters (fetched, unchanged, failed, …) stay the last try's: a record read by two tries is one
- * record. A completed run reports its successful try alone, which sees what the failed tries wrote as unchanged.
+ * A failed run's stats are those of its try that got furthest (read the most records, then wrote the most), the last
+ * of equals. Without this, a run whose first try wrote pages and whose retries then failed at once would report nothing
+ * written, though its rows are in the table. Tries are not added up: a record two tries read is one record.
  */
-function withEarlierWrites(last: RunStats, earlier: RunStats): RunStats {
-  const merged: RunStats = { ...last };
-  addWrites(merged, earlier);
-  return merged;
+function furthest(best: RunStats | null, latest: RunStats): RunStats {
+  const progress = (s: RunStats) => [s.fetched, s.created + s.updated + s.unchanged + (s.deactivated ?? 0)];
+  if (!best) return latest;
+  const [bf, bw] = progress(best);
+  const [lf, lw] = progress(latest);
+  return lf > bf || (lf === bf && lw >= bw) ? latest : best;
 }
