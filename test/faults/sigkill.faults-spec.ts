@@ -381,7 +381,7 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
       15000,
     );
     assert.deepEqual(
-      [shown!.status, shown!.attempts, shown!.taken_over_at, shown!.takeover_reason],
+      [shown.status, shown.attempts, shown.taken_over_at, shown.takeover_reason],
       ['completed', 2, new Date(takenOverAt).toISOString(), 'claim_expired'],
     );
     return killed;
