@@ -31,9 +31,13 @@ const CUSTOMERS = 3000;
 const SPLYNX_PAGE = 100;
 const ROBAWS_CLIENTS = 2000;
 const ROBAWS_PAGE = 50;
-const CP_LIMIT = 100;
-const CP_ROWS = 700;
-const CONFIGS = 120;
+/** Rows per loyalty-club table and per table and round: 15 rounds of one request for the seven tables each. */
+const CP_LIMIT = 20;
+const CP_ROWS = 300;
+const CP_LATENCY_MS = 250;
+/** Two write batches of the usage sync (WRITE_BATCH is 500): the kill lands after the first commits. */
+const CONFIGS = 1000;
+const PANEL_CONCURRENCY = 10;
 const SALES_RANGE = { from: '2026-05-04', to: '2026-05-15' };
 
 /** One run killed with its process: what was stored when it died, its takeover and its end. */
@@ -154,8 +158,8 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
     ]);
     splynx.setFaults({ latencyMs: 400 });
     robaws.setFaults({ latencyMs: 250 });
-    cp.setFaults({ latencyMs: 250 });
-    qbo.setFaults({ latencyMs: 2500, target: 'api' });
+    cp.setFaults({ latencyMs: CP_LATENCY_MS });
+    qbo.setFaults({ latencyMs: 500, target: 'api' });
     const tenant = devpos.users[0].tenant;
     devpos.generate(tenant, { ...SALES_RANGE, salesPerDay: 30, purchasesPerDay: 0 });
     expectedDocuments = devpos
@@ -165,29 +169,33 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
       .filter((d) => d.invoiceStatus !== 'Refuzuar' && !d.selfIssuingType).length;
     const seed = qbo.connect();
 
-    // The usage sync's reseller configs, on one slow panel read one config at a time.
+    // The usage sync's reseller configs, on one slow panel read PANEL_CONCURRENCY at a time: about 5 s a write batch.
     const { insertId: reseller } = (await db.dataSource.query(
       "INSERT INTO resellers (name, created_at, updated_at) VALUES ('Reseller', NOW(3), NOW(3))",
     )) as unknown as { insertId: number };
     const { insertId: panelId } = (await db.dataSource.query(
       `INSERT INTO panels (name, type, url, max_concurrency, active, created_at, updated_at)
-       VALUES ('slow', 'eylandoo', ?, 1, 1, NOW(3), NOW(3))`,
-      [panel.url],
+       VALUES ('slow', 'eylandoo', ?, ?, 1, NOW(3), NOW(3))`,
+      [panel.url, PANEL_CONCURRENCY],
     )) as unknown as { insertId: number };
     await db.dataSource.query('UPDATE panels SET credentials_sealed = ? WHERE id = ?', [
       new SecretBox(secretsKey).sealJson({ apiKey: panel.apiKey }, `panels:${panelId}`),
       panelId,
     ]);
-    for (let i = 0; i < CONFIGS; i++) {
-      panel.addUser(`user${i}`, { shape: 'total_traffic_bytes', usedBytes: 1000 + i });
-      await db.dataSource.query(
-        `INSERT INTO reseller_configs (reseller_id, panel_id, external_username, status, usage_bytes, created_at, updated_at)
-         VALUES (?, ?, ?, 'active', 0, NOW(3), NOW(3))`,
-        [reseller, panelId, `user${i}`],
-      );
-    }
+    for (let i = 0; i < CONFIGS; i++) panel.addUser(`user${i}`, { shape: 'total_traffic_bytes', usedBytes: 1000 + i });
+    await db.dataSource.query(
+      `INSERT INTO reseller_configs (reseller_id, panel_id, external_username, status, usage_bytes, created_at, updated_at)
+       VALUES ${Array.from({ length: CONFIGS }, () => "(?, ?, ?, 'active', 0, NOW(3), NOW(3))").join(', ')}`,
+      Array.from({ length: CONFIGS }, (_, i) => [reseller, panelId, `user${i}`]).flat(),
+    );
 
-    await probe.watch([Topic.RunStarted, Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
+    await probe.watch([
+      Topic.RunStarted,
+      Topic.RunCompleted,
+      Topic.RunFailed,
+      Topic.RunSkipped,
+      Topic.UsageConfigUpdated,
+    ]);
     const company = companyChangedMessage({
       id: 1,
       name: 'Company 1',
@@ -269,7 +277,8 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
           CP_VISIT_URL: cp.visitUrl,
           CP_EXPORT_TOKEN: cp.token,
           CP_EXPORT_BATCH_LIMIT: String(CP_LIMIT),
-          CP_EXPORT_TIMEOUT: '10',
+          // Longer than the test holds a round for (until the kill): the held request never times out.
+          CP_EXPORT_TIMEOUT: '900',
           HTTP_RETRIES: '2',
           HTTP_RETRY_BASE_DELAY_MS: '20',
         },
@@ -281,12 +290,20 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
           },
           { name: 'cp', send: () => send(Topic.CrmRequested, 'crm', 'cp.export'), stored: cpStored },
         ],
-        async () =>
-          (await count('SELECT COUNT(*) AS n FROM robaws_customers')) >= ROBAWS_CLIENTS / 2 &&
-          (await cpStored()) >= CP_LIMIT,
+        // One process runs both jobs and dies once: the export, faster, is held at its next round once half its rows
+        // are stored, until the Robaws pull is halfway too.
+        async () => {
+          if (!cpHeld && (await cpStored()) >= (CP_ROWS * CP_TABLE_SPECS.length) / 2) {
+            cp.setFaults({ hangNext: 1, hangMs: 0 }); // held until resetFaults()
+            cpHeld = true;
+          }
+          return cpHeld && (await count('SELECT COUNT(*) AS n FROM robaws_customers')) >= ROBAWS_CLIENTS / 2;
+        },
         async () => {
           cursorsAtKill = await cpCursors();
           robawsCursorAtKill = await robawsCursor();
+          cp.resetFaults(); // the dead process's held request is answered (to no one)
+          cp.setFaults({ latencyMs: CP_LATENCY_MS });
         },
       ),
       killMidway(
@@ -305,6 +322,7 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
     ]);
   });
 
+  let cpHeld = false;
   let cursorsAtKill: Array<{ stream: string; position: number; maxStored: number }> = [];
   let robawsCursorAtKill: string | null = null;
   /** Each loyalty-club table's cursor beside its highest stored id. */
@@ -363,7 +381,7 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
       15000,
     );
     assert.deepEqual(
-      [shown!.status, shown!.attempts, shown!.taken_over_at, shown!.takeover_reason],
+      [shown.status, shown.attempts, shown.taken_over_at, shown.takeover_reason],
       ['completed', 2, new Date(takenOverAt).toISOString(), 'claim_expired'],
     );
     return killed;
@@ -426,17 +444,45 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
     for (const c of await cpCursors()) assert.equal(c.position, cp.maxId(c.stream.slice(3) as CpTable), c.stream);
   });
 
-  it("usage reseller.usage: every config's usage read and saved once", async () => {
+  it("usage reseller.usage: every config's usage saved once, the panel's value; one change event per config", async () => {
     const killed = await assertTakenOver('usage', CONFIGS);
     const stats = killed.end.json.payload.stats;
     assert.equal(stats.fetched, CONFIGS, 'the takeover reads every config again');
-    assert.equal(stats.updated + stats.unchanged, CONFIGS);
-    assert.equal(stats.unchanged, killed.storedAtKill, 'what the killed run saved is unchanged');
+    assert.deepEqual(
+      [stats.updated, stats.unchanged, stats.failed],
+      [CONFIGS - killed.storedAtKill, killed.storedAtKill, 0],
+      'what the killed run saved is unchanged, the rest updated',
+    );
     const rows: Array<{ external_username: string; usage_bytes: string }> = await db.dataSource.query(
       'SELECT external_username, usage_bytes FROM reseller_configs WHERE usage_synced_at IS NOT NULL',
     );
     assert.equal(rows.length, CONFIGS);
-    for (const r of rows) assert.equal(Number(r.usage_bytes), 1000 + Number(r.external_username.slice(4)));
+    for (const r of rows)
+      assert.equal(Number(r.usage_bytes), panel.user(r.external_username)!.usedBytes, r.external_username);
+    // Each config moved once (0 → its usage): one usage.config.updated.v1 per config, from the killed run's batch or
+    // the takeover's, never both. A message the outbox sent again after the kill keeps its id: counted once.
+    const changes = await eventually(
+      () => {
+        const byConfig = new Map<number, Set<string>>();
+        for (const m of probe.messages(Topic.UsageConfigUpdated)) {
+          const ids = byConfig.get(m.json.payload.configId) ?? new Set<string>();
+          byConfig.set(m.json.payload.configId, ids.add(m.json.id));
+        }
+        return byConfig.size === CONFIGS ? byConfig : undefined;
+      },
+      'a usage change event for every config',
+      30000,
+    );
+    assert.deepEqual([...changes.values()].filter((ids) => ids.size !== 1).length, 0, 'no config announced twice');
+    const events = probe.messages(Topic.UsageConfigUpdated);
+    console.log(
+      `usage: ${events.length} change message(s) for ${changes.size} configs, ` +
+        `${new Set(events.map((m) => m.json.id)).size} distinct (a repeat is the outbox sending again after the kill)`,
+    );
+    for (const m of events) {
+      assert.equal(m.json.runId, killed.runId, 'announced by the run, killed or taken over');
+      assert.equal(m.json.payload.previous, 0);
+    }
   });
 
   it('no app logged a secret', () => {
