@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 const SCRIPT = path.resolve(__dirname, '..', '..', '..', 'scripts', 'grep-secrets.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { findSecrets } = require(SCRIPT) as {
-  findSecrets(dir: string): {
+  findSecrets: (dir: string) => {
     secrets: number;
     tooShort: string[];
     logs: number;
