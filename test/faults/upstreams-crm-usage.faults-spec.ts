@@ -220,7 +220,7 @@ describe('slow and failing upstreams: Robaws, the loyalty-club export, VPN panel
   /** Robaws: a cut body after three pages; a 5xx burst ridden out; a throttle streak and a 5xx incident. */
   const robawsLane = async () => {
     // (a) A 200 cut off after three pages: not retriable, one try; what the run wrote is in its failed event.
-    robaws.scriptFaults({ afterRequests: 3, truncateNext: 1 });
+    robaws.setFaults({ script: [{ kind: 'truncate', times: 1, after: 3 }] });
     let before = robaws.counters.requests;
     const cut = await run('crm', 'robaws.customers.full');
     assert.equal(cut.end.topic, Topic.RunFailed, cut.end.value);
@@ -234,7 +234,7 @@ describe('slow and failing upstreams: Robaws, the loyalty-club export, VPN panel
     assert.deepEqual([cutRow.stats.fetched, cutRow.stats.created], [written, written], 'sync_runs keeps them');
 
     // (b) Three 503s, then Robaws answers: the client's retries absorb them, the run completes (and recovers).
-    robaws.scriptFaults({ errorNext: 3 });
+    robaws.setFaults({ script: [{ kind: 'error', times: 3, status: 503 }] });
     before = robaws.counters.requests;
     const burst = await run('crm', 'robaws.customers.full');
     assert.equal(burst.end.topic, Topic.RunCompleted, burst.end.value);
@@ -244,7 +244,7 @@ describe('slow and failing upstreams: Robaws, the loyalty-club export, VPN panel
     // (c) Throttled for good, three runs in a row: each gives up after the bounded attempts of each try.
     const streak: string[] = [];
     for (let i = 0; i < 3; i++) {
-      robaws.scriptFaults({ rateLimitNext: 1000, rateLimitRetryAfterSeconds: 0 });
+      robaws.setFaults({ script: [{ kind: 'rate-limited', times: 1000, retryAfterSeconds: 0 }] });
       before = robaws.counters.requests;
       const throttled = await run('crm', 'robaws.customers.incremental');
       robaws.clearFaults();
@@ -256,7 +256,7 @@ describe('slow and failing upstreams: Robaws, the loyalty-club export, VPN panel
     // (d) A success ends the incident; the next failure (5xx) is a new one.
     const ok = await run('crm', 'robaws.customers.incremental');
     assert.equal(ok.end.topic, Topic.RunCompleted, ok.end.value);
-    robaws.scriptFaults({ errorNext: 1000 });
+    robaws.setFaults({ script: [{ kind: 'error', times: 1000, status: 503 }] });
     before = robaws.counters.requests;
     const down = await run('crm', 'robaws.customers.incremental');
     robaws.clearFaults();
@@ -277,7 +277,7 @@ describe('slow and failing upstreams: Robaws, the loyalty-club export, VPN panel
     assert.equal(hung.end.topic, Topic.RunFailed, hung.end.value);
     assert.deepEqual(classification(hung.payload), ['source', 'UPSTREAM_TIMEOUT', true]);
     assert.equal(cp.counters.requests - before, CP_TRIES * CP_ATTEMPTS);
-    cp.scriptFaults({ errorNext: 2 });
+    cp.setFaults({ script: [{ kind: 'error', times: 2 }] });
     const recovered = await run('crm', 'cp.export');
     assert.equal(recovered.end.topic, Topic.RunCompleted, recovered.end.value);
     return { hungMs: ms };

@@ -22,8 +22,11 @@ export interface ScriptedFault {
   status?: number;
   /** `rate-limited`: seconds in Retry-After; null: no Retry-After at all (QuickBooks sends none). Default 1. */
   retryAfterSeconds?: number | null;
+  /** `hang`: how long (default 120 s); 0 holds the request until the simulator releases its holds (reset, stop). */
   hangMs?: number;
 }
+
+const SCRIPT_KINDS = new Set(['error', 'rate-limited', 'truncate', 'hang']);
 
 /** Faults every simulator can switch on; all default off. Rates are fractions of requests (0..1). */
 export interface TransportFaults {
@@ -35,11 +38,51 @@ export interface TransportFaults {
   retryAfterSeconds: number;
   /** Counted streaks of faults (see ScriptedFault), applied before the random ones above. */
   script?: ScriptedFault[];
+  /** Hold this fraction of requests (see `hangMs`) so the client's timeout fires; drawn from its own seeded PRNG. */
+  timeoutRate?: number;
+  /** Hold the next this-many requests, then serve normally again (counted down in these faults). */
+  hangNext?: number;
+  /** How long a `timeoutRate`/`hangNext` hold lasts before the request is served; 0 holds it until released. */
+  hangMs?: number;
 }
 
+/** The upstream's own fault answers; `held` counts a request held by a hang (scripted or drawn). */
 export interface FaultAnswers {
   error: () => SimResponse;
   rateLimited: () => SimResponse;
+  held?: () => void;
+}
+
+/**
+ * Checks faults a test or an HTTP control sent: `integers` must be non-negative integers, `rates` 0..1, and a script a
+ * list of well-formed entries. Throws the first problem, so the control answers 400 with it.
+ */
+export function checkFaults(
+  faults: TransportFaults,
+  integers: ReadonlyArray<keyof TransportFaults> = ['latencyMs', 'retryAfterSeconds', 'hangNext', 'hangMs'],
+  rates: ReadonlyArray<keyof TransportFaults> = ['errorRate', 'rateLimitRate', 'timeoutRate'],
+): void {
+  const nonNegativeInteger = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  for (const key of integers)
+    if (faults[key] !== undefined && !nonNegativeInteger(faults[key]))
+      throw new Error(`${key} must be a non-negative integer`);
+  for (const key of rates) {
+    const v = faults[key];
+    if (v !== undefined && (typeof v !== 'number' || v < 0 || v > 1)) throw new Error(`${key} must be 0..1`);
+  }
+  if (faults.script === undefined) return;
+  if (!Array.isArray(faults.script)) throw new Error('script must be a list of faults');
+  for (const f of faults.script) {
+    if (typeof f !== 'object' || f === null || !SCRIPT_KINDS.has(f.kind))
+      throw new Error('script: kind must be error, rate-limited, truncate or hang');
+    if (!nonNegativeInteger(f.times)) throw new Error('script: times must be a non-negative integer');
+    for (const key of ['after', 'status', 'hangMs'] as const)
+      if (f[key] !== undefined && !nonNegativeInteger(f[key])) throw new Error(`script: ${key} must be an integer`);
+    if (f.retryAfterSeconds !== undefined && f.retryAfterSeconds !== null && !nonNegativeInteger(f.retryAfterSeconds))
+      throw new Error('script: retryAfterSeconds must be a non-negative integer or null');
+    if (f.path !== undefined && typeof f.path !== 'string')
+      throw new Error('script: path must be a regular expression');
+  }
 }
 
 const DEFAULT_HANG_MS = 120_000;
@@ -60,32 +103,55 @@ export function truncatedResponse(res: SimResponse): SimResponse {
  */
 export class TransportFaultInjector {
   private random: () => number;
+  /** The `timeoutRate` draws: a sequence of their own, so holds do not shift the error and throttle draws. */
+  private holdRandom: () => number;
   /** Matching requests seen so far, per entry of the current script. */
   private seen: number[] = [];
+  /** Requests held now, each with the function that answers it at once. */
+  private readonly holds = new Set<() => void>();
 
   constructor(private readonly seed: number) {
     this.random = seededRandom(seed);
+    this.holdRandom = seededRandom(seed + 1);
   }
 
-  /** Restarts the sequence and the streaks' counts: called whenever a test switches faults. */
+  /** Restarts the sequences and the streaks' counts: called whenever a test switches faults. Holds stay held. */
   reset(): void {
     this.random = seededRandom(this.seed);
+    this.holdRandom = seededRandom(this.seed + 1);
     this.seen = [];
   }
 
+  /** Requests being held by a hang now. */
+  get heldNow(): number {
+    return this.holds.size;
+  }
+
+  /** Answers every held request now (as if its hang had ended): on a reset of the faults, a stop, a dead panel. */
+  release(): void {
+    for (const done of [...this.holds]) done();
+  }
+
   /**
-   * One request through every switched-on fault: a scripted hang waits, a scripted or drawn error or throttle answers
-   * instead of `serve`, and a scripted truncation cuts what `serve` answered.
+   * One request through every switched-on fault: a scripted, counted (`hangNext`) or drawn (`timeoutRate`) hang holds
+   * it, a scripted or drawn error or throttle answers instead of `serve`, and a scripted truncation cuts what `serve`
+   * answered. `ownLatencyMs` is the upstream's own latency, waited with the faults' `latencyMs`.
    */
   async intercept(
     req: { method: string; path: string; query?: URLSearchParams },
     faults: TransportFaults,
     answers: FaultAnswers,
     serve: () => Promise<SimResponse> | SimResponse,
+    ownLatencyMs = 0,
   ): Promise<SimResponse> {
+    // Counted as the request arrives, so a request still held cannot take a later test's fault.
     const hits = this.scripted(req, faults.script ?? []);
     const hang = hits.find((f) => f.kind === 'hang');
-    if (hang) await sleep(hang.hangMs ?? DEFAULT_HANG_MS);
+    const holdMs = hang ? (hang.hangMs ?? DEFAULT_HANG_MS) : this.drawHold(faults);
+    if (holdMs !== null) {
+      answers.held?.();
+      await this.hold(holdMs);
+    }
     const error = hits.find((f) => f.kind === 'error');
     if (error) {
       const answer = answers.error();
@@ -97,7 +163,7 @@ export class TransportFaultInjector {
         answers.rateLimited(),
         throttle.retryAfterSeconds === undefined ? 1 : throttle.retryAfterSeconds,
       );
-    const drawn = await this.draw(faults, answers);
+    const drawn = await this.draw(faults, answers, ownLatencyMs);
     if (drawn) return drawn;
     const out = await serve();
     const cut =
@@ -105,12 +171,36 @@ export class TransportFaultInjector {
     return cut ? truncatedResponse(out) : out;
   }
 
-  async draw(faults: TransportFaults, answers: FaultAnswers): Promise<SimResponse | null> {
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+  /** The latency (the upstream's own, `ownLatencyMs`, plus the faults'), then a drawn error or throttle, or null. */
+  async draw(faults: TransportFaults, answers: FaultAnswers, ownLatencyMs = 0): Promise<SimResponse | null> {
+    if (ownLatencyMs + faults.latencyMs > 0) await sleep(ownLatencyMs + faults.latencyMs);
     if (faults.errorRate > 0 && this.random() < faults.errorRate) return answers.error();
     if (faults.rateLimitRate > 0 && this.random() < faults.rateLimitRate)
       return throttled(answers.rateLimited(), faults.retryAfterSeconds);
     return null;
+  }
+
+  /** A `hangNext` (counted down) or `timeoutRate` hold for this request: its length, or null for none. */
+  private drawHold(faults: TransportFaults): number | null {
+    if ((faults.hangNext ?? 0) > 0) {
+      faults.hangNext = (faults.hangNext ?? 0) - 1;
+      return faults.hangMs ?? 0;
+    }
+    if ((faults.timeoutRate ?? 0) > 0 && this.holdRandom() < (faults.timeoutRate ?? 0)) return faults.hangMs ?? 0;
+    return null;
+  }
+
+  /** Holds a request `ms` (0: until release()); unref'd, so a hold pending when a test ends keeps nothing alive. */
+  private hold(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = ms > 0 ? setTimeout(() => done(), ms).unref() : null;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        this.holds.delete(done);
+        resolve();
+      };
+      this.holds.add(done);
+    });
   }
 
   /** The script's entries this request falls in; every entry whose path matches counts it. */

@@ -48,14 +48,14 @@ describe('CpExportClient against a slow or failing export (simulator over HTTP)'
 
   it('two 502s, then the answer: 3 requests, the rows read', async () => {
     sim.setFaults({ errorStatus: 502 });
-    sim.scriptFaults({ errorNext: 2 });
+    sim.setFaults({ script: [{ kind: 'error', times: 2 }] });
     const answer = await round();
     assert.equal(answer.data.client.length, 10);
     assert.equal(sim.counters.requests, 3);
   });
 
   it('a long 5xx burst: CP_EXPORT_RETRY_ATTEMPTS requests, then source/UPSTREAM_UNAVAILABLE, retriable', async () => {
-    sim.scriptFaults({ errorNext: 100 });
+    sim.setFaults({ script: [{ kind: 'error', times: 100 }] });
     const { error } = await failure();
     assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_UNAVAILABLE', true]);
     assert.equal(sim.counters.requests, ATTEMPTS);
@@ -72,28 +72,28 @@ describe('CpExportClient against a slow or failing export (simulator over HTTP)'
   });
 
   it('a 429 with Retry-After is waited out, one without backs off like a 5xx; both then answer', async () => {
-    sim.scriptFaults({ rateLimitNext: 1, rateLimitRetryAfterSeconds: 1 });
+    sim.setFaults({ script: [{ kind: 'rate-limited', times: 1, retryAfterSeconds: 1 }] });
     const started = Date.now();
     await round();
     const waited = Date.now() - started;
     assert.equal(sim.counters.requests, 2);
     assert.ok(waited >= 1000, `Retry-After: 1 honoured (${waited} ms)`);
     sim.counters.requests = 0;
-    sim.scriptFaults({ rateLimitNext: 2, rateLimitRetryAfterSeconds: null });
+    sim.setFaults({ script: [{ kind: 'rate-limited', times: 2, retryAfterSeconds: null }] });
     await round();
     assert.equal(sim.counters.requests, 3);
     console.log(`export 429 with Retry-After 1 s: answered after ${waited} ms`);
   });
 
   it('429s that never end: CP_EXPORT_RETRY_ATTEMPTS requests, then source/UPSTREAM_RATE_LIMITED, retriable', async () => {
-    sim.scriptFaults({ rateLimitNext: 100, rateLimitRetryAfterSeconds: null });
+    sim.setFaults({ script: [{ kind: 'rate-limited', times: 100, retryAfterSeconds: null }] });
     const { error } = await failure();
     assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_RATE_LIMITED', true]);
     assert.equal(sim.counters.requests, ATTEMPTS);
   });
 
   it('a 200 whose JSON is cut off: 1 request, source/UPSTREAM_BAD_RESPONSE, not retriable', async () => {
-    sim.scriptFaults({ truncateNext: 1 });
+    sim.setFaults({ script: [{ kind: 'truncate', times: 1 }] });
     const { error } = await failure();
     assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_BAD_RESPONSE', false]);
     assert.equal(sim.counters.requests, 1);

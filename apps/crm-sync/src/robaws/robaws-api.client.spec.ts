@@ -58,14 +58,14 @@ describe('RobawsApiClient against a slow or failing Robaws (simulator over HTTP)
   });
 
   it('a burst of three 503s is retried and the pull completes: 3 + 3 requests', async () => {
-    sim.scriptFaults({ errorNext: 3 });
+    sim.setFaults({ script: [{ kind: 'error', times: 3, status: 503 }] });
     const pages = await readAll(client());
     assert.equal(pages.flatMap((p) => p.items).length, CLIENTS);
     assert.equal(sim.counters.requests, 3 + CLIENTS / PAGE);
   });
 
   it('a long 5xx burst gives up after 4 attempts of the page: source/UPSTREAM_UNAVAILABLE, retriable', async () => {
-    sim.scriptFaults({ afterRequests: 1, errorNext: 100 });
+    sim.setFaults({ script: [{ kind: 'error', times: 100, after: 1, status: 503 }] });
     const { error } = await failure(client());
     assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_UNAVAILABLE', true]);
     assert.equal(sim.counters.requests, 1 + ATTEMPTS, 'page 0, then page 1 four times');
@@ -82,7 +82,7 @@ describe('RobawsApiClient against a slow or failing Robaws (simulator over HTTP)
   });
 
   it('429s with Retry-After are waited out: two 429s of 1 s, then the pull completes', async () => {
-    sim.scriptFaults({ rateLimitNext: 2, rateLimitRetryAfterSeconds: 1 });
+    sim.setFaults({ script: [{ kind: 'rate-limited', times: 2, retryAfterSeconds: 1 }] });
     const started = Date.now();
     const pages = await readAll(client());
     const ms = Date.now() - started;
@@ -97,7 +97,7 @@ describe('RobawsApiClient against a slow or failing Robaws (simulator over HTTP)
     for (const retryAfter of [0, null]) {
       sim.clearFaults();
       sim.counters.requests = 0;
-      sim.scriptFaults({ rateLimitNext: 1000, rateLimitRetryAfterSeconds: retryAfter });
+      sim.setFaults({ script: [{ kind: 'rate-limited', times: 1000, retryAfterSeconds: retryAfter }] });
       const { error, ms } = await failure(client({ throttledWaitMs: 20 }));
       console.log(`Robaws 429 forever (Retry-After ${retryAfter ?? 'absent'}): gave up after ${ms} ms`);
       assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_RATE_LIMITED', true]);
@@ -106,7 +106,7 @@ describe('RobawsApiClient against a slow or failing Robaws (simulator over HTTP)
   });
 
   it('a 200 whose JSON is cut off is not retried: 1 request, source/UPSTREAM_BAD_RESPONSE, not retriable', async () => {
-    sim.scriptFaults({ afterRequests: 1, truncateNext: 1 });
+    sim.setFaults({ script: [{ kind: 'truncate', times: 1, after: 1 }] });
     const { error } = await failure(client());
     assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_BAD_RESPONSE', false]);
     assert.equal(sim.counters.requests, 2, 'page 0, then page 1 once');

@@ -13,7 +13,6 @@ const target: UsageTarget = { configId: 1, externalUsername: USER, panelUserId: 
 /** What the four panel simulators share for these tests. */
 interface FaultyPanel {
   counters: { requests: number };
-  scriptFaults(faults: Record<string, unknown>): void;
   setFaults(faults: Record<string, unknown>): void;
   resetFaults(): void;
   setUsage(username: string, bytes: number): unknown;
@@ -118,7 +117,7 @@ for (const c of CASES) {
     });
 
     it('a 5xx: one request, a panel-level hard failure (null, not 0); the next read works', async () => {
-      c.sim.scriptFaults({ errorNext: 1 });
+      c.sim.setFaults({ script: [{ kind: 'error', times: 1 }] });
       const { reading, requests } = await readOnce();
       assert.equal(requests, 1);
       assertPanelFailure(reading, /HTTP 500/);
@@ -137,7 +136,7 @@ for (const c of CASES) {
 
     it('a 429, with or without Retry-After: one request, not waited for, a panel-level hard failure', async () => {
       for (const retryAfter of [5, null]) {
-        c.sim.scriptFaults({ rateLimitNext: 1, rateLimitRetryAfterSeconds: retryAfter });
+        c.sim.setFaults({ script: [{ kind: 'rate-limited', times: 1, retryAfterSeconds: retryAfter }] });
         const { reading, requests, ms } = await readOnce();
         assert.equal(requests, 1);
         assertPanelFailure(reading, /HTTP 429/);
@@ -147,7 +146,7 @@ for (const c of CASES) {
     });
 
     it('a 200 whose JSON is cut off: one request, a panel-level hard failure', async () => {
-      c.sim.scriptFaults({ truncateNext: 1 });
+      c.sim.setFaults({ script: [{ kind: 'truncate', times: 1 }] });
       const { reading, requests } = await readOnce();
       assert.equal(requests, 1);
       assertPanelFailure(reading, /malformed JSON/);

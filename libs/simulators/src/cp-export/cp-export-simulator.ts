@@ -1,6 +1,5 @@
 import { seededRandom } from '../random';
-import { TransportFaultInjector, TransportFaults } from '../transport-faults';
-import { ScriptedFaultQueue, ScriptedFaults, truncatedAnswer } from '../scripted-faults';
+import { checkFaults, TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 import {
   CP_TABLES,
@@ -30,16 +29,18 @@ export interface CpExportSimulatorOptions {
   now?: () => number;
 }
 
-/** Faults a test can switch on; all default off. Rates are fractions of API requests (0..1), from a seeded PRNG. */
+/**
+ * Faults a test can switch on; all default off. Rates are fractions of API requests (0..1), from a seeded PRNG;
+ * `script` holds counted ones (transport-faults.ts). A held request (`hangNext`, `timeoutRate`, a scripted hang with
+ * `hangMs` 0) waits until stop() or resetFaults().
+ */
 export interface CpFaults extends TransportFaults {
-  /** The status of an `errorRate` fault: 500, 502 or 503. */
+  /** The status of an `errorRate` or scripted `error` fault (a script entry's own `status` wins): 500, 502 or 503. */
   errorStatus: 500 | 502 | 503;
-  /** Hold this fraction of API requests (see `hangMs`) so the client's timeout fires. */
   timeoutRate: number;
-  /** Hold the next this-many API requests, then serve normally again. */
   hangNext: number;
-  /** How long a held request waits before it is answered normally; 0 holds it until stop() or resetFaults(). */
   hangMs: number;
+  script: NonNullable<TransportFaults['script']>;
 }
 
 export type CpMalformation = 'missing_pk' | 'bad_type';
@@ -73,6 +74,7 @@ const NO_FAULTS: CpFaults = {
   timeoutRate: 0,
   hangNext: 0,
   hangMs: 0,
+  script: [],
 };
 const ERROR_MESSAGES: Record<number, string> = {
   500: 'internal server error',
@@ -150,9 +152,6 @@ export class CpExportSimulator {
   private readonly context: CpGenerationContext;
   private readonly tables = new Map<CpTable, TableState>();
   private readonly injector: TransportFaultInjector;
-  private readonly scripted = new ScriptedFaultQueue();
-  private readonly holds = new Set<() => void>();
-  private holdRandom: () => number;
   private changeRandom: () => number;
   private server: SimulatorHttpServer | null = null;
   private baseUrl: string | null = null;
@@ -174,7 +173,6 @@ export class CpExportSimulator {
     }
     this.context = { seed: this.seed, initialMaxId, gapEvery };
     this.injector = new TransportFaultInjector(this.seed);
-    this.holdRandom = seededRandom(this.seed + 1);
     this.changeRandom = seededRandom(this.seed + 2);
   }
 
@@ -188,7 +186,7 @@ export class CpExportSimulator {
   async stop(): Promise<void> {
     await this.server?.close();
     this.server = null;
-    this.release();
+    this.injector.release();
   }
 
   get exportUrl(): string {
@@ -290,30 +288,15 @@ export class CpExportSimulator {
   setFaults(faults: Partial<CpFaults>): void {
     const next = { ...this.faults, ...faults };
     if (![500, 502, 503].includes(next.errorStatus)) throw new Error('errorStatus must be 500, 502 or 503');
-    for (const key of ['latencyMs', 'hangNext', 'hangMs', 'retryAfterSeconds'] as const)
-      if (!Number.isInteger(next[key]) || next[key] < 0) throw new Error(`${key} must be a non-negative integer`);
-    for (const key of ['errorRate', 'rateLimitRate', 'timeoutRate'] as const)
-      if (typeof next[key] !== 'number' || next[key] < 0 || next[key] > 1) throw new Error(`${key} must be 0..1`);
+    checkFaults(next);
     this.faults = next;
     this.injector.reset();
-    this.holdRandom = seededRandom(this.seed + 1);
   }
 
   /** All faults off; requests still held are answered now. Corrupted rows stay so until repair(). */
   resetFaults(): void {
     this.setFaults(NO_FAULTS);
-    this.scripted.reset();
-    this.release();
-  }
-
-  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
-  scriptFaults(faults: Partial<ScriptedFaults>): void {
-    this.scripted.set(faults);
-  }
-
-  /** The scripted faults still to come. */
-  get scriptedFaults(): ScriptedFaults {
-    return { ...this.scripted.faults };
+    this.injector.release();
   }
 
   // ---- HTTP ----
@@ -322,30 +305,20 @@ export class CpExportSimulator {
     if (req.path.startsWith('/__simulator')) return this.admin(req);
     if (req.path !== CP_EXPORT_PATH && req.path !== CP_VISIT_PATH) return fail(404, 'not found');
     this.counters.requests++;
-    // Taken as the request arrives, so a request still held cannot take a later test's fault.
-    const scripted = this.scripted.next({
-      error: () => fail(this.faults.errorStatus, ERROR_MESSAGES[this.faults.errorStatus]),
-      rateLimited: () => fail(429, 'too many requests'),
-    });
-    if (this.faults.hangNext > 0 || (this.faults.timeoutRate > 0 && this.holdRandom() < this.faults.timeoutRate)) {
-      if (this.faults.hangNext > 0) this.faults.hangNext--;
-      this.counters.held++;
-      await this.hold(this.faults.hangMs);
-    }
-    const faulted = await this.injector.draw(this.faults, {
-      error: () => fail(this.faults.errorStatus, ERROR_MESSAGES[this.faults.errorStatus]),
-      rateLimited: () => fail(429, 'too many requests'),
-    });
-    if (faulted) {
+    const faulted = (res: SimResponse): SimResponse => {
       this.counters.faulted++;
-      return faulted;
-    }
-    if (scripted && scripted !== 'truncate') {
-      this.counters.faulted++;
-      return scripted.answer;
-    }
-    const served = this.answer(req);
-    return scripted === 'truncate' && served.status === 200 ? truncatedAnswer(served) : served;
+      return res;
+    };
+    return this.injector.intercept(
+      req,
+      this.faults,
+      {
+        error: () => faulted(fail(this.faults.errorStatus, ERROR_MESSAGES[this.faults.errorStatus])),
+        rateLimited: () => faulted(fail(429, 'too many requests')),
+        held: () => this.counters.held++,
+      },
+      () => this.answer(req),
+    );
   }
 
   /** The API's answer to a request that passed the faults. */
@@ -387,22 +360,6 @@ export class CpExportSimulator {
   private authorised(req: SimRequest): boolean {
     const header = req.headers.authorization;
     return typeof header === 'string' && header === `Bearer ${this.token}`;
-  }
-
-  private hold(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = ms > 0 ? setTimeout(() => done(), ms) : null;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        this.holds.delete(done);
-        resolve();
-      };
-      this.holds.add(done);
-    });
-  }
-
-  private release(): void {
-    for (const done of [...this.holds]) done();
   }
 
   // ---- rows ----
@@ -480,9 +437,6 @@ export class CpExportSimulator {
         case 'DELETE /__simulator/faults':
           this.resetFaults();
           return { status: 200, body: this.faults };
-        case 'POST /__simulator/faults/next':
-          this.scriptFaults(body);
-          return { status: 200, body: this.scriptedFaults };
         case 'POST /__simulator/append': {
           const count = Number(body.count ?? 1);
           if (!Number.isInteger(count) || count < 0) return fail(400, 'count must be a non-negative integer');
@@ -535,7 +489,7 @@ export class CpExportSimulator {
       tables,
       faults: this.faults,
       counters: this.counters,
-      heldNow: this.holds.size,
+      heldNow: this.injector.heldNow,
       lastVisitAt: this.lastVisitAt,
     };
   }

@@ -1,7 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { TransportFaultInjector, TransportFaults } from '../transport-faults';
+import { checkFaults, TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
-import { ScriptedFaultQueue, ScriptedFaults, truncatedAnswer } from '../scripted-faults';
 import { generateClient, RobawsClient } from './client-generator';
 
 export interface RobawsSimulatorOptions {
@@ -74,7 +73,7 @@ export interface RobawsCounters {
 const API = '/api/v2';
 const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 10;
-const NO_FAULTS: RobawsFaults = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 1 };
+const NO_FAULTS: RobawsFaults = { latencyMs: 0, errorRate: 0, rateLimitRate: 0, retryAfterSeconds: 1, script: [] };
 const REAL_LIMIT: RobawsRateLimit = { enabled: true, ratePerSecond: 15, burst: 20, scale: 1 };
 const IMMUTABLE = new Set(['id', 'createdAt', 'updatedAt']);
 const SORTABLE = new Set(['id', 'name', 'email', 'createdAt', 'updatedAt']);
@@ -148,7 +147,6 @@ export class RobawsSimulator {
   private readonly store = new Map<number, RobawsClient>();
   private readonly endpoints = new Map<string, RobawsWebhookEndpoint>();
   private readonly injector: TransportFaultInjector;
-  private readonly scripted = new ScriptedFaultQueue();
   private readonly retryDelays: number[];
   private readonly webhookTimeoutMs: number;
   private readonly pending = new Set<Promise<void>>();
@@ -243,24 +241,21 @@ export class RobawsSimulator {
     return changed;
   }
 
+  /**
+   * Switches faults (the others stay): rates, latency, and a `script` of counted ones (a 5xx burst, 429s with or
+   * without Retry-After, cut bodies, hangs; transport-faults.ts), whose counts start again.
+   */
   setFaults(faults: Partial<RobawsFaults>): void {
-    this.faults = { ...this.faults, ...faults };
+    const next = { ...this.faults, ...faults };
+    checkFaults(next);
+    this.faults = next;
     this.injector.reset();
   }
 
+  /** All faults off; requests held by a hang are answered now. */
   clearFaults(): void {
     this.setFaults(NO_FAULTS);
-    this.scripted.reset();
-  }
-
-  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
-  scriptFaults(faults: Partial<ScriptedFaults>): void {
-    this.scripted.set(faults);
-  }
-
-  /** The scripted faults still to come. */
-  get scriptedFaults(): ScriptedFaults {
-    return { ...this.scripted.faults };
+    this.injector.release();
   }
 
   /** Changes the bucket at run time; it starts full again. */
@@ -303,36 +298,24 @@ export class RobawsSimulator {
     this.counters.requests++;
     const route = `${req.method} ${req.path.replace(/\/(\d+|[0-9a-f-]{36})$/, '/:id')}`;
     this.requests.set(route, (this.requests.get(route) ?? 0) + 1);
-    // Taken as the request arrives, so a request still held by latency cannot take a later test's fault.
-    const scripted = this.scripted.next({
-      error: () => this.error(req, 503),
-      rateLimited: () => ({
-        ...this.error(req, 429, 'Rate limit exceeded'),
-        headers: { 'x-ratelimit-remaining': '0' },
-      }),
-    });
-    const faulted = await this.injector.draw(this.faults, {
-      error: () => this.error(req, 500),
-      rateLimited: () => this.error(req, 429),
-    });
-    if (faulted) {
-      if (faulted.status === 429) this.counters.rateLimited++;
-      return faulted;
-    }
-    if (scripted && scripted !== 'truncate') {
-      if (scripted.answer.status === 429) this.counters.rateLimited++;
-      return scripted.answer;
-    }
-    const remaining = this.take();
-    if (remaining === null) {
+    const throttled = (): SimResponse => {
       this.counters.rateLimited++;
       return { ...this.error(req, 429, 'Rate limit exceeded'), headers: { 'x-ratelimit-remaining': '0' } };
-    }
-    const served = this.route(req);
-    const out = scripted === 'truncate' && served.status === 200 ? truncatedAnswer(served) : served;
-    return remaining === undefined
-      ? out
-      : { ...out, headers: { ...out.headers, 'x-ratelimit-remaining': String(remaining) } };
+    };
+    return this.injector.intercept(
+      req,
+      this.faults,
+      { error: () => this.error(req, 500), rateLimited: throttled },
+      () => {
+        // The bucket is taken only by requests that got past the faults, as a 5xx or 429 upstream of it takes none.
+        const remaining = this.take();
+        if (remaining === null) return throttled();
+        const served = this.route(req);
+        return remaining === undefined
+          ? served
+          : { ...served, headers: { ...served.headers, 'x-ratelimit-remaining': String(remaining) } };
+      },
+    );
   }
 
   private get capacity(): number {
@@ -638,11 +621,12 @@ export class RobawsSimulator {
           },
         };
       case 'POST /__simulator/faults':
-        this.setFaults(body);
+        try {
+          this.setFaults(body);
+        } catch (err) {
+          return this.error(req, 400, (err as Error).message);
+        }
         return { status: 200, body: this.faults };
-      case 'POST /__simulator/faults/next':
-        this.scriptFaults(body);
-        return { status: 200, body: this.scriptedFaults };
       case 'POST /__simulator/rate-limit':
         this.setRateLimit(body);
         return { status: 200, body: this.rateLimit };

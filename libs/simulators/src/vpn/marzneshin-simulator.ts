@@ -1,14 +1,16 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { seededRandom } from '../random';
-import { TransportFaultInjector } from '../transport-faults';
-import { ScriptedFaultQueue, ScriptedFaults, truncatedAnswer } from '../scripted-faults';
+import { checkFaults, TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
 
 // ---- Shared by the VPN panel simulators (this one and threexui-simulator.ts): users, usage, transport. ----
 // It lives here because this helper may own only the two simulator files; it is a pure move to its own module.
 
-/** Faults every VPN panel simulator can switch on; all default off. Rates are fractions of API requests (0..1). */
-export interface VpnPanelFaults {
+/**
+ * Faults every VPN panel simulator can switch on; all default off. Rates are fractions of API requests (0..1); `script`
+ * holds counted ones (transport-faults.ts), whose `error` answers as `errorStatus` does.
+ */
+export interface VpnPanelFaults extends TransportFaults {
   /** Added to the panel's own latency (`latencyMs` option) on every API request. */
   latencyMs: number;
   /** Answer `errorStatus` to this fraction of requests, as the panel (500) or its reverse proxy (502, 503) would. */
@@ -23,6 +25,7 @@ export interface VpnPanelFaults {
   hangNext: number;
   /** How long a held request waits before it is answered normally; 0 holds it until stop(), dead or resetFaults(). */
   hangMs: number;
+  script: NonNullable<TransportFaults['script']>;
 }
 
 /** What a panel saw; the control routes are not counted. */
@@ -52,6 +55,7 @@ export const NO_VPN_PANEL_FAULTS: Readonly<VpnPanelFaults> = Object.freeze({
   timeoutRate: 0,
   hangNext: 0,
   hangMs: 0,
+  script: [],
 });
 
 const GIB = 1024 ** 3;
@@ -265,9 +269,6 @@ export class PanelTransport {
   readonly requests = new Map<string, number>();
 
   private readonly injector: TransportFaultInjector;
-  private readonly scripted = new ScriptedFaultQueue();
-  private readonly holds = new Set<() => void>();
-  private holdRandom: () => number;
   private server: SimulatorHttpServer | null = null;
   private port: number | null = null;
   private dead = false;
@@ -283,7 +284,6 @@ export class PanelTransport {
     if (!Number.isInteger(this.latencyMs) || this.latencyMs < 0)
       throw new Error('latencyMs must be a non-negative integer');
     this.injector = new TransportFaultInjector(options.seed);
-    this.holdRandom = seededRandom(options.seed + 1);
   }
 
   async start(port = 0): Promise<string> {
@@ -331,29 +331,15 @@ export class PanelTransport {
     const known = Object.fromEntries(Object.entries(faults).filter(([key]) => key in NO_VPN_PANEL_FAULTS));
     const next: VpnPanelFaults = { ...this.faults, ...known };
     if (![500, 502, 503].includes(next.errorStatus)) throw new Error('errorStatus must be 500, 502 or 503');
-    for (const key of ['latencyMs', 'hangNext', 'hangMs', 'retryAfterSeconds'] as const)
-      if (!Number.isInteger(next[key]) || next[key] < 0) throw new Error(`${key} must be a non-negative integer`);
-    for (const key of ['errorRate', 'rateLimitRate', 'timeoutRate'] as const)
-      if (typeof next[key] !== 'number' || next[key] < 0 || next[key] > 1) throw new Error(`${key} must be 0..1`);
+    checkFaults(next);
     this.faults = next;
     this.injector.reset();
-    this.holdRandom = seededRandom(this.options.seed + 1);
   }
 
   /** All faults off; held requests are answered now. The panel's own latency stays. */
   resetFaults(): void {
     this.setFaults(NO_VPN_PANEL_FAULTS);
-    this.scripted.reset();
-    this.release();
-  }
-
-  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
-  scriptFaults(faults: Partial<ScriptedFaults>): void {
-    this.scripted.set(faults);
-  }
-
-  get scriptedFaults(): ScriptedFaults {
-    return { ...this.scripted.faults };
+    this.injector.release();
   }
 
   setLatency(ms: number): void {
@@ -370,41 +356,29 @@ export class PanelTransport {
   }
 
   /** One API request: counted, held or delayed or failed as the faults say, else answered by `answer`. */
-  async serve(route: string, answer: () => SimResponse): Promise<SimResponse> {
+  async serve(req: SimRequest, route: string, answer: () => SimResponse): Promise<SimResponse> {
     const c = this.counters;
     c.requests++;
     this.requests.set(route, (this.requests.get(route) ?? 0) + 1);
     c.inFlight++;
     c.peakInFlight = Math.max(c.peakInFlight, c.inFlight);
+    const f = this.faults;
+    const faulted = (res: SimResponse): SimResponse => {
+      c.faulted++;
+      return res;
+    };
     try {
-      const f = this.faults;
-      // Taken as the request arrives, so a request still held cannot take a later test's fault.
-      const scripted = this.scripted.next({
-        error: () => (f.errorStatus === 500 ? this.options.internalError() : proxyErrorPage(f.errorStatus)),
-        rateLimited: () => proxyErrorPage(429),
-      });
-      if (f.hangNext > 0 || (f.timeoutRate > 0 && this.holdRandom() < f.timeoutRate)) {
-        if (f.hangNext > 0) f.hangNext--;
-        c.held++;
-        await this.hold(f.hangMs);
-      }
-      const faulted = await this.injector.draw(
-        { ...f, latencyMs: this.latencyMs + f.latencyMs },
+      return await this.injector.intercept(
+        req,
+        f,
         {
-          error: () => (f.errorStatus === 500 ? this.options.internalError() : proxyErrorPage(f.errorStatus)),
-          rateLimited: () => proxyErrorPage(429),
+          error: () => faulted(f.errorStatus === 500 ? this.options.internalError() : proxyErrorPage(f.errorStatus)),
+          rateLimited: () => faulted(proxyErrorPage(429)),
+          held: () => c.held++,
         },
+        answer,
+        this.latencyMs,
       );
-      if (faulted) {
-        c.faulted++;
-        return faulted;
-      }
-      if (scripted && scripted !== 'truncate') {
-        c.faulted++;
-        return scripted.answer;
-      }
-      const served = answer();
-      return scripted === 'truncate' && served.status === 200 ? truncatedAnswer(served) : served;
     } finally {
       c.inFlight--;
     }
@@ -419,9 +393,6 @@ export class PanelTransport {
       case 'DELETE /__simulator/faults':
         this.resetFaults();
         return { status: 200, body: this.faults };
-      case 'POST /__simulator/faults/next':
-        this.scriptFaults(body);
-        return { status: 200, body: this.scriptedFaults };
       case 'POST /__simulator/latency':
         this.setLatency(Number(body.ms));
         return { status: 200, body: { latencyMs: this.latencyMs } };
@@ -447,7 +418,7 @@ export class PanelTransport {
       faults: this.faults,
       counters: this.counters,
       requests: Object.fromEntries(this.requests),
-      heldNow: this.holds.size,
+      heldNow: this.injector.heldNow,
     };
   }
 
@@ -459,28 +430,12 @@ export class PanelTransport {
   private async close(): Promise<void> {
     await this.server?.close();
     this.server = null;
-    this.release();
+    this.injector.release();
   }
 
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-  }
-
-  private hold(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = ms > 0 ? setTimeout(() => done(), ms) : null;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        this.holds.delete(done);
-        resolve();
-      };
-      this.holds.add(done);
-    });
-  }
-
-  private release(): void {
-    for (const done of [...this.holds]) done();
   }
 }
 
@@ -750,11 +705,6 @@ export class MarzneshinSimulator {
     this.transport.setFaults(faults);
   }
 
-  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
-  scriptFaults(faults: Partial<ScriptedFaults>): void {
-    this.transport.scriptFaults(faults);
-  }
-
   resetFaults(): void {
     this.transport.resetFaults();
   }
@@ -800,7 +750,7 @@ export class MarzneshinSimulator {
         : user
           ? `${req.method} /api/users/:username`
           : `${req.method} (other)`;
-    return this.transport.serve(route, () => {
+    return this.transport.serve(req, route, () => {
       if (req.path === MARZNESHIN_TOKEN_PATH)
         return req.method === 'POST' ? this.token(req) : detail(405, 'Method Not Allowed');
       if (user)

@@ -1,6 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { SimRequest, SimResponse } from '../http-server';
-import type { ScriptedFaults } from '../scripted-faults';
 import {
   PanelTransport,
   PanelUserBook,
@@ -287,11 +286,6 @@ export class ThreeXuiSimulator {
     this.transport.setFaults(faults);
   }
 
-  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
-  scriptFaults(faults: Partial<ScriptedFaults>): void {
-    this.transport.scriptFaults(faults);
-  }
-
   resetFaults(): void {
     this.transport.resetFaults();
   }
@@ -341,7 +335,7 @@ export class ThreeXuiSimulator {
           : rel === '' || rel === 'login'
             ? `${req.method} /${rel}`
             : `${req.method} (other)`;
-    return this.transport.serve(route, () => {
+    return this.transport.serve(req, route, () => {
       if (rel === null) return ginNotFound();
       if (rel === '' && req.method === 'GET')
         return { status: 200, text: LOGIN_PAGE, headers: { 'content-type': 'text/html; charset=utf-8' } };

@@ -1,7 +1,5 @@
-import { seededRandom } from '../random';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
-import { TransportFaultInjector, TransportFaults } from '../transport-faults';
-import { ScriptedFaultQueue, ScriptedFaults, truncatedAnswer } from '../scripted-faults';
+import { checkFaults, TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { VpnUser, VpnUserBook, VpnUserFields } from './vpn-users';
 
 export interface VpnPanelSimulatorOptions {
@@ -15,16 +13,21 @@ export interface VpnPanelSimulatorOptions {
   now?: () => number;
 }
 
-/** Faults a test can switch on; all default off. Rates are fractions of API requests (0..1), from a seeded PRNG. */
+/**
+ * Faults a test can switch on; all default off. Rates are fractions of API requests (0..1), from a seeded PRNG;
+ * `script` holds counted ones (transport-faults.ts). A held request (`hangNext`, `timeoutRate`, a scripted hang with
+ * `hangMs` 0) waits until stop(), a dead switch or resetFaults().
+ */
 export interface VpnPanelFaults extends TransportFaults {
-  /** The status of an `errorRate` fault: 500 is the panel's own error, 502/503/504 its reverse proxy's page. */
+  /**
+   * The status of an `errorRate` or scripted `error` fault: 500 is the panel's own error, 502/503/504 its reverse
+   * proxy's page.
+   */
   errorStatus: 500 | 502 | 503 | 504;
-  /** Hold this fraction of API requests (see `hangMs`) so the client's timeout fires. */
   timeoutRate: number;
-  /** Hold the next this-many API requests, then serve normally again. */
   hangNext: number;
-  /** How long a held request waits before it is answered normally; 0 holds it until stop() or resetFaults(). */
   hangMs: number;
+  script: NonNullable<TransportFaults['script']>;
 }
 
 /** A dead panel: every request answers its proxy's 502 (`error`), or nothing listens on the port (`refuse`). */
@@ -58,6 +61,7 @@ const NO_FAULTS: VpnPanelFaults = {
   timeoutRate: 0,
   hangNext: 0,
   hangMs: 0,
+  script: [],
 };
 const BASE_COUNTERS: VpnPanelCounters = {
   requests: 0,
@@ -112,9 +116,6 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
   protected readonly now: () => number;
   protected readonly users: VpnUserBook;
   private readonly injector: TransportFaultInjector;
-  private readonly scripted = new ScriptedFaultQueue();
-  private readonly holds = new Set<() => void>();
-  private holdRandom: () => number;
   private server: SimulatorHttpServer | null = null;
   private port: number | null = null;
 
@@ -130,7 +131,6 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
     });
     this.counters = { ...BASE_COUNTERS, ...extraCounters } as C;
     this.injector = new TransportFaultInjector(this.seed);
-    this.holdRandom = seededRandom(this.seed + 1);
   }
 
   /** The route key of an API request ("GET /api/user/:username"), or null when no route matches. */
@@ -168,7 +168,7 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
   async stop(): Promise<void> {
     await this.server?.close();
     this.server = null;
-    this.release();
+    this.injector.release();
   }
 
   get url(): string {
@@ -186,36 +186,21 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
     if (mode === 'refuse' && this.server) await this.stop();
     if (mode !== 'refuse' && !this.server) await this.start(this.port);
     this.dead = mode;
-    this.release();
+    this.injector.release();
   }
 
   setFaults(faults: Partial<VpnPanelFaults>): void {
     const next = { ...this.faults, ...faults };
     if (![500, 502, 503, 504].includes(next.errorStatus)) throw new Error('errorStatus must be 500, 502, 503 or 504');
-    for (const key of ['latencyMs', 'hangNext', 'hangMs', 'retryAfterSeconds'] as const)
-      if (!Number.isInteger(next[key]) || next[key] < 0) throw new Error(`${key} must be a non-negative integer`);
-    for (const key of ['errorRate', 'rateLimitRate', 'timeoutRate'] as const)
-      if (typeof next[key] !== 'number' || next[key] < 0 || next[key] > 1) throw new Error(`${key} must be 0..1`);
+    checkFaults(next);
     this.faults = next;
     this.injector.reset();
-    this.holdRandom = seededRandom(this.seed + 1);
   }
 
   /** All faults off; requests still held are answered now. The panel's latency and a dead switch stay. */
   resetFaults(): void {
     this.setFaults(NO_FAULTS);
-    this.scripted.reset();
-    this.release();
-  }
-
-  /** Faults for the next requests, counted down (a 5xx burst, 429s with or without Retry-After, cut bodies). */
-  scriptFaults(faults: Partial<ScriptedFaults>): void {
-    this.scripted.set(faults);
-  }
-
-  /** The scripted faults still to come. */
-  get scriptedFaults(): ScriptedFaults {
-    return { ...this.scripted.faults };
+    this.injector.release();
   }
 
   /** The panel's own latency on every API request. */
@@ -288,38 +273,26 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
         this.counters.deadAnswers++;
         return nginxErrorPage(502);
       }
-      // Taken as the request arrives, so a request still held cannot take a later test's fault.
-      const scripted = this.scripted.next({
-        error: () => (this.faults.errorStatus === 500 ? this.internalError() : nginxErrorPage(this.faults.errorStatus)),
-        rateLimited: () => nginxErrorPage(429),
-      });
-      if (this.faults.hangNext > 0 || (this.faults.timeoutRate > 0 && this.holdRandom() < this.faults.timeoutRate)) {
-        if (this.faults.hangNext > 0) this.faults.hangNext--;
-        this.counters.held++;
-        await this.hold(this.faults.hangMs);
-      }
-      const faulted = await this.injector.draw(
-        { ...this.faults, latencyMs: this.latencyMs + this.faults.latencyMs },
+      const faulted = (res: SimResponse): SimResponse => {
+        this.counters.faulted++;
+        return res;
+      };
+      return await this.injector.intercept(
+        req,
+        this.faults,
         {
           error: () =>
-            this.faults.errorStatus === 500 ? this.internalError() : nginxErrorPage(this.faults.errorStatus),
-          rateLimited: () => nginxErrorPage(429),
+            faulted(this.faults.errorStatus === 500 ? this.internalError() : nginxErrorPage(this.faults.errorStatus)),
+          rateLimited: () => faulted(nginxErrorPage(429)),
+          held: () => this.counters.held++,
         },
+        () => {
+          if (matched !== null) return this.serve(req);
+          this.counters.notFound++;
+          return this.noRoute();
+        },
+        this.latencyMs,
       );
-      if (faulted) {
-        this.counters.faulted++;
-        return faulted;
-      }
-      if (scripted && scripted !== 'truncate') {
-        this.counters.faulted++;
-        return scripted.answer;
-      }
-      if (matched === null) {
-        this.counters.notFound++;
-        return this.noRoute();
-      }
-      const served = await this.serve(req);
-      return scripted === 'truncate' && served.status === 200 ? truncatedAnswer(served) : served;
     } finally {
       this.counters.inFlight--;
     }
@@ -331,22 +304,6 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
     if (user) this.counters.reads++;
     else this.counters.notFound++;
     return user;
-  }
-
-  private hold(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = ms > 0 ? setTimeout(() => done(), ms) : null;
-      const done = () => {
-        if (timer) clearTimeout(timer);
-        this.holds.delete(done);
-        resolve();
-      };
-      this.holds.add(done);
-    });
-  }
-
-  private release(): void {
-    for (const done of [...this.holds]) done();
   }
 
   // ---- controls ----
@@ -368,9 +325,6 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
         case 'DELETE /__simulator/faults':
           this.resetFaults();
           return { status: 200, body: this.faults };
-        case 'POST /__simulator/faults/next':
-          this.scriptFaults(body);
-          return { status: 200, body: this.scriptedFaults };
         case 'POST /__simulator/latency':
           this.setLatency(Number(body.ms));
           return { status: 200, body: { latencyMs: this.latencyMs } };
@@ -425,7 +379,7 @@ export abstract class VpnPanelSimulator<C extends VpnPanelCounters = VpnPanelCou
       dead: this.dead,
       counters: this.counters,
       routes: Object.fromEntries(this.routes),
-      heldNow: this.holds.size,
+      heldNow: this.injector.heldNow,
       ...this.panelState(),
     };
   }
