@@ -1,6 +1,7 @@
 import {
   UpstreamAuthError,
   UpstreamHttpError,
+  UpstreamMalformedBodyError,
   UpstreamNetworkError,
   UpstreamProtocolError,
   UpstreamTimeoutError,
@@ -14,7 +15,7 @@ export type UpstreamErrorClass =
 export function upstreamErrorClass(err: unknown): UpstreamErrorClass | null {
   if (err instanceof UpstreamTimeoutError) return 'timeout';
   if (err instanceof UpstreamNetworkError) return 'unreachable';
-  if (err instanceof UpstreamProtocolError) return 'bad_response';
+  if (err instanceof UpstreamProtocolError || err instanceof UpstreamMalformedBodyError) return 'bad_response';
   if (err instanceof UpstreamAuthError) return 'auth';
   if (err instanceof UpstreamHttpError) {
     if (err.status === 429) return 'rate_limited';

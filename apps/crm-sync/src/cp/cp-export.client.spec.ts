@@ -92,10 +92,17 @@ describe('CpExportClient against a slow or failing export (simulator over HTTP)'
     assert.equal(sim.counters.requests, ATTEMPTS);
   });
 
-  it('a 200 whose JSON is cut off: 1 request, source/UPSTREAM_BAD_RESPONSE, not retriable', async () => {
+  it('a 200 whose JSON is cut off is asked again like a 5xx; cut every time: CP_EXPORT_RETRY_ATTEMPTS requests, then source/UPSTREAM_BAD_RESPONSE, retriable', async () => {
     sim.setFaults({ script: [{ kind: 'truncate', times: 1 }] });
+    const answer = await round();
+    assert.equal(answer.data.client.length, 10);
+    assert.equal(sim.counters.requests, 2);
+
+    sim.counters.requests = 0;
+    sim.setFaults({ script: [{ kind: 'truncate', times: 100 }] });
     const { error } = await failure();
-    assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_BAD_RESPONSE', false]);
-    assert.equal(sim.counters.requests, 1);
+    assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_BAD_RESPONSE', true]);
+    assert.match(error.message, /malformed or truncated JSON/);
+    assert.equal(sim.counters.requests, ATTEMPTS);
   });
 });

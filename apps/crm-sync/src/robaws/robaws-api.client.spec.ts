@@ -105,11 +105,17 @@ describe('RobawsApiClient against a slow or failing Robaws (simulator over HTTP)
     }
   });
 
-  it('a 200 whose JSON is cut off is not retried: 1 request, source/UPSTREAM_BAD_RESPONSE, not retriable', async () => {
+  it('a 200 whose JSON is cut off is asked again like a 5xx; cut every time: 4 attempts, source/UPSTREAM_BAD_RESPONSE, retriable', async () => {
     sim.setFaults({ script: [{ kind: 'truncate', times: 1, after: 1 }] });
+    const pages = await readAll(client());
+    assert.equal(pages.flatMap((p) => p.items).length, CLIENTS);
+    assert.equal(sim.counters.requests, 1 + CLIENTS / PAGE, 'page 1 once more');
+
+    sim.counters.requests = 0;
+    sim.setFaults({ script: [{ kind: 'truncate', times: 100, after: 1 }] });
     const { error } = await failure(client());
-    assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_BAD_RESPONSE', false]);
-    assert.equal(sim.counters.requests, 2, 'page 0, then page 1 once');
+    assert.deepEqual([error.origin, error.code, error.retriable], ['source', 'UPSTREAM_BAD_RESPONSE', true]);
+    assert.equal(sim.counters.requests, 1 + ATTEMPTS, 'page 0, then page 1 four times');
   });
 
   it("paced at Robaws's 15/s in bursts of 20, a pull meets no 429 from the real bucket", async () => {

@@ -149,7 +149,7 @@ for (const c of CASES) {
       c.sim.setFaults({ script: [{ kind: 'truncate', times: 1 }] });
       const { reading, requests } = await readOnce();
       assert.equal(requests, 1);
-      assertPanelFailure(reading, /malformed JSON/);
+      assertPanelFailure(reading, /malformed or truncated JSON/);
       await assertRecovers();
     });
   });
