@@ -219,13 +219,20 @@ describe('slow and failing upstreams: Robaws, the loyalty-club export, VPN panel
 
   /** Robaws: a cut body after three pages; a 5xx burst ridden out; a throttle streak and a 5xx incident. */
   const robawsLane = async () => {
-    // (a) A 200 cut off after three pages: not retriable, one try; what the run wrote is in its failed event.
-    robaws.setFaults({ script: [{ kind: 'truncate', times: 1, after: 3 }] });
+    // (a) Every body cut off after three pages: a cut body is asked again like a 5xx (ROBAWS_ATTEMPTS per request),
+    // then the try fails; the next tries are cut from their first page. What the first try wrote is in the failed
+    // event, which reports the try that got furthest.
+    robaws.setFaults({ script: [{ kind: 'truncate', times: 1000, after: 3 }] });
     let before = robaws.counters.requests;
     const cut = await run('crm', 'robaws.customers.full');
+    robaws.clearFaults();
     assert.equal(cut.end.topic, Topic.RunFailed, cut.end.value);
-    assert.deepEqual(classification(cut.payload), ['source', 'UPSTREAM_BAD_RESPONSE', false]);
-    assert.equal(robaws.counters.requests - before, 4, 'three pages, then the cut one once: no retry');
+    assert.deepEqual(classification(cut.payload), ['source', 'UPSTREAM_BAD_RESPONSE', true]);
+    assert.equal(
+      robaws.counters.requests - before,
+      3 + ROBAWS_TRIES * ROBAWS_ATTEMPTS,
+      'three pages, then each try asks a cut page ROBAWS_ATTEMPTS times',
+    );
     const written = Number((await q('SELECT COUNT(*) AS n FROM robaws_customers'))[0].n);
     assert.equal(written, 3 * PAGE, 'the three pages read were stored');
     assert.deepEqual([cut.payload.stats.fetched, cut.payload.stats.created], [written, written], 'and reported');
