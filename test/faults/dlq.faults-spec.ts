@@ -151,12 +151,14 @@ describe('faults 5: poison messages land on their .dlq; dlq:list shows them, dlq
     };
     cliEnv = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url };
     await raw.watch([...ALL_CONSUMED.map(deadLetterTopic), Topic.SplynxRequested, ...RUN_EVENTS]);
-    // One after another (two cores); each app in a group of its own that starts now, so only this suite's messages
-    // reach it on the suite's broker.
-    for (const [app, topics] of Object.entries(CONSUMED)) {
-      const group = await freshGroup(`faults-dlq-${app}`, topics);
-      apps.set(app, await startAppProcess(app, { ...common, KAFKA_GROUP_ID: group }, `faults-dlq-${app}`));
-    }
+    // All at once (most of a start is waiting for the consumer group to form); each app in a group of its own that
+    // starts now, so only this suite's messages reach it on the suite's broker.
+    await Promise.all(
+      Object.entries(CONSUMED).map(async ([app, topics]) => {
+        const group = await freshGroup(`faults-dlq-${app}`, topics);
+        apps.set(app, await startAppProcess(app, { ...common, KAFKA_GROUP_ID: group }, `faults-dlq-${app}`));
+      }),
+    );
   });
 
   after(async () => {

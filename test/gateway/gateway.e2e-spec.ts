@@ -361,7 +361,7 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
     assert.match(mail.raw, new RegExp(first.run_id));
     assert.match(mail.raw, /source\/UPSTREAM_UNAVAILABLE \(retriable\)/);
     assert.match(mail.raw, /Last success: never/);
-    assert.match(mail.raw, /What to do: The splynx API is unavailable/);
+    assert.match(mail.raw, /What to do: The splynx API answered server errors \(5xx\) on every attempt/);
     const hook = webhook.received[0];
     assert.equal(hook.kind, 'failure');
     assert.equal(hook.run_id, first.run_id);
