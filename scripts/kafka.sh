@@ -108,7 +108,9 @@ PROPS
 launch() {
   local cp="$libs/*"
   local jvm=(-Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true "$(logging_options)")
-  nohup java "${jvm[@]}" -cp "$cp" kafka.Kafka "$run/server.properties" >>"$run/broker.log" 2>&1 &
+  # A session of its own: a broker resumed by a fault test is not in that test's process group, which the test
+  # runner kills when the file ends (scripts/run-tests.js).
+  setsid nohup java "${jvm[@]}" -cp "$cp" kafka.Kafka "$run/server.properties" >>"$run/broker.log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 1 120); do
     if accepting; then echo "kafka.sh: Kafka $version accepting on 127.0.0.1:$port" >&2; return 0; fi

@@ -1,9 +1,20 @@
 // Runs the compiled tests with node's test runner: `unit` (*.spec.js beside the code), `e2e` (test/**/*.e2e-spec.js),
-// `all` (both), or `faults` (test/**/*.faults-spec.js). One process per file, one file at a time: the e2e suites
-// share one broker and one MariaDB server.
+// `all` (both), or `faults` (test/**/*.faults-spec.js).
+//   node scripts/run-tests.js <kind> [substring]
+// One process per file. The files run in lanes, in parallel: each lane has a broker of its own (the e2e suites and the
+// fault suite share topics, and an app one suite started would consume another's ticks) and runs one file at a time;
+// every suite creates and drops a database of its own, so the lanes share the MariaDB server. The lanes' brokers come
+// from TEST_KAFKA_BROKERS, one address per lane, comma-separated (scripts/test.sh and test-faults.sh start them);
+// with one address, one lane. TEST_LANES=N gives N lanes without brokers (unit tests only). A lane takes the next file
+// from one queue, the largest files first, so the lanes end together (a file marked to run alone goes first, alone).
+// A file's output is printed whole when it ends, so lanes never interleave lines; the totals come last.
+// TEST_FILE_TIMEOUT_S (default 600; the longest file takes about 3 minutes): a file still running then is killed with
+// its process group (the apps it spawned) and counted as failed, so a hung suite fails the run instead of holding CI
+// until its limit. Not `--test-force-exit`: on Node 24.21 it sometimes ended a file before its last suites ran, and
+// reported what had run as a pass (19 of a file's 23 tests, in one run of six).
 // They run on Node 24 (scripts/test-node.js) whichever Node runs this script; the e2e suites spawn the apps with
 // their own `process.execPath`, so the apps run on it too.
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { testNode } = require('./test-node.js');
@@ -28,7 +39,7 @@ const e2e = fs.existsSync(path.join(dist, 'test')) ? find(path.join(dist, 'test'
 // The test tooling's own specs (test/**/*.spec.ts, e.g. the k8s manifest checker) are unit tests too.
 if (fs.existsSync(path.join(dist, 'test')))
   unit.push(...find(path.join(dist, 'test'), '.spec.js').filter((f) => !f.endsWith('.e2e-spec.js')));
-// The fault-injection suite (`npm run test:faults`): it stops and restarts its own broker, so it never runs with `all`.
+// The fault-injection suite (`npm run test:faults`): it stops and restarts its lane's broker, so it never runs with `all`.
 const faults = fs.existsSync(path.join(dist, 'test')) ? find(path.join(dist, 'test'), '.faults-spec.js') : [];
 const files = kind === 'unit' ? unit : kind === 'e2e' ? e2e : kind === 'faults' ? faults : [...unit, ...e2e];
 if (files.length === 0) {
@@ -49,12 +60,143 @@ try {
   console.error(`run-tests: ${error.message}`);
   process.exit(1);
 }
-console.log(`run-tests: ${selected.length} ${kind} test file(s) on Node ${node.version} (${node.bin})`);
-const result = spawnSync(
-  node.bin,
-  ['--test', '--test-concurrency=1', '--test-reporter=spec', ...selected.map((f) => path.relative(process.cwd(), f))],
-  {
-    stdio: 'inherit',
-  },
+
+const brokers = (process.env.TEST_KAFKA_BROKERS ?? '')
+  .split(',')
+  .map((b) => b.trim())
+  .filter(Boolean);
+const needsBroker = kind !== 'unit';
+const laneCount = needsBroker ? Math.max(1, brokers.length) : Math.max(1, Number(process.env.TEST_LANES ?? 1) || 1);
+const timeoutMs = (Number(process.env.TEST_FILE_TIMEOUT_S ?? 600) || 600) * 1000;
+
+/** The environment of one lane: its broker, and its KAFKA_PORT (the fault suite pauses and resumes that broker). */
+function laneEnv(lane) {
+  const env = { ...process.env };
+  const broker = brokers[lane];
+  if (broker) {
+    env.TEST_KAFKA_BROKERS = broker;
+    env.KAFKA_PORT = broker.split(':').pop();
+  }
+  return env;
+}
+
+// A file that holds the marker `run-tests: alone` (in a comment) runs before the lanes start, with nothing beside it:
+// the embedded test runs `npm start`, whose build replaces dist/ under any file running then.
+const ALONE = 'run-tests: alone';
+const alone = selected.filter((f) => fs.readFileSync(f, 'utf8').includes(ALONE));
+// The largest compiled files first: the long suites start early and the short ones fill the ends of the lanes.
+const queue = selected.filter((f) => !alone.includes(f)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size);
+const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+const failedFiles = [];
+/** Each failed file's failure report, printed again after the totals: CI keeps the end of the output. */
+const failureReports = [];
+const REPORT_CHARS = 6000;
+const started = Date.now();
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/** The files running now, each the leader of its process group. */
+const running = new Set();
+const killGroup = (child) => {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* the group is gone */
+  }
+};
+
+console.log(
+  `run-tests: ${selected.length} ${kind} test file(s) on Node ${node.version} (${node.bin}), ${laneCount} lane(s)` +
+    (needsBroker ? ` on ${brokers.join(', ') || 'no broker'}` : ''),
 );
-process.exit(result.status ?? 1);
+
+/**
+ * What a failed file's output says of why: node's "failing tests" section without the tests merely cancelled by a
+ * failed hook (the hook's own error stays), or the output's end when there is no such section (a killed file).
+ */
+function failureReport(output) {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const at = plain.lastIndexOf('✖ failing tests:');
+  const report =
+    at < 0
+      ? plain.slice(-REPORT_CHARS)
+      : plain
+          .slice(at)
+          .split(/\n\n(?=test at )/)
+          .filter((block) => !block.includes('test did not finish before its parent and was cancelled'))
+          .join('\n\n');
+  return report.length > REPORT_CHARS ? `${report.slice(0, REPORT_CHARS)}\n[… cut]` : report;
+}
+
+function runFile(file, lane) {
+  return new Promise((resolve) => {
+    const rel = path.relative(process.cwd(), file);
+    const fileStart = Date.now();
+    const child = spawn(node.bin, ['--test', '--test-concurrency=1', '--test-reporter=spec', rel], {
+      env: laneEnv(lane),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    running.add(child);
+    const chunks = [];
+    child.stdout.on('data', (c) => chunks.push(c));
+    child.stderr.on('data', (c) => chunks.push(c));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      // What the file's tests spawned and left behind goes with it.
+      killGroup(child);
+      const output = Buffer.concat(chunks).toString('utf8');
+      const counts = {};
+      for (const key of Object.keys(totals)) {
+        const m = output.match(new RegExp(`^ℹ ${key} (\\d+)$`, 'm'));
+        counts[key] = m ? Number(m[1]) : 0;
+        totals[key] += counts[key];
+      }
+      const ok = code === 0 && !timedOut;
+      const why = timedOut
+        ? `killed after ${seconds(timeoutMs)} (TEST_FILE_TIMEOUT_S)`
+        : ok
+          ? 'passed'
+          : `FAILED (exit ${code ?? signal})`;
+      if (!ok) {
+        failedFiles.push(rel);
+        failureReports.push(`── ${rel}: ${why}\n${failureReport(output)}`);
+      }
+      process.stdout.write(
+        `\n── ${rel} · lane ${lane} · ${seconds(Date.now() - fileStart)} · ${why}\n${output}` +
+          (timedOut ? `run-tests: ${rel} did not finish within ${seconds(timeoutMs)}; killed\n` : ''),
+      );
+      if (timedOut || (code !== 0 && counts.fail === 0)) totals.fail += 1;
+      resolve();
+    });
+  });
+}
+
+async function lane(index) {
+  for (let file = queue.shift(); file; file = queue.shift()) await runFile(file, index);
+}
+
+// Ctrl-C or CI's own stop: the lanes' process groups go too.
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    for (const child of running) killGroup(child);
+    process.exit(130);
+  });
+
+(async () => {
+  for (const file of alone) await runFile(file, 0);
+  await Promise.all(Array.from({ length: laneCount }, (_, i) => lane(i)));
+})().then(() => {
+  console.log(
+    `\nrun-tests: ${kind}: ${selected.length} file(s) in ${seconds(Date.now() - started)} on ${laneCount} lane(s): ` +
+      `tests ${totals.tests}, pass ${totals.pass}, fail ${totals.fail}, cancelled ${totals.cancelled}, ` +
+      `skipped ${totals.skipped}, todo ${totals.todo}`,
+  );
+  if (failureReports.length) console.log(`\nrun-tests: why they failed:\n${failureReports.join('\n')}`);
+  if (failedFiles.length) console.log(`run-tests: failed: ${failedFiles.join(', ')}`);
+  process.exit(failedFiles.length ? 1 : 0);
+});

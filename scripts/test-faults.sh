@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run test:faults`: the fault-injection suite (issue 14), in the distributed mode on a real broker and MariaDB.
-# It runs after `npm test` (in .ci/run) on a broker of its own (KAFKA_PORT, default 19094), because its tests take
-# that broker down and bring it back (`scripts/kafka.sh pause|resume`, see test/support/broker.ts); MariaDB is the
+# It runs after `npm test` (in .ci/run) on brokers of its own (one per lane, from KAFKA_PORT, default 19094), because its
+# tests take their lane's broker down and bring it back (`scripts/kafka.sh pause|resume`, see test/support/broker.ts); MariaDB is the
 # shared one, reached through a TCP proxy a test controls where it cuts the database.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,10 +13,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 export TEST_MYSQL_URL="${TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306}"
 npm run -s build
 
-export KAFKA_PORT="${KAFKA_PORT:-19094}"
-bash scripts/kafka.sh start
-trap 'bash scripts/kafka.sh stop' EXIT
-export TEST_KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT}"
+# One broker per lane, as in scripts/test.sh: KAFKA_PORT (19094), KAFKA_PORT+10, … (TEST_LANES, 2).
+source scripts/lanes.sh
+start_lane_brokers "${TEST_LANES:-2}" "${KAFKA_PORT:-19094}"
 
 # Its own artifacts directory, emptied first: scenario 7 greps every log this run wrote (the apps' and the test runner's)
 # for every secret its tests configured, and fails on any hit.

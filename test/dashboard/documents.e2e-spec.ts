@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { Browser, Page } from 'playwright-core';
 import { AppProcess, ARTIFACTS, startAppProcess } from '../support/app-process';
 import { launchChromium } from '../support/browser';
-import { eventually, freePort } from '../support/wait';
+import { eventually } from '../support/wait';
 
 const API_KEY = 'e2e-dashboard-documents-key-0123';
 
@@ -62,11 +62,9 @@ describe('the Accounting documents card in a real browser against the embedded h
   const failedRow = (d: DevposDocument) => page.locator(`#failed-documents tr[data-eic="${d.eic}"]`);
 
   before(async () => {
-    const port = await freePort();
     hub = await startAppProcess(
       'embedded',
       {
-        PORT: String(port),
         GATEWAY_API_KEYS: API_KEY,
         DATA_DIR: dataDir,
         SCHEDULER_RUN_ON_START: 'none',

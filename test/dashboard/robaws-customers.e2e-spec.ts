@@ -8,7 +8,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { Browser, Page } from 'playwright-core';
 import { AppProcess, ARTIFACTS, startAppProcess } from '../support/app-process';
 import { launchChromium } from '../support/browser';
-import { eventually, freePort } from '../support/wait';
+import { eventually } from '../support/wait';
 
 const API_KEY = 'e2e-dashboard-customers-key-0123';
 const SHARED_EMAIL = 'accounts@twins-dashboard.example';
@@ -68,11 +68,9 @@ describe('the Robaws customers card in a real browser against the embedded hub (
   const dupIds = [1002, 1003];
 
   before(async () => {
-    const port = await freePort();
     hub = await startAppProcess(
       'embedded',
       {
-        PORT: String(port),
         GATEWAY_API_KEYS: API_KEY,
         DATA_DIR: dataDir,
         SCHEDULER_RUN_ON_START: 'none',

@@ -9,6 +9,9 @@ import { eventually, freePort } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
+// run-tests: alone. `npm start` builds, replacing dist/ under every other test file: scripts/run-tests.js runs this
+// file before its lanes start.
+
 describe('the embedded mode, started as a user would (npm start)', () => {
   let child: ChildProcess | null = null;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sync-hub-embedded-'));

@@ -47,14 +47,37 @@ export async function startAppProcess(
   /** `ready` (default): wait for /health/ready to answer 200; `live`: only for the process to serve /health/live. */
   waitFor: 'ready' | 'live' = 'ready',
 ): Promise<AppProcess> {
-  const port = env.PORT ? Number(env.PORT) : await freePort();
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const logFile = path.join(ARTIFACTS, `${label}.log`);
   registerSecrets(
     ...Object.entries(env)
       .filter(([k]) => SECRET_SETTING.test(k))
       .map(([, v]) => v),
   );
+  // The test lanes run side by side: between freePort closing its probe and the app binding the port, another
+  // process's outgoing connection can take it. The app then exits with EADDRINUSE and starts again on another port
+  // (a port the test chose, env.PORT, is its own to keep: that failure is the test's).
+  for (let attempt = 1; ; attempt++) {
+    const port = env.PORT ? Number(env.PORT) : await freePort();
+    try {
+      return await startOnce(app, env, label, nodeArgs, waitFor, port);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || env.PORT || attempt === 3) throw err;
+    }
+  }
+}
+
+/** The app exited because its port was taken (EADDRINUSE in its log). */
+class PortTaken extends Error {}
+
+async function startOnce(
+  app: string,
+  env: Record<string, string>,
+  label: string,
+  nodeArgs: string[],
+  waitFor: 'ready' | 'live',
+  port: number,
+): Promise<AppProcess> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const logFile = path.join(ARTIFACTS, `${label}.log`);
   const log = fs.openSync(logFile, 'w');
   // The flags its Deployment gives it first (a test's own come after, and win where they repeat one).
   const flags = [...deploymentNodeFlags(app), ...nodeArgs];
@@ -80,8 +103,11 @@ export async function startAppProcess(
     child.kill('SIGKILL');
     throw err;
   });
-  if (outcome === 'exited')
-    throw new Error(`${app} exited with ${exited}; see ${logFile}:\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+  if (outcome === 'exited') {
+    const tail = fs.readFileSync(logFile, 'utf8').slice(-3000);
+    const message = `${app} exited with ${exited}; see ${logFile}:\n${tail}`;
+    throw tail.includes('EADDRINUSE') ? new PortTaken(message) : new Error(message);
+  }
   return {
     url,
     child,

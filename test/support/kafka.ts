@@ -1,8 +1,29 @@
 import { randomUUID } from 'node:crypto';
+import { Topic } from '@sync-hub/contracts';
 import { provisionTopics } from '@sync-hub/messaging';
 import { Consumer, IHeaders, Kafka, logLevel, Producer } from 'kafkajs';
 import { TEST_KAFKA_BROKERS } from './env';
 import { eventually } from './wait';
+
+/**
+ * The topics each app consumes, for a group of its own that starts at their end (`freshGroup`). An app on its default
+ * group resumes where the same app of an earlier suite on that broker stopped, and a new group starts at the beginning:
+ * either way it reads earlier suites' ticks and run events first (thousands, late in a test lane) before this suite's.
+ */
+export const CONSUMED_TOPICS = {
+  gateway: [
+    Topic.RunStarted,
+    Topic.RunCompleted,
+    Topic.RunFailed,
+    Topic.RunSkipped,
+    Topic.ScheduleChanged,
+    Topic.SettingChanged,
+  ],
+  'splynx-sync': [Topic.SplynxRequested],
+  'accounting-sync': [Topic.AccountingRequested, Topic.CompanyChanged],
+  'crm-sync': [Topic.CrmRequested, Topic.RobawsWebhookReceived],
+  'usage-sync': [Topic.UsageRequested],
+} satisfies Record<string, Topic[]>;
 
 export interface SeenMessage {
   topic: string;
