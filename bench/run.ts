@@ -10,7 +10,7 @@ import { robawsThroughput } from './scenarios/robaws-throughput';
 import { schedulerDue } from './scenarios/scheduler-due';
 import { splynxThroughput } from './scenarios/splynx-throughput';
 import { usageFanout } from './scenarios/usage-fanout';
-import { Figure } from './stats';
+import { Figure, Goal, goal, goalCell } from './stats';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -30,6 +30,9 @@ async function main(): Promise<void> {
         ticks: 100,
         schedules: 10000,
         due: 1000,
+        /** Scenario 4's second size (issue 15): full mode only. */
+        largeSchedules: 0,
+        largeDue: 0,
         documents: 500,
         robawsClients: 2000,
         robawsEdits: 100,
@@ -42,6 +45,8 @@ async function main(): Promise<void> {
         ticks: 1000,
         schedules: 100000,
         due: 10000,
+        largeSchedules: 1000000,
+        largeDue: 100000,
         documents: 5000,
         robawsClients: 20000,
         robawsEdits: 1000,
@@ -51,16 +56,27 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
-  log(`scenarios 1, 2, 5: Splynx sync of ${size.customers} customers (pipeline, ceiling, naive ${size.naiveRows})`);
+  log(
+    `scenarios 1, 2, 5: Splynx sync of ${size.customers} customers (pipeline, ceilings, naive ${size.naiveRows})` +
+      (quick ? '' : `, and one of ${size.customers * 10} for memory`),
+  );
   const throughput = await splynxThroughput({
     customers: size.customers,
     naiveRows: size.naiveRows,
     pageSize: 500,
     reps,
+    largeCustomers: quick ? undefined : size.customers * 10,
     profileDir: process.env.BENCH_PROFILE,
   });
-  log(`scenario 3: ${size.ticks} ping ticks through Kafka`);
-  const bus = await busOverhead({ ticks: size.ticks, reps });
+  log(
+    `scenario 3: ${size.ticks} ping ticks through Kafka one by one, ${size.ticks * 10} at once, and the raw equivalent`,
+  );
+  const bus = await busOverhead({
+    ticks: size.ticks,
+    throughputTicks: size.ticks * 10,
+    reps,
+    profileDir: process.env.BENCH_PROFILE,
+  });
   log(`scenario 4: ${size.schedules} schedules, ${size.due} due`);
   const scheduler = await schedulerDue({
     schedules: size.schedules,
@@ -68,6 +84,16 @@ async function main(): Promise<void> {
     reps,
     profileDir: process.env.BENCH_PROFILE,
   });
+  let schedulerLarge: Awaited<ReturnType<typeof schedulerDue>> | null = null;
+  if (size.largeSchedules) {
+    log(`scenario 4, large: ${size.largeSchedules} schedules, ${size.largeDue} due in the same minute`);
+    schedulerLarge = await schedulerDue({
+      schedules: size.largeSchedules,
+      due: size.largeDue,
+      reps,
+      profileDir: process.env.BENCH_PROFILE,
+    });
+  }
   log(`scenarios 6, 7: ${size.documents} DevPos documents into QuickBooks (limits ×10), then the unchanged re-run`);
   const accounting = await accountingThroughput({
     documents: size.documents,
@@ -93,10 +119,29 @@ async function main(): Promise<void> {
   const usage = await usageFanout({ configs: size.usageConfigs, reps });
 
   const ratios = {
-    pipelineToCeiling: throughput.pipelineRowsPerSec.median / throughput.ceilingRowsPerSec.median,
+    /**
+     * Against the best of the raw ceilings (text or prepared statements, one writer or two): the best raw approach, not
+     * a slow one.
+     */
+    pipelineToCeiling:
+      throughput.pipelineRowsPerSec.median /
+      Math.max(
+        throughput.ceilingRowsPerSec.median,
+        throughput.ceiling2RowsPerSec.median,
+        throughput.ceilingPreparedRowsPerSec.median,
+        throughput.ceilingPrepared2RowsPerSec.median,
+      ),
+    pipelineToOneWriterCeiling: throughput.pipelineRowsPerSec.median / throughput.ceilingRowsPerSec.median,
+    twoWritersToOne: throughput.ceiling2RowsPerSec.median / throughput.ceilingRowsPerSec.median,
+    preparedToText: throughput.ceilingPreparedRowsPerSec.median / throughput.ceilingRowsPerSec.median,
+    largePeakRssToPeak: throughput.large ? throughput.large.peakRssMb / throughput.peakRssMb.median : NaN,
     pipelineToNaive: throughput.pipelineRowsPerSec.median / throughput.naiveRowsPerSec.median,
     incrementalToFull: throughput.incrementalSeconds.median / throughput.pipelineSeconds.median,
-    pingP50ToRawP50: bus.pingP50Ms.median / bus.rawP50Ms.median,
+    pingP50ToRawRunP50: bus.pingP50Ms.median / bus.rawRunP50Ms.median,
+    pingP99ToRawRunP99: bus.pingP99Ms.median / bus.rawRunP99Ms.median,
+    pingP50ToBareP50: bus.pingP50Ms.median / bus.bareP50Ms.median,
+    pingRateToRawRunRate: bus.pingTicksPerSec.median / bus.rawRunTicksPerSec.median,
+    pingCpuToRawRunCpu: bus.pingCpuMsPerTick.median / bus.rawRunCpuMsPerTick.median,
     accountingCreateToCeiling: accounting.createDocsPerSec.median / accounting.ceilingDocsPerSec,
     accountingRerunToDevposRead: accounting.rerunMs.median / accounting.devposReadMs.median,
     robawsPullToCeiling: robaws.pullRowsPerSec.median / throughput.ceilingRowsPerSec.median,
@@ -141,14 +186,35 @@ async function main(): Promise<void> {
     },
     sizes: size,
     repetitions: reps,
-    scenarios: { throughput, bus, scheduler, accounting, robaws, cp, usage },
+    scenarios: { throughput, bus, scheduler, schedulerLarge, accounting, robaws, cp, usage },
     ratios,
   };
+  const goals: Goal[] = [];
+  const printed = table(
+    result,
+    throughput,
+    bus,
+    scheduler,
+    schedulerLarge,
+    accounting,
+    robaws,
+    cp,
+    usage,
+    ratios,
+    goals,
+  );
   const out = path.join(ROOT, 'bench', 'results', quick ? 'latest-quick.json' : 'latest.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  fs.writeFileSync(out, JSON.stringify({ ...result, goals }, null, 2) + '\n');
+  const failed = goals.filter((g) => !g.pass).length;
   process.stdout.write(
-    table(result, throughput, bus, scheduler, accounting, robaws, cp, usage, ratios) +
+    `${printed}\n\ngoals: ${goals.length - failed} of ${goals.length} met` +
+      (failed
+        ? ` (not met: ${goals
+            .filter((g) => !g.pass)
+            .map((g) => g.name.trim())
+            .join('; ')})`
+        : '') +
       `\nwritten to ${path.relative(ROOT, out)}\n`,
   );
 }
@@ -158,14 +224,22 @@ function table(
   t: Awaited<ReturnType<typeof splynxThroughput>>,
   b: Awaited<ReturnType<typeof busOverhead>>,
   s: Awaited<ReturnType<typeof schedulerDue>>,
+  sl: Awaited<ReturnType<typeof schedulerDue>> | null,
   a: Awaited<ReturnType<typeof accountingThroughput>>,
   rb: Awaited<ReturnType<typeof robawsThroughput>>,
   cp: Awaited<ReturnType<typeof cpExportThroughput>>,
   u: Awaited<ReturnType<typeof usageFanout>>,
   ratios: Record<string, number>,
+  goals: Goal[],
 ): string {
   const n = (x: number) => (x >= 100 ? Math.round(x).toLocaleString('en-US') : x >= 10 ? x.toFixed(1) : x.toFixed(2));
-  const row = (name: string, f: Figure) => [name, n(f.median), n(f.min), n(f.max), f.unit];
+  const row = (name: string, f: Figure) => [name, n(f.median), n(f.min), n(f.max), f.unit, ''];
+  /** A ratio judged against its goal: the line carries the goal and its mark, and the goal goes to latest.json. */
+  const judged = (name: string, value: number, op: Goal['op'], target: number, unit = 'ratio') => {
+    const g = goal(name, value, op, target);
+    goals.push(g);
+    return [name, n(value), '', '', unit, goalCell(g)];
+  };
   const rows: string[][] = [
     row(
       `1a pipeline: full sync of ${t.customers.toLocaleString('en-US')} customers, tick to completed`,
@@ -173,25 +247,86 @@ function table(
     ),
     row('1a pipeline: the same, time', t.pipelineSeconds),
     row(`1b ceiling: raw mysql2 multi-row upsert, batches of ${t.pageSize}`, t.ceilingRowsPerSec),
+    row(`1b' ceiling: the same over two connections at once`, t.ceiling2RowsPerSec),
+    ["   1b' / 1b (two writers / one)", n(ratios.twoWritersToOne), '', '', 'ratio'],
+    row('1b" ceiling: the same as prepared statements (binary protocol), one connection', t.ceilingPreparedRowsPerSec),
+    row('1b" over two connections at once', t.ceilingPrepared2RowsPerSec),
+    ['   1b" / 1b (prepared / text, one writer)', n(ratios.preparedToText), '', '', 'ratio'],
     row(`1c naive: TypeORM save() one row at a time (${t.naiveRows.toLocaleString('en-US')} rows)`, t.naiveMsPerRow),
     row('1c naive: the same, throughput', t.naiveRowsPerSec),
-    ['   a/b (pipeline / ceiling)', n(ratios.pipelineToCeiling), '', '', 'ratio'],
-    ['   a/c (pipeline / naive)', n(ratios.pipelineToNaive), '', '', 'ratio'],
+    judged('   1 a/b (pipeline / the best ceiling)', ratios.pipelineToCeiling, '>=', 0.8),
+    ['   beside it: pipeline / 1b (one writer)', n(ratios.pipelineToOneWriterCeiling), '', '', 'ratio'],
+    judged('   1 a/c (pipeline / naive)', ratios.pipelineToNaive, '>=', 30),
     row('2  incremental re-sync, 1% changed', t.incrementalSeconds),
-    ['   incremental / full', n(ratios.incrementalToFull), '', '', 'ratio'],
-    row(`3  ping tick to completed over Kafka, p50 (${b.ticks} ticks)`, b.pingP50Ms),
+    judged('   2 incremental / full', ratios.incrementalToFull, '<=', 0.05),
+    row(`3  ping tick to started and completed read back, p50 (${b.ticks} ticks, one at a time)`, b.pingP50Ms),
     row('3  ping p95', b.pingP95Ms),
     row('3  ping p99', b.pingP99Ms),
-    row('3  raw kafkajs produce-to-consume, p50', b.rawP50Ms),
-    row('3  raw p95', b.rawP95Ms),
-    row('3  raw p99', b.rawP99Ms),
-    ['   ping p50 / raw p50', n(ratios.pingP50ToRawP50), '', '', 'ratio'],
+    row('3  raw equivalent (kafkajs + mysql2: consume, claim committed, 2 produces acks=-1, read), p50', b.rawRunP50Ms),
+    row('3  raw equivalent p95', b.rawRunP95Ms),
+    row('3  raw equivalent p99', b.rawRunP99Ms),
+    judged('   3 ping p50 / raw equivalent p50', ratios.pingP50ToRawRunP50, '<=', 1.5),
+    judged('   3 ping p99 / raw equivalent p99', ratios.pingP99ToRawRunP99, '<=', 2),
+    row('3  beside it: bare kafkajs produce-to-consume, p50', b.bareP50Ms),
+    row('3  bare p99', b.bareP99Ms),
+    ['   ping p50 / bare p50', n(ratios.pingP50ToBareP50), '', '', 'ratio'],
+    row(
+      `3  ${b.throughputTicks.toLocaleString('en-US')} pings at once, ${b.companies} companies × 4 domains, the four sync apps`,
+      b.pingTicksPerSec,
+    ),
+    row('3  the same ticks, raw equivalent, one worker per domain', b.rawRunTicksPerSec),
+    judged('   3 pings/s / raw equivalent/s', ratios.pingRateToRawRunRate, '>=', 0.7),
+    row('3  CPU per ping, the four apps (user + system)', b.pingCpuMsPerTick),
+    row('3  CPU per tick, the four raw workers', b.rawRunCpuMsPerTick),
+    ['   ping CPU / raw equivalent CPU', n(ratios.pingCpuToRawRunCpu), '', '', 'ratio'],
     row(
       `4  scheduler: select and publish ${s.due.toLocaleString('en-US')} due of ${s.schedules.toLocaleString('en-US')}`,
       s.stepSeconds,
     ),
     row('4  the same, throughput', s.ticksPerSec),
-    ['5  splynx-sync peak RSS during scenario 1', n(t.peakRssMb), '', '', `MB (at rest ${n(t.restRssMb)})`],
+    judged(`   4 step, ${s.due.toLocaleString('en-US')} due`, s.stepSeconds.median, '<=', 2, 's'),
+    ...(sl
+      ? [
+          row(
+            `4  scheduler: select and publish ${sl.due.toLocaleString('en-US')} due of ${sl.schedules.toLocaleString('en-US')} (CPU: scheduler ${n(sl.stepCpuSeconds.median)} s, MariaDB ${sl.stepDbCpuSeconds ? n(sl.stepDbCpuSeconds.median) : '?'} s, broker ${sl.stepBrokerCpuSeconds ? n(sl.stepBrokerCpuSeconds.median) : '?'} s)`,
+            sl.stepSeconds,
+          ),
+          row('4  the same, throughput', sl.ticksPerSec),
+          judged(`   4 step, ${sl.due.toLocaleString('en-US')} due`, sl.stepSeconds.median, '<=', 15, 's'),
+          judged(
+            `   4 scheduler peak RSS, ${sl.schedules.toLocaleString('en-US')} schedules (at rest ${n(sl.restRssMb)})`,
+            sl.peakRssMb,
+            '<=',
+            300,
+            'MB',
+          ),
+          judged(
+            `   4 due query a range of idx_schedules_due (1 = yes; EXPLAIN below)`,
+            sl.dueQueryRangeScan ? 1 : 0,
+            '>=',
+            1,
+            '',
+          ),
+        ]
+      : []),
+    row(
+      `5  splynx-sync peak RSS, full sync of ${t.customers.toLocaleString('en-US')} (at rest ${n(t.restRssMb)})`,
+      t.peakRssMb,
+    ),
+    ...(t.large
+      ? [
+          [
+            `5  splynx-sync peak RSS, full sync of ${t.large.customers.toLocaleString('en-US')} (${n(t.large.rowsPerSec)} rows/s)`,
+            n(t.large.peakRssMb),
+            '',
+            '',
+            'MB',
+          ],
+          judged('   5 peak at 10× / peak', ratios.largePeakRssToPeak, 'within', 0.1),
+          judged('   5 peak at 10×', t.large.peakRssMb, '<=', 250, 'MB'),
+        ]
+      : []),
+    judged('   5 peak', t.peakRssMb.median, '<=', 250, 'MB'),
     row(
       `6  accounting: full run of ${a.documents.toLocaleString('en-US')} DevPos documents into QuickBooks (limits ×${a.limitsScale}), created`,
       a.createDocsPerSec,
@@ -207,7 +342,7 @@ function table(
       '',
       'documents/s',
     ],
-    ['   created / ceiling (goal ≥ 0.9)', n(ratios.accountingCreateToCeiling), '', '', 'ratio'],
+    judged('   6 created / ceiling', ratios.accountingCreateToCeiling, '>=', 0.9),
     [
       `6  beside it: ${a.limits.requestsPerMinute.toLocaleString('en-US')} requests/min at ${a.requestsPerDocument.toFixed(2)} requests per document`,
       n(a.requestCeilingDocsPerSec),
@@ -217,13 +352,13 @@ function table(
     ],
     row(`7  re-run of the same range, all unchanged (DevPos ${DEVPOS_LIST_MS_PER_DAY} ms/day of a list)`, a.rerunMs),
     row(`7  DevPos alone: the re-run's ${a.rerunCalls.devposListCalls} list calls, DevposClient`, a.devposReadMs),
-    ['   re-run / DevPos alone (goal ≤ 1.2)', n(ratios.accountingRerunToDevposRead), '', '', 'ratio'],
+    judged('   7 re-run / DevPos alone', ratios.accountingRerunToDevposRead, '<=', 1.2),
     row(
       `8  Robaws: full pull of ${rb.clients.toLocaleString('en-US')} clients, rate limit off, pages of 100`,
       rb.pullRowsPerSec,
     ),
     row('8  the same, time', rb.pullSeconds),
-    ['   pull / 1b ceiling (goal ≥ 0.8)', n(ratios.robawsPullToCeiling), '', '', 'ratio'],
+    judged('   8 pull / 1b ceiling', ratios.robawsPullToCeiling, '>=', 0.8),
     row("8  beside it: robaws_customers' own ceiling, raw mysql2 upserts of 500", rb.tableCeilingRowsPerSec),
     ['   pull / its table ceiling', n(ratios.robawsPullToTableCeiling), '', '', 'ratio'],
     row(
@@ -237,7 +372,7 @@ function table(
       cp.loadRowsPerSec,
     ),
     row(`10 the same, time (${cp.loadStats.rounds} rounds)`, cp.loadSeconds),
-    ['   load / 1b ceiling (goal ≥ 0.8)', n(ratios.cpLoadToCeiling), '', '', 'ratio'],
+    judged('   10 load / 1b ceiling', ratios.cpLoadToCeiling, '>=', 0.8),
     row(
       `10 beside it: the seven tables' own ceiling, raw mysql2 upserts of ${cp.batchLimit.toLocaleString('en-US')}`,
       cp.tableCeilingRowsPerSec,
@@ -251,13 +386,14 @@ function table(
       `10 crm-sync peak RSS, a tenth (${cp.tables} × ${Math.round(cp.rowsPerTable / 10).toLocaleString('en-US')} rows)`,
       cp.tenthPeakRssMb,
     ),
-    ['   peak / peak at a tenth (goal ≈ 1, under 250 MB)', n(ratios.cpPeakRssToTenth), '', '', 'ratio'],
+    judged('   10 peak / peak at a tenth', ratios.cpPeakRssToTenth, 'within', 0.1),
+    judged('   10 crm-sync peak RSS', cp.peakRssMb.median, '<=', 250, 'MB'),
     row(
       `11 reseller usage: ${u.configs.toLocaleString('en-US')} configs over ${u.panels} panels, ${u.latencyMs} ms a call, tick to completed`,
       u.runSeconds,
     ),
     [`11 serial: ${u.configs.toLocaleString('en-US')} × ${u.latencyMs} ms`, n(u.serialSeconds), '', '', 's'],
-    row('   serial / run (goal ≥ 20)', u.speedup),
+    judged('   11 serial / run', u.speedup.median, '>=', 20),
     [
       `11 most requests in flight at one panel (its concurrency: ${u.panelConcurrency})`,
       String(u.maxPanelInFlight),
@@ -273,18 +409,35 @@ function table(
       `11 usage-sync peak RSS, a tenth (${Math.round(u.configs / 10).toLocaleString('en-US')} configs)`,
       u.tenthPeakRssMb,
     ),
-    ['   peak / peak at a tenth (goal ≈ 1, under 250 MB)', n(ratios.usagePeakRssToTenth), '', '', 'ratio'],
+    judged('   11 peak / peak at a tenth', ratios.usagePeakRssToTenth, 'within', 0.1),
+    judged('   11 usage-sync peak RSS', u.peakRssMb.median, '<=', 250, 'MB'),
   ];
-  const header = ['scenario', 'median', 'min', 'max', 'unit'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  const header = ['scenario', 'median', 'min', 'max', 'unit', 'goal'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => (x[i] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 || i === 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    header
+      .map((_, i) => cells[i] ?? '')
+      .map((c, i) => (i === 0 || i >= 4 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [
     `Sync hub benchmark (${r.mode}; ${String(r.machine.cores)} cores, ${String(r.machine.cpu)}, node ${String(r.machine.node)}); medians of ${r.repetitions}`,
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
+    '',
+    `4  EXPLAIN of the due query (${(sl ?? s).schedules.toLocaleString('en-US')} schedules, ${(sl ?? s).due.toLocaleString('en-US')} due): ${explained(sl ?? s)}`,
   ].join('\n');
+}
+
+/** The due query's plan on one line: per table its access type, key, key length, estimated rows and extra. */
+function explained(s: Awaited<ReturnType<typeof schedulerDue>>): string {
+  return s.queryPlan
+    .map(
+      (p) =>
+        `table ${String(p.table)}, type ${String(p.type)}, key ${String(p.key)} (key_len ${String(p.key_len)}), rows ${String(p.rows)}, ${String(p.Extra)}`,
+    )
+    .join('; ');
 }
 
 main().catch((err) => {

@@ -34,3 +34,26 @@ export function rssOf(pid: number): { peak: number; now: number } {
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
   return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
 }
+
+/** A goal of an issue, judged on a figure of this run: printed with its mark, and kept in latest.json. */
+export interface Goal {
+  /** What is judged, as the table's line names it. */
+  name: string;
+  value: number;
+  /** `>=` or `<=` the target, or `within` target (a ratio within ±target of 1, e.g. 0.1 for "within 10 %"). */
+  op: '>=' | '<=' | 'within';
+  target: number;
+  pass: boolean;
+}
+
+export function goal(name: string, value: number, op: Goal['op'], target: number): Goal {
+  const pass =
+    op === '>=' ? value >= target : op === '<=' ? value <= target : Math.abs(value - 1) <= target + Number.EPSILON;
+  return { name, value, op, target, pass };
+}
+
+/** The goal's cell in the table: "≥ 0.8 ✓" or "≤ 15 ✗". */
+export function goalCell(g: Goal): string {
+  const target = g.op === 'within' ? `1 ± ${g.target}` : `${g.op === '>=' ? '≥' : '≤'} ${g.target}`;
+  return `${target} ${g.pass ? 'pass' : 'FAIL'}`;
+}

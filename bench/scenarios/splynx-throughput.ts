@@ -6,7 +6,7 @@ import { mapSplynxCustomer, SPLYNX_CUSTOMER_COLUMNS, SplynxCustomer } from '../.
 import { startAppProcess } from '../../test/support/app-process';
 import { createTestDatabase } from '../../test/support/database';
 import { TEST_KAFKA_BROKERS } from '../../test/support/env';
-import { KafkaProbe } from '../../test/support/kafka';
+import { freshGroup, KafkaProbe } from '../../test/support/kafka';
 import { tick } from '../../test/support/ticks';
 import { figure, Figure, repeat, rssOf, seconds } from '../stats';
 
@@ -17,21 +17,156 @@ export interface ThroughputResult {
   pipelineSeconds: Figure;
   incrementalSeconds: Figure;
   ceilingRowsPerSec: Figure;
+  /** The same upserts over two connections at once, each taking the next batch (MariaDB takes concurrent batches). */
+  ceiling2RowsPerSec: Figure;
+  /**
+   * The same upserts as prepared statements (MySQL's binary protocol; each prepared, executed and closed, as
+   * `bulkUpsert` writes them), over one connection and over two at once.
+   */
+  ceilingPreparedRowsPerSec: Figure;
+  ceilingPrepared2RowsPerSec: Figure;
   naiveRows: number;
   naiveMsPerRow: Figure;
   naiveRowsPerSec: Figure;
-  peakRssMb: number;
+  peakRssMb: Figure;
   restRssMb: number;
+  /** The full sync ten times larger (full mode only): its time and splynx-sync's peak resident memory. */
+  large: { customers: number; seconds: number; rowsPerSec: number; peakRssMb: number } | null;
 }
 
 /** The rows the pipeline writes, mapped the same way, for the ceiling and the naive baseline. */
 function mappedRows(count: number, seed: number, offset = 0) {
   const syncedAt = new Date();
+  const syncGeneration = syncedAt.getTime();
   return Array.from({ length: count }, (_, i) => ({
     ...mapSplynxCustomer(generateCustomer(seed, offset + i + 1)),
     syncedAt,
     active: true,
+    syncGeneration,
   }));
+}
+
+/**
+ * The ceiling: the rows by raw mysql2 multi-row INSERT … ON DUPLICATE KEY UPDATE in batches of the page size, over
+ * `writers` connections at once (each takes the next batch); rows per second. As text (`query`, mysql2 escaping the
+ * values into the statement), or `prepared` (`execute`: the values as typed binary fields, the statement closed after
+ * each batch).
+ */
+async function rawUpserts(
+  customers: number,
+  seed: number,
+  pageSize: number,
+  writers: number,
+  prepared = false,
+): Promise<number> {
+  const db = await createTestDatabase('bench_ceiling');
+  const conns = await Promise.all(Array.from({ length: writers }, () => createConnection(db.url)));
+  try {
+    const rows = mappedRows(customers, seed);
+    const cols = ['splynx_id', ...SPLYNX_CUSTOMER_COLUMNS];
+    const update = cols
+      .slice(1)
+      .map((c) => `${c} = VALUES(${c})`)
+      .join(', ');
+    const sql = `INSERT INTO splynx_customers (${cols.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${update}`;
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    const preparedSql = (n: number) =>
+      `INSERT INTO splynx_customers (${cols.join(', ')}) VALUES ${Array(n).fill(tuple).join(', ')} ON DUPLICATE KEY UPDATE ${update}`;
+    let next = 0;
+    const writer = async (conn: (typeof conns)[number]) => {
+      for (let i = next; i < rows.length; i = next) {
+        next += pageSize;
+        const values = rows
+          .slice(i, i + pageSize)
+          .map((r) => [
+            r.splynxId,
+            r.login,
+            r.name,
+            r.email,
+            r.phone,
+            r.status,
+            r.category,
+            r.billingType,
+            r.partnerId,
+            r.locationId,
+            r.dateAdd,
+            r.lastUpdate,
+            r.rawText,
+            r.contentHash,
+            r.syncedAt,
+            1,
+            r.syncGeneration,
+          ]);
+        if (prepared) {
+          const statement = preparedSql(values.length);
+          await conn.execute(statement, values.flat());
+          conn.unprepare(statement);
+        } else await conn.query(sql, [values]);
+      }
+    };
+    const start = process.hrtime.bigint();
+    await Promise.all(conns.map(writer));
+    return rows.length / seconds(start);
+  } finally {
+    await Promise.all(conns.map((c) => c.end()));
+    await db.drop();
+  }
+}
+
+/**
+ * One splynx-sync process on a fresh database and simulator: a full sync (`customers.full`, tick to completed), then
+ * with `incremental` 1% of the customers changed upstream and the hourly `customers` run; splynx-sync's peak RSS
+ * (VmHWM) after the full sync.
+ */
+async function pipelineRun(
+  customers: number,
+  pageSize: number,
+  seed: number,
+  opts: { incremental: boolean; profileDir?: string },
+): Promise<{ fullSeconds: number; incrementalSeconds?: number; peakRssMb: number; restRssMb: number }> {
+  const db = await createTestDatabase('bench_pipeline');
+  const simulator = new SplynxSimulator({ customers, seed });
+  const url = await simulator.start();
+  const app = await startAppProcess(
+    'splynx-sync',
+    {
+      KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+      // A group from the end of the topic: on the default group a new splynx-sync would first run every tick left on
+      // the broker (the scheduler scenario leaves tens of thousands), and one left running holds the job's lease.
+      KAFKA_GROUP_ID: await freshGroup('bench-splynx-sync', [Topic.SplynxRequested]),
+      DATABASE_URL: db.url,
+      SPLYNX_URL: url,
+      SPLYNX_API_KEY: simulator.apiKey,
+      SPLYNX_API_SECRET: simulator.apiSecret,
+      SPLYNX_PAGE_SIZE: String(pageSize),
+      LOG_LEVEL: 'warn',
+    },
+    'bench-splynx-sync',
+    opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
+  );
+  const probe = new KafkaProbe();
+  await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
+  const restRssMb = rssOf(app.child.pid!).now;
+  const run = async (job: 'customers' | 'customers.full') => {
+    const t = tick('splynx', job);
+    const start = process.hrtime.bigint();
+    await probe.produce(Topic.SplynxRequested, t.key, t.value);
+    const end = await probe.waitForRunEnd(t.value.runId!, 30 * 60000);
+    if (end.topic !== Topic.RunCompleted) throw new Error(`benchmark run ended ${end.topic}: ${end.value}`);
+    return seconds(start);
+  };
+  try {
+    const fullSeconds = await run('customers.full');
+    const peakRssMb = rssOf(app.child.pid!).peak;
+    if (!opts.incremental) return { fullSeconds, peakRssMb, restRssMb };
+    simulator.mutate({ change: Math.round(customers / 100) });
+    return { fullSeconds, incrementalSeconds: await run('customers'), peakRssMb, restRssMb };
+  } finally {
+    await app.stop();
+    await probe.close();
+    await simulator.stop();
+    await db.drop();
+  }
 }
 
 /**
@@ -46,96 +181,33 @@ export async function splynxThroughput(opts: {
   pageSize: number;
   reps: number;
   profileDir?: string;
+  /** Full mode: one more full sync of this many customers, for splynx-sync's peak memory against the size's. */
+  largeCustomers?: number;
 }): Promise<ThroughputResult> {
   const seed = 5;
   const pipeline: number[] = [];
   const incremental: number[] = [];
-  let peakRssMb = 0;
+  const peaks: number[] = [];
   let restRssMb = 0;
   for (let rep = 0; rep < opts.reps; rep++) {
-    const db = await createTestDatabase('bench_pipeline');
-    const simulator = new SplynxSimulator({ customers: opts.customers, seed });
-    const url = await simulator.start();
-    const app = await startAppProcess(
-      'splynx-sync',
-      {
-        KAFKA_BROKERS: TEST_KAFKA_BROKERS,
-        DATABASE_URL: db.url,
-        SPLYNX_URL: url,
-        SPLYNX_API_KEY: simulator.apiKey,
-        SPLYNX_API_SECRET: simulator.apiSecret,
-        SPLYNX_PAGE_SIZE: String(opts.pageSize),
-        LOG_LEVEL: 'warn',
-      },
-      'bench-splynx-sync',
-      opts.profileDir && rep === 0 ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
-    );
-    const probe = new KafkaProbe();
-    await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
-    restRssMb = rssOf(app.child.pid!).now;
-    const run = async () => {
-      const t = tick('splynx', 'customers');
-      const start = process.hrtime.bigint();
-      await probe.produce(Topic.SplynxRequested, t.key, t.value);
-      const end = await probe.waitForRunEnd(t.value.runId!, 30 * 60000);
-      if (end.topic !== Topic.RunCompleted) throw new Error(`benchmark run ended ${end.topic}: ${end.value}`);
-      return seconds(start);
-    };
-    try {
-      pipeline.push(await run());
-      peakRssMb = Math.max(peakRssMb, rssOf(app.child.pid!).peak);
-      simulator.mutate({ change: Math.round(opts.customers / 100) });
-      incremental.push(await run());
-    } finally {
-      await app.stop();
-      await probe.close();
-      await simulator.stop();
-      await db.drop();
-    }
+    const one = await pipelineRun(opts.customers, opts.pageSize, seed, {
+      incremental: true,
+      profileDir: rep === 0 ? opts.profileDir : undefined,
+    });
+    pipeline.push(one.fullSeconds);
+    incremental.push(one.incrementalSeconds!);
+    peaks.push(one.peakRssMb);
+    restRssMb = one.restRssMb;
   }
+  // Memory flat in the number of records: one full sync ten times larger (full mode only), its peak beside the above.
+  const large = opts.largeCustomers
+    ? await pipelineRun(opts.largeCustomers, opts.pageSize, seed, { incremental: false })
+    : null;
 
-  const ceiling = await repeat(opts.reps, async () => {
-    const db = await createTestDatabase('bench_ceiling');
-    const conn = await createConnection(db.url);
-    try {
-      const rows = mappedRows(opts.customers, seed);
-      const cols = ['splynx_id', ...SPLYNX_CUSTOMER_COLUMNS];
-      const update = cols
-        .slice(1)
-        .map((c) => `${c} = VALUES(${c})`)
-        .join(', ');
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < rows.length; i += opts.pageSize) {
-        const batch = rows.slice(i, i + opts.pageSize);
-        const values = batch.map((r) => [
-          r.splynxId,
-          r.login,
-          r.name,
-          r.email,
-          r.phone,
-          r.status,
-          r.category,
-          r.billingType,
-          r.partnerId,
-          r.locationId,
-          r.dateAdd,
-          r.lastUpdate,
-          JSON.stringify(r.raw),
-          r.contentHash,
-          r.syncedAt,
-          1,
-        ]);
-        await conn.query(
-          `INSERT INTO splynx_customers (${cols.join(', ')}) VALUES ? ON DUPLICATE KEY UPDATE ${update}`,
-          [values],
-        );
-      }
-      return rows.length / seconds(start);
-    } finally {
-      await conn.end();
-      await db.drop();
-    }
-  });
+  const ceiling = await repeat(opts.reps, () => rawUpserts(opts.customers, seed, opts.pageSize, 1));
+  const ceiling2 = await repeat(opts.reps, () => rawUpserts(opts.customers, seed, opts.pageSize, 2));
+  const ceilingPrepared = await repeat(opts.reps, () => rawUpserts(opts.customers, seed, opts.pageSize, 1, true));
+  const ceilingPrepared2 = await repeat(opts.reps, () => rawUpserts(opts.customers, seed, opts.pageSize, 2, true));
 
   const naive = await repeat(opts.reps, async () => {
     const db = await createTestDatabase('bench_naive');
@@ -170,6 +242,9 @@ export async function splynxThroughput(opts: {
     ),
     incrementalSeconds: figure(incremental, 's'),
     ceilingRowsPerSec: figure(ceiling, 'rows/s'),
+    ceiling2RowsPerSec: figure(ceiling2, 'rows/s'),
+    ceilingPreparedRowsPerSec: figure(ceilingPrepared, 'rows/s'),
+    ceilingPrepared2RowsPerSec: figure(ceilingPrepared2, 'rows/s'),
     naiveRows: opts.naiveRows,
     naiveMsPerRow: figure(
       naive.map((n) => n.msPerRow),
@@ -179,7 +254,13 @@ export async function splynxThroughput(opts: {
       naive.map((n) => n.rowsPerSec),
       'rows/s',
     ),
-    peakRssMb,
+    peakRssMb: figure(peaks, 'MB'),
     restRssMb,
+    large: large && {
+      customers: opts.largeCustomers!,
+      seconds: large.fullSeconds,
+      rowsPerSec: opts.largeCustomers! / large.fullSeconds,
+      peakRssMb: large.peakRssMb,
+    },
   };
 }

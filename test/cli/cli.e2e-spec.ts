@@ -64,8 +64,31 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
     );
   });
 
+  it('without --full it reads only the customers changed since the watermark; --full also deactivates', async () => {
+    const { changed, removed } = simulator.mutate({ change: 4, remove: 2 });
+    const incremental = await cli(['splynx:sync-users'], env);
+    assert.equal(incremental.code, 0, incremental.stdout);
+    assert.match(incremental.stdout, /updated\s+4/);
+    assert.match(incremental.stdout, /deactivated\s+0/);
+    const fetched = Number(/fetched\s+(\d+)/.exec(incremental.stdout)?.[1]);
+    assert.ok(fetched >= 4 && fetched < 20, `fetched ${fetched}: the changes, not the 418 customers`);
+    assert.equal(changed.length, 4);
+
+    const full = await cli(['splynx:sync-users', '--full'], env);
+    assert.equal(full.code, 0, full.stdout);
+    assert.match(full.stdout, /fetched\s+418/);
+    assert.match(full.stdout, /deactivated\s+2/);
+    const inactive = await db.dataSource.query('SELECT splynx_id FROM splynx_customers WHERE active = 0');
+    assert.deepEqual(inactive.map((r: { splynx_id: number }) => r.splynx_id).sort(), [...removed].sort());
+    await probe.waitFor(
+      Topic.RunCompleted,
+      (m) => m.json?.payload?.job === 'customers.full' && m.json.payload.trigger === 'cli',
+      'the --full run on Kafka as customers.full',
+    );
+  });
+
   it("sync:splynx-users, seed 000's command name, runs the same sync", async () => {
-    const { code, stdout } = await cli(['sync:splynx-users', '--limit=10'], env);
+    const { code, stdout } = await cli(['sync:splynx-users', '--full', '--limit=10'], env);
     assert.equal(code, 0, stdout);
     assert.match(stdout, /Splynx customer sync/);
     assert.match(stdout, /fetched\s+10/);
@@ -90,11 +113,7 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
       /usage\/reseller\.usage\s+5 min\s+10 min\s+1\s+timeLimitMs\s/,
       'seed 004: 300 s lease, 600 s, 2 tries',
     );
-    assert.doesNotMatch(
-      stdout,
-      /splynx\/customers\.full/,
-      'a job the design names but no handler runs yet is not listed',
-    );
+    assert.match(stdout, /splynx\/customers\.full\s+1 min\s+4 h\s+2\s+limit, dryRun\s+every Splynx customer/);
   });
 
   it('a failed sync exits 1 and says what failed', async () => {
@@ -124,7 +143,8 @@ describe('npm run cli -- splynx:sync-users (MariaDB, simulator over HTTP, run ev
       lines[0],
       /^id\s+company\s+domain\s+job\s+frequency\s+timezone\s+enabled\s+next run \(UTC\)\s+next run$/,
     );
-    assert.equal(lines.length, 2 + 9, 'header, rule and the nine seeded schedules');
+    assert.equal(lines.length, 2 + 10, 'header, rule and the ten seeded schedules');
+    assert.match(stdout, /splynx\s+customers\.full\s+daily 02:30/);
     assert.match(stdout, /crm\s+cp\.reconcile\s+weekly Sun 05:00/);
     assert.match(stdout, /crm\s+robaws\.customers\.full\s+weekly Sun 04:00/);
     assert.match(stdout, /usage\s+reseller\.usage\s+every 5 min/);

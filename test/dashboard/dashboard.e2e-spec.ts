@@ -49,7 +49,7 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core) aga
     await page.click('#key-form button');
     await page.waitForSelector('#status .tile');
     await page.waitForSelector('#schedules tbody tr[data-job="splynx/customers"]');
-    assert.equal(await page.locator('#schedules tbody tr').count(), 9);
+    assert.equal(await page.locator('#schedules tbody tr').count(), 10);
     // Nothing ran at start (SCHEDULER_RUN_ON_START=none): the seeded jobs wait for their first run, not "healthy".
     await page.waitForSelector('#status .tile.pending');
     assert.match(

@@ -76,7 +76,7 @@ describe('database unreachable 30 s (scheduler, splynx-sync, gateway through a T
   const apps = () => [scheduler, splynx, gateway];
 
   const manualRun = () =>
-    fetch(`${gateway.url}/api/syncs/splynx/customers/run`, {
+    fetch(`${gateway.url}/api/syncs/splynx/customers.full/run`, {
       method: 'POST',
       headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
       body: '{}',

@@ -9,25 +9,12 @@ import { AppProcess, startAppProcess } from '../support/app-process';
 import { cli } from '../support/cli';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { freshGroup } from '../support/kafka';
+import { CONSUMED_TOPICS, freshGroup } from '../support/kafka';
 import { tick } from '../support/ticks';
 import { eventually } from '../support/wait';
 
 /** Every topic an app consumes, by the app that consumes it (the usage.* events have no consumer yet). */
-const CONSUMED: Record<string, Topic[]> = {
-  gateway: [
-    Topic.RunStarted,
-    Topic.RunCompleted,
-    Topic.RunFailed,
-    Topic.RunSkipped,
-    Topic.ScheduleChanged,
-    Topic.SettingChanged,
-  ],
-  'splynx-sync': [Topic.SplynxRequested],
-  'accounting-sync': [Topic.AccountingRequested, Topic.CompanyChanged],
-  'crm-sync': [Topic.CrmRequested, Topic.RobawsWebhookReceived],
-  'usage-sync': [Topic.UsageRequested],
-};
+const CONSUMED: Record<string, Topic[]> = CONSUMED_TOPICS;
 const TICK_DOMAIN = new Map(DOMAINS.map((d) => [requestedTopic(d) as string, d]));
 const ALL_CONSUMED = Object.values(CONSUMED).flat();
 const RUN_EVENTS = [Topic.RunStarted, Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped];

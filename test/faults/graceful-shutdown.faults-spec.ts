@@ -55,7 +55,8 @@ describe('graceful shutdown: SIGTERM during a run (issue 14, scenario 8)', () =>
     });
 
   const startTick = async (overrides: Parameters<typeof tick>[2] = {}) => {
-    const t = tick('splynx', 'customers', overrides);
+    // The full job: every run reads all customers (the hourly one would read only what changed since the last).
+    const t = tick('splynx', 'customers.full', overrides);
     await probe.produce(Topic.SplynxRequested, t.key, t.value);
     return t.value.payload.runId;
   };

@@ -25,7 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (n: number) => `${n.toFixed(0)} MB`;
 
 /**
- * Scenario 4 of issue 14: a tick storm. 10,000 manual runs of splynx/customers reach the gateway within a minute (its
+ * Scenario 4 of issue 14: a tick storm. 10,000 manual runs of splynx/customers.full reach the gateway within a minute (its
  * per-key rate limit raised for the test, so that every one of them reaches the bus: the limiter is a defence of its own,
  * and this tests what is behind it). splynx-sync, the gateway and MariaDB run as they do in production. The overlap rule
  * (skip, for manual runs) must hold for every one of them: runs never overlap and every other tick is skipped, each
@@ -100,7 +100,7 @@ describe('tick storm: 10,000 manual runs of one job in a minute (gateway, splynx
       for (let i = next++; i < STORM_RUNS; i = next++) {
         const due = stormStart + (STORM_MS * i) / STORM_RUNS;
         if (due > Date.now()) await sleep(due - Date.now());
-        const res = await fetch(`${gateway.url}/api/syncs/splynx/customers/run`, {
+        const res = await fetch(`${gateway.url}/api/syncs/splynx/customers.full/run`, {
           method: 'POST',
           headers: { ...auth, 'content-type': 'application/json' },
           body: '{}',
@@ -167,7 +167,7 @@ describe('tick storm: 10,000 manual runs of one job in a minute (gateway, splynx
     const history = (
       await db.dataSource.query<Array<{ run_id: string; status: string }>>(
         'SELECT run_id, status FROM sync_runs WHERE domain = ? AND job = ?',
-        ['splynx', 'customers'],
+        ['splynx', 'customers.full'],
       )
     ).filter((r) => mine.has(r.run_id));
     const byStatus: Record<string, number> = {};

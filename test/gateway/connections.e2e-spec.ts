@@ -7,7 +7,7 @@ import { DevposSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { KafkaProbe } from '../support/kafka';
+import { CONSUMED_TOPICS, KafkaProbe, freshGroup } from '../support/kafka';
 import { ObservedQuickBooks } from '../support/quickbooks';
 import { eventually, freePort } from '../support/wait';
 
@@ -91,7 +91,7 @@ describe('the gateway forwards the connection routes and the QuickBooks callback
       {
         ...common,
         PORT: String(gatewayPort),
-        KAFKA_GROUP_ID: `gateway-connections-${randomUUID().slice(0, 8)}`,
+        KAFKA_GROUP_ID: await freshGroup('gateway-connections', CONSUMED_TOPICS.gateway),
         ACCOUNTING_SYNC_URL: accounting.url,
       },
       'connections-e2e-gateway',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Topic } from '@sync-hub/contracts';
 import { provisionTopics } from '@sync-hub/messaging';
@@ -8,7 +8,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { groupStartingNow } from '../support/kafka';
+import { CONSUMED_TOPICS, freshGroup, groupStartingNow } from '../support/kafka';
 import { eventually } from '../support/wait';
 
 const API_KEY = 'e2e-crm-customers-key-0123456789';
@@ -155,7 +155,11 @@ describe('the Robaws customers API through the gateway (crm-sync, Kafka, MariaDB
     );
     gateway = await startAppProcess(
       'gateway',
-      { ...common, KAFKA_GROUP_ID: `gateway-crm-customers-${randomUUID().slice(0, 8)}`, CRM_SYNC_URL: crm.url },
+      {
+        ...common,
+        KAFKA_GROUP_ID: await freshGroup('gateway-crm-customers', CONSUMED_TOPICS.gateway),
+        CRM_SYNC_URL: crm.url,
+      },
       'crm-customers-api-gateway',
     );
     // The table filled one client at a time through the API (each a manual run in crm-sync), not with a tick of the

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { companyChangedMessage, Topic } from '@sync-hub/contracts';
 import { provisionTopics } from '@sync-hub/messaging';
@@ -7,7 +7,7 @@ import { DevposDocument, DevposSimulator, QuickBooksSimulator } from '@sync-hub/
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { groupStartingNow, KafkaProbe } from '../support/kafka';
+import { CONSUMED_TOPICS, KafkaProbe, freshGroup, groupStartingNow } from '../support/kafka';
 import { eventually } from '../support/wait';
 import { simulatedAccountingEnv } from '../support/accounting-env';
 
@@ -151,7 +151,7 @@ describe('the documents API through the gateway (accounting-sync, Kafka, MariaDB
       'gateway',
       {
         ...common,
-        KAFKA_GROUP_ID: `gateway-documents-${randomUUID().slice(0, 8)}`,
+        KAFKA_GROUP_ID: await freshGroup('gateway-documents', CONSUMED_TOPICS.gateway),
         ACCOUNTING_SYNC_URL: accounting.url,
       },
       'documents-api-gateway',

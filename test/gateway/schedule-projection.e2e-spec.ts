@@ -134,7 +134,7 @@ describe("the gateway's projections of schedules and settings from the scheduler
 
   it('schedules that existed before any event (the seeded rows) are in the projection: the leader republished them', async () => {
     const seeded = (await call('GET', '/api/companies/1/schedules')).body as any[];
-    assert.equal(seeded.length, 9);
+    assert.equal(seeded.length, 10);
     const rows = await eventually(async () => {
       const s = (await status()).filter((x) => x.company_id === 1 && x.schedule_id !== null);
       const current = seeded.every((x) => s.some((r) => r.schedule_id === x.id && r.next_run_at === x.next_run_at));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Topic } from '@sync-hub/contracts';
@@ -7,7 +7,7 @@ import { provisionTopics } from '@sync-hub/messaging';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { groupStartingNow } from '../support/kafka';
+import { CONSUMED_TOPICS, freshGroup, groupStartingNow } from '../support/kafka';
 import { eventually } from '../support/wait';
 
 const API_KEY = 'e2e-usage-api-key-0123456789';
@@ -110,7 +110,11 @@ describe('the usage management API through the gateway (usage-sync, Kafka, Maria
     );
     gateway = await startAppProcess(
       'gateway',
-      { ...common, KAFKA_GROUP_ID: `gateway-usage-api-${randomUUID().slice(0, 8)}`, USAGE_SYNC_URL: usage.url },
+      {
+        ...common,
+        KAFKA_GROUP_ID: await freshGroup('gateway-usage-api', CONSUMED_TOPICS.gateway),
+        USAGE_SYNC_URL: usage.url,
+      },
       'usage-api-gateway',
     );
   });

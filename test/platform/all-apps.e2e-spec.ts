@@ -6,7 +6,7 @@ import { SplynxSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { KafkaProbe } from '../support/kafka';
+import { CONSUMED_TOPICS, freshGroup, KafkaProbe } from '../support/kafka';
 import { tick } from '../support/ticks';
 import { eventually } from '../support/wait';
 
@@ -32,6 +32,13 @@ describe('every app in the distributed mode, each its own process on one Kafka a
       SCHEDULER_RUN_ON_START: 'splynx:customers',
     };
     await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.SplynxRequested]);
+    // Every consuming app in a group of its own from the end of its topics, made before any app starts (the scheduler's
+    // start tick comes after). On a broker other suites used, a default group resumes where another suite's app stopped:
+    // a tick left behind there would run here and hold splynx/customers' lease against this suite's, and a gateway late
+    // in a test lane read thousands of earlier run events before this suite's (the scheduled run timed out in CI).
+    const groups: Record<string, string> = {};
+    for (const [app, topics] of Object.entries(CONSUMED_TOPICS))
+      groups[app] = await freshGroup(`all-apps-${app}`, topics);
     // Started one after another: two cores, and topic provisioning is tried by each.
     for (const app of APPS) {
       apps.set(
@@ -43,6 +50,7 @@ describe('every app in the distributed mode, each its own process on one Kafka a
             SPLYNX_URL: splynxUrl,
             SPLYNX_API_KEY: simulator.apiKey,
             SPLYNX_API_SECRET: simulator.apiSecret,
+            ...(groups[app] ? { KAFKA_GROUP_ID: groups[app] } : {}),
           },
           `all-apps-${app}`,
         ),

@@ -7,18 +7,9 @@ import { AppProcess, startAppProcess } from '../support/app-process';
 import { cli } from '../support/cli';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { freshGroup } from '../support/kafka';
+import { CONSUMED_TOPICS, freshGroup } from '../support/kafka';
 import { eventually } from '../support/wait';
 
-/** The topics the gateway consumes (its group starts at their end, so only this suite's records reach it). */
-const GATEWAY_TOPICS = [
-  Topic.RunStarted,
-  Topic.RunCompleted,
-  Topic.RunFailed,
-  Topic.RunSkipped,
-  Topic.ScheduleChanged,
-  Topic.SettingChanged,
-];
 const COMPLETED_DLQ = deadLetterTopic(Topic.RunCompleted);
 
 /** One series' value in Prometheus' text format, or undefined when the series is not there. */
@@ -77,7 +68,7 @@ describe('/metrics on the real broker and MariaDB: consumer lag, dead letters, o
   before(async () => {
     db = await createTestDatabase('metrics');
     cliEnv = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url };
-    const group = await freshGroup('metrics-gateway', GATEWAY_TOPICS);
+    const group = await freshGroup('metrics-gateway', CONSUMED_TOPICS.gateway);
     gateway = await startAppProcess(
       'gateway',
       {

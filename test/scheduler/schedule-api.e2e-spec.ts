@@ -5,7 +5,7 @@ import { SplynxSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { KafkaProbe } from '../support/kafka';
+import { freshGroup, KafkaProbe } from '../support/kafka';
 
 const API_KEY = 'e2e-schedule-api-key-0123456789';
 
@@ -38,6 +38,9 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       GATEWAY_API_KEYS: API_KEY,
       SCHEDULER_RUN_ON_START: 'none',
     };
+    // splynx-sync's group from the end of its topic, made before the scheduler ticks: the default group would resume
+    // where another suite's splynx-sync stopped on this broker, and run what it left behind here.
+    const splynxGroup = await freshGroup('schedule-api-splynx', [Topic.SplynxRequested]);
     scheduler = await startAppProcess('scheduler', env, 'schedule-api-scheduler');
     const created = await call('POST', '/api/companies', { name: 'Schedules of a second company' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -50,6 +53,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
         SPLYNX_API_KEY: simulator.apiKey,
         SPLYNX_API_SECRET: simulator.apiSecret,
         SPLYNX_PAGE_SIZE: '100',
+        KAFKA_GROUP_ID: splynxGroup,
       },
       'schedule-api-splynx-sync',
     );
@@ -74,12 +78,19 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       'crm/robaws.customers.incremental',
       'crm/robaws.customers.push',
       'splynx/customers',
+      'splynx/customers.full',
       'usage/reseller.usage',
     ]);
     const full = body.find((s: { job_type: string }) => s.job_type === 'robaws.customers.full');
     assert.equal(full.frequency, 'weekly');
     assert.equal(full.day_of_week, 0);
     assert.equal(full.hour_of_day, 4);
+    const splynxFull = body.find((s: { domain: string; job_type: string }) => s.job_type === 'customers.full');
+    assert.deepEqual(
+      [splynxFull.domain, splynxFull.frequency, splynxFull.hour_of_day, splynxFull.minute],
+      ['splynx', 'daily', 2, 30],
+      'the daily full Splynx sync at 02:30 (issue 15)',
+    );
     const registered = body.filter((s: { domain: string; job_type: string }) => findJob(s.domain, s.job_type));
     assert.deepEqual(registered.map((s: { job_type: string }) => s.job_type).sort(), [
       'accounting.connections.check',
@@ -87,6 +98,7 @@ describe('the schedule and settings API, and overlap where the work runs (schedu
       'cp.reconcile',
       'cp.visit',
       'customers',
+      'customers.full',
       'reseller.usage',
       'robaws.customers.full',
       'robaws.customers.incremental',

@@ -5,7 +5,7 @@ import { SplynxSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { KafkaProbe } from '../support/kafka';
+import { freshGroup, KafkaProbe } from '../support/kafka';
 import { tick } from '../support/ticks';
 
 const CUSTOMERS = 1234;
@@ -38,8 +38,8 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
 
   const rows = async (): Promise<Row[]> => db.dataSource.query('SELECT * FROM splynx_customers ORDER BY splynx_id');
 
-  const runTick = async (params?: Record<string, unknown>) => {
-    const t = tick('splynx', 'customers', params ? { params } : {});
+  const runTick = async (params?: Record<string, unknown>, job: 'customers' | 'customers.full' = 'customers') => {
+    const t = tick('splynx', job, params ? { params } : {});
     await probe.produce(Topic.SplynxRequested, t.key, t.value);
     const finished = await probe.waitForRunEnd(t.value.runId!);
     return { runId: t.value.runId!, event: finished };
@@ -53,6 +53,9 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       'splynx-sync',
       {
         KAFKA_BROKERS: TEST_KAFKA_BROKERS,
+        // From the end of its topic: on a broker other suites used, the default group would resume where another
+        // suite's splynx-sync stopped, and run what it left behind here.
+        KAFKA_GROUP_ID: await freshGroup('splynx-e2e', [Topic.SplynxRequested]),
         DATABASE_URL: db.url,
         SPLYNX_URL: splynxUrl,
         SPLYNX_API_KEY: simulator.apiKey,
@@ -124,13 +127,13 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
     }
   });
 
-  it('2. after 10 changes and 5 removals upstream, the next run reports updated=10, deactivated=5 and nothing else changes', async () => {
+  it('2. after 10 changes and 5 removals upstream, the next full run reports updated=10, deactivated=5 and nothing else changes', async () => {
     const before = new Map((await rows()).map((r) => [r.splynx_id, r]));
     const { changed, removed } = simulator.mutate({ change: 10, remove: 5 });
     assert.equal(changed.length, 10);
     assert.equal(removed.length, 5);
 
-    const { event } = await runTick();
+    const { event } = await runTick(undefined, 'customers.full');
     assert.equal(event.topic, Topic.RunCompleted, event.value);
     assert.deepEqual(event.json.payload.stats, {
       fetched: CUSTOMERS - 5,
@@ -155,7 +158,10 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
         assert.deepEqual(JSON.parse(row.raw), simulator.customer(row.splynx_id));
       } else {
         assert.ok(!touched.has(row.splynx_id));
-        assert.deepEqual(row, prior, `customer ${row.splynx_id} is untouched, synced_at included`);
+        const { sync_generation: mark, ...rest } = row as Row & { sync_generation: string };
+        const { sync_generation: priorMark, ...priorRest } = prior as Row & { sync_generation: string };
+        assert.deepEqual(rest, priorRest, `customer ${row.splynx_id} is untouched, synced_at included`);
+        assert.ok(Number(mark) > Number(priorMark), `customer ${row.splynx_id} carries the full run's mark`);
       }
     }
   });
@@ -202,7 +208,7 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       (m) => m.json?.payload?.runId === wrongJob.value.runId,
       'the wrong-job message on the DLQ',
     );
-    assert.match(badJob.headers.error, /payload\.job: job must be one of customers, ping/);
+    assert.match(badJob.headers.error, /payload\.job: job must be one of customers, customers\.full, ping/);
     assert.equal(badJob.key, wrongJob.key, 'the DLQ keeps the original key');
     assert.equal(probe.forRun(Topic.RunStarted, wrongJob.value.runId!).length, 0, 'an invalid tick never starts a run');
   });
@@ -228,5 +234,34 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
     );
     const claims = await db.dataSource.query('SELECT status FROM run_claims WHERE run_id = ?', [twice.value.runId]);
     assert.deepEqual(claims, [{ status: 'completed' }]);
+  });
+
+  it('6. the hourly run reads only the customers changed since the watermark; the daily full run is what deactivates', async () => {
+    const { changed, removed, added } = simulator.mutate({ change: 7, remove: 2, add: 3 });
+    const requestsBefore = simulator.requestCount('GET /api/2.0/admin/customers/customer');
+    const { event } = await runTick();
+    assert.equal(event.topic, Topic.RunCompleted, event.value);
+    const stats = event.json.payload.stats;
+    assert.equal(stats.created, 3);
+    assert.equal(stats.updated, 7);
+    assert.equal(stats.deactivated, 0);
+    // The overlap (5 minutes) also re-reads the 10 customers test 2 changed a moment ago, unchanged since.
+    assert.equal(stats.fetched, 10 + stats.unchanged);
+    assert.ok(stats.unchanged <= 12, `unchanged ${stats.unchanged}: only what the overlap re-reads`);
+    assert.equal(
+      simulator.requestCount('GET /api/2.0/admin/customers/customer') - requestsBefore,
+      1,
+      'one page of 500 holds every change',
+    );
+    const [cursor] = await db.dataSource.query(`SELECT position FROM sync_cursors WHERE stream = 'splynx.customers'`);
+    assert.ok(cursor, 'the watermark is stored');
+    const byId = new Map((await rows()).map((r) => [r.splynx_id, r]));
+    for (const id of [...changed, ...added]) assert.deepEqual(JSON.parse(byId.get(id)!.raw), simulator.customer(id));
+    for (const id of removed) assert.equal(byId.get(id)!.active, 1, 'still active until the full run');
+
+    const full = await runTick(undefined, 'customers.full');
+    assert.equal(full.event.json.payload.stats.deactivated, 2);
+    const afterFull = new Map((await rows()).map((r) => [r.splynx_id, r]));
+    for (const id of removed) assert.equal(afterFull.get(id)!.active, 0);
   });
 });

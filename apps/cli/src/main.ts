@@ -180,10 +180,13 @@ async function main(argv: string[]): Promise<number> {
     .command('splynx:sync-users')
     // seed 000's artisan name, kept so operators' scripts keep working
     .alias('sync:splynx-users')
-    .description('sync Splynx customers into splynx_customers now, in this process')
+    .description(
+      'sync Splynx customers into splynx_customers now, in this process: those changed since the watermark, or --full',
+    )
+    .option('--full', 'read every customer; mark those gone from Splynx inactive', false)
     .option('--dry-run', 'fetch and report what would change; write nothing', false)
-    .option('--limit <n>', 'stop after n customers (never deactivates anything)', positiveInt)
-    .action(async (opts: { dryRun: boolean; limit?: number }) => {
+    .option('--limit <n>', 'stop after n customers (never deactivates anything, moves no watermark)', positiveInt)
+    .action(async (opts: { dryRun: boolean; limit?: number; full: boolean }) => {
       const kafka = config().kafka;
       if (kafka && !opts.dryRun) await provisionTopics(kafka); // its run events must have somewhere to go
       const outcome = await withUpstreams(config(), (c) => splynxSyncUsers(c, opts));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppConfig } from '@sync-hub/config';
-import { SPLYNX_CUSTOMERS, SyncRequestedPayload } from '@sync-hub/contracts';
+import { SPLYNX_CUSTOMERS, SPLYNX_CUSTOMERS_FULL, SyncRequestedPayload } from '@sync-hub/contracts';
 import { PlatformModule } from '@sync-hub/platform';
 import { classifyError, RunExecutor, RunOutcome, statsOf } from '@sync-hub/runs';
 import { Logger } from 'nestjs-pino';
@@ -17,20 +17,26 @@ async function context(config: AppConfig): Promise<INestApplicationContext> {
 }
 
 /**
- * `splynx:sync-users` (seed 000's artisan command, alias `sync:splynx-users`): the job the splynx-sync app runs, in this
- * process. A real run goes through the run lifecycle (claim, run events with trigger `cli`, the job's registry entry);
+ * `splynx:sync-users` (seed 000's artisan command, alias `sync:splynx-users`): a job the splynx-sync app runs, in this
+ * process: the incremental `customers`, or with `--full` the `customers.full` that also deactivates vanished customers.
+ * A real run goes through the run lifecycle (claim, run events with trigger `cli`, the job's registry entry);
  * `--dry-run` only fetches and compares, writes nothing and emits nothing.
  */
 export async function splynxSyncUsers(
   config: AppConfig,
-  opts: { dryRun: boolean; limit?: number },
+  opts: { dryRun: boolean; limit?: number; full?: boolean },
 ): Promise<RunOutcome> {
   const app = await context(config);
+  const job = opts.full ? SPLYNX_CUSTOMERS_FULL : SPLYNX_CUSTOMERS;
   try {
     const params = opts.limit !== undefined ? { limit: opts.limit } : {};
     if (opts.dryRun) {
       try {
-        return { status: 'completed', stats: await app.get(CustomerSyncService).run({ ...params, dryRun: true }) };
+        const mode = opts.full ? 'full' : 'incremental';
+        return {
+          status: 'completed',
+          stats: await app.get(CustomerSyncService).run({ ...params, mode, dryRun: true }),
+        };
       } catch (err) {
         return { status: 'failed', stats: statsOf(err), error: classifyError(err) };
       }
@@ -38,8 +44,8 @@ export async function splynxSyncUsers(
     const now = new Date();
     const tick: SyncRequestedPayload = {
       runId: randomUUID(),
-      domain: SPLYNX_CUSTOMERS.domain,
-      job: SPLYNX_CUSTOMERS.job,
+      domain: job.domain,
+      job: job.job,
       companyId: 1,
       trigger: 'cli',
       scheduledFor: now.toISOString(),

@@ -6,6 +6,7 @@ export { SettingsService } from './settings/settings.service';
 export { CompaniesModule } from './companies/companies.module';
 export { CompaniesService, CompanyNotFoundError } from './companies/companies.service';
 export { SchedulerLoop } from './loop/scheduler-loop.service';
+export { dueIdsSql } from './loop/due-query';
 export { SchedulerClock } from './clock/clock';
 export { Schedule } from './schedules/schedule.entity';
 export { Setting } from './settings/setting.entity';

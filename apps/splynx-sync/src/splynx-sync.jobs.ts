@@ -1,9 +1,9 @@
 import { RunsModule } from '@sync-hub/runs';
 import { CustomersModule } from './customers/customers.module';
-import { CustomersSyncJob } from './customers/customers-sync.job';
+import { CustomersFullSyncJob, CustomersSyncJob } from './customers/customers-sync.job';
 
 /** The jobs splynx-sync runs, each a handler class bound to its entry in the job registry (libs/contracts/src/jobs). */
 export const SplynxJobsModule = RunsModule.forDomain('splynx', {
-  jobs: [CustomersSyncJob],
+  jobs: [CustomersSyncJob, CustomersFullSyncJob],
   imports: [CustomersModule],
 });

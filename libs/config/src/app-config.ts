@@ -80,6 +80,12 @@ export interface AppConfig {
     apiKey: string;
     apiSecret: string;
     pageSize: number;
+    /** SPLYNX_TIMEZONE (default UTC): the zone of Splynx's `YYYY-MM-DD HH:MM:SS` times. */
+    timeZone: string;
+    /** SPLYNX_INCREMENTAL_OVERLAP_SECONDS (default 300): how far before the watermark an incremental run reads. */
+    incrementalOverlapSeconds: number;
+    /** SPLYNX_WRITE_CONCURRENCY (default 2): pages written at once, each on its own database connection. */
+    writeConcurrency: number;
   };
   http: { timeoutMs: number; retries: number; retryBaseDelayMs: number; maxConcurrency: number };
   /** seedUsage: the embedded mode's VPN panel simulators and usage seed (EMBEDDED_SEED_USAGE, default true). */
@@ -263,6 +269,9 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
       apiKey: vars.SPLYNX_API_KEY ?? '',
       apiSecret: vars.SPLYNX_API_SECRET ?? '',
       pageSize: vars.SPLYNX_PAGE_SIZE ?? 500,
+      timeZone: vars.SPLYNX_TIMEZONE ?? 'UTC',
+      incrementalOverlapSeconds: vars.SPLYNX_INCREMENTAL_OVERLAP_SECONDS ?? 300,
+      writeConcurrency: vars.SPLYNX_WRITE_CONCURRENCY ?? 2,
     },
     http: {
       timeoutMs: vars.HTTP_TIMEOUT_MS ?? 30000,

@@ -1,6 +1,18 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsTimeZone,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
 
 const toTrimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || undefined : value);
 
@@ -175,6 +187,30 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(10000)
   SPLYNX_PAGE_SIZE?: number;
+
+  /** The Splynx server's time zone: its `last_update` times are wall-clock times there (the watermark's zone). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsTimeZone({ message: 'SPLYNX_TIMEZONE must be an IANA time zone such as Europe/Tirane or UTC' })
+  SPLYNX_TIMEZONE?: string;
+
+  /** An incremental run asks for customers changed since the watermark minus this many seconds. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  SPLYNX_INCREMENTAL_OVERLAP_SECONDS?: number;
+
+  /** Pages of customers written at once, each on its own connection (MariaDB takes concurrent batches). */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(8)
+  SPLYNX_WRITE_CONCURRENCY?: number;
 
   @IsOptional()
   @Transform(toTrimmed)

@@ -36,7 +36,7 @@ export type Domain = (typeof DOMAINS)[number];
  * Which of them this version can run is the job registry (`JOB_REGISTRY`). `ping` does no upstream work.
  */
 export const JOBS_BY_DOMAIN: Record<Domain, readonly string[]> = {
-  splynx: ['customers', 'ping'],
+  splynx: ['customers', 'customers.full', 'ping'],
   accounting: ['sales', 'bills', 'full', 'accounting.connections.check', 'ping'],
   crm: [
     'robaws.customers.incremental',

@@ -35,6 +35,14 @@ export abstract class EventPublisher {
     return this.isConnected() ? null : 'bus producer is not connected';
   }
 
+  /**
+   * A message value from its JSON text, as the outbox stores it. By default the parsed value; the Kafka publisher keeps
+   * the text (`StoredJson`) and sends it as it is, so a flush neither parses nor re-encodes what it read.
+   */
+  storedValue(json: string): unknown {
+    return JSON.parse(json) as unknown;
+  }
+
   /** Records whose key and headers may be bytes. A bus without bytes (in-process) gets them as text. */
   publishRaw(topic: string, records: RawRecord[]): Promise<void> {
     return this.publish(topic, records.map(asText));
@@ -53,8 +61,18 @@ export const BROKER_PROBE_CACHE_MS = 2000;
 /** A probe that gets no answer in this long counts as unreachable (a hung broker, a dropped network). */
 export const BROKER_PROBE_TIMEOUT_MS = 2500;
 
+/**
+ * A value's JSON text, held as read from the outbox: `encode` sends it as the value it encodes would be sent (a JSON
+ * string as its text, `null` as a tombstone, anything else as the JSON itself).
+ */
+export class StoredJson {
+  constructor(readonly json: string) {}
+}
+
 /** A null value stays null: on a compacted topic that is a tombstone, which JSON's "null" would not be. */
-function encode(value: unknown): string | Buffer | null {
+export function encode(value: unknown): string | Buffer | null {
+  if (value instanceof StoredJson)
+    return value.json === 'null' || value.json.startsWith('"') ? encode(JSON.parse(value.json)) : value.json;
   if (value === null) return null;
   return typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value);
 }
@@ -136,6 +154,10 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
 
   isConnected(): boolean {
     return this.connected;
+  }
+
+  override storedValue(json: string): unknown {
+    return new StoredJson(json);
   }
 
   override async publishRaw(topic: string, records: RawRecord[]): Promise<void> {

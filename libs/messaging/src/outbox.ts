@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MetricsService } from '@sync-hub/observability';
-import { OutboxMessage } from '@sync-hub/persistence';
+import { bulkInsert, OutboxMessage } from '@sync-hub/persistence';
 import { EntityManager, Repository } from 'typeorm';
 import { EventPublisher, OutgoingMessage } from './event-publisher';
 import { StoredBackoff } from './stored-backoff';
@@ -10,11 +10,23 @@ import { StoredBackoff } from './stored-backoff';
 const FLUSH_INTERVAL_MS = 5000;
 const FLUSH_BATCH = 1000;
 const DELETE_BATCH = 500;
-const INSERT_BATCH = 500;
+/** Rows per INSERT: ~1 KB each, so a statement stays far below max_allowed_packet (16 MB by default). */
+const INSERT_BATCH = 1000;
 /** The outbox's depth is counted at most this often, however often /metrics is scraped. */
 const DEPTH_METRICS_CACHE_MS = 5000;
 /** A batch the bus refused waits 10 s, then 20 s, 40 s, … at most 5 minutes. */
 const REFUSED_BACKOFF = new StoredBackoff(2 * FLUSH_INTERVAL_MS, 300_000);
+
+/** An outbox row as the flush reads it. */
+interface StoredRow {
+  id: number | string;
+  topic: string;
+  messageKey: string;
+  value: string;
+  attempts: number | string;
+  /** 1 when its next attempt is due. */
+  due: number | string;
+}
 
 /**
  * Publishes events that must not be lost (run events): when the bus refuses a message after the producer's own
@@ -97,15 +109,9 @@ export class ReliablePublisher implements OnModuleDestroy {
       createdAt: now,
       nextAttemptAt: now,
     }));
-    for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(OutboxMessage)
-        .values(rows.slice(i, i + INSERT_BATCH))
-        .updateEntity(false)
-        .execute();
-    }
+    // One statement per INSERT_BATCH rows, its tuple repeated (TypeORM's own multi-row build costs ~40 µs a row).
+    const repo = manager.getRepository(OutboxMessage);
+    for (let i = 0; i < rows.length; i += INSERT_BATCH) await bulkInsert(repo, rows.slice(i, i + INSERT_BATCH));
   }
 
   /** Every few seconds: what the bus refused earlier, and what a crash left between commit and send. */
@@ -144,24 +150,30 @@ export class ReliablePublisher implements OnModuleDestroy {
   private flushDue(now: Date): Promise<{ sent: number; more: boolean }> {
     const mysql = this.outbox.manager.connection.options.type === 'mysql';
     const work = async (m: EntityManager): Promise<{ sent: number; more: boolean }> => {
-      const qb = m.getRepository(OutboxMessage).createQueryBuilder('o').orderBy('o.id', 'ASC').limit(FLUSH_BATCH);
-      if (mysql) qb.setLock('pessimistic_write');
-      const oldest = await qb.getMany();
-      const firstWaiting = oldest.findIndex((row) => row.nextAttemptAt.getTime() > now.getTime());
+      // Read as plain rows: no entity per row, and whether each is due decided by the database, on the value as
+      // TypeORM stores the column (a flush of a scheduler step reads 200,000 rows).
+      const nextAttemptAt = m.connection.getMetadata(OutboxMessage).findColumnWithPropertyName('nextAttemptAt')!;
+      const oldest: StoredRow[] = await m.query(
+        `SELECT id, topic, message_key AS messageKey, value, attempts, ` +
+          `CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END AS due ` +
+          `FROM outbox_messages ORDER BY id LIMIT ${FLUSH_BATCH}${mysql ? ' FOR UPDATE' : ''}`,
+        [m.connection.driver.preparePersistentValue(now, nextAttemptAt)],
+      );
+      const firstWaiting = oldest.findIndex((row) => Number(row.due) !== 1);
       const due = firstWaiting === -1 ? oldest : oldest.slice(0, firstWaiting);
       if (due.length === 0) return { sent: 0, more: false };
       const byTopic = new Map<string, OutgoingMessage[]>();
       for (const row of due) {
         const messages = byTopic.get(row.topic) ?? [];
-        messages.push({ key: row.messageKey, value: JSON.parse(row.value) as unknown });
+        messages.push({ key: row.messageKey, value: this.publisher.storedValue(row.value) });
         byTopic.set(row.topic, messages);
       }
-      const ids = due.map((row) => row.id);
+      const ids = due.map((row) => Number(row.id));
       const rows = m.getRepository(OutboxMessage);
       try {
         await this.publisher.publishMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       } catch (err) {
-        const attempts = due[0].attempts + 1;
+        const attempts = Number(due[0].attempts) + 1;
         const backoff = REFUSED_BACKOFF.delayAfter(attempts);
         for (let i = 0; i < ids.length; i += DELETE_BATCH) {
           await rows.update(ids.slice(i, i + DELETE_BATCH), {

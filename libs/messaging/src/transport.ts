@@ -31,6 +31,16 @@ export class HubKafkaServer extends ServerKafka {
     this.parser = new RecordKeepingParser(options.parser);
   }
 
+  /**
+   * Nest finds a record's handler by JSON-parsing its topic first, and a topic name is not JSON: every message threw and
+   * caught a SyntaxError, a few percent of a ping's CPU in the scenario 3 profile (docs/benchmarks.md, issue 15 part 4).
+   * A Kafka topic name cannot start with `{`, `[` or `"`, so only a pattern that does is parsed; any other is its own
+   * route, as Nest's fallback makes it.
+   */
+  protected override getRouteFromPattern(pattern: string): string {
+    return /^[[{"]/.test(pattern) ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
+  }
+
   protected override registerConsumerEventListeners(): void {
     super.registerConsumerEventListeners();
     this.consumer?.on(this.consumer.events.GROUP_JOIN, () => this.joins.next());

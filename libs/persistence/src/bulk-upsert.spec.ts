@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
-import { bulkUpsert, StoredForm } from './bulk-upsert';
+import { Column, DataSource, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { bulkInsert, bulkUpsert, StoredForm } from './bulk-upsert';
 
 @Entity('bulk_items')
 class BulkItem {
@@ -12,8 +12,16 @@ class BulkItem {
   @Column({ type: 'boolean', default: true }) active: boolean;
 }
 
+@Entity('bulk_events')
+class BulkEvent {
+  @PrimaryGeneratedColumn({ type: 'int' }) id: number;
+  @Column({ type: 'varchar', length: 50 }) topic: string;
+  @Column({ name: 'last_error', type: 'text', nullable: true }) lastError: string | null;
+  @Column({ name: 'created_at', type: 'datetime' }) createdAt: Date;
+}
+
 describe('bulkUpsert (SQLite via sql.js; MariaDB in the Splynx e2e and benchmarks)', () => {
-  const ds = new DataSource({ type: 'sqljs', entities: [BulkItem], synchronize: true });
+  const ds = new DataSource({ type: 'sqljs', entities: [BulkItem, BulkEvent], synchronize: true });
   before(() => ds.initialize());
   after(() => ds.destroy());
 
@@ -67,5 +75,34 @@ describe('bulkUpsert (SQLite via sql.js; MariaDB in the Splynx e2e and benchmark
     const [row] = await ds.query<Array<{ raw: string }>>('SELECT raw FROM bulk_items WHERE id = 500');
     assert.equal(row.raw, '{"b":1,"a":[2]}');
     assert.deepEqual((await repo.findOneByOrFail({ id: 500 })).raw, raw);
+  });
+
+  it("bulkInsert: many rows in one statement inside the caller's transaction, ids generated in order", async () => {
+    const at = new Date('2026-12-06T10:00:00.456Z');
+    await ds.transaction(async (m) => {
+      await bulkInsert(
+        m.getRepository(BulkEvent),
+        Array.from({ length: 250 }, (_, i) => ({ topic: `t${i}`, lastError: i % 2 ? 'x' : null, createdAt: at })),
+      );
+      assert.equal(await m.getRepository(BulkEvent).count(), 250, 'visible inside the transaction');
+    });
+    const rows = await ds.getRepository(BulkEvent).find({ order: { id: 'ASC' } });
+    assert.deepEqual(
+      rows.slice(0, 3).map((r) => [r.id, r.topic, r.lastError, r.createdAt.toISOString()]),
+      [
+        [1, 't0', null, at.toISOString()],
+        [2, 't1', 'x', at.toISOString()],
+        [3, 't2', null, at.toISOString()],
+      ],
+    );
+    assert.equal(rows[249].topic, 't249');
+    await assert.rejects(
+      ds.transaction(async (m) => {
+        await bulkInsert(m.getRepository(BulkEvent), [{ topic: 'rolled back', lastError: null, createdAt: at }]);
+        throw new Error('abort');
+      }),
+      /abort/,
+    );
+    assert.equal(await ds.getRepository(BulkEvent).countBy({ topic: 'rolled back' }), 0, 'gone with its transaction');
   });
 });

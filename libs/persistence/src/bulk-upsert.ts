@@ -1,4 +1,4 @@
-import { ObjectLiteral, Repository } from 'typeorm';
+import { EntityManager, ObjectLiteral, QueryFailedError, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 
 /**
@@ -25,15 +25,30 @@ export async function bulkUpsert<T extends ObjectLiteral>(
   updateColumns: string[],
   conflictColumns: string[],
 ): Promise<void> {
+  await bulkWrite(repo, rows, { updateColumns, conflictColumns });
+}
+
+/**
+ * A multi-row INSERT built as `bulkUpsert` builds its statement (one tuple written by the query builder, repeated).
+ * Through a repository of a transaction's manager (`m.getRepository(X)`), it runs in that transaction.
+ */
+export async function bulkInsert<T extends ObjectLiteral>(
+  repo: Repository<T>,
+  rows: Array<QueryDeepPartialEntity<T>>,
+): Promise<void> {
+  await bulkWrite(repo, rows, null);
+}
+
+async function bulkWrite<T extends ObjectLiteral>(
+  repo: Repository<T>,
+  rows: Array<QueryDeepPartialEntity<T>>,
+  upsert: { updateColumns: string[]; conflictColumns: string[] } | null,
+): Promise<void> {
   if (rows.length === 0) return;
-  const builder = (values: Array<QueryDeepPartialEntity<T>>) =>
-    repo
-      .createQueryBuilder()
-      .insert()
-      .into(repo.metadata.target)
-      .values(values)
-      .orUpdate(updateColumns, conflictColumns)
-      .updateEntity(false);
+  const builder = (values: Array<QueryDeepPartialEntity<T>>) => {
+    const insert = repo.createQueryBuilder().insert().into(repo.metadata.target).values(values);
+    return (upsert ? insert.orUpdate(upsert.updateColumns, upsert.conflictColumns) : insert).updateEntity(false);
+  };
   const [sql] = builder([rows[0]]).getQueryAndParameters();
   const shape = statementShape(sql);
   const columns = shape?.columns.map((name) => repo.metadata.findColumnWithDatabaseName(name));
@@ -49,10 +64,72 @@ export async function bulkUpsert<T extends ObjectLiteral>(
       const value = (row as Record<string, unknown>)[c!.propertyName];
       params.push(value instanceof StoredForm ? value.stored : driver.preparePersistentValue(value, c!));
     }
-  await repo.manager.query(
-    `${sql.slice(0, shape.tupleStart)}${Array(rows.length).fill(tuple).join(', ')}${sql.slice(shape.tupleEnd)}`,
-    params,
-  );
+  const statement = `${sql.slice(0, shape.tupleStart)}${Array(rows.length).fill(tuple).join(', ')}${sql.slice(shape.tupleEnd)}`;
+  const type = repo.manager.connection.options.type;
+  if (
+    (type === 'mysql' || type === 'mariadb') &&
+    params.length >= PREPARED_MIN_VALUES &&
+    params.length <= MAX_PLACEHOLDERS
+  )
+    await executePrepared(repo.manager, statement, params);
+  else await repo.manager.query(statement, params);
+}
+
+/** The most placeholders one prepared statement may hold (the protocol counts them in two bytes). */
+const MAX_PLACEHOLDERS = 65535;
+/**
+ * Below this many values a statement goes as text: preparing costs a round trip and the parsing of one definition per
+ * placeholder, about 80 µs and 40–60 µs of CPU more than text for a one- or two-row insert (a run's events), and the
+ * two paths cost the same at about 800 values (docs/benchmarks.md).
+ */
+const PREPARED_MIN_VALUES = 1000;
+
+/** The callback API of the mysql2 connection TypeORM's query runner holds. */
+interface Mysql2Connection {
+  execute(sql: string, values: unknown[], cb: (err: Error | null) => void): void;
+  unprepare(sql: string): unknown;
+}
+
+/**
+ * Runs `sql` as a prepared statement (MySQL's binary protocol) on the manager's connection (its transaction's, when it
+ * has one), then closes the statement. The values travel as typed binary fields, so nothing is escaped into SQL text and
+ * the server parses a statement of placeholders: for a 500-row upsert this is about 1.7× the rows per second of the same
+ * statement sent as text, with less CPU on both sides (docs/benchmarks.md). The statement is not kept: a prepared
+ * 500-row upsert holds about 4 MB of the server's memory, and the statement shapes vary with the batch size. Errors
+ * arrive as TypeORM's QueryFailedError, as from `query`.
+ */
+async function executePrepared(manager: EntityManager, sql: string, params: unknown[]): Promise<void> {
+  const given = manager.queryRunner;
+  const own = !given || given.isReleased;
+  const runner = given && !given.isReleased ? given : manager.connection.createQueryRunner();
+  try {
+    const conn = (await runner.connect()) as Mysql2Connection;
+    const values = params.map((v) => (v === undefined ? null : v));
+    await new Promise<void>((resolve, reject) => {
+      try {
+        conn.execute(sql, values, (err) => {
+          closeStatement(conn, sql);
+          if (err) reject(err);
+          else resolve();
+        });
+      } catch (err) {
+        closeStatement(conn, sql);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  } catch (err) {
+    throw err instanceof QueryFailedError ? err : new QueryFailedError(sql, params, err as Error);
+  } finally {
+    if (own) await runner.release();
+  }
+}
+
+function closeStatement(conn: Mysql2Connection, sql: string): void {
+  try {
+    conn.unprepare(sql);
+  } catch {
+    // The connection is gone, and the statement with it.
+  }
 }
 
 /** The column list and where the single VALUES tuple of a one-row INSERT stands, or null for another shape. */

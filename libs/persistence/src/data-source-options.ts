@@ -28,6 +28,10 @@ export function dataSourceOptions(database: DatabaseConfig, opts: { migrationsRu
       timezone: 'Z',
       charset: 'utf8mb4_unicode_ci',
       extra: { connectionLimit: 10 },
+      // No stack captured at every query's call (mysql2's default): 3 % of a sync app's busy CPU in the bus scenario's
+      // profile. A failed query still carries its caller's stack, through TypeORM's QueryFailedError and Node's async
+      // stack traces.
+      trace: false,
     };
   }
   fs.mkdirSync(path.dirname(database.file), { recursive: true });

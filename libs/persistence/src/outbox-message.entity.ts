@@ -1,8 +1,10 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-/** A message the bus did not accept; flushed to its topic later so no run event is lost. */
+/**
+ * A message the bus did not accept, or one written in a transaction (the transactional outbox); flushed to its topic
+ * later, oldest first by id, so no event is lost. No index but the key: the flush reads by id (migration 030).
+ */
 @Entity('outbox_messages')
-@Index('idx_outbox_next_attempt', ['nextAttemptAt'])
 export class OutboxMessage {
   @PrimaryGeneratedColumn({ type: 'int' })
   id: number;

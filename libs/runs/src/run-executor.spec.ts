@@ -45,6 +45,9 @@ function tickOf(over: Partial<SyncRequestedPayload> = {}) {
   return envelope('sync.splynx.requested', payload, payload.runId);
 }
 
+/** splynx/customers' job lease: its lease group's, shared with customers.full. */
+const CUSTOMERS_LEASE = jobLeaseName({ companyId: 1, domain: 'splynx', job: 'customers' });
+
 describe('RunExecutor', () => {
   let db: DataSource;
   let bus: InProcessBus;
@@ -102,7 +105,7 @@ describe('RunExecutor', () => {
     assert.deepEqual(payload.stats, stats);
     assert.equal(payload.trigger, 'manual');
     assert.ok(payload.durationMs >= 0);
-    assert.equal(await leases.holder('job:1:splynx:customers', new Date()), null, 'the job lease is released');
+    assert.equal(await leases.holder(CUSTOMERS_LEASE, new Date()), null, 'the job lease is released');
   });
 
   it('releases the job lease before it publishes the end: whoever sees completed or failed finds the job free', async () => {
@@ -111,7 +114,7 @@ describe('RunExecutor', () => {
     const watching = new (class extends InProcessEventPublisher {
       override async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
         if (topic === Topic.RunCompleted || topic === Topic.RunFailed)
-          atEnd.push({ topic, holder: await leases.holder('job:1:splynx:customers', new Date()) });
+          atEnd.push({ topic, holder: await leases.holder(CUSTOMERS_LEASE, new Date()) });
         return inner.publish(topic, messages);
       }
     })(bus);
@@ -291,10 +294,10 @@ describe('RunExecutor', () => {
     const failed = events(Topic.RunFailed, tick.runId!)[0];
     assert.equal((failed.value as { payload: { error: { code: string } } }).payload.error.code, 'RUN_TIME_LIMIT');
     assert.equal(aborted, true, 'the job saw its signal aborted');
-    assert.ok(await leases.holder('job:1:splynx:customers', new Date()), 'the lease is held while the job still runs');
+    assert.ok(await leases.holder(CUSTOMERS_LEASE, new Date()), 'the lease is held while the job still runs');
     stop();
     assert.equal((await outcome).status, 'failed');
-    assert.equal(await leases.holder('job:1:splynx:customers', new Date()), null, 'released once stopped');
+    assert.equal(await leases.holder(CUSTOMERS_LEASE, new Date()), null, 'released once stopped');
   });
 
   it("validates params against the job's params DTO and fails a bad tick as a config error naming the field", async () => {
@@ -326,7 +329,7 @@ describe('RunExecutor', () => {
     } finally {
       claims.finish = finish;
     }
-    assert.equal(await leases.holder('job:1:splynx:customers', new Date()), null, 'the job lease is released');
+    assert.equal(await leases.holder(CUSTOMERS_LEASE, new Date()), null, 'the job lease is released');
     const before = await db.getRepository(RunClaim).findOneByOrFail({ runId: tick.runId! });
     await executor.renewLeases();
     const after = await db.getRepository(RunClaim).findOneByOrFail({ runId: tick.runId! });
@@ -539,11 +542,11 @@ describe('RunExecutor', () => {
     const tick = tickOf();
     // A worker claimed the run and took the job lease five minutes ago, then stopped renewing.
     await claims.claim(
-      { runId: tick.runId!, app: 'splynx-sync', jobKey: 'job:1:splynx:customers', tick: tick.payload },
+      { runId: tick.runId!, app: 'splynx-sync', jobKey: CUSTOMERS_LEASE, tick: tick.payload },
       RUN_CLAIM_LEASE_MS,
       crashedAt,
     );
-    await leases.acquire('job:1:splynx:customers', tick.runId!, RUN_CLAIM_LEASE_MS, crashedAt, tick.runId);
+    await leases.acquire(CUSTOMERS_LEASE, tick.runId!, RUN_CLAIM_LEASE_MS, crashedAt, tick.runId);
     let ran = 0;
     bindCustomers(async () => (ran++, new RunStats()));
     const sweptAt = new Date();
@@ -589,12 +592,14 @@ describe('jobLeaseName', () => {
     assert.equal(lease('full'), 'job:1:accounting:documents');
     assert.notEqual(lease('sales', 1), lease('sales', 2), 'per company');
     assert.notEqual(lease('accounting.connections.check'), lease('full'), 'other jobs keep their own');
-    assert.equal(jobLeaseName({ companyId: 1, domain: 'splynx', job: 'customers' }), 'job:1:splynx:customers');
+    const splynx = (job: string) => jobLeaseName({ companyId: 1, domain: 'splynx', job });
+    assert.equal(splynx('customers'), splynx('customers.full'), 'an incremental and a full Splynx run never overlap');
+    assert.equal(splynx('customers'), 'job:1:splynx:splynx.customers');
   });
 });
 
 describe('RunClaimsService', () => {
-  const claim = { runId: 'run-a', app: 'worker', jobKey: 'job:1:splynx:customers', tick: {} };
+  const claim = { runId: 'run-a', app: 'worker', jobKey: CUSTOMERS_LEASE, tick: {} };
   const at = (t0: Date, ms: number) => new Date(t0.getTime() + ms);
 
   it('lets a run whose holder stopped renewing be taken over, but not one still held', async () => {

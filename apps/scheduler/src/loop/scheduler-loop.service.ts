@@ -9,7 +9,7 @@ import { runEventMessage, scheduledRunId, tickMessage, Topic } from '@sync-hub/c
 import { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { JobLeasesService } from '@sync-hub/persistence';
 
-import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
 import { CompaniesService } from '../companies/companies.service';
 import { cadenceOf } from '../schedules/cadence';
@@ -19,13 +19,15 @@ import { scheduleEvents } from '../schedules/schedule-events';
 import { SchedulesService } from '../schedules/schedules.service';
 import { tickDeadline, tickOf } from '../schedules/tick';
 import { SettingsService } from '../settings/settings.service';
+import { dueIdsSql } from './due-query';
 
 export const LEADER_LEASE = 'scheduler.leader';
 /** The loop's jobs in @nestjs/schedule's SchedulerRegistry (none with the manual clock: POST /__clock steps instead). */
 export const MINUTE_JOB = 'scheduler.minute';
 export const LEASE_RENEWAL_JOB = 'scheduler.lease-renewal';
 const DUE_BATCH = 1000;
-const UPDATE_CHUNK = 400;
+/** Rows per advancing UPDATE: one statement per due batch. */
+const UPDATE_CHUNK = 1000;
 
 export interface StepResult {
   now: string;
@@ -221,14 +223,7 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       // paused or edited through the API meanwhile waits for this batch, or is seen as it now is; never ticked stale.
       const batch = await this.dataSource.transaction(async (m) => {
         if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
-        const query = m
-          .getRepository(Schedule)
-          .createQueryBuilder('s')
-          .where('s.enabled = :enabled AND s.next_run_at <= :now', { enabled: true, now })
-          .orderBy('s.next_run_at', 'ASC')
-          .limit(DUE_BATCH);
-        if (m.connection.options.type === 'mysql') query.setLock('pessimistic_write');
-        const due = await query.getMany();
+        const due = await this.lockDue(m, now);
         if (due.length === 0) return null;
         const decided: DueDecision[] = [];
         for (const s of due) {
@@ -285,38 +280,72 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
       if (!batch) break;
       ticks += batch.ticks;
       skipped += batch.skipped;
-      await this.outbox.flush();
+      // The batch goes out while the next is decided: the flush sends committed rows in order, on a connection of its
+      // own, and keeps reading while it finds full batches. Its errors surface in the awaited flushes below.
+      this.outbox.flush().catch(() => undefined);
       if (batch.size < DUE_BATCH) break;
     }
+    // The running flush may have read its last batch before the step's last commit: once it has ended, one more.
+    await this.outbox.flush();
+    await this.outbox.flush();
     return { ticks, skipped };
   }
 
-  /** One UPDATE per chunk: next_run_at (and last_run_at when a tick went out) by CASE on id. */
+  /**
+   * At most DUE_BATCH due schedules, oldest first, locked until the step's transaction ends (MySQL): their ids by a range
+   * of idx_schedules_due (dueIdsSql), then the rows by primary key, read locked too, so they are the rows as they now
+   * are (a plain read would see the transaction's snapshot, older than a change committed before the ids were locked).
+   */
+  private async lockDue(m: EntityManager, now: Date): Promise<Schedule[]> {
+    const mysql = m.connection.options.type === 'mysql';
+    const rows: Array<{ id: number | string }> = await m.query(dueIdsSql(mysql, DUE_BATCH), [
+      this.prepared(m, 'enabled', true),
+      this.prepared(m, 'nextRunAt', now),
+    ]);
+    if (rows.length === 0) return [];
+    const query = m
+      .getRepository(Schedule)
+      .createQueryBuilder('s')
+      .where({ id: In(rows.map((r) => Number(r.id))) })
+      .andWhere('s.enabled = :enabled AND s.next_run_at <= :now', { enabled: true, now })
+      .orderBy('s.next_run_at', 'ASC')
+      .addOrderBy('s.id', 'ASC');
+    if (mysql) query.setLock('pessimistic_write');
+    return query.getMany();
+  }
+
+  /** A value as TypeORM writes it to a schedules column (dates as the engine stores them). */
+  private prepared(m: EntityManager, property: keyof Schedule, value: unknown): unknown {
+    return this.preparer(m, property)(value);
+  }
+
+  /** `prepared` for one column, its metadata looked up once: `advance` prepares two values a row. */
+  private preparer(m: EntityManager, property: keyof Schedule): (value: unknown) => unknown {
+    const column = m.connection.getMetadata(Schedule).findColumnWithPropertyName(property)!;
+    return (value) => m.connection.driver.preparePersistentValue(value, column) as unknown;
+  }
+
+  /**
+   * One UPDATE per chunk: next_run_at (and last_run_at when a tick went out) by CASE on id, with positional parameters
+   * (the query builder's named ones cost more to bind than the statement takes to run).
+   */
   private async advance(
     m: EntityManager,
     rows: Array<{ id: number; next: Date; ranAt: Date | null }>,
     now: Date,
   ): Promise<void> {
-    const params: Record<string, unknown> = { now };
-    const nextCases = rows
-      .map((r, i) => ((params[`i${i}`] = r.id), (params[`n${i}`] = r.next), `WHEN :i${i} THEN :n${i}`))
-      .join(' ');
+    const params: unknown[] = [];
+    const nextRunAt = this.preparer(m, 'nextRunAt');
+    const lastRunAt = this.preparer(m, 'lastRunAt');
+    const next = rows.map((r) => (params.push(r.id, nextRunAt(r.next)), 'WHEN ? THEN ?'));
     const ran = rows.filter((r) => r.ranAt);
-    const lastCases = ran.map((r) => {
-      const i = rows.indexOf(r);
-      params[`l${i}`] = r.ranAt;
-      return `WHEN :i${i} THEN :l${i}`;
-    });
-    await m
-      .createQueryBuilder()
-      .update(Schedule)
-      .set({
-        nextRunAt: () => `CASE id ${nextCases} END`,
-        ...(lastCases.length ? { lastRunAt: () => `CASE id ${lastCases.join(' ')} ELSE last_run_at END` } : {}),
-        updatedAt: () => ':now',
-      })
-      .where(`id IN (${rows.map((_, i) => `:i${i}`).join(', ')})`)
-      .setParameters(params)
-      .execute();
+    const last = ran.map((r) => (params.push(r.id, lastRunAt(r.ranAt)), 'WHEN ? THEN ?'));
+    params.push(this.prepared(m, 'updatedAt', now), ...rows.map((r) => r.id));
+    await m.query(
+      `UPDATE schedules SET next_run_at = CASE id ${next.join(' ')} END` +
+        (last.length ? `, last_run_at = CASE id ${last.join(' ')} ELSE last_run_at END` : '') +
+        `, updated_at = ? WHERE id IN (${rows.map(() => '?').join(', ')})`,
+      params,
+    );
   }
 }

@@ -2,18 +2,25 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { RunStats } from '@sync-hub/contracts';
-import { bulkUpsert } from '@sync-hub/persistence';
+import { bulkUpsert, readCursor, StoredForm, writeCursor } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
-import { Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { SplynxClient } from './splynx.client';
+import { SplynxClock } from './splynx-clock';
 import { SplynxCustomer } from './splynx-customer.entity';
 import { MalformedCustomerError, mapSplynxCustomer, SplynxCustomerRow } from './splynx-customer.mapper';
 
 export interface CustomerSyncOptions {
+  /**
+   * `incremental` (the hourly job): only customers whose `last_update` is at or after the watermark minus the overlap
+   * (everything when there is no watermark yet); deactivates nothing. `full` (the daily job, the CLI's `--full`): every
+   * customer, then those it did not see are marked inactive. Default `full`.
+   */
+  mode?: 'incremental' | 'full';
   /** Fetch and compare only; write nothing. */
   dryRun?: boolean;
-  /** Stop after this many customers. A limited run never deactivates anything. */
+  /** Stop after this many customers. A limited run never deactivates anything and moves no watermark. */
   limit?: number;
   /** Aborted at the run's time limit: the sync stops between pages and deactivates nothing. */
   signal?: AbortSignal;
@@ -23,9 +30,10 @@ export interface CustomerSyncStats extends RunStats {
   deactivated: number;
 }
 
+/** The watermark's stream in sync_cursors: the instant (ISO, UTC) up to which every change has been read. */
+export const SPLYNX_CUSTOMERS_STREAM = 'splynx.customers';
 /** Rows per INSERT … ON DUPLICATE KEY UPDATE: the page, unless a huge page size would pass the bind-variable limit. */
 const MAX_ROWS_PER_STATEMENT = 1500;
-const DEACTIVATION_SCAN = 5000;
 /** The columns a sync writes besides the key `splynx_id` (the benchmark's ceiling writes the same). */
 export const SPLYNX_CUSTOMER_COLUMNS = [
   'login',
@@ -43,6 +51,7 @@ export const SPLYNX_CUSTOMER_COLUMNS = [
   'content_hash',
   'synced_at',
   'active',
+  'sync_generation',
 ];
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -51,20 +60,37 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+/** What one run has read so far, besides its stats: bounded, whatever the number of customers. */
+interface RunState {
+  /** The run's mark on every row it writes or sees (its start, ms). */
+  generation: number;
+  /** The newest `last_update` read (ms), for the watermark. */
+  newestChange: number;
+  /** The highest id of the pages before: keyset pages never repeat one, so a repeat is dropped, not counted twice. */
+  highestId: number;
+  /** Dry-run full run: customers seen that are active in the table (what it would not deactivate). */
+  activeSeen: number;
+}
+
 /**
- * Mirrors Splynx customers into `splynx_customers` (seed 000), one page at a time: each page is compared with the
- * stored content hashes and only new or changed customers are written, in one multi-row upsert. Memory holds one
- * page and the set of ids seen. After a complete run, customers Splynx no longer has are marked inactive.
+ * Mirrors Splynx customers into `splynx_customers` (seed 000), page by page: each page is compared with the stored
+ * content hashes and only new or changed customers are written, in one multi-row upsert. Incremental runs read only
+ * what changed since the watermark; a full run reads everything and marks each row it saw with its generation, then
+ * deactivates in one statement the active customers without that mark. Memory holds a few pages, whatever the size.
  */
 @Injectable()
 export class CustomerSyncService {
   private readonly logger = new Logger(CustomerSyncService.name);
+  private readonly clock: SplynxClock;
 
   constructor(
     private readonly splynx: SplynxClient,
     @InjectRepository(SplynxCustomer) private readonly customers: Repository<SplynxCustomer>,
+    private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.clock = new SplynxClock(config.splynx.timeZone);
+  }
 
   async run(options: CustomerSyncOptions = {}): Promise<CustomerSyncStats> {
     const stats: CustomerSyncStats = {
@@ -76,13 +102,20 @@ export class CustomerSyncService {
       failed: 0,
       deactivated: 0,
     };
-    const seen = new Set<number>();
+    const full = (options.mode ?? 'full') === 'full';
+    const dryRun = options.dryRun ?? false;
+    const complete = options.limit === undefined;
+    const state: RunState = { generation: Date.now(), newestChange: -Infinity, highestId: 0, activeSeen: 0 };
     try {
-      // Three stages at once: page N+1 is fetched while page N is mapped and page N-1 is written (at most one write in
-      // flight). Keyset pages never share an id, so their writes do not depend on each other.
-      const pages = this.splynx.customerPages(this.config.splynx.pageSize, options.limit);
+      const watermark = await this.readWatermark();
+      const since = full || watermark === null ? undefined : this.changedSince(watermark, state.generation);
+      if (since !== undefined) this.logger.log(`reading customers changed since ${since} (${this.clock.timeZone})`);
+      // Stages at once: page N+1 is fetched while page N is mapped and earlier pages are written, up to
+      // SPLYNX_WRITE_CONCURRENCY writes in flight on as many connections. Keyset pages never share an id, so their
+      // writes do not depend on each other.
+      const pages = this.splynx.customerPages(this.config.splynx.pageSize, options.limit, since);
+      const writing = new Set<Promise<void>>();
       let next = pages.next();
-      let writing: Promise<void> = Promise.resolve();
       for (;;) {
         const current = await next;
         options.signal?.throwIfAborted();
@@ -91,51 +124,97 @@ export class CustomerSyncService {
         next.catch(() => undefined); // a failure is seen when awaited, not reported as unhandled meanwhile
         const page = current.value;
         stats.fetched += page.length;
-        const rows = this.mapPage(page, seen, stats);
-        await writing;
-        writing = this.applyPage(rows, stats, options.dryRun ?? false);
-        writing.catch(() => undefined);
+        const mapped = this.mapPage(page, state, stats);
+        while (writing.size >= this.config.splynx.writeConcurrency) await Promise.race(writing);
+        const write = this.applyPage(mapped, state, stats, { dryRun, full });
+        writing.add(write);
+        // A failed write stays in the set: the next wait for a free writer, or the last, throws it.
+        write.then(
+          () => writing.delete(write),
+          () => undefined,
+        );
       }
-      await writing;
+      await Promise.all(writing);
       options.signal?.throwIfAborted();
-      if (options.limit === undefined) {
-        stats.deactivated = await this.deactivateVanished(seen, options.dryRun ?? false);
-      }
+      if (!complete) return stats;
+      if (full) stats.deactivated = await this.deactivateUnseen(state, dryRun);
+      if (!dryRun) await this.advanceWatermark(watermark, state);
       return stats;
     } catch (err) {
       throw attachStats(err, stats);
     }
   }
 
-  private mapPage(page: unknown[], seen: Set<number>, stats: CustomerSyncStats): SplynxCustomerRow[] {
+  /**
+   * The `last_update` an incremental run asks from: the watermark minus the overlap, on Splynx's clock. When the zone
+   * has fallen back since then (a DST end), its wall clock repeated an hour: that much more is read, or changes made in
+   * the repeated hour would sort before the watermark's wall time and be missed.
+   */
+  changedSince(watermark: number, now: number): string {
+    let from = watermark - this.config.splynx.incrementalOverlapSeconds * 1000;
+    const repeated = this.clock.offsetAt(from) - this.clock.offsetAt(now);
+    if (repeated > 0) from -= repeated * 60_000;
+    return this.clock.format(from);
+  }
+
+  private async readWatermark(): Promise<number | null> {
+    const cursor = await readCursor(this.dataSource.manager, SPLYNX_CUSTOMERS_STREAM);
+    const at = cursor ? Date.parse(cursor.position) : NaN;
+    return Number.isNaN(at) ? null : at;
+  }
+
+  /**
+   * After the run's writes committed: the newest `last_update` read, but never past the run's start. A customer changed
+   * while the run was paging, after its page was read, carries a `last_update` after the start, so the next run sees
+   * it (within the overlap of clock skew between Splynx and this host). The watermark never moves back.
+   */
+  private async advanceWatermark(previous: number | null, state: RunState): Promise<void> {
+    if (!Number.isFinite(state.newestChange)) return;
+    const next = Math.max(previous ?? -Infinity, Math.min(state.newestChange, state.generation));
+    if (previous !== null && next <= previous) return;
+    await writeCursor(this.dataSource.manager, SPLYNX_CUSTOMERS_STREAM, new Date(next).toISOString());
+  }
+
+  private mapPage(page: unknown[], state: RunState, stats: CustomerSyncStats) {
     const rows: SplynxCustomerRow[] = [];
+    /** Unreadable customers Splynx still has: they must not be deactivated for being unreadable today. */
+    const unreadable: number[] = [];
+    const floor = state.highestId;
+    const inPage = new Set<number>();
     for (const raw of page) {
       try {
-        const row = mapSplynxCustomer(raw);
-        if (seen.has(row.splynxId)) continue; // already handled on an earlier page
-        seen.add(row.splynxId);
+        const row = mapSplynxCustomer(raw, this.clock);
+        if (row.splynxId <= floor || inPage.has(row.splynxId)) continue; // already handled
+        inPage.add(row.splynxId);
+        state.highestId = Math.max(state.highestId, row.splynxId);
+        if (row.lastUpdate) state.newestChange = Math.max(state.newestChange, row.lastUpdate.getTime());
         rows.push(row);
       } catch (err) {
         if (!(err instanceof MalformedCustomerError)) throw err;
         stats.failed++;
-        // Splynx still has this customer: it must not be deactivated for being unreadable today.
-        if (err.customerId !== null) seen.add(err.customerId);
+        if (err.customerId !== null) {
+          unreadable.push(err.customerId);
+          state.highestId = Math.max(state.highestId, err.customerId);
+        }
         this.logger.warn(
           { customerId: err.customerId, problems: err.problems },
           `skipping malformed Splynx customer ${err.customerId ?? '(no id)'}`,
         );
       }
     }
-    return rows;
+    return { rows, unreadable };
   }
 
-  private async applyPage(rows: SplynxCustomerRow[], stats: CustomerSyncStats, dryRun: boolean): Promise<void> {
-    if (rows.length === 0) return;
+  private async applyPage(
+    page: { rows: SplynxCustomerRow[]; unreadable: number[] },
+    state: RunState,
+    stats: CustomerSyncStats,
+    mode: { dryRun: boolean; full: boolean },
+  ): Promise<void> {
+    const { rows, unreadable } = page;
+    if (rows.length === 0 && unreadable.length === 0) return;
     const stored = new Map<number, { hash: string; active: boolean }>();
-    for (const ids of chunks(
-      rows.map((r) => r.splynxId),
-      MAX_ROWS_PER_STATEMENT,
-    )) {
+    for (const ids of chunks([...rows.map((r) => r.splynxId), ...unreadable], MAX_ROWS_PER_STATEMENT)) {
       const found = await this.customers
         .createQueryBuilder('c')
         .select('c.splynx_id', 'id')
@@ -148,50 +227,64 @@ export class CustomerSyncService {
     }
 
     const syncedAt = new Date();
-    const changed: Array<SplynxCustomerRow & { syncedAt: Date; active: boolean }> = [];
+    const changed: QueryDeepPartialEntity<SplynxCustomer>[] = [];
+    /** Stored customers this full run saw and does not rewrite: marked with its generation all the same. */
+    const seenOnly: number[] = [];
     for (const row of rows) {
       const existing = stored.get(row.splynxId);
+      if (existing?.active) state.activeSeen++;
       if (!existing) stats.created++;
       else if (existing.hash !== row.contentHash || !existing.active) stats.updated++;
       else {
         stats.unchanged++;
+        seenOnly.push(row.splynxId);
         continue;
       }
-      changed.push({ ...row, syncedAt, active: true });
+      const { rawText, ...columns } = row;
+      changed.push({
+        ...columns,
+        raw: new StoredForm(row.raw, rawText),
+        syncedAt,
+        active: true,
+        syncGeneration: state.generation,
+      } as unknown as QueryDeepPartialEntity<SplynxCustomer>);
     }
-    if (dryRun || changed.length === 0) return;
+    for (const id of unreadable) {
+      if (!stored.has(id)) continue;
+      if (stored.get(id)!.active) state.activeSeen++;
+      seenOnly.push(id);
+    }
+    if (mode.dryRun) return;
     for (const batch of chunks(changed, MAX_ROWS_PER_STATEMENT)) {
-      await bulkUpsert(this.customers, batch as QueryDeepPartialEntity<SplynxCustomer>[], SPLYNX_CUSTOMER_COLUMNS, [
-        'splynx_id',
-      ]);
+      await bulkUpsert(this.customers, batch, SPLYNX_CUSTOMER_COLUMNS, ['splynx_id']);
+    }
+    if (!mode.full) return;
+    for (const ids of chunks(seenOnly, MAX_ROWS_PER_STATEMENT)) {
+      await this.customers
+        .createQueryBuilder()
+        .update(SplynxCustomer)
+        .set({ syncGeneration: state.generation })
+        .where('splynx_id IN (:...ids)', { ids })
+        .execute();
     }
   }
 
-  /** Marks inactive every active customer this complete run did not see; never deletes. */
-  private async deactivateVanished(seen: Set<number>, dryRun: boolean): Promise<number> {
-    let deactivated = 0;
-    let afterId = 0;
-    for (;;) {
-      const batch = await this.customers
-        .createQueryBuilder('c')
-        .select('c.splynx_id', 'id')
-        .where('c.active = 1 AND c.splynx_id > :afterId', { afterId })
-        .orderBy('c.splynx_id', 'ASC')
-        .limit(DEACTIVATION_SCAN)
-        .getRawMany<{ id: number | string }>();
-      if (batch.length === 0) return deactivated;
-      const ids = batch.map((b) => Number(b.id));
-      afterId = ids[ids.length - 1];
-      const vanished = ids.filter((id) => !seen.has(id));
-      deactivated += vanished.length;
-      if (!dryRun && vanished.length > 0) {
-        await this.customers
-          .createQueryBuilder()
-          .update(SplynxCustomer)
-          .set({ active: false, syncedAt: new Date() })
-          .where('splynx_id IN (:...ids)', { ids: vanished })
-          .execute();
-      }
+  /**
+   * After a complete full run: every active customer not marked with this run's generation has vanished from Splynx
+   * and is marked inactive, in one statement (never deleted). A dry run counts them instead: the active customers
+   * less those it saw active.
+   */
+  private async deactivateUnseen(state: RunState, dryRun: boolean): Promise<number> {
+    if (dryRun) {
+      const active = await this.customers.countBy({ active: true });
+      return Math.max(0, active - state.activeSeen);
     }
+    const result = await this.customers
+      .createQueryBuilder()
+      .update(SplynxCustomer)
+      .set({ active: false, syncedAt: new Date() })
+      .where('active = :active AND sync_generation <> :generation', { active: true, generation: state.generation })
+      .execute();
+    return result.affected ?? 0;
   }
 }

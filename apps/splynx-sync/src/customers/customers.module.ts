@@ -1,12 +1,13 @@
 import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
+import { SyncCursor } from '@sync-hub/persistence';
 import { CustomerSyncService } from './customer-sync.service';
 import { SplynxClient } from './splynx.client';
 import { SplynxCustomer } from './splynx-customer.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SplynxCustomer])],
+  imports: [TypeOrmModule.forFeature([SplynxCustomer, SyncCursor])],
   providers: [
     {
       provide: SplynxClient,

@@ -3,6 +3,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** The local mirror of one Splynx customer (seed 000's `users`). Never deleted: a vanished customer is inactive. */
 @Entity('splynx_customers')
 @Index('idx_splynx_customers_active', ['active', 'splynxId'])
+@Index('idx_splynx_customers_generation', ['active', 'syncGeneration'])
 export class SplynxCustomer {
   @PrimaryColumn({ name: 'splynx_id', type: 'int' })
   splynxId: number;
@@ -53,4 +54,16 @@ export class SplynxCustomer {
 
   @Column({ type: 'boolean', default: true })
   active: boolean;
+
+  /**
+   * The run that last wrote or saw this customer (its start in ms): a complete full run deactivates, in one statement,
+   * the active customers not marked with its own generation.
+   */
+  @Column({
+    name: 'sync_generation',
+    type: 'bigint',
+    default: 0,
+    transformer: { to: (v: number | undefined) => v, from: (v: string | number | null) => Number(v ?? 0) },
+  })
+  syncGeneration: number;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SplynxClock, UTC_CLOCK } from './splynx-clock';
 import { SplynxCustomer } from './splynx-customer.entity';
 
 /** A record Splynx sent that cannot be mirrored; it is counted as failed and logged with its id. */
@@ -12,7 +13,10 @@ export class MalformedCustomerError extends Error {
   }
 }
 
-export type SplynxCustomerRow = Omit<SplynxCustomer, 'syncedAt' | 'active'>;
+export type SplynxCustomerRow = Omit<SplynxCustomer, 'syncedAt' | 'active' | 'syncGeneration'> & {
+  /** `raw` as JSON text, serialised once: the content hash is of it, and the upsert stores it as it is. */
+  rawText: string;
+};
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$/;
@@ -36,8 +40,11 @@ function toText(value: unknown, max: number, field: string, problems: string[]):
   return text;
 }
 
-/** Maps one raw Splynx customer to its row, or throws MalformedCustomerError naming every problem. */
-export function mapSplynxCustomer(raw: unknown): SplynxCustomerRow {
+/**
+ * Maps one raw Splynx customer to its row, or throws MalformedCustomerError naming every problem. `clock` reads
+ * `last_update` in the Splynx server's time zone (SPLYNX_TIMEZONE).
+ */
+export function mapSplynxCustomer(raw: unknown, clock: SplynxClock = UTC_CLOCK): SplynxCustomerRow {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new MalformedCustomerError(null, ['record is not an object']);
   const r = raw as Record<string, unknown>;
@@ -62,7 +69,7 @@ export function mapSplynxCustomer(raw: unknown): SplynxCustomerRow {
   if (lastUpdateText && !lastUpdateMatch) problems.push(`last_update ${lastUpdateText} is not YYYY-MM-DD HH:MM:SS`);
   if (problems.length > 0) throw new MalformedCustomerError(id, problems);
 
-  const row: Omit<SplynxCustomerRow, 'contentHash'> = {
+  const row: Omit<SplynxCustomerRow, 'contentHash' | 'rawText'> = {
     splynxId: id,
     login: toText(r.login, 128, 'login', problems),
     name: name!,
@@ -77,11 +84,12 @@ export function mapSplynxCustomer(raw: unknown): SplynxCustomerRow {
     dateAdd: dateAddText && dateAddText !== '0000-00-00' ? dateAddText : null,
     lastUpdate:
       lastUpdateMatch && !lastUpdateMatch[1].startsWith('0000')
-        ? new Date(`${lastUpdateMatch[1]}T${lastUpdateMatch[2]}Z`)
+        ? new Date(clock.toInstant(lastUpdateMatch[1], lastUpdateMatch[2]))
         : null,
     raw: r,
   };
   if (problems.length > 0) throw new MalformedCustomerError(id, problems);
   // The record as Splynx sent it: if a Splynx upgrade reorders its fields, every customer counts as updated once.
-  return { ...row, contentHash: createHash('sha1').update(JSON.stringify(r)).digest('hex') };
+  const rawText = JSON.stringify(r);
+  return { ...row, rawText, contentHash: createHash('sha1').update(rawText).digest('hex') };
 }

@@ -65,13 +65,19 @@ export class SplynxClient {
     return this.http.close();
   }
 
-  /** Pages of raw customer records in id order; stops after `limit` records when given. */
-  async *customerPages(pageSize: number, limit?: number): AsyncGenerator<unknown[]> {
+  /**
+   * Pages of raw customer records in id order; stops after `limit` records when given. `changedSince` (a Splynx
+   * `YYYY-MM-DD HH:MM:SS` on the server's clock) asks only for customers whose `last_update` is at or after it.
+   */
+  async *customerPages(pageSize: number, limit?: number, changedSince?: string): AsyncGenerator<unknown[]> {
     let afterId = 0;
     let remaining = limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const size = Math.min(pageSize, remaining);
       const query = new URLSearchParams({
+        ...(changedSince !== undefined
+          ? { 'main_attributes[last_update][0]': '>=', 'main_attributes[last_update][1]': changedSince }
+          : {}),
         'main_attributes[id][0]': '>',
         'main_attributes[id][1]': String(afterId),
         'order[id]': 'ASC',

@@ -9,7 +9,7 @@ import {
   ROBAWS_CUSTOMERS_INCREMENTAL,
   ROBAWS_CUSTOMERS_PUSH,
 } from './crm.jobs';
-import { SPLYNX_CUSTOMERS } from './splynx.jobs';
+import { SPLYNX_CUSTOMERS, SPLYNX_CUSTOMERS_FULL } from './splynx.jobs';
 import { RESELLER_USAGE } from './usage.jobs';
 
 /** `ping` in every domain: no upstream work, `completed` at once; the benchmarks' synthetic check of the pipeline. */
@@ -31,6 +31,7 @@ export const PING_JOBS: readonly JobDeclaration[] = DOMAINS.map((domain) =>
  */
 export const JOB_REGISTRY: readonly JobDeclaration[] = [
   SPLYNX_CUSTOMERS,
+  SPLYNX_CUSTOMERS_FULL,
   ACCOUNTING_SALES,
   ACCOUNTING_BILLS,
   ACCOUNTING_FULL,

@@ -27,6 +27,8 @@ import { CreateCpTables1763700000025 } from './1763700000025-create-cp-tables';
 import { SeedCpReconcile1763700000026 } from './1763700000026-seed-cp-reconcile';
 import { CreateUsageTables1763700000027 } from './1763700000027-create-usage-tables';
 import { AddTakeoversToRuns1763700000028 } from './1763700000028-add-takeovers-to-runs';
+import { SplynxIncremental1763700000029 } from './1763700000029-splynx-incremental';
+import { DropOutboxNextAttemptIndex1763700000030 } from './1763700000030-drop-outbox-next-attempt-index';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -59,4 +61,6 @@ export const MIGRATIONS = [
   SeedCpReconcile1763700000026,
   CreateUsageTables1763700000027,
   AddTakeoversToRuns1763700000028,
+  SplynxIncremental1763700000029,
+  DropOutboxNextAttemptIndex1763700000030,
 ];

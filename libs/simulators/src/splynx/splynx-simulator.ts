@@ -2,7 +2,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { seededRandom } from '../random';
 import { TransportFaultInjector, TransportFaults } from '../transport-faults';
 import { SimRequest, SimResponse, SimulatorHttpServer } from '../http-server';
-import { generateCustomer, SplynxCustomerRecord } from './customer-generator';
+import { SplynxCustomerRecord } from './customer-generator';
+import { SplynxCustomerStore } from './customer-store';
+import { BadListQuery, parseListQuery } from './list-query';
+import { splynxDateTime, wallClockIn } from './splynx-dates';
 
 export interface SplynxSimulatorOptions {
   seed?: number;
@@ -11,7 +14,10 @@ export interface SplynxSimulatorOptions {
   apiSecret?: string;
   /** Access tokens live this long (the real API: 30 minutes). */
   accessTokenTtlSeconds?: number;
+  /** Epoch milliseconds now: token expiry, and the last_update stamped on changed and added customers. */
   now?: () => number;
+  /** The Splynx server's time zone (IANA name), in which it writes last_update; default 'UTC'. */
+  timeZone?: string;
 }
 
 /** Faults a test can switch on; all default off. Rates are fractions of requests (0..1), drawn from a seeded PRNG. */
@@ -47,8 +53,8 @@ interface Token {
 /**
  * Splynx API 2.0 as documented (../shared/reference/upstream-apis.md): three auth modes, 30-minute access tokens
  * with renewal, bare-array lists with limit/offset and main_attributes filters, HEAD with X-total-count, the error
- * envelope, 422 on invalid input, string-typed numbers. Records are generated from the seed on demand, so a
- * 100,000-customer simulator holds only ids and revisions.
+ * envelope, 422 on invalid input, string-typed numbers. Records are generated from the seed on demand (see
+ * SplynxCustomerStore); a changed or added customer's last_update is the simulator's now in its time zone.
  */
 export class SplynxSimulator {
   readonly apiKey: string;
@@ -60,14 +66,15 @@ export class SplynxSimulator {
   private readonly seed: number;
   private readonly ttl: number;
   private readonly now: () => number;
-  private ids: number[] = [];
-  private readonly revisions = new Map<number, number>();
+  readonly timeZone: string;
+  private readonly customers: SplynxCustomerStore;
+  /** Epoch ms to the server's wall clock (seconds) in `timeZone`. */
+  private readonly wallClock: (epochMs: number) => number;
   private readonly tokens = new Map<string, Token>();
   private readonly refreshIndex = new Map<string, Token>();
   private readonly lastNonce = new Map<string, number>();
   private readonly injector: TransportFaultInjector;
   private server: SimulatorHttpServer | null = null;
-  private nextId: number;
 
   constructor(options: SplynxSimulatorOptions = {}) {
     this.seed = options.seed ?? 42;
@@ -75,10 +82,10 @@ export class SplynxSimulator {
     this.apiSecret = options.apiSecret ?? 'sim-splynx-secret-0001';
     this.ttl = options.accessTokenTtlSeconds ?? 1800;
     this.now = options.now ?? Date.now;
+    this.timeZone = options.timeZone ?? 'UTC';
     this.injector = new TransportFaultInjector(this.seed);
-    const count = options.customers ?? 2000;
-    this.ids = Array.from({ length: count }, (_, i) => i + 1);
-    this.nextId = count + 1;
+    this.wallClock = wallClockIn(this.timeZone);
+    this.customers = new SplynxCustomerStore(this.seed, options.customers ?? 2000, () => this.wallClock(this.now()));
   }
 
   async start(port = 0): Promise<string> {
@@ -91,15 +98,21 @@ export class SplynxSimulator {
   }
 
   get customerCount(): number {
-    return this.ids.length;
+    return this.customers.size;
   }
 
   customerIds(): number[] {
-    return [...this.ids];
+    return this.customers.allIds();
   }
 
+  /** The customer as the API lists it (no injected malformation), or null when there is no such id. */
   customer(id: number): SplynxCustomerRecord | null {
-    return this.has(id) ? generateCustomer(this.seed, id, this.revisions.get(id) ?? 0) : null;
+    return this.customers.record(id);
+  }
+
+  /** The customer's last_update (`YYYY-MM-DD HH:MM:SS` in the simulator's time zone), or null when absent. */
+  lastUpdateOf(id: number): string | null {
+    return this.customers.lastUpdateOf(id);
   }
 
   setFaults(faults: Partial<SplynxFaults>): void {
@@ -111,20 +124,17 @@ export class SplynxSimulator {
     this.setFaults(NO_FAULTS);
   }
 
-  /** Changes `change` customers (new content), removes `remove`, adds `add`; returns the ids touched. */
+  /**
+   * Changes `change` customers (new content, last_update now in the simulator's time zone), removes `remove`, adds
+   * `add` (last_update now); returns the ids touched and that last_update.
+   */
   mutate(spec: { change?: number; remove?: number; add?: number }): {
     changed: number[];
     removed: number[];
     added: number[];
+    lastUpdate: string;
   } {
-    const changed = this.spread(spec.change ?? 0, 0);
-    for (const id of changed) this.revisions.set(id, (this.revisions.get(id) ?? 0) + 1);
-    const removed = this.spread(spec.remove ?? 0, 1).filter((id) => !changed.includes(id));
-    const gone = new Set(removed);
-    this.ids = this.ids.filter((id) => !gone.has(id));
-    const added = Array.from({ length: spec.add ?? 0 }, () => this.nextId++);
-    this.ids.push(...added);
-    return { changed, removed, added };
+    return this.customers.mutate(spec);
   }
 
   /** Makes every issued access token expired now (as if 30 minutes had passed). */
@@ -134,36 +144,6 @@ export class SplynxSimulator {
 
   requestCount(key: string): number {
     return this.requests.get(key) ?? 0;
-  }
-
-  private has(id: number): boolean {
-    const i = this.lowerBound(id);
-    return this.ids[i] === id;
-  }
-
-  /** Ids spread evenly over the list, offset by `phase`, so changes are not all on the first page. */
-  private spread(n: number, phase: number): number[] {
-    if (n <= 0) return [];
-    const step = Math.max(1, Math.floor(this.ids.length / n));
-    const out: number[] = [];
-    for (
-      let i = Math.min(phase + Math.floor(step / 2), this.ids.length - 1);
-      out.length < n && i < this.ids.length;
-      i += step
-    )
-      out.push(this.ids[i]);
-    return out;
-  }
-
-  private lowerBound(id: number): number {
-    let lo = 0;
-    let hi = this.ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ids[mid] < id) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   private count(route: string): void {
@@ -196,15 +176,7 @@ export class SplynxSimulator {
     if (req.path === `${API}/api/check` && req.method === 'GET')
       return { status: 200, body: { status: 'ok', message: 'API is valid', same_server: 0 } };
     if (req.path === `${API}/customers/customer`) {
-      if (req.method === 'GET') return { status: 200, body: this.list(req.query).page };
-      if (req.method === 'HEAD')
-        return {
-          status: 204,
-          headers: {
-            'X-total-count': String(this.list(req.query).total),
-            'Access-Control-Expose-Headers': 'X-total-count',
-          },
-        };
+      if (req.method === 'GET' || req.method === 'HEAD') return this.list(req);
       if (req.method === 'POST') return this.create(req.body);
     }
     const one = req.path.match(new RegExp(`^${API}/customers/customer/(\\d+)$`));
@@ -309,38 +281,29 @@ export class SplynxSimulator {
     return null;
   }
 
-  /** main_attributes[id] / [status] filters with the documented operators, order[id], limit and offset. */
-  private list(query: URLSearchParams): { page: SplynxCustomerRecord[]; total: number } {
-    let ids = this.ids;
-    const idOp = query.get('main_attributes[id][0]');
-    const idValue = Number(query.get('main_attributes[id][1]') ?? query.get('main_attributes[id]'));
-    if (idOp || query.has('main_attributes[id]')) {
-      const op = idOp ?? '=';
-      const compare: Record<string, (id: number) => boolean> = {
-        '>': (id) => id > idValue,
-        '>=': (id) => id >= idValue,
-        '<': (id) => id < idValue,
-        '<=': (id) => id <= idValue,
-        '=': (id) => id === idValue,
+  /**
+   * GET: the page of records the main_attributes filters, order[id], limit and offset select; HEAD: how many the
+   * filters select, in X-total-count. A query the simulator cannot answer exactly is a 400, never a guess.
+   */
+  private list(req: SimRequest): SimResponse {
+    try {
+      const query = parseListQuery(req.query);
+      if (req.method === 'GET') return { status: 200, body: this.customers.select(query).map((id) => this.render(id)) };
+      return {
+        status: 204,
+        headers: {
+          'X-total-count': String(this.customers.count(query)),
+          'Access-Control-Expose-Headers': 'X-total-count',
+        },
       };
-      const test = compare[op] ?? compare['='];
-      ids =
-        op === '>' || op === '>=' ? ids.slice(this.lowerBound(op === '>' ? idValue + 1 : idValue)) : ids.filter(test);
+    } catch (err) {
+      if (err instanceof BadListQuery) return error(400, 'BAD_REQUEST', err.message);
+      throw err;
     }
-    const status = query.get('main_attributes[status]');
-    const records = (list: number[]) => list.map((id) => this.render(id));
-    if (query.get('order[id]')?.toUpperCase() === 'DESC') ids = [...ids].reverse();
-    const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
-    const limit = query.has('limit') ? Math.max(0, Number(query.get('limit')) || 0) : ids.length;
-    if (status) {
-      const all = records(ids).filter((r) => r.status === status);
-      return { page: all.slice(offset, offset + limit), total: all.length };
-    }
-    return { page: records(ids.slice(offset, offset + limit)), total: ids.length };
   }
 
   private render(id: number): SplynxCustomerRecord {
-    const record = generateCustomer(this.seed, id, this.revisions.get(id) ?? 0);
+    const record = this.customers.record(id)!;
     const malformed =
       this.faults.malformedIds.includes(id) ||
       (this.faults.malformedRate > 0 && seededRandom(id * 31 + this.seed)() < this.faults.malformedRate);
@@ -353,19 +316,33 @@ export class SplynxSimulator {
     const missing = ['name', 'partner_id', 'location_id'].filter((f) => !b[f]);
     if (missing.length)
       return { status: 422, body: missing.map((field) => ({ field, message: `${field} cannot be blank.` })) };
-    const id = this.nextId++;
-    this.ids.push(id);
-    return { status: 201, body: { id } };
+    return { status: 201, body: { id: this.customers.add() } };
   }
 
-  /** Test and demo controls: GET state, POST faults, POST mutate, POST expire-tokens. */
+  /**
+   * Test and demo controls: GET state (with the time zone and the server's wall clock now), POST faults, POST mutate,
+   * POST expire-tokens, GET last-update/:id.
+   */
   private admin(req: SimRequest): SimResponse {
     const body = (req.body ?? {}) as Record<string, unknown>;
+    const lastUpdate = req.path.match(/^\/__simulator\/last-update\/(\d+)$/);
+    if (lastUpdate && req.method === 'GET') {
+      const value = this.lastUpdateOf(Number(lastUpdate[1]));
+      return value
+        ? { status: 200, body: { id: Number(lastUpdate[1]), last_update: value } }
+        : error(404, 'NOT_FOUND', 'Customer not found');
+    }
     switch (`${req.method} ${req.path}`) {
       case 'GET /__simulator/state':
         return {
           status: 200,
-          body: { customers: this.ids.length, faults: this.faults, requests: Object.fromEntries(this.requests) },
+          body: {
+            customers: this.customers.size,
+            timeZone: this.timeZone,
+            now: splynxDateTime(this.wallClock(this.now())),
+            faults: this.faults,
+            requests: Object.fromEntries(this.requests),
+          },
         };
       case 'POST /__simulator/faults':
         this.setFaults(body);
