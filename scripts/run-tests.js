@@ -17,6 +17,7 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { stripVTControlCharacters } = require('node:util');
 const { testNode } = require('./test-node.js');
 
 const dist = path.resolve(__dirname, '..', 'dist');
@@ -113,7 +114,7 @@ console.log(
  * failed hook (the hook's own error stays), or the output's end when there is no such section (a killed file).
  */
 function failureReport(output) {
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const plain = stripVTControlCharacters(output);
   const at = plain.lastIndexOf('✖ failing tests:');
   const report =
     at < 0
