@@ -192,7 +192,12 @@ export class MessageProcessor implements BeforeApplicationShutdown {
     this.stop();
   }
 
-  private giveUpIfStopping(what: string, topic: string): void {
+  /**
+   * Throws ConsumerStoppingError once the process is stopping: for a handler that must not begin new work then (a tick
+   * reaching the consumer between SIGTERM and its stop). Called before `process`, so the message is neither retried nor
+   * dead-lettered: its offset stays uncommitted and the partition's next owner gets it.
+   */
+  giveUpIfStopping(what: string, topic: string): void {
     if (!this.stopping.signal.aborted) return;
     this.logger.warn(`${what} on ${topic} is left for redelivery: the process is stopping`);
     throw new ConsumerStoppingError(`${what} on ${topic} was not handled: the process is stopping`);

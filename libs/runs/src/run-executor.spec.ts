@@ -13,8 +13,10 @@ import {
 } from '@sync-hub/contracts';
 import { UpstreamHttpError } from '@sync-hub/http';
 import {
+  ConsumerStoppingError,
   EventPublisher,
   InProcessBus,
+  InProcessContext,
   InProcessEventPublisher,
   MessageProcessor,
   OutgoingMessage,
@@ -162,6 +164,43 @@ describe('RunExecutor', () => {
     assert.equal(ran, false);
     assert.equal(events(Topic.RunSkipped, tick.runId!).length, 1);
     assert.equal(skipReason(tick.runId!), 'stale');
+  });
+
+  it('a stopping process takes no new tick, not even to skip it: left for redelivery, nothing claimed or sent', async () => {
+    const config = loadConfig('splynx-sync', {});
+    const publisher = new InProcessEventPublisher(bus);
+    const metrics = new MetricsService();
+    const processor = new MessageProcessor(publisher, config, metrics);
+    const stopping = new RunExecutor(
+      config,
+      processor,
+      new ReliablePublisher(publisher, db.getRepository(OutboxMessage)),
+      claims,
+      leases,
+      metrics,
+    );
+    let ran = false;
+    stopping.bind(SPLYNX_CUSTOMERS, { run: async () => ((ran = true), new RunStats()) });
+    const ctx = (value: unknown) =>
+      new InProcessContext([{ topic: 'sync.splynx.requested.v1', key: '1:splynx:customers', value, headers: {} }]);
+    // Taken while running; after SIGTERM (the processor stopped first, then the consumer), neither a live tick nor a
+    // stale one is touched.
+    const before = tickOf();
+    await stopping.handleTick(before, ctx(before));
+    await eventuallyTrue(async () => events(Topic.RunCompleted, before.runId!).length === 1);
+    ran = false;
+    processor.stop();
+    const live = tickOf();
+    const stale = tickOf({ deadline: new Date(Date.now() - 1000).toISOString() });
+    for (const t of [live, stale]) {
+      await assert.rejects(stopping.handleTick(t, ctx(t)), ConsumerStoppingError);
+      assert.equal(await db.getRepository(RunClaim).countBy({ runId: t.runId! }), 0, 'not claimed');
+      assert.deepEqual(
+        [Topic.RunStarted, Topic.RunSkipped].map((topic) => events(topic, t.runId!).length),
+        [0, 0],
+      );
+    }
+    assert.equal(ran, false);
   });
 
   it('classifies failures: upstream 5xx is a retriable source error, a query error a destination error', async () => {

@@ -158,8 +158,12 @@ export class RunExecutor implements BeforeApplicationShutdown {
     }
   }
 
-  /** Entry point for a `sync.<domain>.requested.v1` handler. */
-  handleTick(value: unknown, ctx: BusContext): Promise<void> {
+  /**
+   * Entry point for a `sync.<domain>.requested.v1` handler. A stopping process takes no new tick, not even to record
+   * it as skipped: it is left for redelivery, and the partition's next owner decides it.
+   */
+  async handleTick(value: unknown, ctx: BusContext): Promise<void> {
+    this.processor.giveUpIfStopping('a tick', ctx.getTopic());
     return this.processor.process(value, ctx, SyncRequestedPayload, async (message) => {
       const outcome = await this.accept(message.payload);
       if (outcome.status === 'started') this.launch(outcome.run);
