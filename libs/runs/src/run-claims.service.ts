@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, Repository } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { isDuplicateKeyError } from '@sync-hub/persistence';
 import { RunTakeover } from '@sync-hub/contracts';
 import { RunClaim, RunClaimStatus } from './run-claim.entity';
@@ -21,15 +22,50 @@ export interface NewClaim {
 /** Runs are keyed by run id: a claim row makes a tick delivered twice execute once (DESIGN.md section 7). */
 @Injectable()
 export class RunClaimsService {
+  private readonly columns = new Map<keyof RunClaim, ColumnMetadata>();
+
   constructor(@InjectRepository(RunClaim) private readonly claims: Repository<RunClaim>) {}
 
   /**
-   * One INSERT and nothing else. `Repository.insert` re-selects the row after it on MySQL/MariaDB to read back the
-   * columns with a default (`attempt`), which doubled the round trips of taking a run on (profile of scenario 3,
-   * docs/benchmarks.md): the values written are all known here, so nothing needs reading back.
+   * One INSERT as plain SQL. `Repository.insert` re-selected the row on MySQL/MariaDB to read back `attempt`'s default
+   * (two round trips), and the query builder cost more CPU to build the statement than the database took to run it
+   * (scenario 3's profiles, docs/benchmarks.md). Values go through the driver as TypeORM would write them (dates as the
+   * engine stores them), so MariaDB and the embedded mode's SQLite store the same as before.
    */
-  private async insert(row: Partial<RunClaim>): Promise<void> {
-    await this.claims.createQueryBuilder().insert().into(RunClaim).values(row).updateEntity(false).execute();
+  private async insert(row: {
+    runId: string;
+    app: string;
+    jobKey: string;
+    tick: string;
+    status: RunClaimStatus;
+    claimedUntil: Date;
+    updatedAt: Date;
+    attempt: number;
+  }): Promise<void> {
+    await this.claims.query(
+      'INSERT INTO run_claims (run_id, app, job_key, tick, status, claimed_until, updated_at, attempt) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        row.runId,
+        row.app,
+        row.jobKey,
+        row.tick,
+        row.status,
+        this.stored('claimedUntil', row.claimedUntil),
+        this.stored('updatedAt', row.updatedAt),
+        row.attempt,
+      ],
+    );
+  }
+
+  /** A value as TypeORM writes it to a run_claims column. */
+  private stored(property: keyof RunClaim, value: unknown): unknown {
+    let column = this.columns.get(property);
+    if (!column) {
+      column = this.claims.metadata.findColumnWithPropertyName(property)!;
+      this.columns.set(property, column);
+    }
+    return this.claims.manager.connection.driver.preparePersistentValue(value, column) as unknown;
   }
 
   /** Records the run as taken on by this app, or says why not: it already finished, or a live holder renews it. */
@@ -93,12 +129,11 @@ export class RunClaimsService {
    * it would a crashed worker's after the lease, and records the takeover as a handover.
    */
   async handOver(runId: string, now: Date): Promise<void> {
-    await this.claims
-      .createQueryBuilder()
-      .update(RunClaim)
-      .set({ claimedUntil: now, updatedAt: now, handedOverAt: now })
-      .where('run_id = :runId AND status IN (:...open)', { runId, open: ['running', 'waiting'] })
-      .execute();
+    const at = this.stored('updatedAt', now);
+    await this.claims.query(
+      "UPDATE run_claims SET claimed_until = ?, updated_at = ?, handed_over_at = ? WHERE run_id = ? AND status IN ('running', 'waiting')",
+      [at, at, at, runId],
+    );
   }
 
   /** Open claims of an app whose holder stopped renewing them (a crashed worker's runs). */
@@ -112,22 +147,20 @@ export class RunClaimsService {
 
   /** Renews the claim of a running run, and of runs waiting behind it for the same job. */
   async renew(runId: string, jobKey: string, leaseMs: number, now: Date): Promise<void> {
-    const until = new Date(now.getTime() + leaseMs);
-    await this.claims
-      .createQueryBuilder()
-      .update(RunClaim)
-      .set({ claimedUntil: until, updatedAt: now })
-      .where("(run_id = :runId AND status = 'running') OR (job_key = :jobKey AND status = 'waiting')", {
-        runId,
-        jobKey,
-      })
-      .execute();
+    await this.claims.query(
+      'UPDATE run_claims SET claimed_until = ?, updated_at = ? ' +
+        "WHERE (run_id = ? AND status = 'running') OR (job_key = ? AND status = 'waiting')",
+      [this.stored('claimedUntil', new Date(now.getTime() + leaseMs)), this.stored('updatedAt', now), runId, jobKey],
+    );
   }
 
   async setStatus(runId: string, status: RunClaimStatus, now: Date): Promise<void> {
-    await this.claims.update(
-      { runId },
-      { status, updatedAt: now, ...(status === 'running' || status === 'waiting' ? {} : { claimedUntil: now }) },
+    const at = this.stored('updatedAt', now);
+    // An open claim keeps its lease; an ended one's lease ends now.
+    const open = status === 'running' || status === 'waiting';
+    await this.claims.query(
+      `UPDATE run_claims SET status = ?, updated_at = ?${open ? '' : ', claimed_until = ?'} WHERE run_id = ?`,
+      open ? [status, at, runId] : [status, at, at, runId],
     );
   }
 
@@ -151,6 +184,7 @@ export class RunClaimsService {
         status: 'skipped',
         claimedUntil: now,
         updatedAt: now,
+        attempt: 1,
       });
       return true;
     } catch (err) {
