@@ -184,7 +184,12 @@ export class ReliablePublisher implements OnModuleDestroy {
         }
         return { sent: 0, more: false };
       }
-      for (let i = 0; i < ids.length; i += DELETE_BATCH) await rows.delete(ids.slice(i, i + DELETE_BATCH));
+      // Plain DELETEs: TypeORM's `delete(ids)` names a parameter per id and checks each new name against those before
+      // it, which cost a scheduler step more CPU than the statement took MariaDB (docs/benchmarks.md).
+      for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+        const chunk = ids.slice(i, i + DELETE_BATCH);
+        await m.query(`DELETE FROM outbox_messages WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      }
       return { sent: due.length, more: oldest.length === FLUSH_BATCH && due.length === oldest.length };
     };
     // READ COMMITTED on MySQL: the lock covers the rows read, not the gap after them, so new rows can be written

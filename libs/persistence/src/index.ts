@@ -9,5 +9,6 @@ export * from './persistence.module';
 export * from './bulk-upsert';
 export * from './secrets';
 export * from './locked-query';
+export * from './plain-rows';
 export * from './sync-cursor.entity';
 export * from './robaws-webhooks.entity';

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { runEventMessage, scheduledRunId, tickMessage, Topic } from '@sync-hub/contracts';
 import { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
-import { JobLeasesService } from '@sync-hub/persistence';
+import { hydrate, JobLeasesService, selectList } from '@sync-hub/persistence';
 
-import { DataSource, EntityManager, In, IsNull, Repository } from 'typeorm';
+import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
 import { SchedulerClock } from '../clock/clock';
 import { CompaniesService } from '../companies/companies.service';
 import { cadenceOf } from '../schedules/cadence';
@@ -295,23 +295,22 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
    * At most DUE_BATCH due schedules, oldest first, locked until the step's transaction ends (MySQL): their ids by a range
    * of idx_schedules_due (dueIdsSql), then the rows by primary key, read locked too, so they are the rows as they now
    * are (a plain read would see the transaction's snapshot, older than a change committed before the ids were locked).
+   * Both as plain SQL: through the query builder, the second read's IN list of 1,000 named parameters cost the step
+   * more CPU than MariaDB spent answering it (12 % of the scheduler's profile, docs/benchmarks.md).
    */
   private async lockDue(m: EntityManager, now: Date): Promise<Schedule[]> {
     const mysql = m.connection.options.type === 'mysql';
-    const rows: Array<{ id: number | string }> = await m.query(dueIdsSql(mysql, DUE_BATCH), [
-      this.prepared(m, 'enabled', true),
-      this.prepared(m, 'nextRunAt', now),
-    ]);
+    const enabled = this.prepared(m, 'enabled', true);
+    const at = this.prepared(m, 'nextRunAt', now);
+    const rows: Array<{ id: number | string }> = await m.query(dueIdsSql(mysql, DUE_BATCH), [enabled, at]);
     if (rows.length === 0) return [];
-    const query = m
-      .getRepository(Schedule)
-      .createQueryBuilder('s')
-      .where({ id: In(rows.map((r) => Number(r.id))) })
-      .andWhere('s.enabled = :enabled AND s.next_run_at <= :now', { enabled: true, now })
-      .orderBy('s.next_run_at', 'ASC')
-      .addOrderBy('s.id', 'ASC');
-    if (mysql) query.setLock('pessimistic_write');
-    return query.getMany();
+    const ids = rows.map((r) => Number(r.id));
+    const due: Array<Record<string, unknown>> = await m.query(
+      `SELECT ${selectList(m, Schedule)} FROM schedules WHERE id IN (${ids.map(() => '?').join(', ')})` +
+        ` AND enabled = ? AND next_run_at <= ? ORDER BY next_run_at ASC, id ASC${mysql ? ' FOR UPDATE' : ''}`,
+      [...ids, enabled, at],
+    );
+    return hydrate(m, Schedule, due);
   }
 
   /** A value as TypeORM writes it to a schedules column (dates as the engine stores them). */
