@@ -1,5 +1,6 @@
 import { ClassConstructor, plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
+import { compiledCheck } from './compiled-check';
 import { EventEnvelope } from './envelope';
 
 /** A message that can never be processed: it goes to the dead-letter topic at once, it is not retried. */
@@ -23,6 +24,22 @@ export function parseEnvelope<T extends object>(value: unknown, payloadClass: Cl
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidMessageError(['value: must be a JSON object envelope']);
   }
+  // The compiled checks accept what class-validator would; anything else takes the full path below, which says why.
+  const env = compiledCheck(EventEnvelope, { forbidUnknown: false })?.accept(value as Record<string, unknown>);
+  const payload =
+    env && isPlainObject(env.payload) ? compiledCheck(payloadClass, STRICT)?.accept(env.payload) : undefined;
+  if (env && payload) return { ...env, payload };
+  return parseEnvelopeFully(value, payloadClass);
+}
+
+const STRICT = { forbidUnknown: true };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The full path: class-transformer's instances and class-validator's walk, with its messages. */
+function parseEnvelopeFully<T extends object>(value: object, payloadClass: ClassConstructor<T>): EventEnvelope<T> {
   const env = plainToInstance<EventEnvelope<unknown>, object>(EventEnvelope, value);
   const problems = flatten(validateSync(env, { forbidUnknownValues: false }));
   if (problems.length > 0) throw new InvalidMessageError(problems);
