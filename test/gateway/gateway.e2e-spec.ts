@@ -218,7 +218,7 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
         `${method} ${path}, wrong key`,
       );
     }
-    for (const path of ['/health/live', '/health/ready', '/metrics', '/docs-json', '/'])
+    for (const path of ['/health/live', '/health/ready', '/metrics', '/docs-json', '/docs/events', '/'])
       assert.equal((await call('GET', path, undefined, null)).status, 200, path);
   });
 

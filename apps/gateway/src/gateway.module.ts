@@ -4,6 +4,7 @@ import { API_VALIDATION, ApiKeysRequired, PlatformModule } from '@sync-hub/platf
 import { AccountingProxyModule } from './accounting/accounting-proxy.module';
 import { CrmProxyModule } from './crm/crm-proxy.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { EventDocsModule } from './event-docs/event-docs.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RunsModule } from './runs/runs.module';
 import { SchedulerProxyModule } from './scheduler/scheduler-proxy.module';
@@ -24,6 +25,7 @@ export const GATEWAY_FEATURES = [
   SyncsModule,
   NotificationsModule,
   DashboardModule,
+  EventDocsModule,
   RobawsWebhooksModule,
 ];
 export const GATEWAY_PROVIDERS = [GATEWAY_THROTTLE_GUARD];

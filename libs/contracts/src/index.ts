@@ -25,3 +25,4 @@ export * from './robaws-webhook-received';
 export * from './usage-events';
 export * from './api/usage-sync-one';
 export * from './api/usage-api';
+export * from './asyncapi';

@@ -1,0 +1,168 @@
+import { v5 as uuidv5 } from 'uuid';
+import { companyChangedMessage } from '../company-changed';
+import { EventEnvelope } from '../envelope';
+import { robawsWebhookReceivedMessage } from '../robaws-webhook-received';
+import { RunEventFields, runEventMessage } from '../run-events';
+import { scheduleChangedMessage, scheduleDeletedMessage } from '../schedule-changed';
+import { settingChangedMessage } from '../setting-changed';
+import { scheduledRunId, SyncRequestedPayload, tickMessage } from '../sync-requested';
+import { Domain, JOBS_BY_DOMAIN, Topic } from '../topics';
+import { usageConfigUpdatedMessage, usageLimitCrossedMessage } from '../usage-events';
+
+/**
+ * The examples of the document, built with the contracts' own message functions (so they cannot drift from what the
+ * apps send), with fixed ids and times so the document is the same on every run.
+ */
+export interface ExampleRecord {
+  /** The topic the message function chose (checked against the channel), when it chooses one. */
+  topic?: string;
+  key: string;
+  /** The envelope, or null for a tombstone. */
+  value: EventEnvelope<object> | null;
+}
+
+const EXAMPLE_NAMESPACE = '0f5b8f3e-3c1e-4d55-9d7e-2b8f7a6c1e90';
+const SCHEDULE_ID = 12;
+const SLOT = new Date('2026-11-21T06:00:00.000Z');
+const AT = (seconds: number) => new Date(SLOT.getTime() + seconds * 1000);
+
+/** The record with a fixed envelope id (derived from the example's name) and time in place of the random ones. */
+function fixed(name: string, record: { topic?: string; key: string; value: unknown }, occurredAt: Date): ExampleRecord {
+  const value = record.value as EventEnvelope<object>;
+  return {
+    ...(record.topic ? { topic: record.topic } : {}),
+    key: record.key,
+    value: { ...value, id: uuidv5(name, EXAMPLE_NAMESPACE), occurredAt: occurredAt.toISOString() },
+  };
+}
+
+/** A scheduled tick of the domain's first job, for company 1. */
+export function exampleTick(domain: Domain): SyncRequestedPayload {
+  return {
+    runId: scheduledRunId(String(SCHEDULE_ID), SLOT),
+    domain,
+    job: JOBS_BY_DOMAIN[domain][0],
+    companyId: 1,
+    scheduleId: String(SCHEDULE_ID),
+    trigger: 'schedule',
+    scheduledFor: SLOT.toISOString(),
+    deadline: AT(3600).toISOString(),
+  };
+}
+
+export function tickExample(domain: Domain): ExampleRecord {
+  return fixed(`tick.${domain}`, tickMessage(exampleTick(domain)), SLOT);
+}
+
+const RUN_EVENT_FIELDS: Record<string, RunEventFields> = {
+  [Topic.RunStarted]: { startedAt: AT(1) },
+  [Topic.RunCompleted]: {
+    startedAt: AT(1),
+    finishedAt: AT(43),
+    stats: { fetched: 120, created: 3, updated: 5, unchanged: 112, skipped: 0, failed: 0 },
+  },
+  [Topic.RunFailed]: {
+    startedAt: AT(1),
+    finishedAt: AT(31),
+    stats: { fetched: 40, created: 0, updated: 2, unchanged: 38, skipped: 0, failed: 0 },
+    error: {
+      code: 'UPSTREAM_UNAVAILABLE',
+      message: 'Splynx answered 503 Service Unavailable after 3 tries',
+      retriable: true,
+      origin: 'source',
+    },
+  },
+  [Topic.RunSkipped]: { startedAt: AT(1), skipReason: 'overlap' },
+};
+
+export function runEventExample(topic: Topic): ExampleRecord {
+  const fields = RUN_EVENT_FIELDS[topic];
+  return fixed(topic, runEventMessage(topic, exampleTick('splynx'), fields), fields.finishedAt ?? fields.startedAt);
+}
+
+export function robawsWebhookExample(): ExampleRecord {
+  const receivedAt = AT(5);
+  const data = { id: 4711, name: 'Acme BV', email: 'info@acme.example', vatNumber: 'BE0123456749' };
+  return fixed(
+    Topic.RobawsWebhookReceived,
+    robawsWebhookReceivedMessage(
+      { id: 'dlv-20261121-0001', event: 'client.updated', clientId: 4711, data },
+      receivedAt,
+    ),
+    receivedAt,
+  );
+}
+
+export function scheduleChangedExample(): ExampleRecord {
+  const message = scheduleChangedMessage({
+    id: SCHEDULE_ID,
+    companyId: 1,
+    domain: 'splynx',
+    jobType: 'customers',
+    frequency: 'hourly',
+    intervalMinutes: null,
+    intervalSetting: null,
+    minute: 0,
+    hourOfDay: null,
+    dayOfWeek: null,
+    dayOfMonth: null,
+    timezone: 'Europe/Tirane',
+    dateRangeDays: null,
+    enabled: true,
+    pausedReason: null,
+    overlapPolicy: 'skip',
+    catchupWindowS: 3600,
+    lastRunAt: SLOT.toISOString(),
+    nextRunAt: AT(3600).toISOString(),
+    createdAt: '2026-01-05T09:00:00.000Z',
+    updatedAt: AT(2).toISOString(),
+  });
+  return fixed(Topic.ScheduleChanged, message, AT(2));
+}
+
+export function scheduleDeletedExample(): ExampleRecord {
+  return scheduleDeletedMessage(SCHEDULE_ID);
+}
+
+export function settingChangedExample(): ExampleRecord {
+  const message = settingChangedMessage({ key: 'reseller.usage_sync_interval_minutes', value: 5, effectiveValue: 5 });
+  return fixed(Topic.SettingChanged, message, AT(2));
+}
+
+export function companyChangedExample(): ExampleRecord {
+  const message = companyChangedMessage({
+    id: 1,
+    name: 'Company 1',
+    timezone: 'Europe/Tirane',
+    active: true,
+    createdAt: '2026-01-05T09:00:00.000Z',
+    updatedAt: AT(2).toISOString(),
+  });
+  return fixed(Topic.CompanyChanged, message, AT(2));
+}
+
+const USAGE_RUN_ID = scheduledRunId('7', SLOT);
+
+export function usageConfigUpdatedExample(): ExampleRecord {
+  const payload = {
+    configId: 301,
+    resellerId: 3,
+    previous: 40_000_000_000,
+    current: 43_500_000_000,
+    delta: 3_500_000_000,
+    limit: 50_000_000_000,
+    percent: 87,
+  };
+  return fixed(Topic.UsageConfigUpdated, usageConfigUpdatedMessage(payload, USAGE_RUN_ID, AT(20)), AT(20));
+}
+
+export function usageLimitCrossedExample(): ExampleRecord {
+  const payload = {
+    configId: 301,
+    resellerId: 3,
+    threshold: 80 as const,
+    usage: 43_500_000_000,
+    limit: 50_000_000_000,
+  };
+  return fixed(Topic.UsageLimitCrossed, usageLimitCrossedMessage(payload, USAGE_RUN_ID, AT(20)), AT(20));
+}
