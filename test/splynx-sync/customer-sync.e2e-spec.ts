@@ -22,12 +22,15 @@ interface Row {
   billing_type: string | null;
   partner_id: number | null;
   location_id: number | null;
-  date_add: string | null;
+  date_add: Date | string | null;
   raw: string;
   content_hash: string;
   synced_at: Date;
   active: number;
 }
+
+/** mysql2 reads a DATE column as a Date at midnight UTC (the hub's connections use timezone Z). */
+const dateOnly = (d: Date | string | null) => (d instanceof Date ? d.toISOString().slice(0, 10) : d);
 
 describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator over HTTP)', () => {
   let db: TestDatabase;
@@ -66,7 +69,12 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       },
       'splynx-sync-e2e',
     );
-    await probe.watch([...runTopics, Topic.SplynxRequested, deadLetterTopic(Topic.SplynxRequested)]);
+    await probe.watch([
+      ...runTopics,
+      Topic.SplynxRequested,
+      deadLetterTopic(Topic.SplynxRequested),
+      Topic.SplynxCustomerChanged,
+    ]);
   });
 
   after(async () => {
@@ -125,6 +133,23 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       );
       assert.deepEqual(JSON.parse(row.raw), source, `raw record of ${row.splynx_id}`);
     }
+
+    // One created event per customer on the broker, by the time the run reports, each carrying its stored row.
+    const changes = probe.forRun(Topic.SplynxCustomerChanged, runId);
+    assert.equal(changes.length, CUSTOMERS);
+    const byId = new Map(stored.map((r) => [String(r.splynx_id), r]));
+    for (const m of changes) {
+      const { changeType, id, record, changedFields } = m.json.payload;
+      assert.equal(m.key, id);
+      assert.equal(changeType, 'created');
+      assert.equal(changedFields.length, 13);
+      const row = byId.get(id)!;
+      assert.deepEqual(
+        [record.splynxId, record.name, record.email, record.partnerId, record.dateAdd, record.active],
+        [row.splynx_id, row.name, row.email, row.partner_id, dateOnly(row.date_add), true],
+      );
+    }
+    assert.equal(new Set(changes.map((m) => m.key)).size, CUSTOMERS, 'one per customer');
   });
 
   it('2. after 10 changes and 5 removals upstream, the next full run reports updated=10, deactivated=5 and nothing else changes', async () => {
@@ -133,8 +158,29 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
     assert.equal(changed.length, 10);
     assert.equal(removed.length, 5);
 
-    const { event } = await runTick(undefined, 'customers.full');
+    const { event, runId } = await runTick(undefined, 'customers.full');
     assert.equal(event.topic, Topic.RunCompleted, event.value);
+    // Ten updated, five deactivated; the unchanged send nothing (MariaDB's dates read back equal to what was written).
+    const changes = probe.forRun(Topic.SplynxCustomerChanged, runId).map((m) => m.json.payload);
+    assert.deepEqual(
+      changes
+        .filter((c) => c.changeType === 'updated')
+        .map((c) => Number(c.id))
+        .sort((a, b) => a - b),
+      [...changed].sort((a, b) => a - b),
+    );
+    assert.deepEqual(
+      changes
+        .filter((c) => c.changeType === 'deactivated')
+        .map((c) => Number(c.id))
+        .sort((a, b) => a - b),
+      [...removed].sort((a, b) => a - b),
+    );
+    assert.equal(changes.length, 15);
+    for (const c of changes) {
+      if (c.changeType === 'deactivated') assert.deepEqual(c.changedFields, ['active']);
+      else assert.ok(c.changedFields.includes('lastUpdate') && !c.changedFields.includes('dateAdd'), c.changedFields);
+    }
     assert.deepEqual(event.json.payload.stats, {
       fetched: CUSTOMERS - 5,
       created: 0,

@@ -1,4 +1,4 @@
-import { dataSourceOptions, PLATFORM_ENTITIES } from '@sync-hub/persistence';
+import { dataSourceOptions, PLATFORM_ENTITIES, serializeSqliteTransactions } from '@sync-hub/persistence';
 import { DataSource, EntitySchema, ObjectType } from 'typeorm';
 
 /**
@@ -15,5 +15,5 @@ export async function inMemoryDatabase(entities: Array<ObjectType<unknown> | Ent
   } as never);
   await ds.initialize();
   await ds.runMigrations();
-  return ds;
+  return serializeSqliteTransactions(ds);
 }

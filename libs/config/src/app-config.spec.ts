@@ -57,6 +57,20 @@ describe('loadConfig', () => {
     }
   });
 
+  it('CHANGE_EVENTS: every domain by default, none with `none`, a list as given; anything else is named', () => {
+    assert.deepEqual(loadConfig('splynx-sync', {}).changeEvents, ['splynx', 'accounting', 'crm', 'usage']);
+    assert.deepEqual(loadConfig('splynx-sync', { CHANGE_EVENTS: 'all' }).changeEvents.length, 4);
+    assert.deepEqual(loadConfig('splynx-sync', { CHANGE_EVENTS: 'none' }).changeEvents, []);
+    assert.deepEqual(loadConfig('splynx-sync', { CHANGE_EVENTS: ' splynx, crm ' }).changeEvents, ['splynx', 'crm']);
+    for (const bad of ['billing', 'splynx,,crm', 'all,splynx', 'SPLYNX']) {
+      const problems = problemsOf({ CHANGE_EVENTS: bad });
+      assert.ok(
+        problems.some((p) => p.startsWith('CHANGE_EVENTS')),
+        `${bad}: ${JSON.stringify(problems)}`,
+      );
+    }
+  });
+
   it('requires DATABASE_URL with Kafka, and the Splynx key and secret with SPLYNX_URL', () => {
     assert.ok(problemsOf({ KAFKA_BROKERS: 'localhost:9092' }).some((p) => p.startsWith('DATABASE_URL is required')));
     const splynx = problemsOf({ SPLYNX_URL: 'https://splynx.example.com' });

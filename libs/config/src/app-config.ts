@@ -7,6 +7,18 @@ export type RunMode = 'embedded' | 'distributed';
 export type SplynxAuthMode = 'api_key' | 'signature' | 'basic';
 export type LogFormat = 'json' | 'pretty';
 
+/** The domains that can publish change events (the contracts' DOMAINS; config does not import contracts). */
+export const CHANGE_EVENT_DOMAINS = ['splynx', 'accounting', 'crm', 'usage'] as const;
+export type ChangeEventDomain = (typeof CHANGE_EVENT_DOMAINS)[number];
+
+/** CHANGE_EVENTS: `all` (or unset), `none`, or a comma-separated list of domains, each once. */
+export function parseChangeEvents(value: string | undefined): ChangeEventDomain[] {
+  const v = (value ?? 'all').trim();
+  if (v === 'all') return [...CHANGE_EVENT_DOMAINS];
+  if (v === 'none') return [];
+  return [...new Set(v.split(',').map((d) => d.trim() as ChangeEventDomain))];
+}
+
 export type DatabaseConfig = { kind: 'mysql'; url: string } | { kind: 'sqlite'; file: string };
 
 export interface KafkaConfig {
@@ -73,6 +85,11 @@ export interface AppConfig {
   database: DatabaseConfig;
   /** Keys the gateway accepts; empty when none was configured (the embedded host then generates one). */
   gatewayApiKeys: string[];
+  /**
+   * CHANGE_EVENTS (default `all`): the domains whose syncs publish record-level change events (issue 16). `none`
+   * switches them all off.
+   */
+  changeEvents: ChangeEventDomain[];
   splynx: {
     /** null: no upstream configured (the embedded host then starts the simulator). */
     baseUrl: string | null;
@@ -263,6 +280,7 @@ export function loadConfig(appName: string, env: NodeJS.ProcessEnv | Record<stri
     shutdownGraceMs: vars.SHUTDOWN_GRACE_MS ?? 25000,
     database,
     gatewayApiKeys: vars.GATEWAY_API_KEYS ? vars.GATEWAY_API_KEYS.split(',') : [],
+    changeEvents: parseChangeEvents(vars.CHANGE_EVENTS),
     splynx: {
       baseUrl: vars.SPLYNX_URL ? vars.SPLYNX_URL.replace(/\/+$/, '') : null,
       authMode: (vars.SPLYNX_AUTH_MODE as SplynxAuthMode | undefined) ?? 'api_key',

@@ -73,6 +73,14 @@ export class EnvironmentVariables {
   @Max(1000)
   KAFKA_TOPIC_PARTITIONS?: number;
 
+  /** The domains whose syncs publish record-level change events: `all` (default), `none`, or e.g. `splynx,crm`. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^(all|none|(splynx|accounting|crm|usage)( *, *(splynx|accounting|crm|usage))*)$/, {
+    message: 'CHANGE_EVENTS must be all, none, or a comma-separated list of splynx, accounting, crm, usage',
+  })
+  CHANGE_EVENTS?: string;
+
   @IsOptional()
   @Transform(toTrimmed)
   @Type(() => Number)

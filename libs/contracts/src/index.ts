@@ -23,6 +23,7 @@ export * from './api/customer-api';
 export * from './robaws-signature';
 export * from './robaws-webhook-received';
 export * from './usage-events';
+export * from './change-events';
 export * from './api/usage-sync-one';
 export * from './api/usage-api';
 export * from './asyncapi';

@@ -14,6 +14,8 @@ export enum Topic {
   CompanyChanged = 'scheduler.company.changed.v1',
   UsageConfigUpdated = 'usage.config.updated.v1',
   UsageLimitCrossed = 'usage.limit.crossed.v1',
+  /** Record-level change events (issue 16; change-events.ts): compacted, keyed by the record's upstream id. */
+  SplynxCustomerChanged = 'splynx.customer.changed.v1',
 }
 
 export const ALL_TOPICS: Topic[] = Object.values(Topic);
@@ -22,7 +24,12 @@ export const ALL_TOPICS: Topic[] = Object.values(Topic);
  * Topics that carry the latest state per key rather than a history (`cleanup.policy=compact`): a consumer that reads one
  * from the beginning rebuilds the whole state. A null value (a tombstone) deletes its key. Their `.dlq` is not compacted.
  */
-export const COMPACTED_TOPICS: readonly Topic[] = [Topic.ScheduleChanged, Topic.SettingChanged, Topic.CompanyChanged];
+export const COMPACTED_TOPICS: readonly Topic[] = [
+  Topic.ScheduleChanged,
+  Topic.SettingChanged,
+  Topic.CompanyChanged,
+  Topic.SplynxCustomerChanged,
+];
 
 export function deadLetterTopic(topic: string): string {
   return `${topic}.dlq`;

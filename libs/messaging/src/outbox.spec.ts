@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { OutboxMessage } from '@sync-hub/persistence';
 import { DataSource } from 'typeorm';
 import { inMemoryDatabase } from '../../../test/support/sqlite';
@@ -111,5 +111,96 @@ describe('ReliablePublisher while the bus is down, and after', () => {
       bus.sent.map((s) => (s.value as { n: number }).n),
       [5],
     );
+  });
+});
+
+describe('ReliablePublisher: rows of many messages (a page of change events)', () => {
+  let ds: DataSource;
+  class ListBus extends EventPublisher {
+    readonly sends: Array<Array<{ topic: string; key: string; value: unknown }>> = [];
+    down = false;
+    async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+      await this.publishMany([{ topic, messages }]);
+    }
+    async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
+      if (this.down) throw new Error('send failed: broker down');
+      this.sends.push(batches.flatMap((b) => b.messages.map((m) => ({ topic: b.topic, key: m.key, value: m.value }))));
+    }
+    isConnected(): boolean {
+      return true;
+    }
+  }
+  const events = (n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) => ({ key: String(from + i + 1), value: { n: from + i + 1, text: 'tab\there' } }));
+
+  before(async () => {
+    ds = await inMemoryDatabase([]);
+  });
+  beforeEach(() => ds.getRepository(OutboxMessage).clear());
+  after(async () => {
+    await ds?.destroy();
+  });
+
+  it('keeps thousands of messages in a few rows, counts them as messages, and sends them in order, at most 5,000 a send', async () => {
+    const bus = new ListBus();
+    const outbox = new ReliablePublisher(bus, ds.getRepository(OutboxMessage));
+    await ds.transaction(async (m) => {
+      await outbox.enqueue(m, [{ topic: 'other.v1', key: 'first', value: { single: true } }]);
+      await outbox.enqueueBatch(m, 'splynx.customer.changed.v1', events(4500));
+      await outbox.enqueueBatch(m, 'splynx.customer.changed.v1', events(1, 4500));
+      await outbox.enqueueBatch(m, 'splynx.customer.changed.v1', events(1500, 4501));
+    });
+    const rows = await ds.getRepository(OutboxMessage).find({ order: { id: 'ASC' } });
+    assert.deepEqual(
+      rows.map((r) => r.messageCount),
+      [1, 2000, 2000, 500, 1, 1500],
+    );
+    assert.equal((await outbox.depth()).pending, 6002);
+
+    assert.equal(await outbox.flush(), 6002);
+    assert.deepEqual(
+      bus.sends.map((s) => s.length),
+      [4502, 1500],
+      'a send stops before passing 5,000 messages',
+    );
+    const sent = bus.sends.flat();
+    assert.deepEqual(sent[0], { topic: 'other.v1', key: 'first', value: { single: true } });
+    const changes = sent.slice(1);
+    assert.deepEqual(
+      changes.map((c) => c.key),
+      events(6001).map((e) => e.key),
+      'in order, none lost, none twice',
+    );
+    assert.deepEqual(changes[4499].value, { n: 4500, text: 'tab\there' });
+    assert.equal(await ds.getRepository(OutboxMessage).count(), 0);
+  });
+
+  it('a refused send keeps the rows, messages and all, for the next flush', async () => {
+    const bus = new ListBus();
+    const outbox = new ReliablePublisher(bus, ds.getRepository(OutboxMessage));
+    await ds.transaction((m) => outbox.enqueueBatch(m, 't.v1', events(30)));
+    bus.down = true;
+    assert.equal(await outbox.flush(), 0);
+    const [row] = await ds.getRepository(OutboxMessage).find();
+    assert.equal(row.attempts, 1);
+    assert.match(row.lastError!, /broker down/);
+    bus.down = false;
+    assert.equal(await outbox.flush(new Date(Date.now() + 3_600_000)), 30);
+    assert.equal(bus.sends.flat().length, 30);
+  });
+
+  it('refuses a key with a tab or a line break, and headers, before writing anything', async () => {
+    const outbox = new ReliablePublisher(new ListBus(), ds.getRepository(OutboxMessage));
+    await assert.rejects(
+      ds.transaction((m) => outbox.enqueueBatch(m, 't.v1', [...events(2), { key: 'a\tb', value: {} }])),
+      /tab or a line break/,
+    );
+    await assert.rejects(
+      ds.transaction((m) =>
+        outbox.enqueueBatch(m, 't.v1', [{ key: '1', value: {}, headers: { h: 'x' } }, ...events(1)]),
+      ),
+      /no headers/,
+    );
+    assert.equal(await ds.getRepository(OutboxMessage).count(), 0);
   });
 });

@@ -9,6 +9,10 @@ import { StoredBackoff } from './stored-backoff';
 
 const FLUSH_INTERVAL_MS = 5000;
 const FLUSH_BATCH = 1000;
+/** Messages per send at most: rows of many messages (a page's change events) are taken until this many. */
+const FLUSH_MESSAGES = 5000;
+/** Messages per outbox row of `enqueueBatch`: a page of 1,500 change events of ~600 bytes is ~1 MB of MEDIUMTEXT. */
+const BATCH_ROW_MESSAGES = 2000;
 const DELETE_BATCH = 500;
 /** Rows per INSERT: ~1 KB each, so a statement stays far below max_allowed_packet (16 MB by default). */
 const INSERT_BATCH = 1000;
@@ -22,7 +26,9 @@ interface StoredRow {
   id: number | string;
   topic: string;
   messageKey: string;
-  value: string;
+  /** null for a row of many messages: read apart, only when it is sent. */
+  value: string | null;
+  messageCount: number | string;
   attempts: number | string;
   /** 1 when its next attempt is due. */
   due: number | string;
@@ -65,7 +71,7 @@ export class ReliablePublisher implements OnModuleDestroy {
   async depth(now = new Date()): Promise<{ pending: number; oldestAgeSeconds: number }> {
     const [oldest] = await this.outbox.find({ order: { id: 'ASC' }, take: 1 });
     if (!oldest) return { pending: 0, oldestAgeSeconds: 0 };
-    const pending = await this.outbox.count();
+    const pending = Number((await this.outbox.sum('messageCount')) ?? 0);
     return { pending, oldestAgeSeconds: Math.max(0, (now.getTime() - oldest.createdAt.getTime()) / 1000) };
   }
 
@@ -83,6 +89,7 @@ export class ReliablePublisher implements OnModuleDestroy {
         topic,
         messageKey: message.key,
         value: JSON.stringify(message.value),
+        messageCount: 1,
         attempts: 1,
         lastError: reason.slice(0, 2000),
         createdAt: now,
@@ -104,6 +111,7 @@ export class ReliablePublisher implements OnModuleDestroy {
       topic: m.topic,
       messageKey: m.key,
       value: JSON.stringify(m.value),
+      messageCount: 1,
       attempts: 0,
       lastError: null,
       createdAt: now,
@@ -112,6 +120,42 @@ export class ReliablePublisher implements OnModuleDestroy {
     // One statement per INSERT_BATCH rows, its tuple repeated (TypeORM's own multi-row build costs ~40 µs a row).
     const repo = manager.getRepository(OutboxMessage);
     for (let i = 0; i < rows.length; i += INSERT_BATCH) await bulkInsert(repo, rows.slice(i, i + INSERT_BATCH));
+  }
+
+  /**
+   * Many messages of one topic in few outbox rows, inside the caller's transaction: a sync page's change events. The
+   * flush sends them as it sends any row, in order with the rows around them. A key must not hold a tab or a line
+   * break, and the messages carry no headers.
+   */
+  async enqueueBatch(
+    manager: EntityManager,
+    topic: string,
+    messages: OutgoingMessage[],
+    now = new Date(),
+  ): Promise<void> {
+    if (messages.length === 0) return;
+    for (const m of messages) {
+      if (/[\t\r\n]/.test(m.key)) throw new Error(`outbox: a batched message's key holds a tab or a line break`);
+      if (m.headers && Object.keys(m.headers).length > 0) throw new Error('outbox: batched messages carry no headers');
+    }
+    const rows = [];
+    for (let i = 0; i < messages.length; i += BATCH_ROW_MESSAGES) {
+      const part = messages.slice(i, i + BATCH_ROW_MESSAGES);
+      rows.push({
+        topic,
+        messageKey: part[0].key,
+        value:
+          part.length === 1
+            ? JSON.stringify(part[0].value)
+            : part.map((m) => `${m.key}\t${JSON.stringify(m.value)}`).join('\n'),
+        messageCount: part.length,
+        attempts: 0,
+        lastError: null,
+        createdAt: now,
+        nextAttemptAt: now,
+      });
+    }
+    await bulkInsert(manager.getRepository(OutboxMessage), rows);
   }
 
   /** Every few seconds: what the bus refused earlier, and what a crash left between commit and send. */
@@ -154,18 +198,34 @@ export class ReliablePublisher implements OnModuleDestroy {
       // TypeORM stores the column (a flush of a scheduler step reads 200,000 rows).
       const nextAttemptAt = m.connection.getMetadata(OutboxMessage).findColumnWithPropertyName('nextAttemptAt')!;
       const oldest: StoredRow[] = await m.query(
-        `SELECT id, topic, message_key AS messageKey, value, attempts, ` +
+        `SELECT id, topic, message_key AS messageKey, CASE WHEN message_count = 1 THEN value END AS value, ` +
+          `message_count AS messageCount, attempts, ` +
           `CASE WHEN next_attempt_at <= ? THEN 1 ELSE 0 END AS due ` +
           `FROM outbox_messages ORDER BY id LIMIT ${FLUSH_BATCH}${mysql ? ' FOR UPDATE' : ''}`,
         [m.connection.driver.preparePersistentValue(now, nextAttemptAt)],
       );
       const firstWaiting = oldest.findIndex((row) => Number(row.due) !== 1);
-      const due = firstWaiting === -1 ? oldest : oldest.slice(0, firstWaiting);
-      if (due.length === 0) return { sent: 0, more: false };
+      const dueRows = firstWaiting === -1 ? oldest : oldest.slice(0, firstWaiting);
+      if (dueRows.length === 0) return { sent: 0, more: false };
+      // Rows of many messages count as many: at least one row, then rows while the send stays within FLUSH_MESSAGES.
+      let end = 0;
+      for (let count = 0; end < dueRows.length; end++) {
+        count += Number(dueRows[end].messageCount);
+        if (end > 0 && count > FLUSH_MESSAGES) break;
+      }
+      const due = dueRows.slice(0, end);
+      const batchValues = await this.batchValues(m, due);
       const byTopic = new Map<string, OutgoingMessage[]>();
       for (const row of due) {
         const messages = byTopic.get(row.topic) ?? [];
-        messages.push({ key: row.messageKey, value: this.publisher.storedValue(row.value) });
+        if (Number(row.messageCount) === 1) {
+          messages.push({ key: row.messageKey, value: this.publisher.storedValue(row.value!) });
+        } else {
+          for (const line of batchValues.get(Number(row.id))!.split('\n')) {
+            const tab = line.indexOf('\t');
+            messages.push({ key: line.slice(0, tab), value: this.publisher.storedValue(line.slice(tab + 1)) });
+          }
+        }
         byTopic.set(row.topic, messages);
       }
       const ids = due.map((row) => Number(row.id));
@@ -190,10 +250,27 @@ export class ReliablePublisher implements OnModuleDestroy {
         const chunk = ids.slice(i, i + DELETE_BATCH);
         await m.query(`DELETE FROM outbox_messages WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
       }
-      return { sent: due.length, more: oldest.length === FLUSH_BATCH && due.length === oldest.length };
+      const sent = due.reduce((n, row) => n + Number(row.messageCount), 0);
+      return {
+        sent,
+        more: due.length < dueRows.length || (oldest.length === FLUSH_BATCH && due.length === oldest.length),
+      };
     };
     // READ COMMITTED on MySQL: the lock covers the rows read, not the gap after them, so new rows can be written
     // meanwhile (a scheduler step's transaction, a refused run event).
     return mysql ? this.outbox.manager.transaction('READ COMMITTED', work) : this.outbox.manager.transaction(work);
+  }
+
+  /** The values of the rows of many messages among `rows` (already locked by the flush's read), by id. */
+  private async batchValues(m: EntityManager, rows: StoredRow[]): Promise<Map<number, string>> {
+    const ids = rows.filter((row) => Number(row.messageCount) !== 1).map((row) => Number(row.id));
+    const values = new Map<number, string>();
+    if (ids.length === 0) return values;
+    const found: Array<{ id: number | string; value: string }> = await m.query(
+      `SELECT id, value FROM outbox_messages WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
+    for (const row of found) values.set(Number(row.id), row.value);
+    return values;
   }
 }

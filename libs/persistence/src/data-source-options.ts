@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AppConfig, DatabaseConfig } from '@sync-hub/config';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { serializeSqliteTransactions } from './sqlite-transactions';
 import { MIGRATIONS } from './migrations';
 import { JobLease } from './job-lease.entity';
 import { OutboxMessage } from './outbox-message.entity';
@@ -44,5 +45,5 @@ export function appDataSourceOptions(config: AppConfig): DataSourceOptions {
 
 /** A DataSource for migrations and scripts (the CLI's `migrate`), outside Nest. */
 export function createMigrationDataSource(database: DatabaseConfig): DataSource {
-  return new DataSource(dataSourceOptions(database));
+  return serializeSqliteTransactions(new DataSource(dataSourceOptions(database)));
 }

@@ -10,5 +10,6 @@ export * from './bulk-upsert';
 export * from './secrets';
 export * from './locked-query';
 export * from './plain-rows';
+export * from './sqlite-transactions';
 export * from './sync-cursor.entity';
 export * from './robaws-webhooks.entity';

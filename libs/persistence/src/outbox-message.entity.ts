@@ -18,6 +18,13 @@ export class OutboxMessage {
   @Column({ type: 'text' })
   value: string;
 
+  /**
+   * 1: `value` is one message's JSON. More: `value` holds that many messages of the topic, one per line, each its key,
+   * a tab and its JSON (a page's change events); `message_key` is the first message's key.
+   */
+  @Column({ name: 'message_count', type: 'int', default: 1 })
+  messageCount: number;
+
   @Column({ type: 'int', default: 0 })
   attempts: number;
 

@@ -1,7 +1,9 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
+import { DataSource } from 'typeorm';
 import { appDataSourceOptions, PLATFORM_ENTITIES } from './data-source-options';
+import { serializeSqliteTransactions } from './sqlite-transactions';
 import { JobLeasesService } from './job-leases.service';
 
 /**
@@ -19,6 +21,8 @@ import { JobLeasesService } from './job-leases.service';
         retryAttempts: 3,
         retryDelay: 1000,
       }),
+      // sql.js has one connection for every caller: its transactions take turns (sqlite-transactions.ts).
+      dataSourceFactory: async (options) => serializeSqliteTransactions(await new DataSource(options!).initialize()),
     }),
     TypeOrmModule.forFeature(PLATFORM_ENTITIES),
   ],

@@ -1,10 +1,19 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import { RunStats } from '@sync-hub/contracts';
-import { bulkUpsert, readCursor, StoredForm, writeCursor } from '@sync-hub/persistence';
+import {
+  ChangeType,
+  changedFields,
+  changeEventMessage,
+  RunStats,
+  SPLYNX_CUSTOMER_RECORD_FIELDS,
+  SplynxCustomerRecord,
+  Topic,
+} from '@sync-hub/contracts';
+import { ReliablePublisher } from '@sync-hub/messaging';
+import { bulkUpsert, hydrate, readCursor, selectList, StoredForm, writeCursor } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { SplynxClient } from './splynx.client';
 import { SplynxClock } from './splynx-clock';
@@ -24,6 +33,8 @@ export interface CustomerSyncOptions {
   limit?: number;
   /** Aborted at the run's time limit: the sync stops between pages and deactivates nothing. */
   signal?: AbortSignal;
+  /** The run's id, carried by its change events (`splynx.customer.changed.v1`); none are sent without it. */
+  runId?: string;
 }
 
 export interface CustomerSyncStats extends RunStats {
@@ -70,6 +81,48 @@ interface RunState {
   highestId: number;
   /** Dry-run full run: customers seen that are active in the table (what it would not deactivate). */
   activeSeen: number;
+  /** The run whose change events this run sends, or null when it sends none (CHANGE_EVENTS, a dry run, no run id). */
+  eventsRunId: string | null;
+}
+
+/** The stored columns a change event's record is made of (and compared on). */
+const RECORD_COLUMNS = [
+  'splynx_id',
+  'login',
+  'name',
+  'email',
+  'phone',
+  'status',
+  'category',
+  'billing_type',
+  'partner_id',
+  'location_id',
+  'date_add',
+  'last_update',
+  'active',
+];
+/** Customers deactivated per transaction, with their change events, when events are on. */
+const DEACTIVATE_BATCH = 1000;
+
+/** A stored or mapped customer in the shape its change event carries. */
+export function splynxCustomerRecord(
+  c: Pick<SplynxCustomer, Exclude<keyof SplynxCustomerRecord, 'lastUpdate'>> & { lastUpdate: Date | null },
+): SplynxCustomerRecord {
+  return {
+    splynxId: c.splynxId,
+    login: c.login,
+    name: c.name,
+    email: c.email,
+    phone: c.phone,
+    status: c.status,
+    category: c.category,
+    billingType: c.billingType,
+    partnerId: c.partnerId,
+    locationId: c.locationId,
+    dateAdd: c.dateAdd,
+    lastUpdate: c.lastUpdate ? c.lastUpdate.toISOString() : null,
+    active: c.active,
+  };
 }
 
 /**
@@ -88,6 +141,7 @@ export class CustomerSyncService {
     @InjectRepository(SplynxCustomer) private readonly customers: Repository<SplynxCustomer>,
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly outbox?: ReliablePublisher,
   ) {
     this.clock = new SplynxClock(config.splynx.timeZone);
   }
@@ -105,7 +159,14 @@ export class CustomerSyncService {
     const full = (options.mode ?? 'full') === 'full';
     const dryRun = options.dryRun ?? false;
     const complete = options.limit === undefined;
-    const state: RunState = { generation: Date.now(), newestChange: -Infinity, highestId: 0, activeSeen: 0 };
+    const sendsEvents = !dryRun && this.outbox !== undefined && this.config.changeEvents.includes('splynx');
+    const state: RunState = {
+      generation: Date.now(),
+      newestChange: -Infinity,
+      highestId: 0,
+      activeSeen: 0,
+      eventsRunId: sendsEvents && options.runId ? options.runId : null,
+    };
     try {
       const watermark = await this.readWatermark();
       const since = full || watermark === null ? undefined : this.changedSince(watermark, state.generation);
@@ -136,13 +197,32 @@ export class CustomerSyncService {
       }
       await Promise.all(writing);
       options.signal?.throwIfAborted();
-      if (!complete) return stats;
-      if (full) stats.deactivated = await this.deactivateUnseen(state, dryRun);
-      if (!dryRun) await this.advanceWatermark(watermark, state);
+      if (complete && full) stats.deactivated = await this.deactivateUnseen(state, dryRun);
+      if (complete && !dryRun) await this.advanceWatermark(watermark, state);
       return stats;
     } catch (err) {
       throw attachStats(err, stats);
+    } finally {
+      // The events of every committed page go out before the run reports; what the bus refuses stays in the outbox.
+      if (state.eventsRunId) await this.sendEvents(true);
     }
+  }
+
+  /**
+   * Sends what the outbox holds. After a page: in the background (the next pages do not wait for the bus). At the end
+   * of a run: awaited, twice, so a flush already under way when the last page committed does not leave it behind.
+   */
+  private async sendEvents(wait = false): Promise<void> {
+    const flush = () =>
+      this.outbox!.flush().catch((err: Error) =>
+        this.logger.warn(`customer change events wait in the outbox: ${err.message}`),
+      );
+    if (!wait) {
+      void flush();
+      return;
+    }
+    await flush();
+    await flush();
   }
 
   /**
@@ -213,8 +293,21 @@ export class CustomerSyncService {
   ): Promise<void> {
     const { rows, unreadable } = page;
     if (rows.length === 0 && unreadable.length === 0) return;
-    const stored = new Map<number, { hash: string; active: boolean }>();
+    const stored = new Map<number, { hash: string; active: boolean; record?: SplynxCustomerRecord }>();
+    const events = state.eventsRunId !== null;
     for (const ids of chunks([...rows.map((r) => r.splynxId), ...unreadable], MAX_ROWS_PER_STATEMENT)) {
+      if (events) {
+        // The columns of the record too: an updated customer's event names the fields that changed.
+        const m = this.customers.manager;
+        const found: Array<Record<string, unknown>> = await m.query(
+          `SELECT ${selectList(m, SplynxCustomer, [...RECORD_COLUMNS, 'content_hash'])} FROM splynx_customers ` +
+            `WHERE splynx_id IN (${ids.map(() => '?').join(', ')})`,
+          ids,
+        );
+        for (const c of hydrate(m, SplynxCustomer, found))
+          stored.set(c.splynxId, { hash: c.contentHash, active: c.active, record: splynxCustomerRecord(c) });
+        continue;
+      }
       const found = await this.customers
         .createQueryBuilder('c')
         .select('c.splynx_id', 'id')
@@ -228,6 +321,7 @@ export class CustomerSyncService {
 
     const syncedAt = new Date();
     const changed: QueryDeepPartialEntity<SplynxCustomer>[] = [];
+    const changes: Array<{ changeType: ChangeType; record: SplynxCustomerRecord; before?: SplynxCustomerRecord }> = [];
     /** Stored customers this full run saw and does not rewrite: marked with its generation all the same. */
     const seenOnly: number[] = [];
     for (const row of rows) {
@@ -241,6 +335,10 @@ export class CustomerSyncService {
         continue;
       }
       const { rawText, ...columns } = row;
+      if (events) {
+        const record = splynxCustomerRecord({ ...row, active: true });
+        changes.push({ changeType: existing ? 'updated' : 'created', record, before: existing?.record });
+      }
       changed.push({
         ...columns,
         raw: new StoredForm(row.raw, rawText),
@@ -255,12 +353,47 @@ export class CustomerSyncService {
       seenOnly.push(id);
     }
     if (mode.dryRun) return;
-    for (const batch of chunks(changed, MAX_ROWS_PER_STATEMENT)) {
-      await bulkUpsert(this.customers, batch, SPLYNX_CUSTOMER_COLUMNS, ['splynx_id']);
+    if (!events) {
+      await this.writePage(this.customers.manager, changed, seenOnly, state, mode.full);
+      return;
     }
-    if (!mode.full) return;
+    // The page's rows and its change events commit together (the transactional outbox); the events go out after.
+    const messages = changes.flatMap(({ changeType, record, before }) => {
+      const fields = changedFields(SPLYNX_CUSTOMER_RECORD_FIELDS, record, before);
+      // A rewrite the record does not show (a field of Splynx's own record the hub does not map) is no change to it.
+      if (fields.length === 0) return [];
+      const id = String(record.splynxId);
+      const change = {
+        changeType,
+        id,
+        runId: state.eventsRunId!,
+        occurredAt: syncedAt.toISOString(),
+        changedFields: fields,
+        record,
+      };
+      return [changeEventMessage(Topic.SplynxCustomerChanged, change)];
+    });
+    await this.dataSource.transaction(async (m) => {
+      await this.writePage(m, changed, seenOnly, state, mode.full);
+      await this.outbox!.enqueueBatch(m, Topic.SplynxCustomerChanged, messages, syncedAt);
+    });
+    if (messages.length > 0) await this.sendEvents();
+  }
+
+  private async writePage(
+    m: EntityManager,
+    changed: QueryDeepPartialEntity<SplynxCustomer>[],
+    seenOnly: number[],
+    state: RunState,
+    full: boolean,
+  ): Promise<void> {
+    const customers = m.getRepository(SplynxCustomer);
+    for (const batch of chunks(changed, MAX_ROWS_PER_STATEMENT)) {
+      await bulkUpsert(customers, batch, SPLYNX_CUSTOMER_COLUMNS, ['splynx_id']);
+    }
+    if (!full) return;
     for (const ids of chunks(seenOnly, MAX_ROWS_PER_STATEMENT)) {
-      await this.customers
+      await customers
         .createQueryBuilder()
         .update(SplynxCustomer)
         .set({ syncGeneration: state.generation })
@@ -279,6 +412,7 @@ export class CustomerSyncService {
       const active = await this.customers.countBy({ active: true });
       return Math.max(0, active - state.activeSeen);
     }
+    if (state.eventsRunId) return this.deactivateWithEvents(state, state.eventsRunId);
     const result = await this.customers
       .createQueryBuilder()
       .update(SplynxCustomer)
@@ -286,5 +420,52 @@ export class CustomerSyncService {
       .where('active = :active AND sync_generation <> :generation', { active: true, generation: state.generation })
       .execute();
     return result.affected ?? 0;
+  }
+
+  /**
+   * The same, with a change event per deactivated customer: DEACTIVATE_BATCH customers per transaction, read (and on
+   * MariaDB locked), deactivated and their events written to the outbox together. Memory holds one batch.
+   */
+  private async deactivateWithEvents(state: RunState, runId: string): Promise<number> {
+    const mysql = this.dataSource.options.type === 'mysql';
+    let deactivated = 0;
+    for (;;) {
+      const done = await this.dataSource.transaction(async (m) => {
+        const active: unknown = m.connection.driver.preparePersistentValue(
+          true,
+          m.connection.getMetadata(SplynxCustomer).findColumnWithPropertyName('active')!,
+        );
+        const rows: Array<Record<string, unknown>> = await m.query(
+          `SELECT ${selectList(m, SplynxCustomer, RECORD_COLUMNS)} FROM splynx_customers ` +
+            `WHERE active = ? AND sync_generation <> ? ORDER BY splynx_id LIMIT ${DEACTIVATE_BATCH}${mysql ? ' FOR UPDATE' : ''}`,
+          [active, state.generation],
+        );
+        const customers = hydrate(m, SplynxCustomer, rows);
+        if (customers.length === 0) return true;
+        const syncedAt = new Date();
+        const ids = customers.map((c) => c.splynxId);
+        await m
+          .createQueryBuilder()
+          .update(SplynxCustomer)
+          .set({ active: false, syncedAt })
+          .where('splynx_id IN (:...ids)', { ids })
+          .execute();
+        const messages = customers.map((c) =>
+          changeEventMessage(Topic.SplynxCustomerChanged, {
+            changeType: 'deactivated',
+            id: String(c.splynxId),
+            runId,
+            occurredAt: syncedAt.toISOString(),
+            changedFields: ['active'],
+            record: splynxCustomerRecord({ ...c, active: false }),
+          }),
+        );
+        await this.outbox!.enqueueBatch(m, Topic.SplynxCustomerChanged, messages, syncedAt);
+        deactivated += customers.length;
+        return customers.length < DEACTIVATE_BATCH;
+      });
+      if (done) return deactivated;
+      await this.sendEvents();
+    }
   }
 }

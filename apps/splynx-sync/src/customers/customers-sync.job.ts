@@ -12,8 +12,9 @@ import { CustomerSyncService } from './customer-sync.service';
 export class CustomersSyncJob implements SyncJob<SplynxCustomersParams> {
   constructor(private readonly sync: CustomerSyncService) {}
 
-  run({ params, signal }: JobContext<SplynxCustomersParams>): Promise<RunStats> {
-    return this.sync.run({ mode: 'incremental', limit: params.limit, dryRun: params.dryRun, signal });
+  run({ tick, params, signal }: JobContext<SplynxCustomersParams>): Promise<RunStats> {
+    const { limit, dryRun } = params;
+    return this.sync.run({ mode: 'incremental', limit, dryRun, signal, runId: tick.runId });
   }
 }
 
@@ -23,7 +24,7 @@ export class CustomersSyncJob implements SyncJob<SplynxCustomersParams> {
 export class CustomersFullSyncJob implements SyncJob<SplynxCustomersParams> {
   constructor(private readonly sync: CustomerSyncService) {}
 
-  run({ params, signal }: JobContext<SplynxCustomersParams>): Promise<RunStats> {
-    return this.sync.run({ mode: 'full', limit: params.limit, dryRun: params.dryRun, signal });
+  run({ tick, params, signal }: JobContext<SplynxCustomersParams>): Promise<RunStats> {
+    return this.sync.run({ mode: 'full', limit: params.limit, dryRun: params.dryRun, signal, runId: tick.runId });
   }
 }

@@ -1,4 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
+import { changeEventMessage, SplynxCustomerChangedPayload } from '../change-events';
 import { companyChangedMessage } from '../company-changed';
 import { EventEnvelope } from '../envelope';
 import { robawsWebhookReceivedMessage } from '../robaws-webhook-received';
@@ -165,4 +166,32 @@ export function usageLimitCrossedExample(): ExampleRecord {
     limit: 50_000_000_000,
   };
   return fixed(Topic.UsageLimitCrossed, usageLimitCrossedMessage(payload, USAGE_RUN_ID, AT(20)), AT(20));
+}
+
+const SPLYNX_RUN_ID = scheduledRunId('3', SLOT);
+
+export function splynxCustomerChangedExample(): ExampleRecord {
+  const change: SplynxCustomerChangedPayload = {
+    changeType: 'updated',
+    id: '1042',
+    runId: SPLYNX_RUN_ID,
+    occurredAt: AT(30).toISOString(),
+    changedFields: ['email', 'lastUpdate'],
+    record: {
+      splynxId: 1042,
+      login: 'jdoe',
+      name: 'Jane Doe',
+      email: 'jane.doe@example.com',
+      phone: '+32470123456',
+      status: 'active',
+      category: 'person',
+      billingType: 'recurring',
+      partnerId: 1,
+      locationId: 2,
+      dateAdd: '2024-03-05',
+      lastUpdate: '2026-11-21T05:58:12.000Z',
+      active: true,
+    },
+  };
+  return fixed(Topic.SplynxCustomerChanged, changeEventMessage(Topic.SplynxCustomerChanged, change), AT(30));
 }

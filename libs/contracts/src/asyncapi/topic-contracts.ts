@@ -1,4 +1,5 @@
 import { ClassConstructor } from 'class-transformer';
+import { SplynxCustomerChangedPayload } from '../change-events';
 import { CompanyChangedPayload } from '../company-changed';
 import { RobawsWebhookReceivedPayload } from '../robaws-webhook-received';
 import { RunEventPayload } from '../run-events';
@@ -216,6 +217,31 @@ export const TOPIC_CONTRACTS: Record<Topic, TopicContract> = {
     ],
     producers: { scheduler: 'every company change, through its outbox' },
     consumers: { 'accounting-sync': 'its company projection (time zones of the accounting date ranges)' },
+  },
+  [Topic.SplynxCustomerChanged]: {
+    summary: 'A Splynx customer the hub created, updated or deactivated, with its stored record.',
+    description:
+      'Compacted: a consumer that reads it from the beginning gets the latest state of every customer. One event per ' +
+      'customer a sync page created or changed (changedFields: the record fields that differ; every field when ' +
+      'created) and per customer a complete full sync deactivated; an unchanged customer sends nothing. Sent through ' +
+      'the outbox after the page commits, so a crash loses none; a redelivery repeats the same state. Off with ' +
+      'CHANGE_EVENTS without splynx.',
+    key: {
+      type: 'string',
+      description: "The customer's Splynx id: one customer's changes stay in order.",
+      pattern: POSITIVE_ID,
+    },
+    messages: [
+      {
+        name: 'SplynxCustomerChanged',
+        title: 'splynx.customer.changed',
+        summary: 'A Splynx customer changed.',
+        payloadClass: SplynxCustomerChangedPayload,
+        example: examples.splynxCustomerChangedExample,
+      },
+    ],
+    producers: { 'splynx-sync': 'customers and customers.full runs, per page after its commit' },
+    consumers: {},
   },
   [Topic.UsageConfigUpdated]: {
     summary: "A reseller config's traffic usage changed in a sync (bytes).",

@@ -29,6 +29,7 @@ import { CreateUsageTables1763700000027 } from './1763700000027-create-usage-tab
 import { AddTakeoversToRuns1763700000028 } from './1763700000028-add-takeovers-to-runs';
 import { SplynxIncremental1763700000029 } from './1763700000029-splynx-incremental';
 import { DropOutboxNextAttemptIndex1763700000030 } from './1763700000030-drop-outbox-next-attempt-index';
+import { OutboxMessageCount1763700000031 } from './1763700000031-outbox-message-count';
 
 /** Listed explicitly, in order: globs break under bundlers and hide what runs. One schema change each. */
 export const MIGRATIONS = [
@@ -63,4 +64,5 @@ export const MIGRATIONS = [
   AddTakeoversToRuns1763700000028,
   SplynxIncremental1763700000029,
   DropOutboxNextAttemptIndex1763700000030,
+  OutboxMessageCount1763700000031,
 ];
