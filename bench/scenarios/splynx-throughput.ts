@@ -1,5 +1,6 @@
 import { Topic } from '@sync-hub/contracts';
 import { SplynxSimulator, generateCustomer } from '@sync-hub/simulators';
+import { Kafka, logLevel } from 'kafkajs';
 import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { mapSplynxCustomer, SPLYNX_CUSTOMER_COLUMNS, SplynxCustomer } from '../../apps/splynx-sync/src';
@@ -15,6 +16,13 @@ export interface ThroughputResult {
   pageSize: number;
   pipelineRowsPerSec: Figure;
   pipelineSeconds: Figure;
+  /**
+   * The same full sync with the record-level change events off (CHANGE_EVENTS=none), the other half of each
+   * repetition (which goes first alternates): the events' cost is the product default's rows/s against this.
+   */
+  eventsOffRowsPerSec: Figure;
+  /** The change events the events-on full syncs published (one per customer: all are created). */
+  changeEvents: number;
   incrementalSeconds: Figure;
   ceilingRowsPerSec: Figure;
   /** The same upserts over two connections at once, each taking the next batch (MariaDB takes concurrent batches). */
@@ -122,8 +130,14 @@ async function pipelineRun(
   customers: number,
   pageSize: number,
   seed: number,
-  opts: { incremental: boolean; profileDir?: string },
-): Promise<{ fullSeconds: number; incrementalSeconds?: number; peakRssMb: number; restRssMb: number }> {
+  opts: { incremental: boolean; profileDir?: string; changeEvents?: boolean },
+): Promise<{
+  fullSeconds: number;
+  incrementalSeconds?: number;
+  peakRssMb: number;
+  restRssMb: number;
+  changeEvents: number;
+}> {
   const db = await createTestDatabase('bench_pipeline');
   const simulator = new SplynxSimulator({ customers, seed });
   const url = await simulator.start();
@@ -139,6 +153,7 @@ async function pipelineRun(
       SPLYNX_API_KEY: simulator.apiKey,
       SPLYNX_API_SECRET: simulator.apiSecret,
       SPLYNX_PAGE_SIZE: String(pageSize),
+      CHANGE_EVENTS: opts.changeEvents === false ? 'none' : 'all',
       LOG_LEVEL: 'warn',
     },
     'bench-splynx-sync',
@@ -146,6 +161,9 @@ async function pipelineRun(
   );
   const probe = new KafkaProbe();
   await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
+  // The run's change events, counted from its end on (they are sent before the run reports).
+  const events = { count: 0 };
+  const changes = await countChangeEvents(events);
   const restRssMb = rssOf(app.child.pid!).now;
   const run = async (job: 'customers' | 'customers.full') => {
     const t = tick('splynx', job);
@@ -158,15 +176,38 @@ async function pipelineRun(
   try {
     const fullSeconds = await run('customers.full');
     const peakRssMb = rssOf(app.child.pid!).peak;
-    if (!opts.incremental) return { fullSeconds, peakRssMb, restRssMb };
+    const changeEvents = events.count;
+    if (!opts.incremental) return { fullSeconds, peakRssMb, restRssMb, changeEvents };
     simulator.mutate({ change: Math.round(customers / 100) });
-    return { fullSeconds, incrementalSeconds: await run('customers'), peakRssMb, restRssMb };
+    return { fullSeconds, incrementalSeconds: await run('customers'), peakRssMb, restRssMb, changeEvents };
   } finally {
     await app.stop();
+    await changes.disconnect();
     await probe.close();
     await simulator.stop();
     await db.drop();
   }
+}
+
+/**
+ * A consumer of `splynx.customer.changed.v1` from its end, counting what arrives (not keeping it: a full run at
+ * 1,000,000 customers publishes as many).
+ */
+async function countChangeEvents(into: { count: number }): Promise<{ disconnect(): Promise<void> }> {
+  const kafka = new Kafka({
+    clientId: 'bench-change-events',
+    brokers: TEST_KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: await freshGroup('bench-change-events', [Topic.SplynxCustomerChanged]) });
+  await consumer.connect();
+  await consumer.subscribe({ topic: Topic.SplynxCustomerChanged, fromBeginning: false });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      into.count += batch.messages.length;
+    },
+  });
+  return consumer;
 }
 
 /**
@@ -186,14 +227,21 @@ export async function splynxThroughput(opts: {
 }): Promise<ThroughputResult> {
   const seed = 5;
   const pipeline: number[] = [];
+  const eventsOff: number[] = [];
+  let changeEvents = 0;
   const incremental: number[] = [];
   const peaks: number[] = [];
   let restRssMb = 0;
   for (let rep = 0; rep < opts.reps; rep++) {
+    // The change events' cost (issue 16): the same full sync with them off, first in every other repetition.
+    const off = () => pipelineRun(opts.customers, opts.pageSize, seed, { incremental: false, changeEvents: false });
+    if (rep % 2 === 1) eventsOff.push((await off()).fullSeconds);
     const one = await pipelineRun(opts.customers, opts.pageSize, seed, {
       incremental: true,
       profileDir: rep === 0 ? opts.profileDir : undefined,
     });
+    if (rep % 2 === 0) eventsOff.push((await off()).fullSeconds);
+    changeEvents = one.changeEvents;
     pipeline.push(one.fullSeconds);
     incremental.push(one.incrementalSeconds!);
     peaks.push(one.peakRssMb);
@@ -240,6 +288,11 @@ export async function splynxThroughput(opts: {
       pipeline.map((s) => opts.customers / s),
       'rows/s',
     ),
+    eventsOffRowsPerSec: figure(
+      eventsOff.map((s) => opts.customers / s),
+      'rows/s',
+    ),
+    changeEvents,
     incrementalSeconds: figure(incremental, 's'),
     ceilingRowsPerSec: figure(ceiling, 'rows/s'),
     ceiling2RowsPerSec: figure(ceiling2, 'rows/s'),

@@ -101,6 +101,8 @@ const RECORD_COLUMNS = [
   'last_update',
   'active',
 ];
+/** How long a run's end waits for its last change events to be sent (they are safe in the outbox either way). */
+const FINAL_FLUSH_WAIT_MS = 10_000;
 /** Customers deactivated per transaction, with their change events, when events are on. */
 const DEACTIVATE_BATCH = 1000;
 
@@ -210,19 +212,27 @@ export class CustomerSyncService {
 
   /**
    * Sends what the outbox holds. After a page: in the background (the next pages do not wait for the bus). At the end
-   * of a run: awaited, twice, so a flush already under way when the last page committed does not leave it behind.
+   * of a run: awaited, twice, so a flush already under way when the last page committed does not leave it behind; but
+   * not past FINAL_FLUSH_WAIT_MS, so a broker lost mid-send (the producer then retries for a minute) does not hold the
+   * run's end: its events are committed in the outbox and go out with the next flush.
    */
   private async sendEvents(wait = false): Promise<void> {
     const flush = () =>
-      this.outbox!.flush().catch((err: Error) =>
-        this.logger.warn(`customer change events wait in the outbox: ${err.message}`),
+      this.outbox!.flush().then(
+        () => undefined,
+        (err: Error) => this.logger.warn(`customer change events wait in the outbox: ${err.message}`),
       );
     if (!wait) {
       void flush();
       return;
     }
-    await flush();
-    await flush();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FINAL_FLUSH_WAIT_MS)));
+    try {
+      await Promise.race([flush().then(flush), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
