@@ -9,6 +9,7 @@ import { createTestDatabase } from '../../test/support/database';
 import { TEST_KAFKA_BROKERS } from '../../test/support/env';
 import { freshGroup, KafkaProbe } from '../../test/support/kafka';
 import { tick } from '../../test/support/ticks';
+import { eventually } from '../../test/support/wait';
 import { figure, Figure, repeat, rssOf, seconds } from '../stats';
 
 export interface ThroughputResult {
@@ -23,6 +24,10 @@ export interface ThroughputResult {
   eventsOffRowsPerSec: Figure;
   /** The change events the events-on full syncs published (one per customer: all are created). */
   changeEvents: number;
+  /** The events-on full sync to its last change event read back: its throughput with the events delivered. */
+  eventsDeliveredRowsPerSec: Figure;
+  /** Change events still in the outbox when the events-on runs reported (medians). */
+  outboxAtEnd: number;
   incrementalSeconds: Figure;
   ceilingRowsPerSec: Figure;
   /** The same upserts over two connections at once, each taking the next batch (MariaDB takes concurrent batches). */
@@ -137,6 +142,10 @@ async function pipelineRun(
   peakRssMb: number;
   restRssMb: number;
   changeEvents: number;
+  /** From the tick to the last change event read back (the full sync's time when they are off). */
+  eventsSeconds: number;
+  /** Change events still in the outbox when the run reported (it waits for them up to a bound). */
+  outboxAtEnd: number;
 }> {
   const db = await createTestDatabase('bench_pipeline');
   const simulator = new SplynxSimulator({ customers, seed });
@@ -165,9 +174,10 @@ async function pipelineRun(
   const events = { count: 0 };
   const changes = await countChangeEvents(events);
   const restRssMb = rssOf(app.child.pid!).now;
+  let start = process.hrtime.bigint();
   const run = async (job: 'customers' | 'customers.full') => {
     const t = tick('splynx', job);
-    const start = process.hrtime.bigint();
+    start = process.hrtime.bigint();
     await probe.produce(Topic.SplynxRequested, t.key, t.value);
     const end = await probe.waitForRunEnd(t.value.runId!, 30 * 60000);
     if (end.topic !== Topic.RunCompleted) throw new Error(`benchmark run ended ${end.topic}: ${end.value}`);
@@ -176,10 +186,22 @@ async function pipelineRun(
   try {
     const fullSeconds = await run('customers.full');
     const peakRssMb = rssOf(app.child.pid!).peak;
+    // The run waits for its events up to a bound, then reports; those still in the outbox go out after. The sync's
+    // throughput with its events is to the last event read back.
+    const [{ n: waiting }] = await db.dataSource.query<Array<{ n: number | string | null }>>(
+      'SELECT SUM(message_count) AS n FROM outbox_messages',
+    );
+    let eventsSeconds = fullSeconds;
+    if (opts.changeEvents !== false) {
+      await eventually(() => (events.count >= customers ? true : undefined), 'the change events', 300000, 50);
+      eventsSeconds = seconds(start);
+    }
     const changeEvents = events.count;
-    if (!opts.incremental) return { fullSeconds, peakRssMb, restRssMb, changeEvents };
+    const outboxAtEnd = Number(waiting ?? 0);
+    const common = { fullSeconds, peakRssMb, restRssMb, changeEvents, eventsSeconds, outboxAtEnd };
+    if (!opts.incremental) return common;
     simulator.mutate({ change: Math.round(customers / 100) });
-    return { fullSeconds, incrementalSeconds: await run('customers'), peakRssMb, restRssMb, changeEvents };
+    return { ...common, incrementalSeconds: await run('customers') };
   } finally {
     await app.stop();
     await changes.disconnect();
@@ -228,6 +250,8 @@ export async function splynxThroughput(opts: {
   const seed = 5;
   const pipeline: number[] = [];
   const eventsOff: number[] = [];
+  const delivered: number[] = [];
+  const outboxAtEnd: number[] = [];
   let changeEvents = 0;
   const incremental: number[] = [];
   const peaks: number[] = [];
@@ -242,6 +266,8 @@ export async function splynxThroughput(opts: {
     });
     if (rep % 2 === 0) eventsOff.push((await off()).fullSeconds);
     changeEvents = one.changeEvents;
+    delivered.push(one.eventsSeconds);
+    outboxAtEnd.push(one.outboxAtEnd);
     pipeline.push(one.fullSeconds);
     incremental.push(one.incrementalSeconds!);
     peaks.push(one.peakRssMb);
@@ -293,6 +319,11 @@ export async function splynxThroughput(opts: {
       'rows/s',
     ),
     changeEvents,
+    eventsDeliveredRowsPerSec: figure(
+      delivered.map((s) => opts.customers / s),
+      'rows/s',
+    ),
+    outboxAtEnd: figure(outboxAtEnd, 'messages').median,
     incrementalSeconds: figure(incremental, 's'),
     ceilingRowsPerSec: figure(ceiling, 'rows/s'),
     ceiling2RowsPerSec: figure(ceiling2, 'rows/s'),

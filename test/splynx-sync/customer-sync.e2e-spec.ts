@@ -7,6 +7,7 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { freshGroup, KafkaProbe } from '../support/kafka';
 import { tick } from '../support/ticks';
+import { eventually } from '../support/wait';
 
 const CUSTOMERS = 1234;
 const HTTP_RETRIES = 2;
@@ -134,7 +135,13 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
       assert.deepEqual(JSON.parse(row.raw), source, `raw record of ${row.splynx_id}`);
     }
 
-    // One created event per customer on the broker, by the time the run reports, each carrying its stored row.
+    // One created event per customer on the broker, each carrying its stored row (read apart from the run's end).
+    await eventually(
+      () => (probe.forRun(Topic.SplynxCustomerChanged, runId).length >= CUSTOMERS ? true : undefined),
+      'the change events',
+      30000,
+      100,
+    );
     const changes = probe.forRun(Topic.SplynxCustomerChanged, runId);
     assert.equal(changes.length, CUSTOMERS);
     const byId = new Map(stored.map((r) => [String(r.splynx_id), r]));
@@ -161,6 +168,12 @@ describe('splynx-sync in the distributed mode (real Kafka, MariaDB, simulator ov
     const { event, runId } = await runTick(undefined, 'customers.full');
     assert.equal(event.topic, Topic.RunCompleted, event.value);
     // Ten updated, five deactivated; the unchanged send nothing (MariaDB's dates read back equal to what was written).
+    await eventually(
+      () => (probe.forRun(Topic.SplynxCustomerChanged, runId).length >= 15 ? true : undefined),
+      'the change events',
+      30000,
+      100,
+    );
     const changes = probe.forRun(Topic.SplynxCustomerChanged, runId).map((m) => m.json.payload);
     assert.deepEqual(
       changes

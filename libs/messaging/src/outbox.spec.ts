@@ -189,6 +189,49 @@ describe('ReliablePublisher: rows of many messages (a page of change events)', (
     assert.equal(bus.sends.flat().length, 30);
   });
 
+  it('sendEnqueued sends a committed batch from memory and deletes its rows; a flush then finds nothing', async () => {
+    const bus = new ListBus();
+    const outbox = new ReliablePublisher(bus, ds.getRepository(OutboxMessage));
+    const batch = await ds.transaction((m) => outbox.enqueueBatch(m, 't.v1', events(2500)));
+    assert.deepEqual(
+      batch.rows.map((r) => r.messages.length),
+      [2000, 500],
+    );
+    assert.equal(await outbox.sendEnqueued(batch), 2500);
+    assert.deepEqual(
+      bus.sends.flat().map((m) => m.key),
+      events(2500).map((e) => e.key),
+    );
+    assert.deepEqual(bus.sends.flat()[7].value, { n: 8, text: 'tab\there' });
+    assert.equal(await ds.getRepository(OutboxMessage).count(), 0);
+    assert.equal(await outbox.flush(), 0);
+    assert.equal(await outbox.sendEnqueued(batch), 0, 'rows already gone: nothing sent twice');
+    assert.equal(bus.sends.flat().length, 2500);
+  });
+
+  it('sendEnqueued flushes instead while older messages of its topic wait, and leaves a refused batch to the flush', async () => {
+    const bus = new ListBus();
+    const outbox = new ReliablePublisher(bus, ds.getRepository(OutboxMessage));
+    const older = await ds.transaction((m) => outbox.enqueueBatch(m, 't.v1', events(3)));
+    const newer = await ds.transaction((m) => outbox.enqueueBatch(m, 't.v1', events(3, 3)));
+    await ds.transaction((m) => outbox.enqueueBatch(m, 'other.v1', events(2, 100)));
+    bus.down = true;
+    assert.equal(await outbox.sendEnqueued(older), 0);
+    assert.equal((await outbox.depth()).pending, 8, 'everything still in the outbox');
+    bus.down = false;
+    // The newer batch would overtake the older one: the flush sends everything waiting, oldest first.
+    assert.equal(await outbox.sendEnqueued(newer), 8);
+    assert.deepEqual(
+      bus.sends
+        .flat()
+        .filter((m) => m.topic === 't.v1')
+        .map((m) => m.key),
+      ['1', '2', '3', '4', '5', '6'],
+      'in order',
+    );
+    assert.equal((await outbox.depth()).pending, 0);
+  });
+
   it('refuses a key with a tab or a line break, and headers, before writing anything', async () => {
     const outbox = new ReliablePublisher(new ListBus(), ds.getRepository(OutboxMessage));
     await assert.rejects(

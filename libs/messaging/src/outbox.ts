@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Interval } from '@nestjs/schedule';
 import { InjectRepository } from '@nestjs/typeorm';
 import { MetricsService } from '@sync-hub/observability';
-import { bulkInsert, OutboxMessage } from '@sync-hub/persistence';
+import { bulkInsert, insertReturningId, OutboxMessage } from '@sync-hub/persistence';
 import { EntityManager, Repository } from 'typeorm';
 import { EventPublisher, OutgoingMessage } from './event-publisher';
 import { StoredBackoff } from './stored-backoff';
@@ -20,6 +20,15 @@ const INSERT_BATCH = 1000;
 const DEPTH_METRICS_CACHE_MS = 5000;
 /** A batch the bus refused waits 10 s, then 20 s, 40 s, … at most 5 minutes. */
 const REFUSED_BACKOFF = new StoredBackoff(2 * FLUSH_INTERVAL_MS, 300_000);
+
+/** `sendEnqueued`'s transaction found older messages of the topic waiting: the flush sends them all, in order. */
+const OLDER_WAITING = -1;
+
+/** What `enqueueBatch` wrote: its rows' ids and their messages, each value as JSON text. */
+export interface EnqueuedBatch {
+  topic: string;
+  rows: Array<{ id: number; messages: Array<{ key: string; json: string }> }>;
+}
 
 /** An outbox row as the flush reads it. */
 interface StoredRow {
@@ -123,39 +132,88 @@ export class ReliablePublisher implements OnModuleDestroy {
   }
 
   /**
-   * Many messages of one topic in few outbox rows, inside the caller's transaction: a sync page's change events. The
-   * flush sends them as it sends any row, in order with the rows around them. A key must not hold a tab or a line
-   * break, and the messages carry no headers.
+   * Many messages of one topic in few outbox rows, inside the caller's transaction: a sync page's change events. After
+   * the commit, `sendEnqueued` sends them from memory and deletes their rows; whatever it does not send (a crash, the
+   * bus down, older messages of the topic still waiting) the flush sends as it sends any row, in order with the rows
+   * around it. A key must not hold a tab or a line break, and the messages carry no headers.
    */
   async enqueueBatch(
     manager: EntityManager,
     topic: string,
     messages: OutgoingMessage[],
     now = new Date(),
-  ): Promise<void> {
-    if (messages.length === 0) return;
+  ): Promise<EnqueuedBatch> {
+    const enqueued: EnqueuedBatch = { topic, rows: [] };
+    if (messages.length === 0) return enqueued;
     for (const m of messages) {
       if (/[\t\r\n]/.test(m.key)) throw new Error(`outbox: a batched message's key holds a tab or a line break`);
       if (m.headers && Object.keys(m.headers).length > 0) throw new Error('outbox: batched messages carry no headers');
     }
-    const rows = [];
+    const repo = manager.getRepository(OutboxMessage);
     for (let i = 0; i < messages.length; i += BATCH_ROW_MESSAGES) {
-      const part = messages.slice(i, i + BATCH_ROW_MESSAGES);
-      rows.push({
+      // Each value serialised once: stored in the row, and sent as it is by `sendEnqueued`.
+      const part = messages
+        .slice(i, i + BATCH_ROW_MESSAGES)
+        .map((m) => ({ key: m.key, json: JSON.stringify(m.value) }));
+      const id = await insertReturningId(repo, {
         topic,
         messageKey: part[0].key,
-        value:
-          part.length === 1
-            ? JSON.stringify(part[0].value)
-            : part.map((m) => `${m.key}\t${JSON.stringify(m.value)}`).join('\n'),
+        value: part.length === 1 ? part[0].json : part.map((m) => `${m.key}\t${m.json}`).join('\n'),
         messageCount: part.length,
         attempts: 0,
         lastError: null,
         createdAt: now,
         nextAttemptAt: now,
       });
+      enqueued.rows.push({ id, messages: part });
     }
-    await bulkInsert(manager.getRepository(OutboxMessage), rows);
+    return enqueued;
+  }
+
+  /**
+   * Sends a committed `enqueueBatch` from memory, without reading its rows back, and deletes them: under a lock on the
+   * rows, so that a flush in another process does not send them too. When older messages of the topic wait in the
+   * outbox (two pages committed in the other order, a batch the bus refused), it flushes instead, which sends them
+   * and this batch in order: a key's messages never overtake each other. Rows another flusher already sent are
+   * skipped; what the bus refuses stays for the flush. Returns the messages sent.
+   */
+  async sendEnqueued(batch: EnqueuedBatch): Promise<number> {
+    if (batch.rows.length === 0 || (await this.publisher.unreachable())) return 0;
+    const mysql = this.outbox.manager.connection.options.type === 'mysql';
+    const ids = batch.rows.map((r) => r.id);
+    const work = async (m: EntityManager): Promise<number> => {
+      const marks = ids.map(() => '?').join(', ');
+      const locked: Array<{ id: number | string }> = await m.query(
+        `SELECT id FROM outbox_messages WHERE id IN (${marks}) ORDER BY id${mysql ? ' FOR UPDATE' : ''}`,
+        ids,
+      );
+      if (locked.length === 0) return 0;
+      const first = Math.min(...locked.map((r) => Number(r.id)));
+      const [{ n }] = await m.query<Array<{ n: number | string }>>(
+        'SELECT COUNT(*) AS n FROM outbox_messages WHERE topic = ? AND id < ?',
+        [batch.topic, first],
+      );
+      if (Number(n) > 0) return OLDER_WAITING;
+      const present = new Set(locked.map((r) => Number(r.id)));
+      const rows = batch.rows.filter((r) => present.has(r.id));
+      const messages = rows.flatMap((r) =>
+        r.messages.map((x) => ({ key: x.key, value: this.publisher.storedValue(x.json) })),
+      );
+      await this.publisher.publishMany([{ topic: batch.topic, messages }]);
+      const sent = rows.map((r) => r.id);
+      await m.query(`DELETE FROM outbox_messages WHERE id IN (${sent.map(() => '?').join(', ')})`, sent);
+      return messages.length;
+    };
+    try {
+      const sent = await (mysql
+        ? this.outbox.manager.transaction('READ COMMITTED', work)
+        : this.outbox.manager.transaction(work));
+      return sent === OLDER_WAITING ? await this.flush() : sent;
+    } catch (err) {
+      // Committed in the outbox: the flush sends it later.
+      this.logger.warn(`bus refused ${batch.topic} messages, keeping them in the outbox: ${(err as Error).message}`);
+      return 0;
+    }
   }
 
   /** Every few seconds: what the bus refused earlier, and what a crash left between commit and send. */

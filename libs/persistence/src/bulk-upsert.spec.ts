@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Column, DataSource, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import { bulkInsert, bulkUpsert, StoredForm } from './bulk-upsert';
+import { bulkInsert, bulkUpsert, insertReturningId, StoredForm } from './bulk-upsert';
 
 @Entity('bulk_items')
 class BulkItem {
@@ -104,5 +104,26 @@ describe('bulkUpsert (SQLite via sql.js; MariaDB in the Splynx e2e and benchmark
       /abort/,
     );
     assert.equal(await ds.getRepository(BulkEvent).countBy({ topic: 'rolled back' }), 0, 'gone with its transaction');
+  });
+
+  it("insertReturningId: one row, its generated id, inside the caller's transaction (MariaDB: the e2e suites)", async () => {
+    const at = new Date('2026-12-07T10:00:00.000Z');
+    const ids = await ds.transaction(async (m) => [
+      await insertReturningId(m.getRepository(BulkEvent), {
+        topic: 'first',
+        lastError: 'x'.repeat(20000),
+        createdAt: at,
+      }),
+      await insertReturningId(m.getRepository(BulkEvent), { topic: 'second', lastError: null, createdAt: at }),
+    ]);
+    const rows = await ds.getRepository(BulkEvent).findBy([{ id: ids[0] }, { id: ids[1] }]);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.topic, r.lastError?.length ?? null]).sort((a, b) => Number(a[0]) - Number(b[0])),
+      [
+        [ids[0], 'first', 20000],
+        [ids[1], 'second', null],
+      ],
+    );
+    assert.equal(ids[1], ids[0] + 1);
   });
 });

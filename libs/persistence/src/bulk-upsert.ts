@@ -39,11 +39,27 @@ export async function bulkInsert<T extends ObjectLiteral>(
   await bulkWrite(repo, rows, null);
 }
 
+/**
+ * One row inserted as `bulkInsert` writes it, and its generated id: from the prepared statement's result on
+ * MySQL/MariaDB, `last_insert_rowid()` on SQLite (in the same transaction, on its one connection).
+ */
+export async function insertReturningId<T extends ObjectLiteral>(
+  repo: Repository<T>,
+  row: QueryDeepPartialEntity<T>,
+): Promise<number> {
+  const result = await bulkWrite(repo, [row], null, true);
+  if (result?.insertId) return Number(result.insertId);
+  const [{ id }] = await repo.manager.query<Array<{ id: number | string }>>('SELECT last_insert_rowid() AS id');
+  return Number(id);
+}
+
 async function bulkWrite<T extends ObjectLiteral>(
   repo: Repository<T>,
   rows: Array<QueryDeepPartialEntity<T>>,
   upsert: { updateColumns: string[]; conflictColumns: string[] } | null,
-): Promise<void> {
+  /** For `insertReturningId`: the one-row shape or an error, and on MySQL/MariaDB the prepared path (its insertId). */
+  forceShape = false,
+): Promise<{ insertId?: number } | void> {
   if (rows.length === 0) return;
   const builder = (values: Array<QueryDeepPartialEntity<T>>) => {
     const insert = repo.createQueryBuilder().insert().into(repo.metadata.target).values(values);
@@ -53,6 +69,7 @@ async function bulkWrite<T extends ObjectLiteral>(
   const shape = statementShape(sql);
   const columns = shape?.columns.map((name) => repo.metadata.findColumnWithDatabaseName(name));
   if (!shape || !columns || columns.some((c) => !c)) {
+    if (forceShape) throw new Error(`bulk write: cannot build a one-row INSERT for ${repo.metadata.tableName}`);
     await builder(rows.map(unwrapStoredForms)).execute();
     return;
   }
@@ -68,12 +85,19 @@ async function bulkWrite<T extends ObjectLiteral>(
   const type = repo.manager.connection.options.type;
   if (
     (type === 'mysql' || type === 'mariadb') &&
-    params.length >= PREPARED_MIN_VALUES &&
+    (forceShape || params.length >= PREPARED_MIN_VALUES || params.some(isLongText)) &&
     params.length <= MAX_PLACEHOLDERS
   )
-    await executePrepared(repo.manager, statement, params);
-  else await repo.manager.query(statement, params);
+    return executePrepared(repo.manager, statement, params);
+  await repo.manager.query(statement, params);
 }
+
+/**
+ * A value that goes better as a binary field than escaped into SQL text: escaping scans and copies it, and the server
+ * parses it back (an outbox row of a page's change events is a few hundred KB).
+ */
+const LONG_TEXT = 16 * 1024;
+const isLongText = (v: unknown) => typeof v === 'string' && v.length >= LONG_TEXT;
 
 /** The most placeholders one prepared statement may hold (the protocol counts them in two bytes). */
 const MAX_PLACEHOLDERS = 65535;
@@ -86,7 +110,7 @@ const PREPARED_MIN_VALUES = 1000;
 
 /** The callback API of the mysql2 connection TypeORM's query runner holds. */
 interface Mysql2Connection {
-  execute(sql: string, values: unknown[], cb: (err: Error | null) => void): void;
+  execute(sql: string, values: unknown[], cb: (err: Error | null, result?: { insertId?: number }) => void): void;
   unprepare(sql: string): unknown;
 }
 
@@ -98,19 +122,19 @@ interface Mysql2Connection {
  * 500-row upsert holds about 4 MB of the server's memory, and the statement shapes vary with the batch size. Errors
  * arrive as TypeORM's QueryFailedError, as from `query`.
  */
-async function executePrepared(manager: EntityManager, sql: string, params: unknown[]): Promise<void> {
+async function executePrepared(manager: EntityManager, sql: string, params: unknown[]): Promise<{ insertId?: number }> {
   const given = manager.queryRunner;
   const own = !given || given.isReleased;
   const runner = given && !given.isReleased ? given : manager.connection.createQueryRunner();
   try {
     const conn = (await runner.connect()) as Mysql2Connection;
     const values = params.map((v) => (v === undefined ? null : v));
-    await new Promise<void>((resolve, reject) => {
+    return await new Promise<{ insertId?: number }>((resolve, reject) => {
       try {
-        conn.execute(sql, values, (err) => {
+        conn.execute(sql, values, (err, result) => {
           closeStatement(conn, sql);
           if (err) reject(err);
-          else resolve();
+          else resolve({ insertId: result?.insertId });
         });
       } catch (err) {
         closeStatement(conn, sql);

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { RunStats } from '@sync-hub/contracts';
-import { bulkUpsert, readCursor, StoredForm, writeCursor } from '@sync-hub/persistence';
+import { bulkUpsert, isDeadlock, readCursor, StoredForm, writeCursor } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -419,10 +419,4 @@ export class CustomerPullService {
       this.logger.log(`${gone.length} Robaws customer(s) no longer in Robaws: marked deleted_upstream`);
     return gone.length;
   }
-}
-
-/** MariaDB chose this transaction as a deadlock's victim and rolled it back: it can be run again as it was. */
-function isDeadlock(err: unknown): boolean {
-  const driverError = (err as { driverError?: { code?: string } } | null)?.driverError;
-  return (driverError?.code ?? (err as { code?: string } | null)?.code) === 'ER_LOCK_DEADLOCK';
 }

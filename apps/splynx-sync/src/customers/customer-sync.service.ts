@@ -10,8 +10,16 @@ import {
   SplynxCustomerRecord,
   Topic,
 } from '@sync-hub/contracts';
-import { ReliablePublisher } from '@sync-hub/messaging';
-import { bulkUpsert, hydrate, readCursor, selectList, StoredForm, writeCursor } from '@sync-hub/persistence';
+import { EnqueuedBatch, ReliablePublisher } from '@sync-hub/messaging';
+import {
+  bulkUpsert,
+  hydrate,
+  readCursor,
+  selectList,
+  StoredForm,
+  transactionRetryingDeadlocks,
+  writeCursor,
+} from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
@@ -83,6 +91,10 @@ interface RunState {
   activeSeen: number;
   /** The run whose change events this run sends, or null when it sends none (CHANGE_EVENTS, a dry run, no run id). */
   eventsRunId: string | null;
+  /** The committed pages' change events being sent, in commit order, in the background; done when all are. */
+  sending: Promise<void>;
+  /** Committed pages' outbox rows not handed to a send yet: a send takes all that wait (up to SEND_MESSAGES). */
+  unsent: EnqueuedBatch['rows'];
 }
 
 /** The stored columns a change event's record is made of (and compared on). */
@@ -101,6 +113,8 @@ const RECORD_COLUMNS = [
   'last_update',
   'active',
 ];
+/** Change events per send of committed pages (as the outbox's flush sends at most). */
+const SEND_MESSAGES = 5000;
 /** How long a run's end waits for its last change events to be sent (they are safe in the outbox either way). */
 const FINAL_FLUSH_WAIT_MS = 10_000;
 /** Customers deactivated per transaction, with their change events, when events are on. */
@@ -168,6 +182,8 @@ export class CustomerSyncService {
       highestId: 0,
       activeSeen: 0,
       eventsRunId: sendsEvents && options.runId ? options.runId : null,
+      sending: Promise.resolve(),
+      unsent: [],
     };
     try {
       const watermark = await this.readWatermark();
@@ -206,30 +222,53 @@ export class CustomerSyncService {
       throw attachStats(err, stats);
     } finally {
       // The events of every committed page go out before the run reports; what the bus refuses stays in the outbox.
-      if (state.eventsRunId) await this.sendEvents(true);
+      if (state.eventsRunId) await this.finishSending(state);
     }
   }
 
   /**
-   * Sends what the outbox holds. After a page: in the background (the next pages do not wait for the bus). At the end
-   * of a run: awaited, twice, so a flush already under way when the last page committed does not leave it behind; but
-   * not past FINAL_FLUSH_WAIT_MS, so a broker lost mid-send (the producer then retries for a minute) does not hold the
-   * run's end: its events are committed in the outbox and go out with the next flush.
+   * A committed page's change events, sent after the pages before it, in the background: the next pages do not wait
+   * for the bus. What cannot be sent now (the bus is down, older events of the topic wait) stays in the outbox.
    */
-  private async sendEvents(wait = false): Promise<void> {
+  private queueSend(state: RunState, batch: EnqueuedBatch): void {
+    if (batch.rows.length === 0) return;
+    const idle = state.unsent.length === 0;
+    state.unsent.push(...batch.rows);
+    if (!idle) return; // a send is queued already: it takes these rows too
+    state.sending = state.sending.then(async () => {
+      // Every page committed while the previous send was out goes in one send: the sender keeps up with the writers.
+      while (state.unsent.length > 0) {
+        let messages = 0;
+        let take = 0;
+        while (take < state.unsent.length && (take === 0 || messages < SEND_MESSAGES))
+          messages += state.unsent[take++].messages.length;
+        const rows = state.unsent.slice(0, take);
+        try {
+          await this.outbox!.sendEnqueued({ topic: batch.topic, rows });
+        } catch (err) {
+          this.logger.warn(`customer change events wait in the outbox: ${(err as Error).message}`);
+        }
+        state.unsent.splice(0, take);
+      }
+    });
+  }
+
+  /**
+   * At the end of a run: the pages' sends, then the outbox flushed (twice: a flush already under way may have read
+   * the outbox before the last page's events fell back to it), but not past FINAL_FLUSH_WAIT_MS, so a broker lost
+   * mid-send (the producer then retries for a minute) does not hold the run's end: its events are committed in the
+   * outbox and go out with the next flush.
+   */
+  private async finishSending(state: RunState): Promise<void> {
     const flush = () =>
       this.outbox!.flush().then(
         () => undefined,
         (err: Error) => this.logger.warn(`customer change events wait in the outbox: ${err.message}`),
       );
-    if (!wait) {
-      void flush();
-      return;
-    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FINAL_FLUSH_WAIT_MS)));
     try {
-      await Promise.race([flush().then(flush), timeout]);
+      await Promise.race([state.sending.then(flush).then(flush), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -383,11 +422,12 @@ export class CustomerSyncService {
       };
       return [changeEventMessage(Topic.SplynxCustomerChanged, change)];
     });
-    await this.dataSource.transaction(async (m) => {
+    // Two pages write at once: neighbouring keys can deadlock, and the page is then written again.
+    const batch = await transactionRetryingDeadlocks(this.dataSource, async (m) => {
       await this.writePage(m, changed, seenOnly, state, mode.full);
-      await this.outbox!.enqueueBatch(m, Topic.SplynxCustomerChanged, messages, syncedAt);
+      return this.outbox!.enqueueBatch(m, Topic.SplynxCustomerChanged, messages, syncedAt);
     });
-    if (messages.length > 0) await this.sendEvents();
+    this.queueSend(state, batch);
   }
 
   private async writePage(
@@ -440,7 +480,7 @@ export class CustomerSyncService {
     const mysql = this.dataSource.options.type === 'mysql';
     let deactivated = 0;
     for (;;) {
-      const done = await this.dataSource.transaction(async (m) => {
+      const { done, batch, count } = await transactionRetryingDeadlocks(this.dataSource, async (m) => {
         const active: unknown = m.connection.driver.preparePersistentValue(
           true,
           m.connection.getMetadata(SplynxCustomer).findColumnWithPropertyName('active')!,
@@ -451,7 +491,7 @@ export class CustomerSyncService {
           [active, state.generation],
         );
         const customers = hydrate(m, SplynxCustomer, rows);
-        if (customers.length === 0) return true;
+        if (customers.length === 0) return { done: true, batch: null, count: 0 };
         const syncedAt = new Date();
         const ids = customers.map((c) => c.splynxId);
         await m
@@ -470,12 +510,14 @@ export class CustomerSyncService {
             record: splynxCustomerRecord({ ...c, active: false }),
           }),
         );
-        await this.outbox!.enqueueBatch(m, Topic.SplynxCustomerChanged, messages, syncedAt);
-        deactivated += customers.length;
-        return customers.length < DEACTIVATE_BATCH;
+        const enqueued = await this.outbox!.enqueueBatch(m, Topic.SplynxCustomerChanged, messages, syncedAt);
+        return { done: customers.length < DEACTIVATE_BATCH, batch: enqueued, count: customers.length };
       });
+      if (batch) {
+        deactivated += count;
+        this.queueSend(state, batch);
+      }
       if (done) return deactivated;
-      await this.sendEvents();
     }
   }
 }
