@@ -113,8 +113,20 @@ const RECORD_COLUMNS = [
   'last_update',
   'active',
 ];
+/**
+ * Committed change events the sender may hold before the page writers wait for it (~600 bytes each): a full sync of
+ * 1,000,000 customers writes faster than kafkajs sends, and the backlog would grow with the table.
+ */
+const MAX_UNSENT_MESSAGES = 2_000;
+
+function unsentMessages(state: RunState): number {
+  let n = 0;
+  for (const row of state.unsent) n += row.messages.length;
+  return n;
+}
+
 /** Change events per send of committed pages (as the outbox's flush sends at most). */
-const SEND_MESSAGES = 5000;
+const SEND_MESSAGES = 2000;
 /** How long a run's end waits for its last change events to be sent (they are safe in the outbox either way). */
 const FINAL_FLUSH_WAIT_MS = 10_000;
 /** Customers deactivated per transaction, with their change events, when events are on. */
@@ -428,6 +440,8 @@ export class CustomerSyncService {
       return this.outbox!.enqueueBatch(m, Topic.SplynxCustomerChanged, messages, syncedAt);
     });
     this.queueSend(state, batch);
+    // Memory flat whatever the size: when the sender falls behind, the writers wait for it.
+    while (unsentMessages(state) > MAX_UNSENT_MESSAGES) await state.sending;
   }
 
   private async writePage(
