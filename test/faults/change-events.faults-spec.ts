@@ -27,6 +27,7 @@ describe('change events: SIGKILL between the page commit and the send (a real br
   let consumer: DownstreamConsumer;
   const simulator = new SplynxSimulator({ customers: CUSTOMERS, seed: 162 });
   const probe = new KafkaProbe();
+  const readers: KafkaProbe[] = [];
   const runs = new Set<string>();
   let env: Record<string, string>;
 
@@ -78,6 +79,7 @@ describe('change events: SIGKILL between the page commit and the send (a real br
     await consumer?.stop();
     for (const app of apps) await app.stop().catch(() => undefined);
     await probe.close();
+    for (const r of readers) await r.close();
     await simulator.stop();
     await db?.drop();
   });
@@ -134,7 +136,18 @@ describe('change events: SIGKILL between the page commit and the send (a real br
     );
 
     // Every change of the run reached the bus; one sent twice (a flush cut short) carries the same state both times.
-    const events = probe.forRun(Topic.SplynxCustomerChanged, runId).map((m) => m.json.payload);
+    // Read by a probe started now, from the beginning: one that lived through the broker's stop may not have rejoined.
+    const reader = new KafkaProbe();
+    readers.push(reader);
+    await reader.watch([Topic.SplynxCustomerChanged]);
+    await eventually(
+      () =>
+        new Set(reader.forRun(Topic.SplynxCustomerChanged, runId).map((m) => m.key)).size >= 65 ? true : undefined,
+      'the change events of the run read back',
+      60000,
+      200,
+    );
+    const events = reader.forRun(Topic.SplynxCustomerChanged, runId).map((m) => m.json.payload);
     const byId = new Map<string, string>();
     for (const e of events) {
       const state = JSON.stringify([e.changeType, e.changedFields, e.record]);
