@@ -4,7 +4,7 @@ import { Topic } from '@sync-hub/contracts';
 import { SplynxSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
-import { copyDifferences, DownstreamConsumer } from '../support/downstream-consumer';
+import { DownstreamConsumer, waitForCopy } from '../support/downstream-consumer';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { freshGroup, KafkaProbe } from '../support/kafka';
 import { tick } from '../support/ticks';
@@ -46,22 +46,7 @@ describe('examples/downstream-consumer beside a Splynx sync (real Kafka and Mari
     );
     assert.equal(probe.forRun(Topic.SplynxCustomerChanged, runId).length, n);
   };
-  const matches = async (consumer: DownstreamConsumer) => {
-    const stored = await rows();
-    let problems: string[] = [];
-    await eventually(
-      async () => {
-        problems = copyDifferences(consumer.copy(), stored, runs);
-        return problems.length === 0 ? true : undefined;
-      },
-      'the consumer copy to equal the database',
-      60000,
-      200,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}: ${problems.slice(0, 5).join('; ')} (${problems.length} in all)`);
-    });
-    assert.equal(consumer.copy().rejected, 0, consumer.log());
-  };
+  const matches = async (consumer: DownstreamConsumer) => waitForCopy(consumer, await rows(), runs, 60000);
 
   before(async () => {
     db = await createTestDatabase('downstream_e2e');

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ARTIFACTS } from './app-process';
+import { eventually } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -102,4 +103,29 @@ export function copyDifferences(
     if (runs.has(version.runId) && !stored.has(id)) problems.push(`${id}: in the copy, not stored`);
   }
   return problems;
+}
+
+/**
+ * Waits until the consumer's copy equals the stored rows for the given runs (`copyDifferences`), and fails naming the
+ * first differences if it does not within `timeoutMs`; then requires that it rejected no message.
+ */
+export async function waitForCopy(
+  consumer: DownstreamConsumer,
+  rows: Array<Record<string, any>>,
+  runs: ReadonlySet<string>,
+  timeoutMs: number,
+): Promise<void> {
+  let problems: string[] = [];
+  await eventually(
+    async () => {
+      problems = copyDifferences(consumer.copy(), rows, runs);
+      return problems.length === 0 ? true : undefined;
+    },
+    'the consumer copy to equal the database',
+    timeoutMs,
+    200,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}: ${problems.slice(0, 5).join('; ')} (${problems.length} in all)`);
+  });
+  if (consumer.copy().rejected !== 0) throw new Error(`the consumer rejected messages: ${consumer.log()}`);
 }
