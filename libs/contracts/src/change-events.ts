@@ -38,9 +38,10 @@ export class ChangeEventPayload<R extends object = Record<string, unknown>> {
   @MaxLength(255)
   id: string;
 
-  /** The run that wrote the change. */
+  /** The run that wrote the change; null for one no run wrote (a Robaws webhook's delivery, applied as it comes). */
+  @IsOptional()
   @IsUUID()
-  runId: string;
+  runId: string | null;
 
   /** When the change was committed to the hub's database. */
   @IsISO8601({ strict: true })
@@ -60,6 +61,15 @@ export class ChangeEventPayload<R extends object = Record<string, unknown>> {
 /** Which domain publishes each change-event topic: `CHANGE_EVENTS` switches them per domain. */
 export const CHANGE_EVENT_TOPICS: Readonly<Partial<Record<Topic, Domain>>> = {
   [Topic.SplynxCustomerChanged]: 'splynx',
+  [Topic.RobawsCustomerChanged]: 'crm',
+  [Topic.LoyaltyClientsChanged]: 'crm',
+  [Topic.LoyaltyClientAbonnementsChanged]: 'crm',
+  [Topic.LoyaltyHistoriesChanged]: 'crm',
+  [Topic.LoyaltyPromotionPassOrdersChanged]: 'crm',
+  [Topic.LoyaltyPromotionPassVendusChanged]: 'crm',
+  [Topic.LoyaltyPartnersChanged]: 'crm',
+  [Topic.LoyaltyPromotionsChanged]: 'crm',
+  [Topic.AccountingDocumentChanged]: 'accounting',
 };
 
 export function isChangeEventTopic(topic: string): boolean {
@@ -72,7 +82,11 @@ export function changeEventMessage<R extends object>(
   change: ChangeEventPayload<R>,
 ): { topic: Topic; key: string; value: EventEnvelope<ChangeEventPayload<R>> } {
   const type = topic.replace(/\.v\d+$/, '');
-  return { topic, key: change.id, value: envelope(type, change, change.runId, new Date(change.occurredAt)) };
+  return {
+    topic,
+    key: change.id,
+    value: envelope(type, change, change.runId ?? undefined, new Date(change.occurredAt)),
+  };
 }
 
 /**
@@ -136,4 +150,157 @@ export class SplynxCustomerChangedPayload extends ChangeEventPayload<SplynxCusto
   @ValidateNested()
   @Type(() => SplynxCustomerRecord)
   declare record: SplynxCustomerRecord;
+}
+
+/**
+ * A Robaws customer as `crm.robaws.customer.changed.v1` carries it: the CRM API's CustomerView (snake_case, ISO-8601
+ * UTC) without the hub's own bookkeeping (sync and push times, the pending local edit and conflict).
+ */
+export class RobawsCustomerRecord {
+  @IsInt() @Min(1) robaws_id: number;
+  @IsOptional() @IsString() name: string | null;
+  @IsOptional() @IsString() role: string | null;
+  @IsOptional() @IsString() email: string | null;
+  @IsOptional() @IsString() tel: string | null;
+  @IsOptional() @IsString() gsm: string | null;
+  /** The first valid of tel and gsm, in E.164. */
+  @IsOptional() @IsString() phone: string | null;
+  @IsOptional() @IsString() website: string | null;
+  @IsOptional() @IsString() address_line1: string | null;
+  @IsOptional() @IsString() address_line2: string | null;
+  @IsOptional() @IsString() postal_code: string | null;
+  @IsOptional() @IsString() city: string | null;
+  @IsOptional() @IsString() country: string | null;
+  @IsOptional() @IsString() vat_number: string | null;
+  @IsOptional() @IsBoolean() vat_valid: boolean | null;
+  @IsOptional() @IsString() currency: string | null;
+  @IsOptional() @IsString() language: string | null;
+  @IsBoolean() is_active: boolean;
+  /** true once Robaws no longer has the client (the change type is then `deactivated`); a customer is never deleted. */
+  @IsBoolean() deleted_upstream: boolean;
+  /** Robaws's `updatedAt` of the version stored. */
+  @IsOptional() @IsISO8601({ strict: true }) upstream_updated_at: string | null;
+}
+
+export const ROBAWS_CUSTOMER_RECORD_FIELDS: ReadonlyArray<keyof RobawsCustomerRecord> = [
+  'robaws_id',
+  'name',
+  'role',
+  'email',
+  'tel',
+  'gsm',
+  'phone',
+  'website',
+  'address_line1',
+  'address_line2',
+  'postal_code',
+  'city',
+  'country',
+  'vat_number',
+  'vat_valid',
+  'currency',
+  'language',
+  'is_active',
+  'deleted_upstream',
+  'upstream_updated_at',
+];
+
+/** The payload of `crm.robaws.customer.changed.v1`. */
+export class RobawsCustomerChangedPayload extends ChangeEventPayload<RobawsCustomerRecord> {
+  @ValidateNested()
+  @Type(() => RobawsCustomerRecord)
+  declare record: RobawsCustomerRecord;
+}
+
+/** The last error of an accounting document: QuickBooks' code, message and element (and its intuit_tid), or DevPos's. */
+export class AccountingDocumentErrorRecord {
+  @IsString() code: string;
+  @IsString() message: string;
+  @IsOptional() @IsString() element: string | null;
+  @IsOptional() @IsString() intuit_tid: string | null;
+}
+
+/**
+ * An accounting document as `accounting.document.changed.v1` carries it: the documents API's DocumentView
+ * (snake_case) without its bookkeeping times (`synced_at`, `updated_at`; the event's `occurredAt` says when).
+ */
+export class AccountingDocumentRecord {
+  @IsInt() @Min(1) company_id: number;
+  @IsIn(['devpos']) source: 'devpos';
+  /** DevPos's id of the document (its EIC). */
+  @IsString() @MinLength(1) eic: string;
+  @IsOptional() @IsString() document_number: string | null;
+  @IsIn(['sales', 'purchase']) type: 'sales' | 'purchase';
+  /** The company-local date, YYYY-MM-DD. */
+  @Matches(/^\d{4}-\d{2}-\d{2}$/) txn_date: string;
+  @IsString() currency: string;
+  @IsIn(['pending', 'synced', 'failed', 'skipped']) status: 'pending' | 'synced' | 'failed' | 'skipped';
+  @IsString() qbo_entity: string;
+  @IsOptional() @IsString() qbo_id: string | null;
+  @IsOptional() @IsString() sync_token: string | null;
+  @IsInt() @Min(0) generation: number;
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AccountingDocumentErrorRecord)
+  last_error: AccountingDocumentErrorRecord | null;
+  @IsOptional() @IsIn(['attached', 'failed', 'none']) attachment_status: 'attached' | 'failed' | 'none' | null;
+  @IsOptional() @IsString() attachment_id: string | null;
+  @IsOptional() @IsString() attachment_warning: string | null;
+}
+
+export const ACCOUNTING_DOCUMENT_RECORD_FIELDS: ReadonlyArray<keyof AccountingDocumentRecord> = [
+  'company_id',
+  'source',
+  'eic',
+  'document_number',
+  'type',
+  'txn_date',
+  'currency',
+  'status',
+  'qbo_entity',
+  'qbo_id',
+  'sync_token',
+  'generation',
+  'last_error',
+  'attachment_status',
+  'attachment_id',
+  'attachment_warning',
+];
+
+/** The key and `id` of a document's events: `<company_id>:<eic>` (one company's documents never share an EIC). */
+export function accountingDocumentKey(companyId: number, eic: string): string {
+  return `${companyId}:${eic}`;
+}
+
+/** The payload of `accounting.document.changed.v1`. */
+export class AccountingDocumentChangedPayload extends ChangeEventPayload<AccountingDocumentRecord> {
+  @ValidateNested()
+  @Type(() => AccountingDocumentRecord)
+  declare record: AccountingDocumentRecord;
+}
+
+/**
+ * The loyalty-club export's tables (issue 12): the hub's destination table of each, and the topic of its change
+ * events, one topic per table (`crm.loyalty.<table>.changed.v1`): each table has its own columns and its own ids, so
+ * a topic per table keeps one schema per channel and a key (the row's primary key) that compaction can use as it is.
+ */
+export const LOYALTY_CHANGE_TOPICS: Readonly<Record<string, Topic>> = {
+  clients: Topic.LoyaltyClientsChanged,
+  client_abonnements: Topic.LoyaltyClientAbonnementsChanged,
+  histories: Topic.LoyaltyHistoriesChanged,
+  promotion_pass_orders: Topic.LoyaltyPromotionPassOrdersChanged,
+  promotion_pass_vendus: Topic.LoyaltyPromotionPassVendusChanged,
+  partners: Topic.LoyaltyPartnersChanged,
+  promotions: Topic.LoyaltyPromotionsChanged,
+};
+
+/**
+ * The payload of `crm.loyalty.<table>.changed.v1`: `record` is the row as the loyalty club's export API answers it
+ * (every column of the source row, `updated_at` included where the table has one), `id` its primary key.
+ */
+export class LoyaltyRowChangedPayload extends ChangeEventPayload<Record<string, unknown>> {
+  /** The hub's table (`clients`, `histories`, …): the topic's too. */
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]*$/)
+  table: string;
 }

@@ -16,6 +16,16 @@ export enum Topic {
   UsageLimitCrossed = 'usage.limit.crossed.v1',
   /** Record-level change events (issue 16; change-events.ts): compacted, keyed by the record's upstream id. */
   SplynxCustomerChanged = 'splynx.customer.changed.v1',
+  RobawsCustomerChanged = 'crm.robaws.customer.changed.v1',
+  AccountingDocumentChanged = 'accounting.document.changed.v1',
+  /** One topic per loyalty-club table (change-events.ts, LOYALTY_CHANGE_TOPICS). */
+  LoyaltyClientsChanged = 'crm.loyalty.clients.changed.v1',
+  LoyaltyClientAbonnementsChanged = 'crm.loyalty.client_abonnements.changed.v1',
+  LoyaltyHistoriesChanged = 'crm.loyalty.histories.changed.v1',
+  LoyaltyPromotionPassOrdersChanged = 'crm.loyalty.promotion_pass_orders.changed.v1',
+  LoyaltyPromotionPassVendusChanged = 'crm.loyalty.promotion_pass_vendus.changed.v1',
+  LoyaltyPartnersChanged = 'crm.loyalty.partners.changed.v1',
+  LoyaltyPromotionsChanged = 'crm.loyalty.promotions.changed.v1',
 }
 
 export const ALL_TOPICS: Topic[] = Object.values(Topic);
@@ -29,6 +39,15 @@ export const COMPACTED_TOPICS: readonly Topic[] = [
   Topic.SettingChanged,
   Topic.CompanyChanged,
   Topic.SplynxCustomerChanged,
+  Topic.RobawsCustomerChanged,
+  Topic.AccountingDocumentChanged,
+  Topic.LoyaltyClientsChanged,
+  Topic.LoyaltyClientAbonnementsChanged,
+  Topic.LoyaltyHistoriesChanged,
+  Topic.LoyaltyPromotionPassOrdersChanged,
+  Topic.LoyaltyPromotionPassVendusChanged,
+  Topic.LoyaltyPartnersChanged,
+  Topic.LoyaltyPromotionsChanged,
 ];
 
 export function deadLetterTopic(topic: string): string {

@@ -10,3 +10,4 @@ export * from './stored-backoff';
 export * from './bus-metrics';
 export * from './dead-letter-tally';
 export * from './infrastructure-errors';
+export * from './change-event-sender';

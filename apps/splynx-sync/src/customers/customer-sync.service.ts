@@ -10,7 +10,7 @@ import {
   SplynxCustomerRecord,
   Topic,
 } from '@sync-hub/contracts';
-import { EnqueuedBatch, ReliablePublisher } from '@sync-hub/messaging';
+import { ChangeEventSender, ReliablePublisher } from '@sync-hub/messaging';
 import {
   bulkUpsert,
   hydrate,
@@ -91,10 +91,8 @@ interface RunState {
   activeSeen: number;
   /** The run whose change events this run sends, or null when it sends none (CHANGE_EVENTS, a dry run, no run id). */
   eventsRunId: string | null;
-  /** The committed pages' change events being sent, in commit order, in the background; done when all are. */
-  sending: Promise<void>;
-  /** Committed pages' outbox rows not handed to a send yet: a send takes all that wait (up to SEND_MESSAGES). */
-  unsent: EnqueuedBatch['rows'];
+  /** Sends the committed pages' change events, in commit order, in the background (with eventsRunId). */
+  sender: ChangeEventSender | null;
 }
 
 /** The stored columns a change event's record is made of (and compared on). */
@@ -113,22 +111,6 @@ const RECORD_COLUMNS = [
   'last_update',
   'active',
 ];
-/**
- * Committed change events the sender may hold before the page writers wait for it (~600 bytes each): a full sync of
- * 1,000,000 customers writes faster than kafkajs sends, and the backlog would grow with the table.
- */
-const MAX_UNSENT_MESSAGES = 2_000;
-
-function unsentMessages(state: RunState): number {
-  let n = 0;
-  for (const row of state.unsent) n += row.messages.length;
-  return n;
-}
-
-/** Change events per send of committed pages (as the outbox's flush sends at most). */
-const SEND_MESSAGES = 2000;
-/** How long a run's end waits for its last change events to be sent (they are safe in the outbox either way). */
-const FINAL_FLUSH_WAIT_MS = 10_000;
 /** Customers deactivated per transaction, with their change events, when events are on. */
 const DEACTIVATE_BATCH = 1000;
 
@@ -194,9 +176,9 @@ export class CustomerSyncService {
       highestId: 0,
       activeSeen: 0,
       eventsRunId: sendsEvents && options.runId ? options.runId : null,
-      sending: Promise.resolve(),
-      unsent: [],
+      sender: null,
     };
+    if (state.eventsRunId) state.sender = new ChangeEventSender(this.outbox!, this.logger, 'customer change events');
     try {
       const watermark = await this.readWatermark();
       const since = full || watermark === null ? undefined : this.changedSince(watermark, state.generation);
@@ -234,55 +216,7 @@ export class CustomerSyncService {
       throw attachStats(err, stats);
     } finally {
       // The events of every committed page go out before the run reports; what the bus refuses stays in the outbox.
-      if (state.eventsRunId) await this.finishSending(state);
-    }
-  }
-
-  /**
-   * A committed page's change events, sent after the pages before it, in the background: the next pages do not wait
-   * for the bus. What cannot be sent now (the bus is down, older events of the topic wait) stays in the outbox.
-   */
-  private queueSend(state: RunState, batch: EnqueuedBatch): void {
-    if (batch.rows.length === 0) return;
-    const idle = state.unsent.length === 0;
-    state.unsent.push(...batch.rows);
-    if (!idle) return; // a send is queued already: it takes these rows too
-    state.sending = state.sending.then(async () => {
-      // Every page committed while the previous send was out goes in one send: the sender keeps up with the writers.
-      while (state.unsent.length > 0) {
-        let messages = 0;
-        let take = 0;
-        while (take < state.unsent.length && (take === 0 || messages < SEND_MESSAGES))
-          messages += state.unsent[take++].messages.length;
-        const rows = state.unsent.slice(0, take);
-        try {
-          await this.outbox!.sendEnqueued({ topic: batch.topic, rows });
-        } catch (err) {
-          this.logger.warn(`customer change events wait in the outbox: ${(err as Error).message}`);
-        }
-        state.unsent.splice(0, take);
-      }
-    });
-  }
-
-  /**
-   * At the end of a run: the pages' sends, then the outbox flushed (twice: a flush already under way may have read
-   * the outbox before the last page's events fell back to it), but not past FINAL_FLUSH_WAIT_MS, so a broker lost
-   * mid-send (the producer then retries for a minute) does not hold the run's end: its events are committed in the
-   * outbox and go out with the next flush.
-   */
-  private async finishSending(state: RunState): Promise<void> {
-    const flush = () =>
-      this.outbox!.flush().then(
-        () => undefined,
-        (err: Error) => this.logger.warn(`customer change events wait in the outbox: ${err.message}`),
-      );
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FINAL_FLUSH_WAIT_MS)));
-    try {
-      await Promise.race([state.sending.then(flush).then(flush), timeout]);
-    } finally {
-      clearTimeout(timer);
+      await state.sender?.finish();
     }
   }
 
@@ -439,9 +373,9 @@ export class CustomerSyncService {
       await this.writePage(m, changed, seenOnly, state, mode.full);
       return this.outbox!.enqueueBatch(m, Topic.SplynxCustomerChanged, messages, syncedAt);
     });
-    this.queueSend(state, batch);
+    state.sender!.queue(batch);
     // Memory flat whatever the size: when the sender falls behind, the writers wait for it.
-    while (unsentMessages(state) > MAX_UNSENT_MESSAGES) await state.sending;
+    await state.sender!.keepUp();
   }
 
   private async writePage(
@@ -529,7 +463,7 @@ export class CustomerSyncService {
       });
       if (batch) {
         deactivated += count;
-        this.queueSend(state, batch);
+        state.sender!.queue(batch);
       }
       if (done) return deactivated;
     }

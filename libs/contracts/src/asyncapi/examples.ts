@@ -1,5 +1,13 @@
 import { v5 as uuidv5 } from 'uuid';
-import { changeEventMessage, SplynxCustomerChangedPayload } from '../change-events';
+import {
+  accountingDocumentKey,
+  AccountingDocumentChangedPayload,
+  changeEventMessage,
+  LOYALTY_CHANGE_TOPICS,
+  LoyaltyRowChangedPayload,
+  RobawsCustomerChangedPayload,
+  SplynxCustomerChangedPayload,
+} from '../change-events';
 import { companyChangedMessage } from '../company-changed';
 import { EventEnvelope } from '../envelope';
 import { robawsWebhookReceivedMessage } from '../robaws-webhook-received';
@@ -194,4 +202,195 @@ export function splynxCustomerChangedExample(): ExampleRecord {
     },
   };
   return fixed(Topic.SplynxCustomerChanged, changeEventMessage(Topic.SplynxCustomerChanged, change), AT(30));
+}
+
+const CRM_RUN_ID = scheduledRunId('5', SLOT);
+
+export function robawsCustomerChangedExample(): ExampleRecord {
+  const change: RobawsCustomerChangedPayload = {
+    changeType: 'updated',
+    id: '2077',
+    runId: CRM_RUN_ID,
+    occurredAt: AT(40).toISOString(),
+    changedFields: ['tel', 'phone', 'upstream_updated_at'],
+    record: {
+      robaws_id: 2077,
+      name: 'Bakkerij Peeters BV',
+      role: 'customer',
+      email: 'info@peeters.example',
+      tel: '+3232123456',
+      gsm: null,
+      phone: '+3232123456',
+      website: 'https://peeters.example',
+      address_line1: 'Kerkstraat 12',
+      address_line2: null,
+      postal_code: '2000',
+      city: 'Antwerpen',
+      country: 'BE',
+      vat_number: 'BE0123456749',
+      vat_valid: true,
+      currency: 'EUR',
+      language: 'nl',
+      is_active: true,
+      deleted_upstream: false,
+      upstream_updated_at: '2026-11-21T05:57:40.000Z',
+    },
+  };
+  return fixed(Topic.RobawsCustomerChanged, changeEventMessage(Topic.RobawsCustomerChanged, change), AT(40));
+}
+
+const ACCOUNTING_RUN_ID = scheduledRunId('7', SLOT);
+
+export function accountingDocumentChangedExample(): ExampleRecord {
+  const eic = '6f2c1e0a-8b7d-4c3e-9a51-2d4f6b8c0e13';
+  const change: AccountingDocumentChangedPayload = {
+    changeType: 'updated',
+    id: accountingDocumentKey(1, eic),
+    runId: ACCOUNTING_RUN_ID,
+    occurredAt: AT(50).toISOString(),
+    changedFields: ['status', 'qbo_id', 'sync_token', 'last_error'],
+    record: {
+      company_id: 1,
+      source: 'devpos',
+      eic,
+      document_number: '118/2026',
+      type: 'sales',
+      txn_date: '2026-11-20',
+      currency: 'ALL',
+      status: 'synced',
+      qbo_entity: 'Invoice',
+      qbo_id: '4711',
+      sync_token: '0',
+      generation: 0,
+      last_error: null,
+      attachment_status: 'attached',
+      attachment_id: '5120',
+      attachment_warning: null,
+    },
+  };
+  return fixed(Topic.AccountingDocumentChanged, changeEventMessage(Topic.AccountingDocumentChanged, change), AT(50));
+}
+
+/** A row of each loyalty-club table, as its export API answers it (docs/cp-export-api.md). */
+const LOYALTY_ROWS: Record<string, { key: string; row: Record<string, unknown>; changed?: string[] }> = {
+  clients: {
+    key: 'client_id',
+    row: {
+      client_id: 1201,
+      nom: 'Martin',
+      prenom: 'Claire',
+      email: 'claire.martin@example.fr',
+      telephone: '06 12 34 56 78',
+      ville: 'Nice',
+      code_postal: '06000',
+      date_naissance: '1988-04-17',
+      points: 340,
+      created_at: '2025-02-03 10:12:00',
+      updated_at: '2026-11-21 05:55:10',
+      newsletter: 1,
+    },
+    changed: ['points', 'updated_at'],
+  },
+  client_abonnements: {
+    key: 'client_abonnement_id',
+    row: {
+      client_abonnement_id: 88,
+      client_id: 1201,
+      formule: 'Essentiel',
+      montant: '49.90',
+      date_debut: '2026-01-01',
+      date_fin: '2026-12-31',
+      statut: 'actif',
+      created_at: '2025-12-20 09:00:00',
+      updated_at: '2026-11-21 05:50:00',
+    },
+    changed: ['statut', 'updated_at'],
+  },
+  histories: {
+    key: 'history_id',
+    row: {
+      history_id: 90412,
+      client_id: 1201,
+      type: 'achat',
+      description: 'Achat en magasin',
+      points: 25,
+      created_at: '2026-11-21 05:41:00',
+      meta: { canal: 'caisse', partner_id: 12 },
+    },
+  },
+  promotion_pass_orders: {
+    key: 'id',
+    row: {
+      id: 5003,
+      client_id: 1201,
+      promotion_id: 14,
+      quantite: 2,
+      montant_total: '30.00',
+      statut: 'payee',
+      created_at: '2026-11-20 18:03:00',
+      updated_at: '2026-11-21 05:58:00',
+    },
+    changed: ['statut', 'updated_at'],
+  },
+  promotion_pass_vendus: {
+    key: 'id',
+    row: {
+      id: 7710,
+      order_id: 5003,
+      promotion_id: 14,
+      code: 'PASS-7710-QX',
+      utilise: 1,
+      date_utilisation: '2026-11-21 05:40:00',
+      created_at: '2026-11-20 18:03:05',
+      updated_at: '2026-11-21 05:40:00',
+    },
+    changed: ['utilise', 'date_utilisation', 'updated_at'],
+  },
+  partners: {
+    key: 'partner_id',
+    row: {
+      partner_id: 12,
+      nom: 'Boulangerie du Port',
+      categorie: 'alimentation',
+      ville: 'Nice',
+      email: null,
+      telephone: '04 93 00 00 00',
+      actif: 1,
+      created_at: '2024-06-01 08:00:00',
+      updated_at: '2026-11-21 05:30:00',
+    },
+    changed: ['telephone', 'updated_at'],
+  },
+  promotions: {
+    key: 'promotion_id',
+    row: {
+      promotion_id: 14,
+      partner_id: 12,
+      titre: 'Deux viennoiseries offertes',
+      description: 'Pour 2 pass achetés, deux viennoiseries offertes.',
+      reduction_pct: 20,
+      date_debut: '2026-11-01',
+      date_fin: '2026-11-30',
+      actif: 1,
+      created_at: '2026-10-25 14:00:00',
+      updated_at: '2026-11-21 05:20:00',
+    },
+    changed: ['reduction_pct', 'updated_at'],
+  },
+};
+
+export function loyaltyRowChangedExample(table: string): ExampleRecord {
+  const sample = LOYALTY_ROWS[table];
+  const topic = LOYALTY_CHANGE_TOPICS[table];
+  if (!sample || !topic) throw new Error(`no loyalty example for the table ${table}`);
+  const change: LoyaltyRowChangedPayload = {
+    changeType: sample.changed ? 'updated' : 'created',
+    id: String(sample.row[sample.key]),
+    table,
+    runId: CRM_RUN_ID,
+    occurredAt: AT(45).toISOString(),
+    changedFields: sample.changed ?? Object.keys(sample.row),
+    record: sample.row,
+  };
+  return fixed(`${topic}`, changeEventMessage(topic, change), AT(45));
 }

@@ -1,5 +1,10 @@
 import { ClassConstructor } from 'class-transformer';
-import { SplynxCustomerChangedPayload } from '../change-events';
+import {
+  AccountingDocumentChangedPayload,
+  LoyaltyRowChangedPayload,
+  RobawsCustomerChangedPayload,
+  SplynxCustomerChangedPayload,
+} from '../change-events';
 import { CompanyChangedPayload } from '../company-changed';
 import { RobawsWebhookReceivedPayload } from '../robaws-webhook-received';
 import { RunEventPayload } from '../run-events';
@@ -59,6 +64,32 @@ const APP_OF_DOMAIN: Record<Domain, HubApp> = {
   crm: 'crm-sync',
   usage: 'usage-sync',
 };
+
+/** A loyalty-club table's change events (one topic per table: change-events.ts, LOYALTY_CHANGE_TOPICS). */
+function loyaltyTopic(table: string, name: string, immutable = false): TopicContract {
+  return {
+    summary: `A row of the loyalty club's \`${table}\` table the hub created${immutable ? '' : ' or updated'}, with the source row.`,
+    description:
+      'Compacted: a consumer that reads it from the beginning gets the latest state of every row. One event per row a ' +
+      'cp.export or cp.reconcile round stored new or changed (changedFields: the source columns that differ; every ' +
+      'column when created); an unchanged row sends nothing, and the export never deletes a row. `record` is the ' +
+      "row as the loyalty club's export API answers it (docs/cp-export-api.md). Sent through the crm-sync outbox " +
+      'after the round commits. Off with CHANGE_EVENTS without crm.' +
+      (immutable ? ' The source table is an immutable log: its rows are only ever created.' : ''),
+    key: { type: 'string', description: "The row's primary key in the source table.", pattern: POSITIVE_ID },
+    messages: [
+      {
+        name,
+        title: `crm.loyalty.${table}.changed`,
+        summary: `A \`${table}\` row changed.`,
+        payloadClass: LoyaltyRowChangedPayload,
+        example: () => examples.loyaltyRowChangedExample(table),
+      },
+    ],
+    producers: { 'crm-sync': 'cp.export and cp.reconcile runs, per table round after its commit' },
+    consumers: {},
+  };
+}
 
 function tickTopic(domain: Domain, name: string): TopicContract {
   return {
@@ -243,6 +274,66 @@ export const TOPIC_CONTRACTS: Record<Topic, TopicContract> = {
     producers: { 'splynx-sync': 'customers and customers.full runs, per page after its commit' },
     consumers: {},
   },
+  [Topic.RobawsCustomerChanged]: {
+    summary: 'A Robaws customer the hub created, updated or marked deleted upstream, with its stored record.',
+    description:
+      'Compacted: a consumer that reads it from the beginning gets the latest state of every customer. One event per ' +
+      'customer a pull (incremental, full, or one client), a webhook delivery or a push stored new or changed ' +
+      '(changedFields: the record fields that differ; every field when created), and per customer found gone from ' +
+      'Robaws (changeType deactivated, deleted_upstream true). An unchanged customer sends nothing; a local edit ' +
+      'made through the API sends its event when it is pushed. runId is null for a webhook delivery. Sent through ' +
+      'the crm-sync outbox after the write commits. Off with CHANGE_EVENTS without crm.',
+    key: {
+      type: 'string',
+      description: "The customer's Robaws client id: one customer's changes stay in order.",
+      pattern: POSITIVE_ID,
+    },
+    messages: [
+      {
+        name: 'RobawsCustomerChanged',
+        title: 'crm.robaws.customer.changed',
+        summary: 'A Robaws customer changed.',
+        payloadClass: RobawsCustomerChangedPayload,
+        example: examples.robawsCustomerChangedExample,
+      },
+    ],
+    producers: {
+      'crm-sync': 'robaws.customers.* runs per batch after its commit, webhook deliveries, one-client syncs and pushes',
+    },
+    consumers: {},
+  },
+  [Topic.AccountingDocumentChanged]: {
+    summary: 'A DevPos document the hub stored, synced to QuickBooks, or failed to sync, with its stored record.',
+    description:
+      'Compacted: a consumer that reads it from the beginning gets the latest state of every document. One event when ' +
+      'a sales, bills, full or retry run first stores a document (created) and each time its record changes after ' +
+      '(updated): synced to QuickBooks, updated there, failed (status failed and last_error), skipped, or its PDF ' +
+      'attached. A document is never deactivated. An unchanged document sends nothing. Sent through the ' +
+      'accounting-sync outbox after the write commits. Off with CHANGE_EVENTS without accounting.',
+    key: {
+      type: 'string',
+      description: "<company_id>:<eic>: the company and DevPos's id of the document (its EIC).",
+      pattern: '^[1-9][0-9]*:.+$',
+    },
+    messages: [
+      {
+        name: 'AccountingDocumentChanged',
+        title: 'accounting.document.changed',
+        summary: 'An accounting document changed.',
+        payloadClass: AccountingDocumentChangedPayload,
+        example: examples.accountingDocumentChangedExample,
+      },
+    ],
+    producers: { 'accounting-sync': 'sales, bills and full runs and document retries, per write after its commit' },
+    consumers: {},
+  },
+  [Topic.LoyaltyClientsChanged]: loyaltyTopic('clients', 'LoyaltyClientsChanged'),
+  [Topic.LoyaltyClientAbonnementsChanged]: loyaltyTopic('client_abonnements', 'LoyaltyClientAbonnementsChanged'),
+  [Topic.LoyaltyHistoriesChanged]: loyaltyTopic('histories', 'LoyaltyHistoriesChanged', true),
+  [Topic.LoyaltyPromotionPassOrdersChanged]: loyaltyTopic('promotion_pass_orders', 'LoyaltyPromotionPassOrdersChanged'),
+  [Topic.LoyaltyPromotionPassVendusChanged]: loyaltyTopic('promotion_pass_vendus', 'LoyaltyPromotionPassVendusChanged'),
+  [Topic.LoyaltyPartnersChanged]: loyaltyTopic('partners', 'LoyaltyPartnersChanged'),
+  [Topic.LoyaltyPromotionsChanged]: loyaltyTopic('promotions', 'LoyaltyPromotionsChanged'),
   [Topic.UsageConfigUpdated]: {
     summary: "A reseller config's traffic usage changed in a sync (bytes).",
     description:
