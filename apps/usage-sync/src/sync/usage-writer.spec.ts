@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { loadConfig } from '@sync-hub/config';
 import { Topic } from '@sync-hub/contracts';
 import { BusMessage, InProcessBus, InProcessEventPublisher, ReliablePublisher } from '@sync-hub/messaging';
 import { OutboxMessage } from '@sync-hub/persistence';
@@ -217,6 +218,30 @@ describe('UsageWriter: multi-row updates and usage events through the outbox', (
     assert.deepEqual([updated.previous, updated.current, updated.delta, updated.percent], [0, 12 * GIB, 12 * GIB, 120]);
     assert.equal(events[0].key, String(id), 'keyed by config id');
     assert.equal((events[0].value as any).runId, '6f0c5a52-0d8e-4a5e-9f43-1a2b3c4d5e6f');
+  });
+
+  it('CHANGE_EVENTS without usage stops usage.config.updated.v1; the limit alerts still go out', async () => {
+    const quiet = new UsageWriter(
+      db,
+      new ReliablePublisher(new InProcessEventPublisher(bus), db.getRepository(OutboxMessage)),
+      loadConfig('usage-sync', { CHANGE_EVENTS: 'splynx,crm' }),
+    );
+    const [id] = await addConfigs(1, { usageBytes: 0, trafficLimitBytes: 10 * GIB });
+    await quiet.write([{ configId: id, reading: { status: 'ok', bytes: 9 * GIB, sourceField: 'used_traffic' } }]);
+    assert.deepEqual(await payloads(Topic.UsageConfigUpdated), [], 'no change event');
+    assert.deepEqual(
+      (await payloads(Topic.UsageLimitCrossed)).map((p) => p.threshold),
+      [80],
+    );
+    assert.equal((await config(id)).usageBytes, 9 * GIB, 'the usage is stored all the same');
+    events.length = 0;
+    const loud = new UsageWriter(
+      db,
+      new ReliablePublisher(new InProcessEventPublisher(bus), db.getRepository(OutboxMessage)),
+      loadConfig('usage-sync', { CHANGE_EVENTS: 'usage' }),
+    );
+    await loud.write([{ configId: id, reading: { status: 'ok', bytes: 9.5 * GIB, sourceField: 'used_traffic' } }]);
+    assert.equal((await payloads(Topic.UsageConfigUpdated)).length, 1, 'on when the list names usage');
   });
 
   it("records a panel's last success and last error; a config deleted meanwhile is left out", async () => {

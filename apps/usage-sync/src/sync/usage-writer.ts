@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   UsageConfigUpdatedPayload,
@@ -6,6 +6,7 @@ import {
   usageLimitCrossedMessage,
   UsageEventMessage,
 } from '@sync-hub/contracts';
+import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ReliablePublisher } from '@sync-hub/messaging';
 import { lockedQuery } from '@sync-hub/persistence';
 import { DataSource, EntityManager } from 'typeorm';
@@ -65,7 +66,16 @@ export class UsageWriter {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: ReliablePublisher,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
   ) {}
+
+  /**
+   * `usage.config.updated.v1` is the usage domain's change event (issue 16): CHANGE_EVENTS without `usage` stops it.
+   * `usage.limit.crossed.v1` is an alert, not a record's change, and is sent either way.
+   */
+  private get sendsConfigUpdates(): boolean {
+    return this.config?.changeEvents.includes('usage') ?? true;
+  }
 
   async write(readings: ConfigReading[], options: { runId?: string; now?: Date } = {}): Promise<WrittenConfig[]> {
     const now = options.now ?? new Date();
@@ -150,7 +160,7 @@ export class UsageWriter {
       level.push(`WHEN ${safeInt(configId)} THEN ${reached}`);
       ok.push(configId);
       written.push({ configId, status: current === previous ? 'unchanged' : 'updated', previous, current });
-      if (current !== previous) {
+      if (current !== previous && this.sendsConfigUpdates) {
         const payload: UsageConfigUpdatedPayload = {
           configId,
           resellerId: row.resellerId,
