@@ -338,7 +338,8 @@ export const TOPIC_CONTRACTS: Record<Topic, TopicContract> = {
     summary: "A reseller config's traffic usage changed in a sync (bytes).",
     description:
       'delta is negative after a panel-side reset; limit and percent are null for a config without a limit. Sent in ' +
-      'the same transaction as the usage it reports (the usage-sync outbox). No app of the hub reads it yet.',
+      "the same transaction as the usage it reports (the usage-sync outbox). It is the usage domain's change event " +
+      '(issue 16): off with CHANGE_EVENTS without usage. No app of the hub reads it yet.',
     key: {
       type: 'string',
       description: "The reseller config id: one config's changes stay in order.",
@@ -359,8 +360,8 @@ export const TOPIC_CONTRACTS: Record<Topic, TopicContract> = {
   [Topic.UsageLimitCrossed]: {
     summary: "A reseller config's usage reached 80 % or 100 % of its traffic limit.",
     description:
-      'Once per crossing: sent again only after the usage dropped below the threshold (a panel-side reset). No app of ' +
-      'the hub reads it yet.',
+      'Once per crossing: sent again only after the usage dropped below the threshold (a panel-side reset). An alert, ' +
+      'not a change event: CHANGE_EVENTS does not stop it. No app of the hub reads it yet.',
     key: { type: 'string', description: 'The reseller config id.', pattern: POSITIVE_ID },
     messages: [
       {
