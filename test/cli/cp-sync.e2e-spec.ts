@@ -4,13 +4,14 @@ import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CP_EXPORT, Topic } from '@sync-hub/contracts';
+import { CP_EXPORT, LoyaltyRowChangedPayload, parseEnvelope, Topic } from '@sync-hub/contracts';
 import { jobLeaseName } from '@sync-hub/runs';
 import { CP_TABLES, CpExportSimulator, CpTable } from '@sync-hub/simulators';
 import { cli } from '../support/cli';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { KafkaProbe } from '../support/kafka';
+import { eventually } from '../support/wait';
 
 const ROWS = 120;
 const LIMIT = 50;
@@ -98,7 +99,7 @@ describe('cp:sync (MariaDB, Kafka, the loyalty-club export simulator over HTTP)'
       CP_EXPORT_RETRY_DELAY: '0',
       CP_EXPORT_TIMEOUT: '5',
     };
-    await probe.watch([Topic.RunCompleted, Topic.RunFailed]);
+    await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.LoyaltyHistoriesChanged]);
   });
 
   after(async () => {
@@ -178,6 +179,29 @@ describe('cp:sync (MariaDB, Kafka, the loyalty-club export simulator over HTTP)'
       [CP_EXPORT.job, 'cli', 1],
     );
     for (const table of CP_TABLES) assert.equal(await cursor(table.name), LIMIT, table.name);
+    // The CLI's rounds are a run like any: their change events carry its run id (the one it prints).
+    await eventually(
+      () => (probe.forRun(Topic.LoyaltyHistoriesChanged, runId).length >= LIMIT ? true : undefined),
+      `the ${LIMIT} histories events of run ${runId}`,
+      30000,
+    );
+    const histories = probe
+      .forRun(Topic.LoyaltyHistoriesChanged, runId)
+      .map((m) => ({ key: m.key, change: parseEnvelope(m.json, LoyaltyRowChangedPayload).payload }));
+    assert.deepEqual(
+      histories.map((h) => h.key).sort(),
+      sim
+        .rows('history')
+        .slice(0, LIMIT)
+        .map((r) => String(r.history_id))
+        .sort(),
+    );
+    assert.ok(histories.every((h) => h.change.changeType === 'created' && h.change.table === 'histories'));
+    assert.deepEqual(
+      histories.find((h) => h.key === '1')?.change.record,
+      sim.row('history', 1),
+      'the row as the export answered it',
+    );
 
     const state = await run(['--state']);
     assert.equal(state.code, 0, state.stderr);

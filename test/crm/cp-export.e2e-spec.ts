@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { CP_EXPORT, deadLetterTopic, Topic } from '@sync-hub/contracts';
+import {
+  CP_EXPORT,
+  deadLetterTopic,
+  LOYALTY_CHANGE_TOPICS,
+  LoyaltyRowChangedPayload,
+  parseEnvelope,
+  Topic,
+} from '@sync-hub/contracts';
 import { CpExportSimulator, CpRow, CpTable } from '@sync-hub/simulators';
 import { CP_TABLE_SPECS, CpTableSpec } from '../../apps/crm-sync/src';
 import { AppProcess, startAppProcess } from '../support/app-process';
@@ -38,6 +45,8 @@ const RETRY_ATTEMPTS = 3;
 const LEASE = 'job:1:crm:cp.tables';
 const RUN_ENDS: string[] = [Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped];
 const DEAD_LETTERED = deadLetterTopic(Topic.CrmRequested);
+/** The change-event topic of each table (`crm.loyalty.<destination>.changed.v1`). */
+const CHANGE_TOPICS = TABLES.map(([, , destination]) => LOYALTY_CHANGE_TOPICS[destination]);
 
 const specOf = (table: CpTable): CpTableSpec => CP_TABLE_SPECS.find((s) => s.source === table)!;
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
@@ -130,6 +139,21 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
   };
   const totalStored = async (): Promise<number> => sum(await Promise.all(TABLES.map(([t]) => storedCount(t))));
   const logs = (): string => logFiles.map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  /** A run's change events of one table as read back from the broker, each validated against the contract. */
+  const changesOf = (table: CpTable, runId: string) =>
+    probe.forRun(LOYALTY_CHANGE_TOPICS[specOf(table).destination], runId).map((m) => ({
+      key: m.key,
+      change: parseEnvelope(m.json, LoyaltyRowChangedPayload).payload,
+    }));
+  /** A run's change events of every table, once `count` of them have arrived (a few ms after the run's end). */
+  const allChanges = async (runId: string, count: number) => {
+    const arrived = () => sum(CHANGE_TOPICS.map((t) => probe.forRun(t, runId).length));
+    await eventually(() => (arrived() >= count ? true : undefined), `${count} change events of run ${runId}`, 30000);
+    return Object.fromEntries(TABLES.map(([table]) => [table, changesOf(table, runId)])) as Record<
+      CpTable,
+      ReturnType<typeof changesOf>
+    >;
+  };
 
   /** Every stored row of every table equals the simulator's: key set, typed columns, the whole row in source_row. */
   const assertMirrors = async (): Promise<void> => {
@@ -207,7 +231,7 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
       CP_EXPORT_TIMEOUT: '10',
     };
     app = await start();
-    await probe.watch([Topic.RunStarted, ...RUN_ENDS, DEAD_LETTERED]);
+    await probe.watch([Topic.RunStarted, ...RUN_ENDS, DEAD_LETTERED, ...CHANGE_TOPICS]);
   });
 
   after(async () => {
@@ -225,7 +249,7 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
   });
 
   it('the initial load stores the seven tables exactly as the simulator has them, in rounds of CP_EXPORT_BATCH_LIMIT', async () => {
-    const { end, stats } = await run('cp.export');
+    const { runId, end, stats } = await run('cp.export');
     assert.equal(end.topic, Topic.RunCompleted, end.value);
     const total = sum(Object.values(ROWS));
     assert.deepEqual(
@@ -246,6 +270,29 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
     }
     await assertMirrors();
     await assertCursorsAtMaxStored(true);
+
+    // Read back from the broker: one created event per stored row, on its table's topic, keyed by its primary key.
+    const changes = await allChanges(runId, sum(Object.values(ROWS)));
+    for (const [table, primaryKey, destination] of TABLES) {
+      const served = sim.rows(table);
+      const events = changes[table];
+      assert.equal(events.length, ROWS[table], `${table}: one event per row`);
+      assert.deepEqual(
+        events.map((e) => e.key).sort(),
+        served.map((r) => String(r[primaryKey])).sort(),
+        `${table}: keyed by ${primaryKey}`,
+      );
+      const byId = new Map(served.map((r) => [String(r[primaryKey]), r]));
+      for (const { key, change } of events) {
+        assert.deepEqual(
+          [change.changeType, change.id, change.table, change.runId],
+          ['created', key, destination, runId],
+          `${table} ${key}`,
+        );
+        assert.deepEqual(change.record, byId.get(key!), `${table} ${key}: the row as the export answered it`);
+        assert.deepEqual(change.changedFields, Object.keys(byId.get(key!)!), `${table} ${key}: every column`);
+      }
+    }
   });
 
   it('an incremental run fetches only the appended rows and moves each cursor to its last stored id', async () => {
@@ -273,6 +320,11 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
     const idle = await run('cp.export');
     assert.deepEqual([idle.stats.fetched, idle.stats.created, idle.stats.rounds], [0, 0, 1], 'nothing new');
     assert.deepEqual(await exportCursors(), after);
+    assert.deepEqual(
+      CHANGE_TOPICS.map((t) => probe.forRun(t, idle.runId).length),
+      CHANGE_TOPICS.map(() => 0),
+      'nothing new, no change event',
+    );
   });
 
   it('a 5xx on the first attempts is retried after CP_EXPORT_RETRY_DELAY and the run completes; exhausted attempts fail it as retriable', async () => {
@@ -318,7 +370,10 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
   });
 
   it('SIGKILL in the middle of a drain: after a restart the next run stores the rest, none missing, none twice', async () => {
-    for (const [table] of TABLES) sim.append(table, 400);
+    const appended = Object.fromEntries(TABLES.map(([table]) => [table, sim.append(table, 400)])) as Record<
+      CpTable,
+      CpRow[]
+    >;
     const target = sum(TABLES.map(([t]) => sim.count(t)));
     const before = await totalStored();
     sim.setFaults({ latencyMs: 250 });
@@ -348,13 +403,32 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
     // ticks again and ignores them: their runs are finished.
     env.KAFKA_GROUP_ID = afterKillGroup;
     app = await start();
-    const { end, stats } = await run('cp.export');
+    const { runId, end, stats } = await run('cp.export');
     assert.equal(end.topic, Topic.RunCompleted, end.value);
     assert.deepEqual(
       [stats.fetched, stats.created, stats.updated, stats.unchanged, stats.failed],
       [target - stored, target - stored, 0, 0, 0],
       'exactly the rows the killed run had not stored',
     );
+    // The rounds the killed run committed had their events committed with them: the new process's outbox flush sends
+    // those it had not, so every appended row has its created event, from one run or the other. A row sent twice (the
+    // kill fell between a send and its outbox delete) carries the same record: harmless on a compacted topic.
+    const events = (table: CpTable) => [...changesOf(table, killedRun), ...changesOf(table, runId)];
+    await eventually(
+      () =>
+        TABLES.every(([table]) => new Set(events(table).map((e) => e.key)).size === appended[table].length)
+          ? true
+          : undefined,
+      'a created event for every row of the killed drain',
+      30000,
+    );
+    for (const [table, primaryKey] of TABLES) {
+      const rows = new Map(appended[table].map((r) => [String(r[primaryKey]), r]));
+      for (const { key, change } of events(table)) {
+        assert.equal(change.changeType, 'created', `${table} ${key}`);
+        assert.deepEqual(change.record, rows.get(key!), `${table} ${key}: one of the appended rows, as served`);
+      }
+    }
     for (const [table] of TABLES) {
       const { primaryKey, destination } = specOf(table);
       const [row] = await db.dataSource.query(
@@ -442,8 +516,14 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
     const blind = await run('cp.export');
     assert.deepEqual([blind.stats.fetched, blind.stats.updated], [0, 0]);
     assert.notDeepEqual(await storedClient(), sim.row('client', 1), 'client 1 is stale');
+    const storedPass = async (): Promise<CpRow> =>
+      JSON.parse(
+        (await db.dataSource.query('SELECT source_row FROM promotion_pass_vendus WHERE id = 3'))[0].source_row,
+      );
+    const staleClient = await storedClient();
+    const stalePass = await storedPass();
     const before = await cursorRows();
-    const { end, stats } = await run('cp.reconcile');
+    const { runId, end, stats } = await run('cp.reconcile');
     assert.equal(end.topic, Topic.RunCompleted, end.value);
     const total = sum(TABLES.map(([t]) => sim.count(t)));
     assert.deepEqual(
@@ -464,6 +544,38 @@ describe('crm-sync: the loyalty-club export (real Kafka, MariaDB, the export sim
     assert.ok(!cursors.some((c) => c.stream.startsWith('cp.reconcile.')), 'no reconcile cursor is left');
     assert.deepEqual(await storedClient(), sim.row('client', 1), 'client 1 refreshed');
     await assertMirrors();
+
+    // Seven events: the five updated rows and the two created; the thousands of unchanged rows send none.
+    const changes = await allChanges(runId, 7);
+    assert.equal(sum(Object.values(changes).map((c) => c.length)), 7);
+    /** The columns of the row as served now whose values differ from the row stored before the reconcile. */
+    const differing = (fresh: CpRow, stale: CpRow): string[] =>
+      Object.keys(fresh).filter((k) => JSON.stringify(fresh[k]) !== JSON.stringify(stale[k]));
+    const client = changes.client.find((c) => c.key === '1')!;
+    const fresh = sim.row('client', 1)!;
+    assert.equal(client.change.changeType, 'updated');
+    assert.deepEqual(client.change.changedFields, differing(fresh, staleClient), 'the columns that changed');
+    assert.ok(client.change.changedFields.includes('updated_at'));
+    assert.deepEqual(client.change.record, fresh);
+    const [pass] = changes.promotion_pass_vendu;
+    assert.deepEqual([pass.key, pass.change.changeType], ['3', 'updated']);
+    assert.deepEqual(pass.change.changedFields, differing(sim.row('promotion_pass_vendu', 3)!, stalePass));
+    assert.ok(['date_utilisation', 'updated_at'].every((f) => pass.change.changedFields.includes(f)));
+    assert.deepEqual(
+      changes.history.map((c) => [c.key, c.change.changeType, c.change.changedFields]),
+      [['2', 'updated', ['description']]],
+      'a history row corrected upstream is sent as updated, as any table’s',
+    );
+    assert.deepEqual(
+      changes.partner.map((c) => c.change.changeType),
+      ['updated', 'updated'],
+    );
+    for (const [table, id] of refused)
+      assert.deepEqual(
+        changes[table].filter((c) => c.key === String(id)).map((c) => c.change.changeType),
+        ['created'],
+        `${table} ${id}, refused by the export, is created by the reconcile`,
+      );
   });
 
   it('a refused token fails the export and the visit as config errors naming CP_EXPORT_TOKEN and Bearer, with no retry', async () => {

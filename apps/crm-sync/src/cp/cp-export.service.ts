@@ -1,12 +1,20 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import { RunStats, TableStats } from '@sync-hub/contracts';
+import {
+  changeEventMessage,
+  LOYALTY_CHANGE_TOPICS,
+  LoyaltyRowChangedPayload,
+  RunStats,
+  TableStats,
+  Topic,
+} from '@sync-hub/contracts';
+import { ChangeEventSender, EnqueuedBatch, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { bulkUpsert, StoredForm, SyncCursor, writeCursor } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
 import { DataSource, In } from 'typeorm';
 import { CpExportClient, exportRequest } from './cp-export.client';
-import { CpStoredRow, toStoredRow } from './cp-rows';
+import { changedSourceColumns, CpStoredRow, toStoredRow } from './cp-rows';
 import { CP_TABLE_SPECS, cpEntity, CpTableSpec, exportStream, reconcileStream, writtenColumns } from './cp-tables';
 
 /** `export`: from each table's cursor (the scheduled job, the CLI); `reconcile`: from id 0 on cursors of its own. */
@@ -33,6 +41,12 @@ export interface CpRunOptions {
   maxRounds?: number;
   signal?: AbortSignal;
   onRound?: (progress: CpRoundProgress) => void;
+  /**
+   * The run's id, carried by its change events (`crm.loyalty.<table>.changed.v1`). Without one (a direct call outside
+   * the run lifecycle) they are sent all the same, with runId null: the rows are written either way, and an event not
+   * sent with its row is never sent (the next run finds the row unchanged).
+   */
+  runId?: string;
 }
 
 export interface CpStreamState {
@@ -54,6 +68,31 @@ export interface CpProbe {
 
 const emptyTable = (): TableStats => ({ fetched: 0, created: 0, updated: 0, unchanged: 0, failed: 0 });
 
+/** A run's change events: the run id they carry and the sender of the committed rounds' events. */
+interface CpRunEvents {
+  runId: string | null;
+  sender: ChangeEventSender;
+}
+
+/** The topic of a destination's change events; a table added without one fails its run before anything is written. */
+export function loyaltyChangeTopic(spec: CpTableSpec): Topic {
+  const topic = LOYALTY_CHANGE_TOPICS[spec.destination];
+  if (!topic) throw new Error(`cp: no change-event topic for the table ${spec.destination} (LOYALTY_CHANGE_TOPICS)`);
+  return topic;
+}
+
+/** The stored source_row as the object it was, or undefined when it is not one (every column then counts changed). */
+function storedSourceRow(json: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(json);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The loyalty-club export (issue 12, seed 002). A round is one request for every table from its cursor; each table's
  * rows of a round are upserted with its cursor's advance in one transaction, so a crash never skips a row and a re-run
@@ -68,6 +107,7 @@ export class CpExportService {
     private readonly client: CpExportClient,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly outbox?: ReliablePublisher,
   ) {}
 
   /** Sees every round of any run in this process (the CLI's progress, however the run was started). */
@@ -93,8 +133,17 @@ export class CpExportService {
     const maxRounds =
       options.maxRounds ?? (options.mode === 'export' ? this.config.crm.cp.maxLoops : Number.POSITIVE_INFINITY);
     const sources = CP_TABLE_SPECS.map((s) => s.source);
+    // The export has no dry run: every run that writes sends its rows' events, unless CHANGE_EVENTS leaves crm out.
+    const events: CpRunEvents | null =
+      this.outbox && this.config.changeEvents.includes('crm')
+        ? {
+            runId: options.runId ?? null,
+            sender: new ChangeEventSender(this.outbox, this.logger, 'loyalty-club change events'),
+          }
+        : null;
     let withMore: string[] = [];
     try {
+      if (events) for (const spec of CP_TABLE_SPECS) loyaltyChangeTopic(spec);
       for (let round = 1; round <= maxRounds; round++) {
         options.signal?.throwIfAborted();
         const answer = await this.client.export(exportRequest(sources, cursors, this.config.crm.cp.batchLimit));
@@ -105,7 +154,7 @@ export class CpExportService {
           const rows = answer.data[spec.source];
           if (rows.length === 0) continue;
           const before = cursors.get(spec.source) ?? 0;
-          const after = await this.storeRows(spec, rows, before, streamOf(spec), stats);
+          const after = await this.storeRows(spec, rows, before, streamOf(spec), stats, events);
           cursors.set(spec.source, after);
           if (after > before) moved = true;
         }
@@ -131,6 +180,9 @@ export class CpExportService {
       return stats;
     } catch (err) {
       throw attachStats(err, stats);
+    } finally {
+      // The events of every committed round go out before the run reports; what the bus refuses stays in the outbox.
+      await events?.sender.finish();
     }
   }
 
@@ -209,7 +261,8 @@ export class CpExportService {
    * A table's rows of one round and its cursor's advance, in one transaction. New and changed rows are upserted in one
    * statement; a row equal to the stored one (the same source JSON) is counted unchanged and not written. Answers the
    * table's new cursor: the highest id answered, refused rows with a readable id included (they are counted and
-   * logged, and the weekly reconcile reads them again).
+   * logged, and the weekly reconcile reads them again). With `events`, the new and changed rows' change events are
+   * written to the outbox in the same transaction and handed to the run's sender once it commits.
    */
   private async storeRows(
     spec: CpTableSpec,
@@ -217,6 +270,7 @@ export class CpExportService {
     cursor: number,
     stream: string,
     stats: CpRunStats,
+    events: CpRunEvents | null,
   ): Promise<number> {
     const syncedAt = new Date();
     const table = stats.tables[spec.source];
@@ -238,7 +292,7 @@ export class CpExportService {
       );
     });
     const counts = { created: 0, updated: 0, unchanged: 0 };
-    await this.dataSource.transaction(async (manager) => {
+    const batch = await this.dataSource.transaction(async (manager): Promise<EnqueuedBatch | null> => {
       const repo = manager.getRepository(cpEntity(spec));
       const ids = [...good.keys()];
       const stored = new Map<number, string>();
@@ -251,6 +305,7 @@ export class CpExportService {
           .getRawMany<{ id: number | string; json: string }>())
           stored.set(Number(row.id), row.json);
       const write: Array<Record<string, unknown>> = [];
+      const messages: OutgoingMessage[] = [];
       for (const row of good.values()) {
         const before = stored.get(row.id);
         if (before === row.json) {
@@ -259,10 +314,36 @@ export class CpExportService {
         }
         counts[before === undefined ? 'created' : 'updated']++;
         write.push({ ...row.values, source_row: new StoredForm(row.source, row.json) });
+        if (!events) continue;
+        const changed =
+          before === undefined
+            ? changedSourceColumns(row.source)
+            : changedSourceColumns(row.source, storedSourceRow(before));
+        // Other JSON for the same values (the columns in another order) is rewritten, but is no change to the row.
+        if (changed.length === 0) continue;
+        const change: LoyaltyRowChangedPayload = {
+          changeType: before === undefined ? 'created' : 'updated',
+          id: String(row.id),
+          table: spec.destination,
+          runId: events.runId,
+          occurredAt: syncedAt.toISOString(),
+          changedFields: changed,
+          record: row.source,
+        };
+        messages.push(changeEventMessage(loyaltyChangeTopic(spec), change));
       }
       if (write.length > 0) await bulkUpsert(repo, write, writtenColumns(spec), [spec.primaryKey]);
       if (next > cursor) await writeCursor(manager, stream, String(next));
+      // The rows and their events commit together (the transactional outbox); the events go out after the commit.
+      return events && messages.length > 0
+        ? this.outbox!.enqueueBatch(manager, loyaltyChangeTopic(spec), messages, syncedAt)
+        : null;
     });
+    if (events && batch) {
+      events.sender.queue(batch);
+      // Memory flat whatever the table's size (a reconcile reads every row): the rounds wait when the sender is behind.
+      await events.sender.keepUp();
+    }
     // Counted once committed: a rolled-back round counts nothing.
     table.fetched += rows.length;
     table.failed += failed;

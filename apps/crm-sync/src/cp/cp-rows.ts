@@ -110,3 +110,17 @@ export function toStoredRow(spec: CpTableSpec, row: unknown, syncedAt: Date): Cp
   values.synced_at = syncedAt;
   return { ok: true, row: { id, values, json: JSON.stringify(source), source } };
 }
+
+/**
+ * The source columns a change event names (`crm.loyalty.<table>.changed.v1`): the row's keys whose values differ from
+ * the stored row's, compared as JSON values, in the row's order, then the keys the stored row had and this one has
+ * not. A key that appeared or disappeared counts even when its value is null. Without a stored row, every key.
+ */
+export function changedSourceColumns(after: Record<string, unknown>, before?: Record<string, unknown>): string[] {
+  if (!before) return Object.keys(after);
+  const changed = Object.keys(after).filter(
+    (key) => !Object.hasOwn(before, key) || JSON.stringify(after[key]) !== JSON.stringify(before[key]),
+  );
+  for (const key of Object.keys(before)) if (!Object.hasOwn(after, key)) changed.push(key);
+  return changed;
+}

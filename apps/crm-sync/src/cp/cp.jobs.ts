@@ -10,8 +10,8 @@ import { CpExportService } from './cp-export.service';
 export class CpExportJob implements SyncJob<CpExportParams> {
   constructor(private readonly cp: CpExportService) {}
 
-  run({ params, signal }: JobContext<CpExportParams>): Promise<RunStats> {
-    return this.cp.run({ mode: 'export', maxRounds: params.loops, signal });
+  run({ tick, params, signal }: JobContext<CpExportParams>): Promise<RunStats> {
+    return this.cp.run({ mode: 'export', maxRounds: params.loops, signal, runId: tick.runId });
   }
 }
 
@@ -21,8 +21,8 @@ export class CpExportJob implements SyncJob<CpExportParams> {
 export class CpReconcileJob implements SyncJob {
   constructor(private readonly cp: CpExportService) {}
 
-  run({ signal }: JobContext): Promise<RunStats> {
-    return this.cp.run({ mode: 'reconcile', signal });
+  run({ tick, signal }: JobContext): Promise<RunStats> {
+    return this.cp.run({ mode: 'reconcile', signal, runId: tick.runId });
   }
 }
 
