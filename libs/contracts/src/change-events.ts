@@ -38,7 +38,10 @@ export class ChangeEventPayload<R extends object = Record<string, unknown>> {
   @MaxLength(255)
   id: string;
 
-  /** The run that wrote the change; null for one no run wrote (a Robaws webhook's delivery, applied as it comes). */
+  /**
+   * The run that wrote the change; null for one no run wrote (a Robaws webhook's delivery, applied as it comes, or a
+   * sync called outside the run lifecycle).
+   */
   @IsOptional()
   @IsUUID()
   runId: string | null;

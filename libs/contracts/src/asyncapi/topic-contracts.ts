@@ -68,14 +68,17 @@ const APP_OF_DOMAIN: Record<Domain, HubApp> = {
 /** A loyalty-club table's change events (one topic per table: change-events.ts, LOYALTY_CHANGE_TOPICS). */
 function loyaltyTopic(table: string, name: string, immutable = false): TopicContract {
   return {
-    summary: `A row of the loyalty club's \`${table}\` table the hub created${immutable ? '' : ' or updated'}, with the source row.`,
+    summary: `A row of the loyalty club's \`${table}\` table the hub created or updated, with the source row.`,
     description:
       'Compacted: a consumer that reads it from the beginning gets the latest state of every row. One event per row a ' +
       'cp.export or cp.reconcile round stored new or changed (changedFields: the source columns that differ; every ' +
       'column when created); an unchanged row sends nothing, and the export never deletes a row. `record` is the ' +
       "row as the loyalty club's export API answers it (docs/cp-export-api.md). Sent through the crm-sync outbox " +
       'after the round commits. Off with CHANGE_EVENTS without crm.' +
-      (immutable ? ' The source table is an immutable log: its rows are only ever created.' : ''),
+      (immutable
+        ? ' The source table is an immutable log: its rows are created; a row corrected upstream nonetheless is ' +
+          "sent as updated, as any table's."
+        : ''),
     key: { type: 'string', description: "The row's primary key in the source table.", pattern: POSITIVE_ID },
     messages: [
       {
