@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Topic } from '@sync-hub/contracts';
+import {
+  parseEnvelope,
+  ROBAWS_CUSTOMER_RECORD_FIELDS,
+  RobawsCustomerChangedPayload,
+  RobawsCustomerRecord,
+  Topic,
+} from '@sync-hub/contracts';
 import { RobawsClient, RobawsSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { freshGroup, KafkaProbe } from '../support/kafka';
+import { freshGroup, KafkaProbe, SeenMessage } from '../support/kafka';
 import { tick } from '../support/ticks';
 import { eventually } from '../support/wait';
 
@@ -22,15 +28,48 @@ interface Row {
   tel: string | null;
   gsm: string | null;
   phone: string | null;
+  website: string | null;
+  address_line1: string | null;
+  address_line2: string | null;
+  postal_code: string | null;
   city: string | null;
   country: string | null;
   vat_number: string | null;
   vat_valid: number | null;
+  currency: string | null;
+  language: string | null;
+  is_active: number;
   metadata: string;
   upstream_updated_at: Date | null;
   synced_at: Date;
   local_dirty: string | null;
   deleted_upstream: number;
+}
+
+/** A stored row as its change events carry it (the record of crm.robaws.customer.changed.v1). */
+function recordOf(row: Row): RobawsCustomerRecord {
+  return {
+    robaws_id: row.robaws_id,
+    name: row.name,
+    role: row.role,
+    email: row.email,
+    tel: row.tel,
+    gsm: row.gsm,
+    phone: row.phone,
+    website: row.website,
+    address_line1: row.address_line1,
+    address_line2: row.address_line2,
+    postal_code: row.postal_code,
+    city: row.city,
+    country: row.country,
+    vat_number: row.vat_number,
+    vat_valid: row.vat_valid === null ? null : row.vat_valid === 1,
+    currency: row.currency,
+    language: row.language,
+    is_active: row.is_active === 1,
+    deleted_upstream: row.deleted_upstream === 1,
+    upstream_updated_at: row.upstream_updated_at ? new Date(row.upstream_updated_at).toISOString() : null,
+  };
 }
 
 /** The digits of a phone as typed, without a leading trunk 0 or international prefix: what an E.164 form must end with. */
@@ -64,6 +103,20 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
     return { runId: t.value.runId!, end, stats: end.json.payload.stats };
   };
   const start = () => startAppProcess('crm-sync', env, 'crm-sync-pull-e2e');
+  /**
+   * The change events of a run, read back from the broker and checked against the contract. A run sends its events
+   * before it reports its end, but the probe may read the two topics in either order: it waits for `count`, then a
+   * little longer, so that one too many would be seen.
+   */
+  const changesOf = async (runId: string, count: number) => {
+    const of = () => probe.forRun(Topic.RobawsCustomerChanged, runId);
+    if (count > 0) await eventually(() => (of().length >= count ? true : undefined), `${count} change event(s)`, 30000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return of().map((m: SeenMessage) => {
+      assert.equal(m.key, m.json.payload.id, 'keyed by the Robaws id');
+      return parseEnvelope(m.json, RobawsCustomerChangedPayload).payload;
+    });
+  };
 
   before(async () => {
     db = await createTestDatabase('crm_pull');
@@ -82,7 +135,13 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
       HTTP_RETRY_BASE_DELAY_MS: '20',
     };
     app = await start();
-    await probe.watch([Topic.RunStarted, Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
+    await probe.watch([
+      Topic.RunStarted,
+      Topic.RunCompleted,
+      Topic.RunFailed,
+      Topic.RunSkipped,
+      Topic.RobawsCustomerChanged,
+    ]);
   });
 
   after(async () => {
@@ -93,7 +152,7 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
   });
 
   it('a full pull stores every client as the simulator has it: roles, E.164 phones, normalised VAT, the whole record', async () => {
-    const { end, stats } = await run(FULL);
+    const { end, stats, runId } = await run(FULL);
     assert.equal(end.topic, Topic.RunCompleted, end.value);
     assert.deepEqual(
       [stats.fetched, stats.created, stats.updated, stats.unchanged, stats.failed, stats.deletedUpstream],
@@ -157,12 +216,24 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
       .sort()
       .at(-1);
     assert.equal(await cursor(), newest, 'a full pull leaves the cursor at the newest change');
+
+    // One created event per client on the broker, each carrying the stored row as the CRM API shows it.
+    const changes = await changesOf(runId, CLIENTS);
+    assert.equal(changes.length, CLIENTS);
+    assert.equal(new Set(changes.map((c) => c.id)).size, CLIENTS, 'one per customer');
+    const byId = new Map(stored.map((r) => [String(r.robaws_id), r]));
+    for (const c of changes) {
+      assert.equal(c.changeType, 'created');
+      assert.equal(c.runId, runId);
+      assert.deepEqual(c.changedFields, [...ROBAWS_CUSTOMER_RECORD_FIELDS]);
+      assert.deepEqual({ ...c.record }, recordOf(byId.get(c.id)!), `the record of ${c.id}`);
+    }
   });
 
   it('an incremental pull after 20 changes writes those 20 only and moves the cursor to the newest', async () => {
     const before = new Map((await rows()).map((r) => [r.robaws_id, r]));
     const changed = robaws.changeClients(20);
-    const { end, stats } = await run(INCREMENTAL);
+    const { end, stats, runId } = await run(INCREMENTAL);
     assert.equal(end.topic, Topic.RunCompleted, end.value);
     assert.equal(stats.updated, 20);
     assert.equal(stats.created, 0);
@@ -177,8 +248,20 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
     }
     const newest = changed.map((id) => robaws.client(id)!.updatedAt).sort()[19];
     assert.equal(await cursor(), newest);
+    const changes = await changesOf(runId, 20);
+    assert.deepEqual(
+      changes.map((c) => Number(c.id)).sort((a, b) => a - b),
+      [...changed].sort((a, b) => a - b),
+      'an updated event per changed client; the overlap re-reads send nothing',
+    );
+    for (const c of changes) {
+      assert.equal(c.changeType, 'updated');
+      assert.deepEqual(c.changedFields, ['email', 'upstream_updated_at']);
+      assert.equal(c.record.email, robaws.client(Number(c.id))!.email);
+    }
     const again = await run(INCREMENTAL);
     assert.deepEqual([again.stats.updated, again.stats.created], [0, 0], 'nothing new: nothing written');
+    assert.deepEqual(await changesOf(again.runId, 0), [], 'nor sent');
   });
 
   it('a pending local edit keeps its fields; the pull records the newer Robaws version beside them', async () => {
@@ -194,8 +277,12 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
       [JSON.stringify(edit)],
     );
     const remote = robaws.updateClient(1101, { name: 'Renamed In Robaws', address: { city: 'Gent' } });
-    const { stats } = await run(INCREMENTAL);
+    const { stats, runId } = await run(INCREMENTAL);
     assert.equal(stats.updated, 1);
+    const [change] = await changesOf(runId, 1);
+    assert.equal(change.record.name, 'Locally Renamed', 'the record as stored (and shown by the API)');
+    assert.ok(!change.changedFields.includes('name'), 'the name the row already held is no change');
+    assert.ok(change.changedFields.includes('upstream_updated_at'));
     const [after] = await rows('robaws_id = 1101');
     assert.equal(after.name, 'Locally Renamed', 'the local edit is kept');
     assert.equal(after.city, 'Gent', 'fields not edited follow Robaws');
@@ -208,6 +295,11 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
     robaws.updateClient(1200, { website: 'https://one.example' });
     const one = await run(INCREMENTAL, { clientId: 1200 });
     assert.deepEqual([one.stats.fetched, one.stats.updated], [1, 1]);
+    const [change] = await changesOf(one.runId, 1);
+    assert.deepEqual(
+      [change.changeType, change.id, change.changedFields],
+      ['updated', '1200', ['website', 'upstream_updated_at']],
+    );
     assert.equal((await rows('robaws_id = 1200'))[0].email, robaws.client(1200)!.email);
     const cursorBefore = await cursor();
     robaws.removeClient(1300);
@@ -222,10 +314,20 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
     robaws.removeClient(1301);
     robaws.setFaults({ rateLimitRate: 0.3, retryAfterSeconds: 0 });
     try {
-      const { end, stats } = await run(FULL);
+      const { end, stats, runId } = await run(FULL);
       assert.equal(end.topic, Topic.RunCompleted, end.value);
       assert.equal(stats.deletedUpstream, 2, '1300 (removed before) and 1301');
       assert.equal(stats.fetched, CLIENTS - 2);
+      const changes = await changesOf(runId, 2);
+      assert.deepEqual(
+        changes
+          .map((c) => [c.changeType, c.id, c.changedFields, c.record.deleted_upstream])
+          .sort((a, b) => String(a[1]).localeCompare(String(b[1]))),
+        [
+          ['deactivated', '1300', ['deleted_upstream'], true],
+          ['deactivated', '1301', ['deleted_upstream'], true],
+        ],
+      );
     } finally {
       robaws.clearFaults();
     }
@@ -237,6 +339,7 @@ describe('crm-sync: Robaws customers pulled (real Kafka, MariaDB, the Robaws sim
     );
     const gone = await run(INCREMENTAL, { clientId: 1301 });
     assert.equal(gone.stats.deletedUpstream, 0, 'already marked');
+    assert.deepEqual(await changesOf(gone.runId, 0), [], 'and not deactivated again');
     robaws.createClient({ name: 'Back Again' });
     const again = await run(FULL);
     assert.deepEqual([again.stats.created, again.stats.deletedUpstream], [1, 0]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
 import { loadConfig } from '@sync-hub/config';
-import { deadLetterTopic, Topic } from '@sync-hub/contracts';
+import { deadLetterTopic, parseEnvelope, RobawsCustomerChangedPayload, Topic } from '@sync-hub/contracts';
 import { dataSourceOptions } from '@sync-hub/persistence';
 import { RobawsClient, RobawsSimulator } from '@sync-hub/simulators';
 import { DataSource } from 'typeorm';
@@ -18,6 +18,7 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
 import { freshGroup, KafkaProbe } from '../support/kafka';
 import { tick } from '../support/ticks';
+import { eventually } from '../support/wait';
 
 const CLIENTS = 250;
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -92,7 +93,13 @@ describe('robaws.customers.push in the distributed mode (real Kafka, MariaDB, th
     const t = tick('crm', job, { params });
     await probe.produce(Topic.CrmRequested, t.key, t.value);
     const end = await probe.waitForRunEnd(t.value.runId!, 120000);
-    return { topic: end.topic, stats: end.json.payload.stats, error: end.json.payload.error, value: end.value };
+    return {
+      runId: t.value.runId!,
+      topic: end.topic,
+      stats: end.json.payload.stats,
+      error: end.json.payload.error,
+      value: end.value,
+    };
   };
 
   const push = async (params: Record<string, unknown> = {}) => {
@@ -126,6 +133,7 @@ describe('robaws.customers.push in the distributed mode (real Kafka, MariaDB, th
       Topic.RunSkipped,
       Topic.CrmRequested,
       deadLetterTopic(Topic.CrmRequested),
+      Topic.RobawsCustomerChanged,
     ]);
     // resolve() is a service call (the API's POST /api/crm/customers/:id/resolve calls it): the same service over
     // the same database and simulator, in this process.
@@ -190,7 +198,8 @@ describe('robaws.customers.push in the distributed mode (real Kafka, MariaDB, th
 
   it('pushes one merge-patch per customer with only the changed fields, in Robaws shape; rows are clean', async () => {
     const gets = sim.requestCount('GET /api/v2/clients/:id');
-    const stats = await push();
+    const { runId, stats, ...end } = await runJob('robaws.customers.push');
+    assert.equal(end.topic, Topic.RunCompleted, end.value);
     assert.equal(stats.pushed, 4, JSON.stringify(stats));
     assert.equal(stats.conflicts, 1);
     assert.equal(stats.failed, 1);
@@ -238,6 +247,31 @@ describe('robaws.customers.push in the distributed mode (real Kafka, MariaDB, th
     }
     assert.equal((await row(changed.id)).role, 'PARTNER');
     assert.equal((await row(remoteOther.id)).website, 'https://remote-change.example');
+
+    // Each customer the push stored has its change event on the broker: a pushed edit named against Robaws's version
+    // before it (the edit itself sent nothing); the conflict stored Robaws's newer version beside the kept edit; the
+    // refused edit (blank) wrote nothing.
+    const seen = await eventually(
+      () => {
+        const events = probe.forRun(Topic.RobawsCustomerChanged, runId);
+        return events.length >= 5 ? events : undefined;
+      },
+      "the push's change events",
+      30000,
+    );
+    const changes = new Map(
+      seen.map((m) => [Number(m.key), parseEnvelope(m.json, RobawsCustomerChangedPayload).payload]),
+    );
+    assert.deepEqual(
+      [...changes.keys()].sort((a, b) => a - b),
+      [changed, moved, emailed, conflicting, remoteOther].map((c) => c.id).sort((a, b) => a - b),
+    );
+    assert.ok([...changes.values()].every((c) => c.changeType === 'updated' && c.runId === runId));
+    assert.deepEqual(changes.get(changed.id)!.changedFields, ['name', 'role', 'upstream_updated_at']);
+    assert.equal(changes.get(changed.id)!.record.role, 'PARTNER');
+    assert.ok(changes.get(moved.id)!.changedFields.includes('city'));
+    assert.deepEqual(changes.get(conflicting.id)!.changedFields, ['upstream_updated_at']);
+    assert.equal(changes.get(conflicting.id)!.record.name, 'Local name', 'the record as stored, the edit kept');
   });
 
   it('a conflicting remote change is not overwritten: both versions are stored and the edit is kept', async () => {

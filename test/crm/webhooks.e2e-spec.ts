@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { signRobawsPayload, Topic } from '@sync-hub/contracts';
+import { parseEnvelope, RobawsCustomerChangedPayload, signRobawsPayload, Topic } from '@sync-hub/contracts';
 import { RobawsDelivery, RobawsSimulator } from '@sync-hub/simulators';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { cli } from '../support/cli';
@@ -93,7 +93,7 @@ describe('Robaws webhooks in the distributed mode (gateway and crm-sync processe
     const registered = sim.registerWebhook(hookUrl);
     envEndpoint = { id: registered.id, secret: registered.secret };
     const common = { KAFKA_BROKERS: TEST_KAFKA_BROKERS, DATABASE_URL: db.url, SECRETS_KEY };
-    await probe.watch([Topic.RobawsWebhookReceived]);
+    await probe.watch([Topic.RobawsWebhookReceived, Topic.RobawsCustomerChanged]);
     crmSync = await startAppProcess(
       'crm-sync',
       {
@@ -154,6 +154,28 @@ describe('Robaws webhooks in the distributed mode (gateway and crm-sync processe
     assert.equal(stored.name, created.name);
     const [c] = await delivered(created.id, from);
     assert.equal(c.event, 'client.created');
+
+    // Each stored change is on crm.robaws.customer.changed.v1 too, without a run id: no run wrote it.
+    const changeOf = async (id: number, name: string) => {
+      const m = await probe.waitFor(
+        Topic.RobawsCustomerChanged,
+        (e) => e.key === String(id) && e.json?.payload?.record?.name === name,
+        `the change event of client ${id}`,
+      );
+      const value = parseEnvelope(m.json, RobawsCustomerChangedPayload);
+      assert.equal(value.runId, undefined);
+      assert.equal(value.payload.runId, null);
+      return value.payload;
+    };
+    // The hub had neither client before their deliveries; a second change of 1005 is an update of its record.
+    assert.equal((await changeOf(1005, row.name)).changeType, 'created');
+    const createdChange = await changeOf(created.id, created.name);
+    assert.equal(createdChange.changeType, 'created');
+    assert.equal(createdChange.record.email, 'new@client.example');
+    const renamed = await changeAndWait(1005, { name: `Webhook Rename ${randomUUID().slice(0, 8)}` });
+    const updatedChange = await changeOf(1005, renamed.name);
+    assert.equal(updatedChange.changeType, 'updated');
+    assert.deepEqual(updatedChange.changedFields, ['name', 'upstream_updated_at']);
     for (let i = 0; i < 3; i++)
       await changeAndWait(1010 + i, { email: `latency-${i}-${randomUUID().slice(0, 6)}@x.example` });
     t.diagnostic(`delivery → stored row latency (ms): ${latencies.join(', ')}`);

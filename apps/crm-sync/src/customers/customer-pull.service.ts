@@ -1,12 +1,22 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import { RunStats } from '@sync-hub/contracts';
-import { bulkUpsert, isDeadlock, readCursor, StoredForm, writeCursor } from '@sync-hub/persistence';
+import { RobawsCustomerRecord, RunStats } from '@sync-hub/contracts';
+import { EnqueuedBatch, ReliablePublisher } from '@sync-hub/messaging';
+import {
+  bulkUpsert,
+  isDeadlock,
+  readCursor,
+  StoredForm,
+  transactionRetryingDeadlocks,
+  writeCursor,
+} from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { RobawsApiClient, RobawsPage } from '../robaws/robaws-api.client';
+import { ChangeEventSink, CustomerChange, CustomerChangeEvents } from './customer-change-events';
+import { RecordColumns, robawsCustomerRecord } from './customer-views';
 import { EDITABLE_FIELDS, RobawsCustomer } from './robaws-customer.entity';
 import { mapRobawsClient, MappedCustomer, RobawsClientRecord, RobawsCustomerFields } from './normalise';
 
@@ -23,6 +33,8 @@ const WRITE_BATCH_ROWS = 500;
 const WRITE_BATCH_MS = 1000;
 /** Tries of a batch's transaction that MariaDB ended as a deadlock's victim (a webhook writing the same rows). */
 const DEADLOCK_TRIES = 3;
+/** Customers marked deleted_upstream per statement (and, with change events, per transaction). */
+const MARK_GONE_BATCH = 1000;
 
 export type PullMode = 'incremental' | 'full';
 
@@ -40,6 +52,8 @@ export interface CustomerPullOptions {
   /** Only this client, fetched by id (the CLI's --client-id, POST /api/crm/customers/:id/sync). */
   clientId?: number;
   signal?: AbortSignal;
+  /** The run's id, carried by its change events (`crm.robaws.customer.changed.v1`); none are sent without it. */
+  runId?: string;
   /** Called after each page is stored (the CLI's progress). */
   onPage?: (progress: { page: number; totalPages: number; stats: CustomerPullStats }) => void;
 }
@@ -58,6 +72,14 @@ interface StoredState {
   upstreamUpdatedAt: Date | null;
   deletedUpstream: boolean;
   localDirty: RobawsCustomer['localDirty'];
+  /** Read only when the write sends change events: the record it replaces. */
+  record?: RobawsCustomerRecord;
+}
+
+/** A write's outcome per customer, and its change events in the outbox (null when it sends none). */
+interface Written {
+  outcomes: Outcome[];
+  batch: EnqueuedBatch | null;
 }
 
 /** The columns a pull writes besides the key `robaws_id` (the benchmark's table ceiling writes the same). */
@@ -92,18 +114,24 @@ const E164 = /^\+[1-9]\d{6,14}$/;
  * Robaws clients into `robaws_customers` (seed 003). Each page is normalised, compared with the stored content hashes
  * and written in one multi-row upsert inside one transaction; unchanged customers are counted, not rewritten. A
  * customer with a local edit not pushed yet keeps its edited fields: the pull stores the newer upstream record
- * (`metadata`, `upstream_updated_at`) beside them, which is how a push later tells that Robaws moved on.
+ * (`metadata`, `upstream_updated_at`) beside them, which is how a push later tells that Robaws moved on. Every
+ * customer a write creates, changes or marks deleted_upstream has a change event (`crm.robaws.customer.changed.v1`),
+ * written to the outbox in the write's transaction and sent once it commits.
  */
 @Injectable()
 export class CustomerPullService {
   private readonly logger = new Logger(CustomerPullService.name);
   private readonly observers = new Set<NonNullable<CustomerPullOptions['onPage']>>();
+  private readonly events: CustomerChangeEvents;
 
   constructor(
     private readonly robaws: RobawsApiClient,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Optional() outbox?: ReliablePublisher,
+  ) {
+    this.events = new CustomerChangeEvents(outbox, config, this.logger);
+  }
 
   /** Sees every page any pull stores (the CLI's progress, whichever way the run was started); answers an unsubscribe. */
   observe(observer: NonNullable<CustomerPullOptions['onPage']>): () => void {
@@ -114,26 +142,37 @@ export class CustomerPullService {
   async pull(options: CustomerPullOptions): Promise<CustomerPullResult> {
     const stats = this.emptyCounts();
     const preview: RobawsCustomerFields[] = [];
+    const one = options.clientId !== undefined;
+    // A run of pages sends its batches' events in the background; one client's, once its write has committed.
+    const sink = this.events.open(options.runId, { dryRun: options.dryRun, background: !one });
     try {
-      if (options.clientId !== undefined) {
-        await this.pullOne(options.clientId, options, stats, preview);
-        return { stats, preview };
-      }
-      await this.pullPages(options, stats, preview);
+      if (one) await this.pullOne(options.clientId!, options, stats, preview, sink);
+      else await this.pullPages(options, stats, preview, sink);
       return { stats, preview };
     } catch (err) {
       throw attachStats(err, stats);
+    } finally {
+      // The events of every committed batch go out before the run reports; what the bus refuses stays in the outbox.
+      await sink?.sender?.finish();
     }
   }
 
   /**
    * Stores one client's record as a webhook delivered it, unless a version at least as new is stored already (an
-   * older event arriving late changes nothing). Answers what it did.
+   * older event arriving late changes nothing). Answers what it did. Its change event carries no run id.
    */
-  async applyRecord(record: RobawsClientRecord): Promise<Outcome> {
+  applyRecord(record: RobawsClientRecord): Promise<Outcome> {
+    return this.applyOne(record, this.events.open(null, {}));
+  }
+
+  private async applyOne(record: RobawsClientRecord, sink: ChangeEventSink | null): Promise<Outcome> {
     const stats = this.emptyCounts();
     const mapped = mapRobawsClient(record, this.config.crm.robaws.defaultCountry);
-    return this.dataSource.transaction((manager) => this.writePage(manager, [mapped], stats, false).then((o) => o[0]));
+    const written = await this.dataSource.transaction((manager) =>
+      this.writePage(manager, [mapped], stats, false, sink),
+    );
+    if (sink && written.batch) await this.events.committed(sink, written.batch);
+    return written.outcomes[0];
   }
 
   private emptyCounts(): CustomerPullStats {
@@ -155,10 +194,15 @@ export class CustomerPullService {
     options: CustomerPullOptions,
     stats: CustomerPullStats,
     preview: RobawsCustomerFields[],
+    sink: ChangeEventSink | null,
   ): Promise<void> {
     const record = await this.robaws.getClient(id);
     if (record === null) {
       // Robaws has no such client: a stored one is marked, never deleted.
+      if (sink) {
+        stats.deletedUpstream += await this.markGone([id], sink);
+        return;
+      }
       const stored = await this.dataSource.getRepository(RobawsCustomer).findOneBy({ robawsId: id });
       if (stored && !stored.deletedUpstream) {
         stats.deletedUpstream++;
@@ -170,13 +214,17 @@ export class CustomerPullService {
     stats.fetched++;
     const mapped = this.map([record], stats);
     if (options.dryRun) preview.push(...mapped.map((m) => m.fields));
-    await this.dataSource.transaction((manager) => this.writePage(manager, mapped, stats, options.dryRun ?? false));
+    const written = await this.dataSource.transaction((manager) =>
+      this.writePage(manager, mapped, stats, options.dryRun ?? false, sink),
+    );
+    if (sink && written.batch) await this.events.committed(sink, written.batch);
   }
 
   private async pullPages(
     options: CustomerPullOptions,
     stats: CustomerPullStats,
     preview: RobawsCustomerFields[],
+    sink: ChangeEventSink | null,
   ): Promise<void> {
     const startedAt = new Date();
     const dryRun = options.dryRun ?? false;
@@ -209,7 +257,7 @@ export class CustomerPullService {
       const moveCursor = last && !dryRun && options.limit === undefined && Number.isFinite(newest);
       const cursorAt = moveCursor ? new Date(newest).toISOString() : null;
       await writing;
-      writing = this.writeBatch(batch, stats, dryRun, cursorAt);
+      writing = this.writeBatch(batch, stats, dryRun, cursorAt, sink);
       writing.catch(() => undefined); // a failure is seen when awaited
     };
     try {
@@ -257,25 +305,30 @@ export class CustomerPullService {
       await writing.catch(() => undefined);
     }
     options.signal?.throwIfAborted();
-    if (seen && options.limit === undefined) stats.deletedUpstream = await this.markVanished(seen, startedAt, dryRun);
+    if (seen && options.limit === undefined)
+      stats.deletedUpstream = await this.markVanished(seen, startedAt, dryRun, sink);
   }
 
   /**
-   * One batch in one transaction, with the cursor when given. Its counts join the run's stats only once it committed,
-   * so that a transaction MariaDB rolled back as a deadlock victim is simply tried again.
+   * One batch in one transaction, with the cursor and the batch's change events when given. Its counts join the run's
+   * stats only once it committed, so that a transaction MariaDB rolled back as a deadlock victim is simply tried again
+   * (its events too: they are worked out from the reads of the try that commits).
    */
   private async writeBatch(
     batch: MappedCustomer[],
     stats: CustomerPullStats,
     dryRun: boolean,
     cursorAt: string | null,
+    sink: ChangeEventSink | null,
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const counts = this.emptyCounts();
+      let enqueued: EnqueuedBatch | null;
       try {
-        await this.dataSource.transaction(async (manager) => {
-          await this.writePage(manager, batch, counts, dryRun);
+        enqueued = await this.dataSource.transaction(async (manager) => {
+          const written = await this.writePage(manager, batch, counts, dryRun, sink);
           if (cursorAt !== null) await writeCursor(manager, ROBAWS_CLIENTS_STREAM, cursorAt);
+          return written.batch;
         });
       } catch (err) {
         if (attempt < DEADLOCK_TRIES && isDeadlock(err)) continue;
@@ -283,6 +336,7 @@ export class CustomerPullService {
       }
       for (const key of ['created', 'updated', 'unchanged', 'invalidPhones', 'invalidVat'] as const)
         stats[key] += counts[key];
+      if (sink && enqueued) await this.events.committed(sink, enqueued);
       return;
     }
   }
@@ -301,30 +355,45 @@ export class CustomerPullService {
     return out;
   }
 
-  /** Compares pages' customers with what is stored and writes the new and changed ones in one upsert. */
+  /**
+   * Compares pages' customers with what is stored and writes the new and changed ones in one upsert, with their change
+   * events when `sink` is given (the stored records are then read too, to name the fields that changed).
+   */
   private async writePage(
     manager: EntityManager,
     mapped: MappedCustomer[],
     stats: CustomerPullStats,
     dryRun: boolean,
-  ): Promise<Outcome[]> {
-    if (mapped.length === 0) return [];
+    sink: ChangeEventSink | null,
+  ): Promise<Written> {
+    if (mapped.length === 0) return { outcomes: [], batch: null };
     const repo = manager.getRepository(RobawsCustomer);
     const ids = mapped.map((m) => Number(m.fields.robawsId));
     const stored = new Map<number, StoredState>();
-    for (const row of await repo.find({
-      select: { robawsId: true, contentHash: true, upstreamUpdatedAt: true, deletedUpstream: true, localDirty: true },
-      where: { robawsId: In(ids) },
-    }))
-      stored.set(row.robawsId, {
+    const found = sink
+      ? await this.events.readStored(manager, ids)
+      : await repo.find({
+          select: {
+            robawsId: true,
+            contentHash: true,
+            upstreamUpdatedAt: true,
+            deletedUpstream: true,
+            localDirty: true,
+          },
+          where: { robawsId: In(ids) },
+        });
+    for (const row of found)
+      stored.set(Number(row.robawsId), {
         hash: row.contentHash,
         upstreamUpdatedAt: row.upstreamUpdatedAt,
         deletedUpstream: row.deletedUpstream,
         localDirty: row.localDirty,
+        record: sink ? robawsCustomerRecord(row) : undefined,
       });
 
     const syncedAt = new Date();
     const rows: Array<QueryDeepPartialEntity<RobawsCustomer>> = [];
+    const changes: CustomerChange[] = [];
     const outcomes: Outcome[] = [];
     for (const m of mapped) {
       const id = Number(m.fields.robawsId);
@@ -345,10 +414,18 @@ export class CustomerPullService {
         );
       }
       if (m.invalidVat) stats.invalidVat++;
-      rows.push(this.row(m, existing?.localDirty ?? null, syncedAt));
+      const row = this.row(m, existing?.localDirty ?? null, syncedAt);
+      rows.push(row);
+      if (sink)
+        changes.push({
+          changeType: outcome,
+          record: robawsCustomerRecord(row as unknown as RecordColumns),
+          before: existing?.record,
+        });
     }
-    if (!dryRun && rows.length > 0) await bulkUpsert(repo, rows, ROBAWS_CUSTOMER_COLUMNS, ['robaws_id']);
-    return outcomes;
+    if (dryRun || rows.length === 0) return { outcomes, batch: null };
+    await bulkUpsert(repo, rows, ROBAWS_CUSTOMER_COLUMNS, ['robaws_id']);
+    return { outcomes, batch: sink ? await this.events.enqueue(manager, sink, changes, syncedAt) : null };
   }
 
   private compare(m: MappedCustomer, existing: StoredState | undefined): Outcome {
@@ -390,7 +467,12 @@ export class CustomerPullService {
    * may miss one that exists); a client found is stored, a 404 is marked `deleted_upstream`. Past
    * VERIFY_VANISHED_AT_MOST candidates the list is trusted.
    */
-  private async markVanished(seen: Set<number>, startedAt: Date, dryRun: boolean): Promise<number> {
+  private async markVanished(
+    seen: Set<number>,
+    startedAt: Date,
+    dryRun: boolean,
+    sink: ChangeEventSink | null,
+  ): Promise<number> {
     const repo = this.dataSource.getRepository(RobawsCustomer);
     const candidates = (
       await repo
@@ -410,13 +492,39 @@ export class CustomerPullService {
       }
       const record = await this.robaws.getClient(id);
       if (record === null) gone.push(id);
-      else if (!dryRun) await this.applyRecord(record);
+      else if (!dryRun) await this.applyOne(record, sink);
     }
     if (!dryRun)
-      for (let i = 0; i < gone.length; i += 1000)
-        await repo.update({ robawsId: In(gone.slice(i, i + 1000)) }, { deletedUpstream: true });
+      for (let i = 0; i < gone.length; i += MARK_GONE_BATCH) {
+        const ids = gone.slice(i, i + MARK_GONE_BATCH);
+        if (sink) await this.markGone(ids, sink);
+        else await repo.update({ robawsId: In(ids) }, { deletedUpstream: true });
+      }
     if (gone.length > 0)
       this.logger.log(`${gone.length} Robaws customer(s) no longer in Robaws: marked deleted_upstream`);
     return gone.length;
+  }
+
+  /**
+   * Marks the customers of `ids` not marked yet `deleted_upstream`, with a `deactivated` change event each, in one
+   * transaction (tried again if MariaDB makes it a deadlock's victim: a webhook writing one of them). Answers how many.
+   */
+  private async markGone(ids: number[], sink: ChangeEventSink): Promise<number> {
+    const { count, batch } = await transactionRetryingDeadlocks(this.dataSource, async (manager) => {
+      const rows = await this.events.readStored(manager, ids, true);
+      if (rows.length === 0) return { count: 0, batch: null };
+      const now = new Date();
+      await manager
+        .getRepository(RobawsCustomer)
+        .update({ robawsId: In(rows.map((r) => r.robawsId)) }, { deletedUpstream: true });
+      const changes: CustomerChange[] = rows.map((row) => ({
+        changeType: 'deactivated',
+        record: robawsCustomerRecord({ ...row, deletedUpstream: true }),
+        before: robawsCustomerRecord(row),
+      }));
+      return { count: rows.length, batch: await this.events.enqueue(manager, sink, changes, now) };
+    });
+    if (batch) await this.events.committed(sink, batch);
+    return count;
   }
 }

@@ -1,14 +1,25 @@
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  Optional,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
-import { RunStats } from '@sync-hub/contracts';
+import { RobawsCustomerRecord, RunStats } from '@sync-hub/contracts';
 import { UpstreamHttpError } from '@sync-hub/http';
+import { ReliablePublisher } from '@sync-hub/messaging';
 import { readCursor } from '@sync-hub/persistence';
 import { attachStats } from '@sync-hub/runs';
-import { DataSource, In, IsNull, Not } from 'typeorm';
+import { DataSource, In, IsNull, Not, Repository } from 'typeorm';
 import { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { RobawsApiClient } from '../robaws/robaws-api.client';
+import { ChangeEventSink, CustomerChangeEvents } from './customer-change-events';
 import { INCREMENTAL_OVERLAP_MS, ROBAWS_CLIENTS_STREAM } from './customer-pull.service';
+import { robawsCustomerRecord } from './customer-views';
 import { mapRobawsClient, RobawsClientRecord } from './normalise';
 import { decidePush, rowKeepingEdit } from './push-plan';
 import { CustomerConflict, LocalEdit, RobawsCustomer } from './robaws-customer.entity';
@@ -26,6 +37,8 @@ export interface CustomerPushOptions {
   /** Only this customer's local edit. */
   clientId?: number;
   signal?: AbortSignal;
+  /** The run's id, carried by the change events of what it stores; none are sent without it. */
+  runId?: string;
 }
 
 /** One merge-patch a push sends (or, in a dry run, would send). */
@@ -63,12 +76,16 @@ type CurrentVersions = Map<number, RobawsClientRecord | null>;
 @Injectable()
 export class CustomerPushService {
   private readonly logger = new Logger(CustomerPushService.name);
+  private readonly events: CustomerChangeEvents;
 
   constructor(
     private readonly robaws: RobawsApiClient,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Optional() outbox?: ReliablePublisher,
+  ) {
+    this.events = new CustomerChangeEvents(outbox, config, this.logger);
+  }
 
   async push(options: CustomerPushOptions): Promise<CustomerPushResult> {
     const stats: CustomerPushStats = {
@@ -82,6 +99,8 @@ export class CustomerPushService {
       conflicts: 0,
     };
     const planned: PlannedPatch[] = [];
+    // Each customer's event is sent once its write commits: a push writes one customer at a time.
+    const sink = this.events.open(options.runId, { dryRun: options.dryRun });
     try {
       const ids = await this.dirtyIds(options, stats);
       // Everything Robaws changed before this instant is stored (the pull's cursor minus its overlap): a customer
@@ -94,7 +113,7 @@ export class CustomerPushService {
           .getRepository(RobawsCustomer)
           .find({ where: { robawsId: In(ids.slice(i, i + BATCH)) }, order: { robawsId: 'ASC' } });
         const current = await this.readCurrent(rows, pulledUpTo, options.signal);
-        await this.pushRows(rows, current, options, stats, planned);
+        await this.pushRows(rows, current, options, stats, planned, sink);
       }
       planned.sort((a, b) => a.robawsId - b.robawsId);
       return { stats, planned };
@@ -218,6 +237,7 @@ export class CustomerPushService {
     options: CustomerPushOptions,
     stats: CustomerPushStats,
     planned: PlannedPatch[],
+    sink: ChangeEventSink | null,
   ): Promise<void> {
     let next = 0;
     let failure: { error: unknown } | null = null;
@@ -226,7 +246,7 @@ export class CustomerPushService {
         const row = rows[next++];
         try {
           options.signal?.throwIfAborted();
-          await this.pushOne(row, current, options, stats, planned);
+          await this.pushOne(row, current, options, stats, planned, sink);
         } catch (error) {
           failure ??= { error };
         }
@@ -242,17 +262,19 @@ export class CustomerPushService {
     options: CustomerPushOptions,
     stats: CustomerPushStats,
     planned: PlannedPatch[],
+    sink: ChangeEventSink | null,
   ): Promise<void> {
     const edit = row.localDirty;
     if (!edit) return;
     stats.fetched++;
-    const repo = this.dataSource.getRepository(RobawsCustomer);
+    const gone = () =>
+      this.write(row.robawsId, sink, (repo) => repo.update({ robawsId: row.robawsId }, { deletedUpstream: true }));
     const dryRun = options.dryRun ?? false;
     const current = versions.get(row.robawsId) ?? null;
     if (current === null) {
       stats.failed++;
       this.logger.warn(`Robaws customer ${row.robawsId} is not in Robaws (404): edit kept, marked deleted_upstream`);
-      if (!dryRun) await repo.update({ robawsId: row.robawsId }, { deletedUpstream: true });
+      if (!dryRun) await gone();
       return;
     }
     const region = this.config.crm.robaws.defaultCountry;
@@ -272,19 +294,21 @@ export class CustomerPushService {
       };
       const mapped = mapRobawsClient(current, region);
       const { robawsId: _id, ...keeping } = rowKeepingEdit(mapped.fields, edit);
-      await repo.update(
-        { robawsId: row.robawsId },
-        {
-          ...keeping,
-          conflict,
-          syncedAt: new Date(),
-        },
+      await this.write(row.robawsId, sink, (repo) =>
+        repo.update(
+          { robawsId: row.robawsId },
+          {
+            ...keeping,
+            conflict,
+            syncedAt: new Date(),
+          },
+        ),
       );
       return;
     }
     if (decision.kind === 'in-sync') {
       stats.unchanged++;
-      if (!dryRun) await this.storeClean(row.robawsId, current, null);
+      if (!dryRun) await this.storeClean(row.robawsId, current, null, sink);
       return;
     }
     planned.push({ robawsId: row.robawsId, patch: decision.patch });
@@ -300,11 +324,11 @@ export class CustomerPushService {
         `Robaws refused the edit of customer ${row.robawsId} (HTTP ${err.status}` +
           `${typeof message === 'string' ? `: ${message.slice(0, 200)}` : ''}); edit kept`,
       );
-      if (err.status === 404) await repo.update({ robawsId: row.robawsId }, { deletedUpstream: true });
+      if (err.status === 404) await gone();
       return;
     }
     stats.pushed++;
-    await this.storeClean(row.robawsId, answer, new Date(), edit);
+    await this.storeClean(row.robawsId, answer, new Date(), sink, edit);
   }
 
   /**
@@ -317,36 +341,83 @@ export class CustomerPushService {
     robawsId: number,
     record: RobawsClientRecord,
     pushedAt: Date | null,
+    sink: ChangeEventSink | null,
     pushed?: LocalEdit,
   ): Promise<void> {
     const mapped = mapRobawsClient(record, this.config.crm.robaws.defaultCountry).fields;
-    if (pushed) {
-      const clean = await this.dataSource
-        .createQueryBuilder()
-        .update(RobawsCustomer)
-        .set({ localDirty: null })
-        .where('robaws_id = :robawsId AND local_dirty = :edit', { robawsId, edit: JSON.stringify(pushed) })
-        .execute();
-      if (!clean.affected) {
-        await this.dataSource.getRepository(RobawsCustomer).update({ robawsId }, {
-          metadata: mapped.metadata,
-          upstreamUpdatedAt: mapped.upstreamUpdatedAt,
-          contentHash: mapped.contentHash,
-          syncedAt: new Date(),
-          ...(pushedAt ? { pushedAt } : {}),
-        } as QueryDeepPartialEntity<RobawsCustomer>);
-        this.logger.warn(`Robaws customer ${robawsId} was edited again during its push: the newer edit is kept`);
-        return;
+    let editedAgain = false;
+    await this.write(robawsId, sink, async (repo) => {
+      if (pushed) {
+        const clean = await repo
+          .createQueryBuilder()
+          .update(RobawsCustomer)
+          .set({ localDirty: null })
+          .where('robaws_id = :robawsId AND local_dirty = :edit', { robawsId, edit: JSON.stringify(pushed) })
+          .execute();
+        if (!clean.affected) {
+          editedAgain = true;
+          await repo.update({ robawsId }, {
+            metadata: mapped.metadata,
+            upstreamUpdatedAt: mapped.upstreamUpdatedAt,
+            contentHash: mapped.contentHash,
+            syncedAt: new Date(),
+            ...(pushedAt ? { pushedAt } : {}),
+          } as QueryDeepPartialEntity<RobawsCustomer>);
+          return;
+        }
       }
+      const { robawsId: _id, ...fields } = mapped;
+      await repo.update({ robawsId }, {
+        ...fields,
+        localDirty: null,
+        conflict: null,
+        syncedAt: new Date(),
+        deletedUpstream: false,
+        ...(pushedAt ? { pushedAt } : {}),
+      } as QueryDeepPartialEntity<RobawsCustomer>);
+    });
+    if (editedAgain)
+      this.logger.warn(`Robaws customer ${robawsId} was edited again during its push: the newer edit is kept`);
+  }
+
+  /**
+   * One customer's write, in one transaction with its change event when `sink` is given: the stored record is read
+   * (locked on MariaDB) before the write and again after it, and an event is enqueued when a field of the record
+   * changed (`deactivated` when the write marked it deleted_upstream). A write that ends the local edit (Robaws's answer
+   * to its PATCH stored, or Robaws found holding it already) is compared with Robaws's version the hub held before,
+   * without the edit: a local edit sends nothing when made, so its event, sent now, names the fields it changed.
+   */
+  private async write(
+    robawsId: number,
+    sink: ChangeEventSink | null,
+    work: (repo: Repository<RobawsCustomer>) => Promise<unknown>,
+  ): Promise<void> {
+    if (!sink) {
+      await work(this.dataSource.getRepository(RobawsCustomer));
+      return;
     }
-    const { robawsId: _id, ...fields } = mapped;
-    await this.dataSource.getRepository(RobawsCustomer).update({ robawsId }, {
-      ...fields,
-      localDirty: null,
-      conflict: null,
-      syncedAt: new Date(),
-      deletedUpstream: false,
-      ...(pushedAt ? { pushedAt } : {}),
-    } as QueryDeepPartialEntity<RobawsCustomer>);
+    const mysql = this.dataSource.options.type === 'mysql';
+    const batch = await this.dataSource.transaction(async (manager) => {
+      const repo = manager.getRepository(RobawsCustomer);
+      const before = await repo.findOne({
+        where: { robawsId },
+        ...(mysql ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      });
+      await work(repo);
+      if (!before) return null;
+      const after = await repo.findOneByOrFail({ robawsId });
+      const record = robawsCustomerRecord(after);
+      const previous =
+        before.localDirty && !after.localDirty ? this.upstreamRecord(before) : robawsCustomerRecord(before);
+      const changeType = record.deleted_upstream && !previous.deleted_upstream ? 'deactivated' : 'updated';
+      return this.events.enqueue(manager, sink, [{ changeType, record, before: previous }], new Date());
+    });
+    if (batch) await this.events.committed(sink, batch);
+  }
+
+  /** A customer's record as Robaws's version the hub holds (its stored upstream record) has it: the row less its edit. */
+  private upstreamRecord(row: RobawsCustomer): RobawsCustomerRecord {
+    const { fields } = mapRobawsClient(row.metadata, this.config.crm.robaws.defaultCountry);
+    return robawsCustomerRecord({ ...fields, robawsId: row.robawsId, deletedUpstream: row.deletedUpstream });
   }
 }

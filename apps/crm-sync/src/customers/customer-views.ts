@@ -1,5 +1,10 @@
 import { BadRequestException } from '@nestjs/common';
-import type { CustomerEditableField, CustomerEditableValues, CustomerView } from '@sync-hub/contracts';
+import type {
+  CustomerEditableField,
+  CustomerEditableValues,
+  CustomerView,
+  RobawsCustomerRecord,
+} from '@sync-hub/contracts';
 import { EDITABLE_FIELDS, EditableField, EditableValues, RobawsCustomer } from './robaws-customer.entity';
 
 /** The entity's camelCase editable fields by their snake_case API names, and back. */
@@ -30,10 +35,33 @@ export function apiValues(values: EditableValues | null | undefined): CustomerEd
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-/** A customer row as the API shows it: snake_case, ISO-8601 UTC times, the local edit and the conflict spelled out. */
-export function customerView(row: RobawsCustomer): CustomerView {
-  const edit = row.localDirty;
-  const conflict = row.conflict;
+/** The columns of a customer's record (the API's fields less the local edit, the conflict and the bookkeeping times). */
+export type RecordColumns = Pick<
+  RobawsCustomer,
+  | 'robawsId'
+  | 'name'
+  | 'role'
+  | 'email'
+  | 'tel'
+  | 'gsm'
+  | 'phone'
+  | 'website'
+  | 'addressLine1'
+  | 'addressLine2'
+  | 'postalCode'
+  | 'city'
+  | 'country'
+  | 'vatNumber'
+  | 'vatValid'
+  | 'currency'
+  | 'language'
+  | 'isActive'
+  | 'deletedUpstream'
+  | 'upstreamUpdatedAt'
+>;
+
+/** A customer as its change events carry it (`crm.robaws.customer.changed.v1`): the view's fields of the record. */
+export function robawsCustomerRecord(row: RecordColumns): RobawsCustomerRecord {
   return {
     robaws_id: Number(row.robawsId),
     name: row.name,
@@ -53,6 +81,18 @@ export function customerView(row: RobawsCustomer): CustomerView {
     currency: row.currency,
     language: row.language,
     is_active: Boolean(row.isActive),
+    deleted_upstream: Boolean(row.deletedUpstream),
+    upstream_updated_at: iso(row.upstreamUpdatedAt),
+  };
+}
+
+/** A customer row as the API shows it: snake_case, ISO-8601 UTC times, the local edit and the conflict spelled out. */
+export function customerView(row: RobawsCustomer): CustomerView {
+  const edit = row.localDirty;
+  const conflict = row.conflict;
+  const { deleted_upstream, upstream_updated_at, ...fields } = robawsCustomerRecord(row);
+  return {
+    ...fields,
     dirty: edit !== null || conflict !== null,
     local_edit: edit
       ? {
@@ -70,8 +110,8 @@ export function customerView(row: RobawsCustomer): CustomerView {
           detected_at: conflict.detectedAt,
         }
       : null,
-    deleted_upstream: Boolean(row.deletedUpstream),
-    upstream_updated_at: iso(row.upstreamUpdatedAt),
+    deleted_upstream,
+    upstream_updated_at,
     synced_at: iso(row.syncedAt)!,
     pushed_at: iso(row.pushedAt),
   };

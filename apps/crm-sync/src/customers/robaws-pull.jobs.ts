@@ -15,13 +15,14 @@ abstract class RobawsPullJob implements SyncJob<RobawsCustomersParams> {
 
   constructor(private readonly pull: CustomerPullService) {}
 
-  async run({ params, signal }: JobContext<RobawsCustomersParams>): Promise<RunStats> {
+  async run({ tick, params, signal }: JobContext<RobawsCustomersParams>): Promise<RunStats> {
     const { stats } = await this.pull.pull({
       mode: this.mode,
       dryRun: params.dryRun,
       limit: params.limit,
       clientId: params.clientId,
       signal,
+      runId: tick.runId,
     });
     return stats;
   }

@@ -9,12 +9,13 @@ import { CustomerPushService } from './customer-push.service';
 export class RobawsPushJob implements SyncJob<RobawsCustomersParams> {
   constructor(private readonly pushes: CustomerPushService) {}
 
-  async run({ params, signal }: JobContext<RobawsCustomersParams>): Promise<RunStats> {
+  async run({ tick, params, signal }: JobContext<RobawsCustomersParams>): Promise<RunStats> {
     const { stats } = await this.pushes.push({
       dryRun: params.dryRun,
       limit: params.limit,
       clientId: params.clientId,
       signal,
+      runId: tick.runId,
     });
     return stats;
   }
