@@ -13,6 +13,18 @@ import { simulatedAccountingEnv } from '../support/accounting-env';
 
 const RANGE = { from: '2026-02-02', to: '2026-02-22' };
 const DOCUMENT_TYPES = ['Invoice', 'CreditMemo', 'Bill', 'VendorCredit'] as const;
+const API_KEY = 'accounting-documents-e2e-key';
+
+/** A stored row as `accounting.document.changed.v1` carries it (the API's DocumentView without its times). */
+interface StoredDocument {
+  eic: string;
+  status: string;
+  qbo_id: string | null;
+  sync_token: string | null;
+  attachment_status: string | null;
+  attachment_id: string | null;
+}
+const STORED_COLUMNS = 'eic, status, qbo_id, sync_token, attachment_status, attachment_id';
 
 /** The DevPos → QuickBooks document jobs in the distributed mode: accounting-sync on Kafka and MariaDB, simulators. */
 describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, simulators over HTTP)', () => {
@@ -22,6 +34,8 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
   let app: AppProcess;
   let appEnv: Record<string, string>;
   const probe = new KafkaProbe();
+  /** The first test's dry run: it sends no change event, which is looked at once the next run's have come. */
+  let dryRunId = '';
 
   const run = async (job: string, params: Record<string, unknown>): Promise<SeenMessage> => {
     const t = tick('accounting', job, { params });
@@ -29,6 +43,19 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     return probe.waitForRunEnd(t.value.runId!, 120000);
   };
   const inQbo = () => DOCUMENT_TYPES.reduce((n, t) => n + qbo.entities(t).length, 0);
+  /** The run's change events on the broker, by key, in the order sent, once there are at least `count`. */
+  const changesOf = async (runId: string, count: number) => {
+    await eventually(
+      () => (probe.forRun(Topic.AccountingDocumentChanged, runId).length >= count ? true : undefined),
+      `${count} change events of run ${runId}`,
+      30000,
+      100,
+    );
+    const byKey = new Map<string, SeenMessage[]>();
+    for (const m of probe.forRun(Topic.AccountingDocumentChanged, runId))
+      byKey.set(m.key!, [...(byKey.get(m.key!) ?? []), m]);
+    return byKey;
+  };
 
   before(async () => {
     db = await createTestDatabase('accounting_documents');
@@ -41,7 +68,7 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     // Sales only in March: a bills run there meets DevPos's "no documents" 500.
     devpos.generate(user.tenant, { from: '2026-03-02', to: '2026-03-04', salesPerDay: 2, purchasesPerDay: 0 });
     const seed = qbo.connect();
-    await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
+    await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped, Topic.AccountingDocumentChanged]);
     const company = companyChangedMessage({
       id: 1,
       name: 'Company 1',
@@ -58,7 +85,7 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
       KAFKA_BROKERS: TEST_KAFKA_BROKERS,
       KAFKA_GROUP_ID: group,
       DATABASE_URL: db.url,
-      GATEWAY_API_KEYS: 'accounting-documents-e2e-key',
+      GATEWAY_API_KEYS: API_KEY,
       SECRETS_KEY: randomBytes(32).toString('base64'),
       ...simulatedAccountingEnv(qbo, seed, devpos, devposUrl),
       HTTP_RETRIES: '1',
@@ -78,6 +105,7 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
   it('a dry run reads DevPos and writes nothing anywhere', async () => {
     const end = await run('full', { ...RANGE, dryRun: true });
     assert.equal(end.topic, Topic.RunCompleted, end.value);
+    dryRunId = end.json.payload.runId;
     assert.ok(end.json.payload.stats.fetched > 0);
     assert.ok(end.json.payload.stats.created > 0, 'what it would create');
     assert.match(end.json.payload.warnings.join('\n'), /dry run of 2026-02-02 … 2026-02-22: \d+ to create/);
@@ -86,7 +114,7 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     assert.equal(Number(n), 0);
   });
 
-  it('a full run yields exactly the expected invoices and bills; a second run makes no QuickBooks write', async () => {
+  it('a full run yields exactly the expected invoices and bills, and their change events; a second run writes and sends nothing', async () => {
     const end = await run('full', RANGE);
     assert.equal(end.topic, Topic.RunCompleted, end.value);
     const stats = end.json.payload.stats;
@@ -104,6 +132,37 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     for (const r of rows)
       assert.match(String(qbo.entity(r.qbo_entity as 'Invoice', r.qbo_id)?.PrivateNote), new RegExp(r.eic));
 
+    // The run's change events, read back from the broker: each document created when stored (pending, or skipped),
+    // then updated when synced and when its PDF was attached; the last carries the row as MariaDB holds it.
+    const stored: StoredDocument[] = await db.dataSource.query(`SELECT ${STORED_COLUMNS} FROM accounting_documents`);
+    const byKey = await changesOf(end.json.payload.runId, stats.created * 3 + stats.skipped);
+    assert.deepEqual([...byKey.keys()].sort(), stored.map((r) => `1:${r.eic}`).sort(), 'one key per stored document');
+    for (const row of stored) {
+      const changes = byKey.get(`1:${row.eic}`)!.map((m) => m.json.payload);
+      assert.deepEqual(
+        changes.map((c) => [c.changeType, c.record.status]),
+        row.status === 'skipped'
+          ? [['created', 'skipped']]
+          : [
+              ['created', 'pending'],
+              ['updated', 'synced'],
+              ['updated', 'synced'],
+            ],
+        row.eic,
+      );
+      const last = changes[changes.length - 1];
+      assert.deepEqual(
+        [last.record.eic, last.record.status, last.record.qbo_id, last.record.sync_token],
+        [row.eic, row.status, row.qbo_id, row.sync_token],
+      );
+      assert.deepEqual(
+        [last.record.attachment_status, last.record.attachment_id],
+        [row.attachment_status, row.attachment_id],
+      );
+      assert.equal(last.id, `1:${row.eic}`);
+    }
+    assert.equal(probe.forRun(Topic.AccountingDocumentChanged, dryRunId).length, 0, 'the dry run sent none');
+
     const writes = qbo.apiCounters();
     const again = await run('full', RANGE);
     assert.equal(again.topic, Topic.RunCompleted);
@@ -111,6 +170,29 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     assert.equal(again.json.payload.stats.unchanged, stats.created);
     assert.equal(qbo.apiCounters().batches, writes.batches, 'no QuickBooks write');
     assert.deepEqual(qbo.apiCounters().updates, writes.updates);
+    // Its events (none) were sent before its end was: a moment more for the probe to read any that came late.
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(probe.forRun(Topic.AccountingDocumentChanged, again.json.payload.runId).length, 0, 'nothing changed');
+  });
+
+  it("the retry route's run sends the document's change under the retry's run id", async () => {
+    const [doc]: StoredDocument[] = await db.dataSource.query(
+      `SELECT ${STORED_COLUMNS} FROM accounting_documents WHERE status = 'synced' AND qbo_entity = 'Invoice' LIMIT 1`,
+    );
+    devpos.setDocument(devpos.users[0].tenant, doc.eic, { amount: 9753 });
+    const res = await fetch(`${app.url}/api/companies/1/documents/${doc.eic}/retry`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { run_id: string; run_status: string; document: { sync_token: string } };
+    assert.equal(body.run_status, 'completed');
+    assert.notEqual(body.document.sync_token, doc.sync_token, 'updated in QuickBooks');
+    const changes = (await changesOf(body.run_id, 1)).get(`1:${doc.eic}`)!.map((m) => m.json.payload);
+    assert.deepEqual(
+      changes.map((c) => [c.changeType, c.changedFields, c.record.sync_token]),
+      [['updated', ['sync_token'], body.document.sync_token]],
+    );
   });
 
   it("the empty-purchases 500 does not fail a bills run; a range's sales still sync", async () => {
@@ -128,7 +210,7 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     assert.match(end.json.payload.error.message, /from and to go together/);
   });
 
-  it('SIGKILL of accounting-sync in the middle of a batch, restart, re-run: no duplicate in QuickBooks', async () => {
+  it('SIGKILL of accounting-sync in the middle of a batch, restart, re-run: no duplicate in QuickBooks; the topic ends as the table', async () => {
     const range = { from: '2026-04-06', to: '2026-04-07' };
     devpos.generate(devpos.users[0].tenant, { ...range, salesPerDay: 5, purchasesPerDay: 0 });
     const expected = devpos
@@ -176,5 +258,28 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
       "SELECT COUNT(*) AS n FROM accounting_documents WHERE status = 'pending'",
     );
     assert.equal(Number(n), 0);
+    // The killed run's pending rows went out with their events; the re-run's finish them: the topic's latest event of
+    // each document is its row, as a consumer reading the compacted topic would have it.
+    const rows: StoredDocument[] = await db.dataSource.query(
+      `SELECT ${STORED_COLUMNS} FROM accounting_documents WHERE txn_date BETWEEN ? AND ?`,
+      [range.from, range.to],
+    );
+    await changesOf(end.json.payload.runId, 1);
+    for (const row of rows) {
+      const latest = await eventually(() => {
+        const seen = probe.messages(Topic.AccountingDocumentChanged, (m) => m.key === `1:${row.eic}`);
+        const last = seen[seen.length - 1]?.json.payload;
+        return last?.record.attachment_status === row.attachment_status ? last : undefined;
+      }, `the latest change event of ${row.eic}`);
+      assert.deepEqual(
+        [latest.record.status, latest.record.qbo_id, latest.record.sync_token, latest.record.attachment_id],
+        [row.status, row.qbo_id, row.sync_token, row.attachment_id],
+      );
+    }
+    const killedRun = probe.forRun(Topic.AccountingDocumentChanged, t.value.runId!);
+    assert.ok(
+      killedRun.some((m) => m.json.payload.record.status === 'pending'),
+      'the killed run sent the pending rows it committed',
+    );
   });
 });

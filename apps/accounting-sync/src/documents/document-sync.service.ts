@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { ConfigurationError, RunStats } from '@sync-hub/contracts';
+import { ChangeEventSender, ReliablePublisher } from '@sync-hub/messaging';
 import { In, type DataSource } from 'typeorm';
 import { attachStats } from '@sync-hub/runs';
 import { DocumentRows } from './document-rows';
@@ -39,6 +40,8 @@ export interface DocumentSyncOptions {
   windowDays?: number;
   /** Only these documents of the range (a retry); unset: all. */
   eics?: string[];
+  /** The run's id, carried by its change events (`accounting.document.changed.v1`); unset: they carry null. */
+  runId?: string;
 }
 
 /** What a dry run would do with one document. */
@@ -95,7 +98,8 @@ const LANES = 4;
  * each batch written `pending` with its requestid first, so a run after a crash replays it instead of creating twice;
  * changed ones get a sparse update with the stored SyncToken (a stale answer re-reads and retries once). A document
  * QuickBooks refuses is `failed` with QuickBooks' reason and the run goes on. The PDF DevPos gives is attached to the
- * created document; a failed attachment is a warning on the document and the run.
+ * created document; a failed attachment is a warning on the document and the run. Each write that changes a document's
+ * record commits its change event with it (accounting.document.changed.v1, see DocumentRows), sent after the commit.
  */
 @Injectable()
 export class DocumentSyncService {
@@ -111,6 +115,7 @@ export class DocumentSyncService {
     private readonly quickbooks: QuickBooksTokens,
     private readonly api: QuickBooksApiClient,
     private readonly parties: PartyResolver,
+    @Optional() private readonly outbox?: ReliablePublisher,
   ) {}
 
   private get docs() {
@@ -156,6 +161,11 @@ export class DocumentSyncService {
       .sort((a, b) => (a.kind === b.kind ? a.txnDate.localeCompare(b.txnDate) : a.kind === 'sales' ? -1 : 1));
     stats.fetched = documents.length;
 
+    // Every committed write that changes a document's record sends it (see DocumentRows), after its commit.
+    const sender =
+      !options.dryRun && this.outbox && this.config.changeEvents.includes('accounting')
+        ? new ChangeEventSender(this.outbox, this.logger, 'document change events')
+        : null;
     const rows = new DocumentRows(
       this.docs,
       companyId,
@@ -163,6 +173,7 @@ export class DocumentSyncService {
         companyId,
         documents.map((d) => d.eic),
       ),
+      sender && { outbox: this.outbox!, sender, runId: options.runId ?? null },
     );
     const plan: PlannedDocument[] = [];
     const creates: SourceDocument[] = [];
@@ -207,6 +218,9 @@ export class DocumentSyncService {
     } catch (err) {
       // The documents written before the failure are in the failed event's stats and in sync_runs.
       throw attachStats(err, stats);
+    } finally {
+      // The events of every committed write go out before the run reports; what the bus refuses stays in the outbox.
+      await sender?.finish();
     }
     return { stats, plan };
   }

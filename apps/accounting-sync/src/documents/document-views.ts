@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import type { DocumentView } from '@sync-hub/contracts';
+import type { AccountingDocumentRecord, DocumentView } from '@sync-hub/contracts';
 import type { AccountingDocument } from './accounting-document.entity';
 
 /** A document row as the API shows it: snake_case, ISO-8601 UTC times, the last error as one object or null. */
@@ -33,6 +33,15 @@ export function documentView(row: AccountingDocument): DocumentView {
     synced_at: iso(row.syncedAt),
     updated_at: iso(row.updatedAt)!,
   };
+}
+
+/**
+ * A document row as `accounting.document.changed.v1` carries it (and compares it): its DocumentView without the
+ * bookkeeping times, which move on every write (the event's occurredAt says when).
+ */
+export function documentRecord(row: AccountingDocument): AccountingDocumentRecord {
+  const { synced_at: _syncedAt, updated_at: _updatedAt, ...record } = documentView(row);
+  return record;
 }
 
 /** Where a page ended: the last row's (txn_date, id), the list's order. */

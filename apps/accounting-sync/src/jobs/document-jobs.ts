@@ -51,7 +51,7 @@ abstract class DocumentJob implements SyncJob<AccountingDocumentsParams> {
     const range = await rangeOf(this.companies, companyId, ctx.params);
     const { stats, plan } = await this.sync.sync(
       companyId,
-      { job: this.job, range, dryRun: ctx.params.dryRun, eics: ctx.params.eics },
+      { job: this.job, range, dryRun: ctx.params.dryRun, eics: ctx.params.eics, runId: ctx.tick.runId },
       { signal: ctx.signal, warn: ctx.warn },
     );
     if (ctx.params.dryRun)
