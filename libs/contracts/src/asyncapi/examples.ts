@@ -221,7 +221,7 @@ export function robawsCustomerChangedExample(): ExampleRecord {
       tel: '+3232123456',
       gsm: null,
       phone: '+3232123456',
-      website: 'https://peeters.example',
+      website: 'peeters.example',
       address_line1: 'Kerkstraat 12',
       address_line2: null,
       postal_code: '2000',
@@ -248,7 +248,7 @@ export function accountingDocumentChangedExample(): ExampleRecord {
     id: accountingDocumentKey(1, eic),
     runId: ACCOUNTING_RUN_ID,
     occurredAt: AT(50).toISOString(),
-    changedFields: ['status', 'qbo_id', 'sync_token', 'last_error'],
+    changedFields: ['attachment_status', 'attachment_id'],
     record: {
       company_id: 1,
       source: 'devpos',

@@ -284,7 +284,8 @@ export const TOPIC_CONTRACTS: Record<Topic, TopicContract> = {
       'customer a pull (incremental, full, or one client), a webhook delivery or a push stored new or changed ' +
       '(changedFields: the record fields that differ; every field when created), and per customer found gone from ' +
       'Robaws (changeType deactivated, deleted_upstream true). An unchanged customer sends nothing; a local edit ' +
-      'made through the API sends its event when it is pushed. runId is null for a webhook delivery. Sent through ' +
+      "made through the API sends its event when it is pushed, its changedFields against Robaws's version from " +
+      'before the edit. runId is null for a webhook delivery. Sent through ' +
       'the crm-sync outbox after the write commits. Off with CHANGE_EVENTS without crm.',
     key: {
       type: 'string',
@@ -309,10 +310,12 @@ export const TOPIC_CONTRACTS: Record<Topic, TopicContract> = {
     summary: 'A DevPos document the hub stored, synced to QuickBooks, or failed to sync, with its stored record.',
     description:
       'Compacted: a consumer that reads it from the beginning gets the latest state of every document. One event when ' +
-      'a sales, bills, full or retry run first stores a document (created) and each time its record changes after ' +
-      '(updated): synced to QuickBooks, updated there, failed (status failed and last_error), skipped, or its PDF ' +
-      'attached. A document is never deactivated. An unchanged document sends nothing. Sent through the ' +
-      'accounting-sync outbox after the write commits. Off with CHANGE_EVENTS without accounting.',
+      'a sales, bills, full or retry run first stores a document (created: pending before its batch is sent to ' +
+      'QuickBooks, or skipped, or failed when DevPos does not give it) and one for each later commit that changes ' +
+      'its record (updated): synced to QuickBooks, updated there, failed (status failed and last_error), or its PDF ' +
+      'attached; a new document typically sends three (pending, synced, attached). A document is never ' +
+      'deactivated. An unchanged document sends nothing. Sent through the accounting-sync outbox after the write ' +
+      'commits. Off with CHANGE_EVENTS without accounting.',
     key: {
       type: 'string',
       description: "<company_id>:<eic>: the company and DevPos's id of the document (its EIC).",
