@@ -19,8 +19,10 @@ const FINAL_FLUSH_WAIT_MS = 10_000;
  */
 export class ChangeEventSender {
   private sending: Promise<void> = Promise.resolve();
-  /** Committed outbox rows not handed to a send yet: a send takes all that wait (up to SEND_MESSAGES), per topic. */
+  /** Committed batches not handed to a send yet, in commit order: a send takes all that wait, up to SEND_MESSAGES. */
   private unsent: EnqueuedBatch[] = [];
+  /** Events of the send under way. */
+  private inFlight = 0;
 
   constructor(
     private readonly outbox: ReliablePublisher,
@@ -38,28 +40,37 @@ export class ChangeEventSender {
     else this.unsent.push({ topic: batch.topic, rows: [...batch.rows] });
     if (!idle) return; // a send is queued already: it takes these rows too
     this.sending = this.sending.then(async () => {
-      // Every batch committed while the previous send was out goes in one send: the sender keeps up with the writers.
+      // Every batch committed while the previous send was out goes in one send, whatever its topic (one request):
+      // the sender keeps up with the writers. Whole outbox rows, from the oldest, so each topic keeps its order.
       while (this.unsent.length > 0) {
-        const head = this.unsent[0];
+        const take: EnqueuedBatch[] = [];
         let messages = 0;
-        let take = 0;
-        while (take < head.rows.length && (take === 0 || messages < SEND_MESSAGES))
-          messages += head.rows[take++].messages.length;
-        const rows = head.rows.slice(0, take);
+        while (this.unsent.length > 0 && messages < SEND_MESSAGES) {
+          const head = this.unsent[0];
+          const rows: EnqueuedBatch['rows'] = [];
+          while (head.rows.length > 0 && (messages === 0 || messages < SEND_MESSAGES)) {
+            const row = head.rows.shift()!;
+            rows.push(row);
+            messages += row.messages.length;
+          }
+          take.push({ topic: head.topic, rows });
+          if (head.rows.length === 0) this.unsent.shift();
+        }
+        this.inFlight = messages;
         try {
-          await this.outbox.sendEnqueued({ topic: head.topic, rows });
+          await this.outbox.sendEnqueued(take);
         } catch (err) {
           this.logger.warn(`${this.what} wait in the outbox: ${(err as Error).message}`);
+        } finally {
+          this.inFlight = 0;
         }
-        head.rows.splice(0, take);
-        if (head.rows.length === 0) this.unsent.shift();
       }
     });
   }
 
-  /** Events committed and not handed to a send yet. */
+  /** Events committed and not sent yet (the send under way included). */
   get backlog(): number {
-    let n = 0;
+    let n = this.inFlight;
     for (const batch of this.unsent) for (const row of batch.rows) n += row.messages.length;
     return n;
   }

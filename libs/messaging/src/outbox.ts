@@ -171,16 +171,19 @@ export class ReliablePublisher implements OnModuleDestroy {
   }
 
   /**
-   * Sends a committed `enqueueBatch` from memory, without reading its rows back, and deletes them: under a lock on the
-   * rows, so that a flush in another process does not send them too. When older messages of the topic wait in the
-   * outbox (two pages committed in the other order, a batch the bus refused), it flushes instead, which sends them
-   * and this batch in order: a key's messages never overtake each other. Rows another flusher already sent are
-   * skipped; what the bus refuses stays for the flush. Returns the messages sent.
+   * Sends committed `enqueueBatch`es from memory, without reading their rows back, and deletes them: under a lock on
+   * the rows, so that a flush in another process does not send them too. Batches of several topics go in one request.
+   * When older messages of one of the topics wait in the outbox (two pages committed in the other order, a batch the
+   * bus refused), it flushes instead, which sends them and these batches in order: a key's messages never overtake
+   * each other. Rows another flusher already sent are skipped; what the bus refuses stays for the flush. Returns the
+   * messages sent.
    */
-  async sendEnqueued(batch: EnqueuedBatch): Promise<number> {
-    if (batch.rows.length === 0 || (await this.publisher.unreachable())) return 0;
+  async sendEnqueued(batches: EnqueuedBatch | EnqueuedBatch[]): Promise<number> {
+    const list = (Array.isArray(batches) ? batches : [batches]).filter((b) => b.rows.length > 0);
+    if (list.length === 0 || (await this.publisher.unreachable())) return 0;
     const mysql = this.outbox.manager.connection.options.type === 'mysql';
-    const ids = batch.rows.map((r) => r.id);
+    const ids = list.flatMap((b) => b.rows.map((r) => r.id));
+    const topics = list.map((b) => b.topic).join(', ');
     const work = async (m: EntityManager): Promise<number> => {
       const marks = ids.map(() => '?').join(', ');
       const locked: Array<{ id: number | string }> = await m.query(
@@ -188,21 +191,38 @@ export class ReliablePublisher implements OnModuleDestroy {
         ids,
       );
       if (locked.length === 0) return 0;
-      const first = Math.min(...locked.map((r) => Number(r.id)));
+      const present = new Set(locked.map((r) => Number(r.id)));
+      // Each topic's first row still here: no older row of the topic may wait behind it.
+      const firsts = new Map<string, number>();
+      for (const b of list)
+        for (const r of b.rows) {
+          const first = firsts.get(b.topic);
+          if (present.has(r.id) && (first === undefined || r.id < first)) firsts.set(b.topic, r.id);
+        }
+      const older = [...firsts].map(() => '(topic = ? AND id < ?)').join(' OR ');
       const [{ n }] = await m.query<Array<{ n: number | string }>>(
-        'SELECT COUNT(*) AS n FROM outbox_messages WHERE topic = ? AND id < ?',
-        [batch.topic, first],
+        `SELECT COUNT(*) AS n FROM outbox_messages WHERE ${older}`,
+        [...firsts].flat(),
       );
       if (Number(n) > 0) return OLDER_WAITING;
-      const present = new Set(locked.map((r) => Number(r.id)));
-      const rows = batch.rows.filter((r) => present.has(r.id));
-      const messages = rows.flatMap((r) =>
-        r.messages.map((x) => ({ key: x.key, value: this.publisher.storedValue(x.json) })),
-      );
-      await this.publisher.publishMany([{ topic: batch.topic, messages }]);
-      const sent = rows.map((r) => r.id);
-      await m.query(`DELETE FROM outbox_messages WHERE id IN (${sent.map(() => '?').join(', ')})`, sent);
-      return messages.length;
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      const sent: number[] = [];
+      for (const b of list)
+        for (const r of b.rows) {
+          if (!present.has(r.id)) continue;
+          sent.push(r.id);
+          const messages = byTopic.get(b.topic) ?? [];
+          for (const x of r.messages) messages.push({ key: x.key, value: this.publisher.storedValue(x.json) });
+          byTopic.set(b.topic, messages);
+        }
+      await this.publisher.publishMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+      for (let i = 0; i < sent.length; i += DELETE_BATCH) {
+        const chunk = sent.slice(i, i + DELETE_BATCH);
+        await m.query(`DELETE FROM outbox_messages WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      }
+      let count = 0;
+      for (const messages of byTopic.values()) count += messages.length;
+      return count;
     };
     try {
       const sent = await (mysql
@@ -211,7 +231,7 @@ export class ReliablePublisher implements OnModuleDestroy {
       return sent === OLDER_WAITING ? await this.flush() : sent;
     } catch (err) {
       // Committed in the outbox: the flush sends it later.
-      this.logger.warn(`bus refused ${batch.topic} messages, keeping them in the outbox: ${(err as Error).message}`);
+      this.logger.warn(`bus refused ${topics} messages, keeping them in the outbox: ${(err as Error).message}`);
       return 0;
     }
   }

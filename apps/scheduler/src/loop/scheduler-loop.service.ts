@@ -6,7 +6,7 @@ import { CronJob } from 'cron';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@sync-hub/config';
 import { runEventMessage, scheduledRunId, tickMessage, Topic } from '@sync-hub/contracts';
-import { OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
+import { ChangeEventSender, EnqueuedBatch, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { hydrate, JobLeasesService, selectList } from '@sync-hub/persistence';
 
 import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
@@ -213,81 +213,97 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
   private async publishDue(now: Date): Promise<{ ticks: number; skipped: number }> {
     let ticks = 0;
     let skipped = 0;
+    const sender = new ChangeEventSender(this.outbox, this.logger, 'ticks');
     const intervals = new Map<string, number>();
     // Due schedules mostly share a few cadences: compute each (cadence, instant) once per step.
     const memo = new Map<string, Date | null>();
     const cached = (key: string, compute: () => Date | null) =>
       memo.has(key) ? memo.get(key)! : (memo.set(key, compute()), memo.get(key)!);
-    for (;;) {
-      // One transaction per batch, fenced by the leader lease: the due rows are read locked (MySQL), so a schedule
-      // paused or edited through the API meanwhile waits for this batch, or is seen as it now is; never ticked stale.
-      const batch = await this.dataSource.transaction(async (m) => {
-        if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
-        const due = await this.lockDue(m, now);
-        if (due.length === 0) return null;
-        const decided: DueDecision[] = [];
-        for (const s of due) {
-          const messages: Array<{ topic: string } & OutgoingMessage> = [];
-          if (s.intervalSetting && !intervals.has(s.intervalSetting))
-            intervals.set(s.intervalSetting, await this.settings.effective(s.intervalSetting));
-          const cadence = cadenceOf(s, s.intervalSetting ? intervals.get(s.intervalSetting) : undefined);
-          const key = JSON.stringify(cadence);
-          const pending = new Date(s.nextRunAt!);
-          const latest =
-            cached(`${key}|latest|${pending.getTime()}`, () => latestRunAtOrBefore(cadence, now, pending)) ?? pending;
-          const withinWindow = now.getTime() - latest.getTime() <= s.catchupWindowS * 1000;
-          if (withinWindow) {
-            const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now));
-            messages.push(tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
-          }
-          // Slots missed while no scheduler ran are not replayed one by one: the oldest is reported as skipped.
-          const missed = withinWindow ? (pending < latest ? pending : null) : pending;
-          if (missed) {
-            const tick = tickOf(s, scheduledRunId(String(s.id), missed), missed, missed, 'schedule');
-            messages.push({
-              topic: Topic.RunSkipped,
-              ...runEventMessage(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'missed' }),
+    try {
+      for (;;) {
+        // One transaction per batch, fenced by the leader lease: the due rows are read locked (MySQL), so a schedule
+        // paused or edited through the API meanwhile waits for this batch, or is seen as it now is; never ticked stale.
+        const batch = await this.dataSource.transaction(async (m) => {
+          if (!(await this.leases.holdsWithin(m, LEADER_LEASE, this.owner, now))) throw new LostLeadershipError();
+          const due = await this.lockDue(m, now);
+          if (due.length === 0) return null;
+          const decided: DueDecision[] = [];
+          for (const s of due) {
+            const messages: Array<{ topic: string } & OutgoingMessage> = [];
+            if (s.intervalSetting && !intervals.has(s.intervalSetting))
+              intervals.set(s.intervalSetting, await this.settings.effective(s.intervalSetting));
+            const cadence = cadenceOf(s, s.intervalSetting ? intervals.get(s.intervalSetting) : undefined);
+            const key = JSON.stringify(cadence);
+            const pending = new Date(s.nextRunAt!);
+            const latest =
+              cached(`${key}|latest|${pending.getTime()}`, () => latestRunAtOrBefore(cadence, now, pending)) ?? pending;
+            const withinWindow = now.getTime() - latest.getTime() <= s.catchupWindowS * 1000;
+            if (withinWindow) {
+              const deadline = cached(`${key}|deadline|${latest.getTime()}`, () => tickDeadline(cadence, latest, now));
+              messages.push(tickMessage(tickOf(s, scheduledRunId(String(s.id), latest), latest, deadline, 'schedule')));
+            }
+            // Slots missed while no scheduler ran are not replayed one by one: the oldest is reported as skipped.
+            const missed = withinWindow ? (pending < latest ? pending : null) : pending;
+            if (missed) {
+              const tick = tickOf(s, scheduledRunId(String(s.id), missed), missed, missed, 'schedule');
+              messages.push({
+                topic: Topic.RunSkipped,
+                ...runEventMessage(Topic.RunSkipped, tick, { startedAt: now, skipReason: 'missed' }),
+              });
+              this.logger.warn(
+                `schedule ${s.id} (${s.domain}/${s.jobType}) missed slot(s) from ${missed.toISOString()} while no scheduler ran${withinWindow ? `; running ${latest.toISOString()} once` : ', beyond its catch-up window'}`,
+              );
+            }
+            decided.push({
+              id: s.id,
+              next: cached(`${key}|next`, () => nextRunAfter(cadence, now)),
+              ranAt: withinWindow ? latest : null,
+              messages,
+              missed: missed !== null,
             });
-            this.logger.warn(
-              `schedule ${s.id} (${s.domain}/${s.jobType}) missed slot(s) from ${missed.toISOString()} while no scheduler ran${withinWindow ? `; running ${latest.toISOString()} once` : ', beyond its catch-up window'}`,
-            );
           }
-          decided.push({
-            id: s.id,
-            next: cached(`${key}|next`, () => nextRunAfter(cadence, now)),
-            ranAt: withinWindow ? latest : null,
-            messages,
-            missed: missed !== null,
-          });
-        }
 
-        for (let i = 0; i < decided.length; i += UPDATE_CHUNK)
-          await this.advance(m, decided.slice(i, i + UPDATE_CHUNK), now);
-        // The rows as they now are (locked since they were read): their scheduler.schedule.changed.v1 events keep
-        // next_run_at and last_run_at current in projections.
-        for (const [i, s] of due.entries()) {
-          s.nextRunAt = decided[i].next;
-          if (decided[i].ranAt) s.lastRunAt = decided[i].ranAt;
-          s.updatedAt = now;
-        }
-        await this.outbox.enqueue(m, [...decided.flatMap((d) => d.messages), ...scheduleEvents(due)]);
-        return {
-          size: due.length,
-          ticks: decided.filter((d) => d.ranAt).length,
-          skipped: decided.filter((d) => d.missed).length,
-        };
-      });
-      if (!batch) break;
-      ticks += batch.ticks;
-      skipped += batch.skipped;
-      // The batch goes out while the next is decided: the flush sends committed rows in order, on a connection of its
-      // own, and keeps reading while it finds full batches. Its errors surface in the awaited flushes below.
-      this.outbox.flush().catch(() => undefined);
-      if (batch.size < DUE_BATCH) break;
+          for (let i = 0; i < decided.length; i += UPDATE_CHUNK)
+            await this.advance(m, decided.slice(i, i + UPDATE_CHUNK), now);
+          // The rows as they now are (locked since they were read): their scheduler.schedule.changed.v1 events keep
+          // next_run_at and last_run_at current in projections.
+          for (const [i, s] of due.entries()) {
+            s.nextRunAt = decided[i].next;
+            if (decided[i].ranAt) s.lastRunAt = decided[i].ranAt;
+            s.updatedAt = now;
+          }
+          // A few outbox rows per topic rather than a row per message: a step of 100,000 due schedules writes (and its
+          // flush reads and deletes) some hundred rows instead of 200,000.
+          const byTopic = new Map<string, OutgoingMessage[]>();
+          for (const { topic, ...message } of [...decided.flatMap((d) => d.messages), ...scheduleEvents(due)]) {
+            const list = byTopic.get(topic);
+            if (list) list.push(message);
+            else byTopic.set(topic, [message]);
+          }
+          const enqueued: EnqueuedBatch[] = [];
+          for (const [topic, messages] of byTopic)
+            enqueued.push(await this.outbox.enqueueBatch(m, topic, messages, now));
+          return {
+            enqueued,
+            size: due.length,
+            ticks: decided.filter((d) => d.ranAt).length,
+            skipped: decided.filter((d) => d.missed).length,
+          };
+        });
+        if (!batch) break;
+        ticks += batch.ticks;
+        skipped += batch.skipped;
+        // The batch goes out from memory while the next is decided (its rows are not read back), in commit order, on a
+        // connection of its own; the next batch waits only while more than one batch's messages are unsent.
+        for (const enqueued of batch.enqueued) sender.queue(enqueued);
+        await sender.keepUp();
+        if (batch.size < DUE_BATCH) break;
+      }
+    } finally {
+      // What is still being sent (a lost lease included: its batches committed), then the outbox flushed; what the bus
+      // refused waits there, for the next flush.
+      await sender.finish();
     }
-    // The running flush may have read its last batch before the step's last commit: once it has ended, one more.
-    await this.outbox.flush();
-    await this.outbox.flush();
     return { ticks, skipped };
   }
 
