@@ -161,12 +161,17 @@ describe('broker down 30 s (scheduler, splynx-sync, gateway; a real broker kille
       decided.some((n) => n >= 1),
       `the steps ticked: ${decided.join(', ')}`,
     );
-    // What the outbox holds now: the envelope of every message decided while the broker was away.
+    // What the outbox holds now: the envelope of every message decided while the broker was away (a row of many
+    // messages, as the scheduler's step writes them, holds one `key<TAB>json` line per message).
     const held = (
-      await db.dataSource.query<Array<{ topic: string; value: string }>>(
-        'SELECT topic, value FROM outbox_messages ORDER BY id',
+      await db.dataSource.query<Array<{ topic: string; value: string; count: number | string }>>(
+        'SELECT topic, value, message_count AS count FROM outbox_messages ORDER BY id',
       )
-    ).map((r) => ({ topic: r.topic, id: (JSON.parse(r.value) as { id: string }).id }));
+    ).flatMap((r) =>
+      (Number(r.count) === 1 ? [r.value] : r.value.split('\n').map((line) => line.slice(line.indexOf('\t') + 1))).map(
+        (json) => ({ topic: r.topic, id: (JSON.parse(json) as { id: string }).id }),
+      ),
+    );
     const waiting = held.length;
     const heldTicks = held.filter((h) => h.topic === Topic.SplynxRequested);
     assert.ok(heldTicks.length >= 1, `Splynx ticks wait in the outbox: ${JSON.stringify(held)}`);

@@ -280,9 +280,10 @@ export class SchedulerLoop implements OnApplicationBootstrap, OnApplicationShutd
             if (list) list.push(message);
             else byTopic.set(topic, [message]);
           }
+          // Stamped with the real time, not the step's (a manual clock may be hours ahead): the flush sends the rows
+          // that are due by the wall clock.
           const enqueued: EnqueuedBatch[] = [];
-          for (const [topic, messages] of byTopic)
-            enqueued.push(await this.outbox.enqueueBatch(m, topic, messages, now));
+          for (const [topic, messages] of byTopic) enqueued.push(await this.outbox.enqueueBatch(m, topic, messages));
           return {
             enqueued,
             size: due.length,
