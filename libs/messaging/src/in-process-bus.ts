@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable, Logger } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microservices';
 
@@ -21,6 +22,13 @@ export class InProcessBus {
   private readonly subscribers = new Map<string, Subscriber[]>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly undelivered = new Map<string, BusMessage[]>();
+  /**
+   * Runs a handler in the bus's own async context, not the publisher's: as a Kafka consumer would, a handler starts
+   * outside whatever the publisher was doing. A message published from inside a transaction (the outbox's flush) would
+   * otherwise carry that transaction's async context into its handler, whose own transactions would then not wait
+   * their turn on sql.js's one connection (serializeSqliteTransactions).
+   */
+  private readonly detached = AsyncLocalStorage.snapshot();
 
   subscribe(topic: string, subscriber: Subscriber): void {
     this.subscribers.set(topic, [...(this.subscribers.get(topic) ?? []), subscriber]);
@@ -43,15 +51,17 @@ export class InProcessBus {
       return;
     }
     const previous = this.queues.get(topic) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      for (const subscriber of subscribers) {
-        try {
-          await subscriber(message);
-        } catch (err) {
-          this.logger.error(`in-process handler for ${topic} failed: ${(err as Error).message}`);
+    const next = previous.then(() =>
+      this.detached(async () => {
+        for (const subscriber of subscribers) {
+          try {
+            await subscriber(message);
+          } catch (err) {
+            this.logger.error(`in-process handler for ${topic} failed: ${(err as Error).message}`);
+          }
         }
-      }
-    });
+      }),
+    );
     this.queues.set(topic, next);
   }
 

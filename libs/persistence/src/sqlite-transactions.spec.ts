@@ -71,4 +71,34 @@ describe('transactions on sql.js take turns', () => {
       await ds.destroy();
     }
   });
+
+  it('work a transaction left running after it committed waits its turn, not run inside a finished transaction', async () => {
+    const ds = serializeSqliteTransactions(await database());
+    try {
+      const order: string[] = [];
+      let later!: Promise<void>;
+      await ds.transaction(async (m) => {
+        await m.getRepository(OutboxMessage).insert(row('first'));
+        // Started inside, run after the commit (what a message published from a flush's transaction sets off).
+        later = new Promise((r) => setTimeout(r, 20)).then(() =>
+          ds.transaction(async (m2) => {
+            order.push('later began');
+            await m2.getRepository(OutboxMessage).insert(row('later'));
+          }),
+        );
+      });
+      // Another transaction holds the connection when the late work asks for one: the late one must wait for it.
+      await ds.transaction(async (m) => {
+        order.push('other began');
+        await new Promise((r) => setTimeout(r, 40));
+        await m.getRepository(OutboxMessage).insert(row('other'));
+        order.push('other committing');
+      });
+      await later;
+      assert.deepEqual(order, ['other began', 'other committing', 'later began']);
+      assert.equal(await ds.getRepository(OutboxMessage).countBy({ topic: 'later' }), 1);
+    } finally {
+      await ds.destroy();
+    }
+  });
 });

@@ -15,17 +15,21 @@ export function serializeSqliteTransactions(ds: DataSource): DataSource {
   serialized.add(ds);
   const manager = ds.manager;
   const original = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
-  const inside = new AsyncLocalStorage<true>();
+  // Set while a transaction's callback runs: work it started that outlives it (a promise chain left running) no longer
+  // counts as inside, and waits its turn.
+  const inside = new AsyncLocalStorage<{ active: boolean }>();
   let tail: Promise<void> = Promise.resolve();
   const serializedTransaction = async (...args: unknown[]): Promise<unknown> => {
-    if (inside.getStore()) return original(...args);
+    if (inside.getStore()?.active) return original(...args);
     const before = tail;
     let release!: () => void;
     tail = new Promise<void>((resolve) => (release = resolve));
     await before;
+    const store = { active: true };
     try {
-      return await inside.run(true, () => original(...args));
+      return await inside.run(store, () => original(...args));
     } finally {
+      store.active = false;
       release();
     }
   };
