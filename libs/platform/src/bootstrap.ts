@@ -39,6 +39,10 @@ export async function startApp(
       if (status === 'crashed' || status === 'stopped') readiness.consumerLost();
     });
     app.connectMicroservice({ strategy }, { inheritAppConfig: true });
+    // The lifecycle hooks first (the job handlers bound, the producer connected): a hybrid app runs them at `init`,
+    // which `listen` would call only after the consumer started. With a group that joins at once, a tick waiting on
+    // the topic was handled before them, and failed as a job this version does not implement.
+    await app.init();
     await app.startAllMicroservices();
   }
   stopOnSignals(app, consumer);
