@@ -30,31 +30,11 @@ export interface ChangeEventSink {
   sender: ChangeEventSender | null;
 }
 
-/** The stored columns a change event's record is made of, and what a pull compares besides (hash, local edit). */
-const RECORD_COLUMNS = [
-  'robaws_id',
-  'name',
-  'role',
-  'email',
-  'tel',
-  'gsm',
-  'phone',
-  'website',
-  'address_line1',
-  'address_line2',
-  'postal_code',
-  'city',
-  'country',
-  'vat_number',
-  'vat_valid',
-  'currency',
-  'language',
-  'is_active',
-  'deleted_upstream',
-  'upstream_updated_at',
-  'content_hash',
-  'local_dirty',
-];
+/**
+ * The stored columns a change event's record is made of (the record's fields are the columns' names), and what a pull
+ * compares besides (hash, local edit).
+ */
+const RECORD_COLUMNS = [...ROBAWS_CUSTOMER_RECORD_FIELDS, 'content_hash', 'local_dirty'];
 
 /**
  * The Robaws customer change events (`crm.robaws.customer.changed.v1`, issue 16) of crm-sync's writes: written to the
