@@ -148,9 +148,11 @@ async function main(): Promise<void> {
     robawsPullToCeiling: robaws.pullRowsPerSec.median / throughput.ceilingRowsPerSec.median,
     robawsPullToTableCeiling: robaws.pullRowsPerSec.median / robaws.tableCeilingRowsPerSec.median,
     robawsPushToFloor: robaws.pushSeconds.median / robaws.pushFloorSeconds,
+    robawsEventsOnToOff: robaws.pullEventsOnRowsPerSec.median / robaws.pullRowsPerSec.median,
     cpLoadToCeiling: cp.loadRowsPerSec.median / throughput.ceilingRowsPerSec.median,
     cpLoadToTableCeiling: cp.loadRowsPerSec.median / cp.tableCeilingRowsPerSec.median,
     cpPeakRssToTenth: cp.peakRssMb.median / cp.tenthPeakRssMb.median,
+    cpEventsOnToOff: cp.loadEventsOnRowsPerSec.median / cp.loadRowsPerSec.median,
     usageSpeedup: usage.speedup.median,
     usagePeakRssToTenth: usage.peakRssMb.median / usage.tenthPeakRssMb.median,
   };
@@ -363,11 +365,16 @@ function table(
     row(`7  DevPos alone: the re-run's ${a.rerunCalls.devposListCalls} list calls, DevposClient`, a.devposReadMs),
     judged('   7 re-run / DevPos alone', ratios.accountingRerunToDevposRead, '<=', 1.2),
     row(
-      `8  Robaws: full pull of ${rb.clients.toLocaleString('en-US')} clients, rate limit off, pages of 100`,
+      `8  Robaws: full pull of ${rb.clients.toLocaleString('en-US')} clients, rate limit off, pages of 100, change events off`,
       rb.pullRowsPerSec,
     ),
     row('8  the same, time', rb.pullSeconds),
     judged('   8 pull / 1b ceiling', ratios.robawsPullToCeiling, '>=', 0.8),
+    row(
+      `8  with change events on (the default): tick to completed (${rb.clients.toLocaleString('en-US')} crm.robaws.customer.changed.v1; in the outbox at completed: ${n(rb.pullOutboxAtEnd)})`,
+      rb.pullEventsOnRowsPerSec,
+    ),
+    ['   8 events on / off', n(ratios.robawsEventsOnToOff), '', '', 'ratio'],
     row("8  beside it: robaws_customers' own ceiling, raw mysql2 upserts of 500", rb.tableCeilingRowsPerSec),
     ['   pull / its table ceiling', n(ratios.robawsPullToTableCeiling), '', '', 'ratio'],
     row(
@@ -377,11 +384,16 @@ function table(
     [`9  floor: ${rb.edits.toLocaleString('en-US')} / 15 per second`, n(rb.pushFloorSeconds), '', '', 's'],
     ['   push / floor', n(ratios.robawsPushToFloor), '', '', 'ratio'],
     row(
-      `10 loyalty-club export: initial load of ${cp.tables} × ${cp.rowsPerTable.toLocaleString('en-US')} rows, limit ${cp.batchLimit.toLocaleString('en-US')}`,
+      `10 loyalty-club export: initial load of ${cp.tables} × ${cp.rowsPerTable.toLocaleString('en-US')} rows, limit ${cp.batchLimit.toLocaleString('en-US')}, change events off`,
       cp.loadRowsPerSec,
     ),
     row(`10 the same, time (${cp.loadStats.rounds} rounds)`, cp.loadSeconds),
     judged('   10 load / 1b ceiling', ratios.cpLoadToCeiling, '>=', 0.8),
+    row(
+      `10 with change events on (the default): tick to completed (a crm.loyalty.<table>.changed.v1 a row; in the outbox at completed: ${n(cp.loadOutboxAtEnd)})`,
+      cp.loadEventsOnRowsPerSec,
+    ),
+    ['   10 events on / off', n(ratios.cpEventsOnToOff), '', '', 'ratio'],
     row(
       `10 beside it: the seven tables' own ceiling, raw mysql2 upserts of ${cp.batchLimit.toLocaleString('en-US')}`,
       cp.tableCeilingRowsPerSec,

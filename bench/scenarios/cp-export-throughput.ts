@@ -16,16 +16,26 @@ export interface CpExportResult {
   tables: number;
   /** CP_EXPORT_BATCH_LIMIT: the request's `limit`, rows per table per round. */
   batchLimit: number;
-  /** Scenario 10: the initial load of every table, tick to completed; all rows / seconds. */
+  /**
+   * Scenario 10: the initial load of every table, tick to completed; all rows / seconds. With the change events off
+   * (CHANGE_EVENTS=none): the load issue 12 defined, judged against 1b as scenario 1 judges its sync.
+   */
   loadRowsPerSec: Figure;
   loadSeconds: Figure;
+  /** The same load with its change events on (the default): one `crm.loyalty.<table>.changed.v1` event a row. */
+  loadEventsOnRowsPerSec: Figure;
+  /** Change events still in the outbox when an events-on load reported (its end waits for them up to a bound). */
+  loadOutboxAtEnd: number;
   loadStats: Record<string, number>;
   /**
    * Beside 1b: the same rows, converted beforehand, written by raw mysql2 multi-row upserts of `batchLimit` into the
    * seven destinations: the database's own limit for these tables.
    */
   tableCeilingRowsPerSec: Figure;
-  /** crm-sync's peak resident memory (VmHWM), one fresh process per load: at full size and at a tenth of it. */
+  /**
+   * crm-sync's peak resident memory (VmHWM), one fresh process per load with the change events on (the default): at
+   * full size and at a tenth of it.
+   */
   peakRssMb: Figure;
   tenthPeakRssMb: Figure;
   /** crm-sync's resident memory once ready, before its first load. */
@@ -36,7 +46,8 @@ export interface CpExportResult {
  * Scenario 10: the loyalty-club export's initial load (issue 12). The simulator (over HTTP, no faults) holds
  * `rowsPerTable` rows in each of its seven tables; crm-sync, its own process on Kafka and MariaDB, runs crm/cp.export
  * with enough loops to drain them, tick to completed, as rows per second against scenario 1b's raw mysql2 ceiling and
- * the seven destinations' own. Each repetition starts a fresh crm-sync on emptied tables and reads its peak RSS; a
+ * the seven destinations' own, once with the change events off (the load judged) and once on (the default, beside it,
+ * and the one whose memory is read). Each repetition starts a fresh crm-sync on emptied tables and reads its peak RSS; a
  * load of a tenth of the rows, in a fresh process too, shows whether that peak depends on the size (it should not: a
  * round holds `batchLimit` rows per table whatever the total).
  */
@@ -63,7 +74,12 @@ export async function cpExportThroughput(opts: {
   await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
   const db = await createTestDatabase('bench_cp_export');
 
-  const start = async (sim: CpExportSimulator, label: string, nodeArgs: string[] = []): Promise<AppProcess> =>
+  const start = async (
+    sim: CpExportSimulator,
+    label: string,
+    nodeArgs: string[] = [],
+    changeEvents = true,
+  ): Promise<AppProcess> =>
     startAppProcess(
       'crm-sync',
       {
@@ -79,15 +95,22 @@ export async function cpExportThroughput(opts: {
         CP_VISIT_URL: sim.visitUrl,
         CP_EXPORT_TOKEN: sim.token,
         CP_EXPORT_BATCH_LIMIT: String(batchLimit),
+        CHANGE_EVENTS: changeEvents ? 'all' : 'none',
         LOG_LEVEL: 'warn',
       },
       label,
       [...(opts.nodeArgs ?? []), ...nodeArgs],
     );
   /** One initial load into emptied tables, in a fresh process: its time, its run's stats and the process's peak RSS. */
-  const load = async (sim: CpExportSimulator, rowsPerTable: number, label: string, nodeArgs: string[] = []) => {
+  const load = async (
+    sim: CpExportSimulator,
+    rowsPerTable: number,
+    label: string,
+    nodeArgs: string[] = [],
+    changeEvents = true,
+  ) => {
     await empty(db);
-    const app = await start(sim, label, nodeArgs);
+    const app = await start(sim, label, nodeArgs, changeEvents);
     try {
       const rest = rssOf(app.child.pid!).now;
       // One round more than the rows need: the last round of a table answers has_more false.
@@ -101,17 +124,25 @@ export async function cpExportThroughput(opts: {
       const rows = CP_TABLES.length * rowsPerTable;
       if (stats.created !== rows || stats.failed !== 0 || stats.tablesWithMore !== 0)
         throw new Error(`the load stored ${stats.created} of ${rows} rows: ${JSON.stringify(stats)}`);
-      return { seconds: took, stats, rest, peak: rssOf(app.child.pid!).peak };
+      const [{ n: waiting }] = await db.dataSource.query<Array<{ n: number | string | null }>>(
+        'SELECT SUM(message_count) AS n FROM outbox_messages',
+      );
+      return { seconds: took, stats, rest, peak: rssOf(app.child.pid!).peak, outboxAtEnd: Number(waiting ?? 0) };
     } finally {
       await app.stop();
     }
   };
 
   const loads: Array<Awaited<ReturnType<typeof load>>> = [];
+  const loadsEventsOff: number[] = [];
   const tenthPeaks: number[] = [];
   let tableCeiling: number[];
   try {
     for (let rep = 0; rep < opts.reps; rep++) {
+      // The change events' cost: the same load with them off, first in every other repetition (as scenario 1 does).
+      const off = async () =>
+        loadsEventsOff.push((await load(full, opts.rowsPerTable, 'bench-cp-export-events-off', [], false)).seconds);
+      if (rep % 2 === 1) await off();
       loads.push(
         await load(
           full,
@@ -120,6 +151,7 @@ export async function cpExportThroughput(opts: {
           opts.profileDir && rep === 0 ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
         ),
       );
+      if (rep % 2 === 0) await off();
       tenthPeaks.push((await load(small, tenth, 'bench-cp-export-tenth')).peak);
     }
     tableCeiling = await rawUpserts(db, full, batchLimit, opts.reps);
@@ -135,13 +167,15 @@ export async function cpExportThroughput(opts: {
     tables: CP_TABLES.length,
     batchLimit,
     loadRowsPerSec: figure(
+      loadsEventsOff.map((s) => total / s),
+      'rows/s',
+    ),
+    loadSeconds: figure(loadsEventsOff, 's'),
+    loadEventsOnRowsPerSec: figure(
       loads.map((l) => total / l.seconds),
       'rows/s',
     ),
-    loadSeconds: figure(
-      loads.map((l) => l.seconds),
-      's',
-    ),
+    loadOutboxAtEnd: Math.max(...loads.map((l) => l.outboxAtEnd)),
     loadStats: loads[loads.length - 1].stats,
     tableCeilingRowsPerSec: figure(tableCeiling, 'rows/s'),
     peakRssMb: figure(

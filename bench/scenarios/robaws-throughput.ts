@@ -13,9 +13,16 @@ import { figure, Figure, seconds } from '../stats';
 export interface RobawsResult {
   clients: number;
   edits: number;
-  /** Scenario 8: a full pull, tick to completed, the simulator's rate limit off and the client unpaced. */
+  /**
+   * Scenario 8: a full pull, tick to completed, the simulator's rate limit off and the client unpaced, with the change
+   * events off (CHANGE_EVENTS=none): the pull issue 11 defined, judged against 1b as scenario 1 judges its sync.
+   */
   pullRowsPerSec: Figure;
   pullSeconds: Figure;
+  /** The same pull with its change events on (the default): a `crm.robaws.customer.changed.v1` a client, tick to completed. */
+  pullEventsOnRowsPerSec: Figure;
+  /** Change events still in the outbox when the events-on pull reported (its end waits for them up to a bound). */
+  pullOutboxAtEnd: number;
   pullStats: Record<string, number>;
   /**
    * Beside 1b: the same clients, normalised in advance, written by raw mysql2 multi-row upserts of 500 into
@@ -37,7 +44,8 @@ const REAL_RATE = 15;
 /**
  * Scenarios 8 and 9: the Robaws customer cache. 8: a full pull of `clients` clients from the simulator (its rate limit
  * off, the client unpaced: ROBAWS_REQUESTS_PER_SECOND=0), pages of 100, tick to completed, as rows per second against
- * scenario 1b's raw mysql2 ceiling. 9: `edits` local edits (an email each) pushed as merge-patches at Robaws's real
+ * scenario 1b's raw mysql2 ceiling, once with the change events off (the pull judged) and once on (the default, beside
+ * it). 9: `edits` local edits (an email each) pushed as merge-patches at Robaws's real
  * 15/s, burst 20 (the simulator's bucket on, the client paced as in production), against the floor edits / 15 s.
  * crm-sync runs as its own process on Kafka and MariaDB; each repetition starts from an empty table.
  */
@@ -53,7 +61,7 @@ export async function robawsThroughput(opts: {
   const probe = new KafkaProbe();
   await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped]);
   const db = await createTestDatabase('bench_robaws');
-  const env = async (paced: boolean): Promise<Record<string, string>> => ({
+  const env = async (paced: boolean, changeEvents = true): Promise<Record<string, string>> => ({
     KAFKA_BROKERS: TEST_KAFKA_BROKERS,
     // Every topic crm-sync consumes starts at its end: webhook deliveries an earlier test left on the broker would
     // otherwise be applied during the pull.
@@ -67,6 +75,7 @@ export async function robawsThroughput(opts: {
     ROBAWS_API_SECRET: robaws.apiSecret,
     ROBAWS_PAGE_SIZE: '100',
     ROBAWS_REQUESTS_PER_SECOND: paced ? String(REAL_RATE) : '0',
+    CHANGE_EVENTS: changeEvents ? 'all' : 'none',
     LOG_LEVEL: 'warn',
   });
   const run = async (job: string): Promise<{ seconds: number; stats: Record<string, number> }> => {
@@ -80,6 +89,8 @@ export async function robawsThroughput(opts: {
   };
 
   const pulls: number[] = [];
+  const pullsEventsOff: number[] = [];
+  let pullOutboxAtEnd = 0;
   const pushes: number[] = [];
   let pullStats: Record<string, number> = {};
   let pushStats: Record<string, number> = {};
@@ -90,19 +101,32 @@ export async function robawsThroughput(opts: {
   // paced one (as in production) pushes.
   let app: AppProcess | null = null;
   try {
-    for (let rep = 0; rep < opts.reps; rep++) {
+    /** One full pull into the emptied table by a fresh unpaced crm-sync, with its change events on or off. */
+    const pullOnce = async (changeEvents: boolean, nodeArgs: string[] = []) => {
       await empty(db);
       robaws.setRateLimit({ enabled: false });
       app = await startAppProcess(
         'crm-sync',
-        await env(false),
-        'bench-robaws-unpaced',
-        opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [],
+        await env(false, changeEvents),
+        changeEvents ? 'bench-robaws-unpaced' : 'bench-robaws-unpaced-events-off',
+        nodeArgs,
       );
       const pull = await run('robaws.customers.full');
+      const [{ n: waiting }] = await db.dataSource.query<Array<{ n: number | string | null }>>(
+        'SELECT SUM(message_count) AS n FROM outbox_messages',
+      );
       await app.stop();
+      app = null;
+      return { ...pull, outboxAtEnd: Number(waiting ?? 0) };
+    };
+    for (let rep = 0; rep < opts.reps; rep++) {
+      // The change events' cost: the same pull with them off, first in every other repetition (as scenario 1 does).
+      if (rep % 2 === 1) pullsEventsOff.push((await pullOnce(false)).seconds);
+      const pull = await pullOnce(true, opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []);
+      if (rep % 2 === 0) pullsEventsOff.push((await pullOnce(false)).seconds);
       pulls.push(pull.seconds);
       pullStats = pull.stats;
+      pullOutboxAtEnd = Math.max(pullOutboxAtEnd, pull.outboxAtEnd);
 
       await editEmails(db, opts.edits, rep);
       robaws.setRateLimit({ enabled: true });
@@ -132,10 +156,15 @@ export async function robawsThroughput(opts: {
     clients: opts.clients,
     edits: opts.edits,
     pullRowsPerSec: figure(
+      pullsEventsOff.map((s) => opts.clients / s),
+      'rows/s',
+    ),
+    pullSeconds: figure(pullsEventsOff, 's'),
+    pullEventsOnRowsPerSec: figure(
       pulls.map((s) => opts.clients / s),
       'rows/s',
     ),
-    pullSeconds: figure(pulls, 's'),
+    pullOutboxAtEnd,
     tableCeilingRowsPerSec: figure(tableCeiling, 'rows/s'),
     pullStats,
     pushSeconds: figure(pushes, 's'),
