@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { AppConfig, loadConfig } from '@sync-hub/config';
 import {
   ACCOUNTING_DOCUMENT_RECORD_FIELDS,
@@ -12,10 +12,11 @@ import {
   parseEnvelope,
   Topic,
 } from '@sync-hub/contracts';
-import { EventPublisher, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
+import { ReliablePublisher } from '@sync-hub/messaging';
 import { OutboxMessage, SecretKeyCheck } from '@sync-hub/persistence';
 import { DevposSimulator, QuickBooksSimulator } from '@sync-hub/simulators';
 import { DataSource } from 'typeorm';
+import { RecordingBus } from '../../../../test/support/recording-bus';
 import { inMemoryDatabase } from '../../../../test/support/sqlite';
 import { CompanyProjection } from '../companies/company-projection.entity';
 import { CompanyProjectionService } from '../companies/company-projection.service';
@@ -41,38 +42,6 @@ const RUN = '7a0f3c2e-1b4d-4e6a-8c9b-2d5e7f1a3b01';
 const RUN2 = '7a0f3c2e-1b4d-4e6a-8c9b-2d5e7f1a3b02';
 type Change = ChangeEventPayload<AccountingDocumentRecord>;
 
-/** The bus as a list: what reached it, in order, as a consumer would decode it. */
-class RecordingBus extends EventPublisher {
-  readonly sent: Array<{ topic: string; key: string; json: string; value: EventEnvelope<Change> }> = [];
-  down = false;
-
-  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    await this.publishMany([{ topic, messages }]);
-  }
-  async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
-    if (this.down) throw new Error('broker unreachable');
-    for (const b of batches)
-      for (const m of b.messages) {
-        // As a consumer reads it: the JSON on the wire, validated against the contract.
-        const json = JSON.stringify(m.value);
-        const value = parseEnvelope(JSON.parse(json), AccountingDocumentChangedPayload);
-        this.sent.push({ topic: b.topic, key: m.key, json, value });
-      }
-  }
-  isConnected(): boolean {
-    return true;
-  }
-  override async unreachable(): Promise<string | null> {
-    return this.down ? 'broker unreachable' : null;
-  }
-  /** Each document's events, in the order sent, by key. */
-  byKey(): Map<string, Change[]> {
-    const out = new Map<string, Change[]>();
-    for (const m of this.sent) out.set(m.key, [...(out.get(m.key) ?? []), m.value.payload]);
-    return out;
-  }
-}
-
 /** A decoded record as JSON (the contract's classes hold its nested error). */
 const plain = (record: AccountingDocumentRecord): AccountingDocumentRecord =>
   JSON.parse(JSON.stringify(record)) as AccountingDocumentRecord;
@@ -89,7 +58,7 @@ describe('accounting document change events (accounting.document.changed.v1)', (
   let qbo: QuickBooksSimulator;
   let devpos: DevposSimulator;
   let env: Record<string, string>;
-  let bus: RecordingBus;
+  let bus: RecordingBus<AccountingDocumentChangedPayload>;
   let outbox: ReliablePublisher;
   /** Builds a DocumentSyncService on the shared collaborators, with its own config (CHANGE_EVENTS). */
   let serviceWith: (vars?: Record<string, string>) => DocumentSyncService;
@@ -150,7 +119,7 @@ describe('accounting document change events (accounting.document.changed.v1)', (
     const devposTokens = new DevposTokens(db, secrets, devposClient);
     const quickbooks = new QuickBooksTokens(config, db, secrets, oauth);
     const parties = new PartyResolver(db, api);
-    bus = new RecordingBus();
+    bus = new RecordingBus(AccountingDocumentChangedPayload);
     outbox = new ReliablePublisher(bus, db.getRepository(OutboxMessage));
     serviceWith = (vars = {}) =>
       new DocumentSyncService(
@@ -174,6 +143,7 @@ describe('accounting document change events (accounting.document.changed.v1)', (
     await db.destroy();
   });
 
+  afterEach(() => assert.deepEqual(bus.invalid, [], 'every event passes the contract'));
   beforeEach(() => {
     bus.sent.length = 0;
     bus.down = false;

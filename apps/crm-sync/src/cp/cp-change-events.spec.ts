@@ -1,57 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '@sync-hub/config';
-import {
-  CHANGE_EVENT_TOPICS,
-  EventEnvelope,
-  LOYALTY_CHANGE_TOPICS,
-  LoyaltyRowChangedPayload,
-  parseEnvelope,
-  Topic,
-} from '@sync-hub/contracts';
+import { CHANGE_EVENT_TOPICS, LOYALTY_CHANGE_TOPICS, LoyaltyRowChangedPayload, Topic } from '@sync-hub/contracts';
 import { EnqueuedBatch, EventPublisher, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { OutboxMessage, SyncCursor } from '@sync-hub/persistence';
 import { CpExportSimulator, CpRow, CpTable } from '@sync-hub/simulators';
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import { RecordingBus } from '../../../../test/support/recording-bus';
 import { inMemoryDatabase } from '../../../../test/support/sqlite';
 import { CpExportClient } from './cp-export.client';
 import { CpExportService, loyaltyChangeTopic } from './cp-export.service';
 import { changedSourceColumns } from './cp-rows';
 import { CP_ENTITIES, CP_TABLE_SPECS, cpEntity, CpTableSpec, cpTableSpec, exportStream } from './cp-tables';
-
-/** The bus as a list: what reached it, in order, as a consumer would decode and validate it. */
-class RecordingBus extends EventPublisher {
-  readonly sent: Array<{ topic: string; key: string; value: EventEnvelope<LoyaltyRowChangedPayload> }> = [];
-  /** Messages that failed the contract's validation: none may. */
-  readonly invalid: string[] = [];
-  down = false;
-
-  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    await this.publishMany([{ topic, messages }]);
-  }
-  async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
-    if (this.down) throw new Error('broker unreachable');
-    for (const b of batches)
-      for (const m of b.messages) {
-        // As a consumer reads it: the JSON on the wire, validated against the contract.
-        try {
-          const value = parseEnvelope(JSON.parse(JSON.stringify(m.value)), LoyaltyRowChangedPayload);
-          this.sent.push({ topic: b.topic, key: m.key, value });
-        } catch (err) {
-          this.invalid.push(`${b.topic} ${m.key}: ${(err as Error).message}`);
-        }
-      }
-  }
-  isConnected(): boolean {
-    return true;
-  }
-  override async unreachable(): Promise<string | null> {
-    return this.down ? 'broker unreachable' : null;
-  }
-  on(topic: Topic): Array<{ key: string; change: LoyaltyRowChangedPayload }> {
-    return this.sent.filter((m) => m.topic === topic).map((m) => ({ key: m.key, change: m.value.payload }));
-  }
-}
 
 /** An outbox whose batch of one table fails after its insert: the table round's transaction must roll back whole. */
 class FailingOutbox extends ReliablePublisher {
@@ -128,7 +88,7 @@ describe('the changed source columns', () => {
 describe('loyalty-club change events (crm.loyalty.<table>.changed.v1)', () => {
   let db: DataSource;
   let sim: CpExportSimulator;
-  let bus: RecordingBus;
+  let bus: RecordingBus<LoyaltyRowChangedPayload>;
   let outbox: ReliablePublisher;
   const clients: CpExportClient[] = [];
 
@@ -144,7 +104,7 @@ describe('loyalty-club change events (crm.loyalty.<table>.changed.v1)', () => {
     await db.getRepository(OutboxMessage).clear();
     sim = new CpExportSimulator({ seed: 5, rows: ROWS, token: 'cp-unit-token-0001' });
     await sim.start();
-    bus = new RecordingBus();
+    bus = new RecordingBus(LoyaltyRowChangedPayload);
     outbox = new ReliablePublisher(bus, db.getRepository(OutboxMessage));
   });
   afterEach(async () => {

@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { AppConfig, loadConfig } from '@sync-hub/config';
-import {
-  ChangeEventPayload,
-  EventEnvelope,
-  parseEnvelope,
-  ROBAWS_CUSTOMER_RECORD_FIELDS,
-  RobawsCustomerChangedPayload,
-  RobawsCustomerRecord,
-  Topic,
-} from '@sync-hub/contracts';
-import { EnqueuedBatch, EventPublisher, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
+import { ROBAWS_CUSTOMER_RECORD_FIELDS, RobawsCustomerChangedPayload, Topic } from '@sync-hub/contracts';
+import { EnqueuedBatch, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
 import { OutboxMessage, SyncCursor } from '@sync-hub/persistence';
 import { RobawsClient, RobawsSimulator } from '@sync-hub/simulators';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { RecordingBus } from '../../../../test/support/recording-bus';
 import { inMemoryDatabase } from '../../../../test/support/sqlite';
 import { ClientPageOptions, RobawsApiClient, RobawsPage } from '../robaws/robaws-api.client';
 import { applyEdit } from './customer-edits';
@@ -23,36 +16,9 @@ import { customerView } from './customer-views';
 import { RobawsClientRecord } from './normalise';
 import { RobawsCustomer } from './robaws-customer.entity';
 
-/** The bus as a list: what reached it, in order, as a consumer would decode it. */
-class RecordingBus extends EventPublisher {
-  readonly sent: Array<{ topic: string; key: string; value: EventEnvelope<RobawsCustomerChangedPayload> }> = [];
-  down = false;
-
-  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    await this.publishMany([{ topic, messages }]);
-  }
-  async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
-    if (this.down) throw new Error('broker unreachable');
-    for (const b of batches)
-      for (const m of b.messages) {
-        // As a consumer reads it: the JSON on the wire, validated against the contract.
-        const value = parseEnvelope(JSON.parse(JSON.stringify(m.value)), RobawsCustomerChangedPayload);
-        this.sent.push({ topic: b.topic, key: m.key, value });
-      }
-  }
-  isConnected(): boolean {
-    return true;
-  }
-  override async unreachable(): Promise<string | null> {
-    return this.down ? 'broker unreachable' : null;
-  }
-  changes(): ChangeEventPayload<RobawsCustomerRecord>[] {
-    return this.sent.map((m) => m.value.payload);
-  }
-  byId(): Map<number, ChangeEventPayload<RobawsCustomerRecord>> {
-    return new Map(this.changes().map((c) => [Number(c.id), c]));
-  }
-}
+/** The events sent, by Robaws client id (the last of each). */
+const changesById = (bus: RecordingBus<RobawsCustomerChangedPayload>): Map<number, RobawsCustomerChangedPayload> =>
+  new Map(bus.payloads().map((c) => [Number(c.id), c]));
 
 /** The outbox, whose next `enqueueBatch` (inside the write's transaction) fails with `failNext` when set. */
 class FailingOutbox extends ReliablePublisher {
@@ -101,7 +67,7 @@ const deadlock = () =>
 describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () => {
   let db: DataSource;
   let sim: RobawsSimulator;
-  let bus: RecordingBus;
+  let bus: RecordingBus<RobawsCustomerChangedPayload>;
   let outbox: FailingOutbox;
   let robaws: ListHidingClient;
   let config: AppConfig;
@@ -115,6 +81,7 @@ describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () =>
     await sim?.stop();
     await db.destroy();
   });
+  afterEach(() => assert.deepEqual(bus.invalid, [], 'every event passes the contract'));
   beforeEach(async () => {
     await db.getRepository(RobawsCustomer).clear();
     await db.getRepository(SyncCursor).clear();
@@ -123,7 +90,7 @@ describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () =>
     await sim?.stop();
     sim = new RobawsSimulator({ clients: CLIENTS, seed: 16, rateLimit: { enabled: false } });
     simUrl = await sim.start();
-    bus = new RecordingBus();
+    bus = new RecordingBus(RobawsCustomerChangedPayload);
     outbox = new FailingOutbox(bus, db.getRepository(OutboxMessage));
     config = configWith();
     robaws = new ListHidingClient(config.crm.robaws, config.http);
@@ -195,9 +162,9 @@ describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () =>
     const { stats } = await pullService().pull({ mode: 'full', runId: RUN2 });
     assert.deepEqual([stats.updated, stats.created, stats.deletedUpstream], [1, 1, 2]);
     const stored = await storedRecords();
-    const byId = bus.byId();
+    const byId = changesById(bus);
     assert.equal(bus.sent.length, 5);
-    assert.ok(bus.changes().every((c) => c.runId === RUN2));
+    assert.ok(bus.payloads().every((c) => c.runId === RUN2));
 
     const updated = byId.get(1004)!;
     assert.equal(updated.changeType, 'updated');
@@ -234,15 +201,15 @@ describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () =>
     const one = await pullService().pull({ mode: 'incremental', clientId: 1010, runId: RUN2 });
     assert.equal(one.stats.updated, 1);
     assert.equal(bus.sent.length, 1);
-    assert.equal(bus.changes()[0].changeType, 'updated');
-    assert.deepEqual(bus.changes()[0].changedFields, ['website', 'upstream_updated_at']);
-    assert.equal(bus.changes()[0].runId, RUN2);
+    assert.equal(bus.payloads()[0].changeType, 'updated');
+    assert.deepEqual(bus.payloads()[0].changedFields, ['website', 'upstream_updated_at']);
+    assert.equal(bus.payloads()[0].runId, RUN2);
 
     sim.removeClient(1010);
     const gone = await pullService().pull({ mode: 'incremental', clientId: 1010, runId: RUN2 });
     assert.equal(gone.stats.deletedUpstream, 1);
     assert.equal(bus.sent.length, 2);
-    const deactivated = bus.changes()[1];
+    const deactivated = bus.payloads()[1];
     assert.deepEqual([deactivated.changeType, deactivated.changedFields], ['deactivated', ['deleted_upstream']]);
     assert.deepEqual({ ...deactivated.record }, (await storedRecords()).get(1010));
     assert.equal(deactivated.record.deleted_upstream, true);
@@ -273,8 +240,8 @@ describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () =>
 
     const created = sim.createClient({ name: 'Born In A Webhook' });
     assert.equal(await pullService().applyRecord(delivered(created)), 'created');
-    assert.equal(bus.changes()[1].changeType, 'created');
-    assert.equal(bus.changes()[1].runId, null);
+    assert.equal(bus.payloads()[1].changeType, 'created');
+    assert.equal(bus.payloads()[1].runId, null);
   });
 
   it('a local edit sends nothing; its push sends the fields it changed, Robaws answer stored; a push to a gone client deactivates it', async () => {
@@ -295,7 +262,7 @@ describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () =>
     const { stats } = await pushService().push({ runId: RUN2 });
     assert.deepEqual([stats.pushed, stats.failed], [1, 1]);
     const stored = await storedRecords();
-    const byId = bus.byId();
+    const byId = changesById(bus);
     assert.equal(bus.sent.length, 2);
     const pushed = byId.get(1015)!;
     assert.equal(pushed.changeType, 'updated');
@@ -346,7 +313,7 @@ describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () =>
     bus.down = false;
     assert.equal(await outbox.flush(new Date(Date.now() + 3600_000)), CLIENTS + 1);
     assert.deepEqual(
-      bus.changes().map((c) => c.changeType),
+      bus.payloads().map((c) => c.changeType),
       [...Array<string>(CLIENTS).fill('created'), 'updated'],
       'in commit order',
     );
@@ -363,7 +330,7 @@ describe('Robaws customer change events (crm.robaws.customer.changed.v1)', () =>
     assert.equal(stats.created, CLIENTS, 'counted once');
     assert.equal(bus.sent.length, CLIENTS);
     assert.equal(new Set(bus.sent.map((m) => m.key)).size, CLIENTS, 'one event per customer, none twice');
-    assert.ok(bus.changes().every((c) => c.changeType === 'created'));
+    assert.ok(bus.payloads().every((c) => c.changeType === 'created'));
 
     bus.sent.length = 0;
     outbox.failNext = () => new Error('disk full');

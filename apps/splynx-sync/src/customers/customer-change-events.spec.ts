@@ -1,50 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { loadConfig } from '@sync-hub/config';
-import {
-  ChangeEventPayload,
-  EventEnvelope,
-  parseEnvelope,
-  SplynxCustomerChangedPayload,
-  SplynxCustomerRecord,
-  Topic,
-} from '@sync-hub/contracts';
-import { EventPublisher, OutgoingMessage, ReliablePublisher } from '@sync-hub/messaging';
+import { SplynxCustomerChangedPayload, SplynxCustomerRecord, Topic } from '@sync-hub/contracts';
+import { ReliablePublisher } from '@sync-hub/messaging';
 import { OutboxMessage, SyncCursor } from '@sync-hub/persistence';
 import { SplynxSimulator } from '@sync-hub/simulators';
 import { DataSource } from 'typeorm';
+import { RecordingBus } from '../../../../test/support/recording-bus';
 import { inMemoryDatabase } from '../../../../test/support/sqlite';
 import { CustomerSyncService } from './customer-sync.service';
 import { SplynxClient } from './splynx.client';
 import { SplynxCustomer } from './splynx-customer.entity';
-
-/** The bus as a list: what reached it, in order, as a consumer would decode it. */
-class RecordingBus extends EventPublisher {
-  readonly sent: Array<{ topic: string; key: string; value: EventEnvelope<SplynxCustomerChangedPayload> }> = [];
-  down = false;
-
-  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    await this.publishMany([{ topic, messages }]);
-  }
-  async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
-    if (this.down) throw new Error('broker unreachable');
-    for (const b of batches)
-      for (const m of b.messages) {
-        // As a consumer reads it: the JSON on the wire, validated against the contract.
-        const value = parseEnvelope(JSON.parse(JSON.stringify(m.value)), SplynxCustomerChangedPayload);
-        this.sent.push({ topic: b.topic, key: m.key, value });
-      }
-  }
-  isConnected(): boolean {
-    return true;
-  }
-  override async unreachable(): Promise<string | null> {
-    return this.down ? 'broker unreachable' : null;
-  }
-  changes(): ChangeEventPayload<SplynxCustomerRecord>[] {
-    return this.sent.map((m) => m.value.payload);
-  }
-}
 
 const RUN = '0d1c6a2e-5a7b-4c0e-9f3e-6b2d8c4a1f00';
 const RUN2 = '0d1c6a2e-5a7b-4c0e-9f3e-6b2d8c4a1f01';
@@ -52,7 +18,7 @@ const RUN2 = '0d1c6a2e-5a7b-4c0e-9f3e-6b2d8c4a1f01';
 describe('Splynx customer change events (splynx.customer.changed.v1)', () => {
   let db: DataSource;
   let simulator: SplynxSimulator;
-  let bus: RecordingBus;
+  let bus: RecordingBus<SplynxCustomerChangedPayload>;
   let outbox: ReliablePublisher;
 
   before(async () => {
@@ -61,13 +27,14 @@ describe('Splynx customer change events (splynx.customer.changed.v1)', () => {
   after(async () => {
     await db.destroy();
   });
+  afterEach(() => assert.deepEqual(bus.invalid, [], 'every event passes the contract'));
   beforeEach(async () => {
     await db.getRepository(SplynxCustomer).clear();
     await db.getRepository(SyncCursor).clear();
     await db.getRepository(OutboxMessage).clear();
     await simulator?.stop();
     simulator = new SplynxSimulator({ customers: 120, seed: 11 });
-    bus = new RecordingBus();
+    bus = new RecordingBus(SplynxCustomerChangedPayload);
     outbox = new ReliablePublisher(bus, db.getRepository(OutboxMessage));
   });
 
@@ -145,7 +112,7 @@ describe('Splynx customer change events (splynx.customer.changed.v1)', () => {
     const stats = await service.run({ runId: RUN2 });
     assert.deepEqual([stats.updated, stats.created, stats.deactivated], [3, 1, 2]);
     const after = await storedRecords();
-    const byKey = new Map(bus.changes().map((c) => [Number(c.id), c]));
+    const byKey = new Map(bus.payloads().map((c) => [Number(c.id), c]));
     assert.equal(bus.sent.length, 6);
     for (const id of changed) {
       const c = byKey.get(id)!;
@@ -167,7 +134,7 @@ describe('Splynx customer change events (splynx.customer.changed.v1)', () => {
       assert.deepEqual({ ...c.record }, after.get(id));
       assert.equal(c.record.active, false);
     }
-    assert.ok(bus.changes().every((c) => c.runId === RUN2));
+    assert.ok(bus.payloads().every((c) => c.runId === RUN2));
     await simulator.stop();
   });
 
