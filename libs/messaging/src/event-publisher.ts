@@ -1,6 +1,7 @@
 import { Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { KafkaConfig as AppKafkaConfig } from '@sync-hub/config';
 import { Admin, CompressionTypes, IHeaders, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { BatchProducer } from './batch-producer';
 import { InProcessBus } from './in-process-bus';
 import { kafkaClientConfig } from './kafka-options';
 
@@ -80,6 +81,8 @@ export function encode(value: unknown): string | Buffer | null {
 export class KafkaEventPublisher extends EventPublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(KafkaEventPublisher.name);
   private readonly producer: Producer;
+  /** The outbox's batched sends (`publishMany`): thousands of messages a second, written without kafkajs's copies. */
+  private readonly batches: BatchProducer;
   /** Asks the cluster for its metadata: the probe behind `unreachable()`. */
   private readonly admin: Admin;
   private connecting: Promise<void> | null = null;
@@ -107,6 +110,7 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
+    this.batches = new BatchProducer(kafka);
   }
 
   private async ensureConnected(): Promise<void> {
@@ -140,16 +144,17 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
     });
   }
 
+  /**
+   * Through the batch producer (`BatchProducer`): the same guarantees as `publish` (idempotent, acks from all in-sync
+   * replicas, a key on the partition kafkajs would choose), for a fraction of kafkajs's CPU and memory per message.
+   */
   async publishMany(batches: Array<{ topic: string; messages: OutgoingMessage[] }>): Promise<void> {
-    const topicMessages = batches
-      .filter((b) => b.messages.length > 0)
-      .map((b) => ({
-        topic: b.topic,
-        messages: b.messages.map((m) => ({ key: m.key, value: encode(m.value), headers: m.headers })),
-      }));
-    if (topicMessages.length === 0) return;
+    const messages = batches.flatMap((b) =>
+      b.messages.map((m) => ({ topic: b.topic, key: m.key, value: encode(m.value), headers: m.headers })),
+    );
+    if (messages.length === 0) return;
     await this.ensureConnected();
-    await this.producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
+    await this.batches.send(messages);
   }
 
   isConnected(): boolean {
@@ -218,6 +223,7 @@ export class KafkaEventPublisher extends EventPublisher implements OnModuleInit,
     } catch (err) {
       this.logger.warn(`producer disconnect failed: ${(err as Error).message}`);
     }
+    await this.batches.close().catch((err: Error) => this.logger.warn(`batch producer close failed: ${err.message}`));
     await this.admin.disconnect().catch(() => undefined);
   }
 }
