@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { DataSource } from 'typeorm';
 /** A figure measured several times: its median, min and max (every comparison uses medians from the same run). */
 export interface Figure {
   median: number;
@@ -56,4 +57,12 @@ export function goal(name: string, value: number, op: Goal['op'], target: number
 export function goalCell(g: Goal): string {
   const target = g.op === 'within' ? `1 ± ${g.target}` : `${g.op === '>=' ? '≥' : '≤'} ${g.target}`;
   return `${target} ${g.pass ? 'pass' : 'FAIL'}`;
+}
+
+/** Messages waiting in a database's outbox (a row may hold many): change events a run left unsent when it reported. */
+export async function outboxMessages(dataSource: DataSource): Promise<number> {
+  const [{ n }] = await dataSource.query<Array<{ n: number | string | null }>>(
+    'SELECT SUM(message_count) AS n FROM outbox_messages',
+  );
+  return Number(n ?? 0);
 }

@@ -8,7 +8,7 @@ import { createTestDatabase, TestDatabase } from '../../test/support/database';
 import { TEST_KAFKA_BROKERS } from '../../test/support/env';
 import { groupStartingNow, KafkaProbe } from '../../test/support/kafka';
 import { tick } from '../../test/support/ticks';
-import { figure, Figure, rssOf, seconds } from '../stats';
+import { figure, Figure, outboxMessages, rssOf, seconds } from '../stats';
 
 export interface CpExportResult {
   /** Rows per table at full size; `tables` × `rowsPerTable` rows in all. */
@@ -124,10 +124,8 @@ export async function cpExportThroughput(opts: {
       const rows = CP_TABLES.length * rowsPerTable;
       if (stats.created !== rows || stats.failed !== 0 || stats.tablesWithMore !== 0)
         throw new Error(`the load stored ${stats.created} of ${rows} rows: ${JSON.stringify(stats)}`);
-      const [{ n: waiting }] = await db.dataSource.query<Array<{ n: number | string | null }>>(
-        'SELECT SUM(message_count) AS n FROM outbox_messages',
-      );
-      return { seconds: took, stats, rest, peak: rssOf(app.child.pid!).peak, outboxAtEnd: Number(waiting ?? 0) };
+      const outboxAtEnd = await outboxMessages(db.dataSource);
+      return { seconds: took, stats, rest, peak: rssOf(app.child.pid!).peak, outboxAtEnd };
     } finally {
       await app.stop();
     }

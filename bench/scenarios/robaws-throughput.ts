@@ -8,7 +8,7 @@ import { createTestDatabase, TestDatabase } from '../../test/support/database';
 import { TEST_KAFKA_BROKERS } from '../../test/support/env';
 import { groupStartingNow, KafkaProbe } from '../../test/support/kafka';
 import { tick } from '../../test/support/ticks';
-import { figure, Figure, seconds } from '../stats';
+import { figure, Figure, outboxMessages, seconds } from '../stats';
 
 export interface RobawsResult {
   clients: number;
@@ -112,12 +112,10 @@ export async function robawsThroughput(opts: {
         nodeArgs,
       );
       const pull = await run('robaws.customers.full');
-      const [{ n: waiting }] = await db.dataSource.query<Array<{ n: number | string | null }>>(
-        'SELECT SUM(message_count) AS n FROM outbox_messages',
-      );
+      const outboxAtEnd = await outboxMessages(db.dataSource);
       await app.stop();
       app = null;
-      return { ...pull, outboxAtEnd: Number(waiting ?? 0) };
+      return { ...pull, outboxAtEnd };
     };
     for (let rep = 0; rep < opts.reps; rep++) {
       // The change events' cost: the same pull with them off, first in every other repetition (as scenario 1 does).

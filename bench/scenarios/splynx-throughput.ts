@@ -10,7 +10,7 @@ import { TEST_KAFKA_BROKERS } from '../../test/support/env';
 import { freshGroup, KafkaProbe } from '../../test/support/kafka';
 import { tick } from '../../test/support/ticks';
 import { eventually } from '../../test/support/wait';
-import { figure, Figure, repeat, rssOf, seconds } from '../stats';
+import { figure, Figure, outboxMessages, repeat, rssOf, seconds } from '../stats';
 
 export interface ThroughputResult {
   customers: number;
@@ -188,16 +188,13 @@ async function pipelineRun(
     const peakRssMb = rssOf(app.child.pid!).peak;
     // The run waits for its events up to a bound, then reports; those still in the outbox go out after. The sync's
     // throughput with its events is to the last event read back.
-    const [{ n: waiting }] = await db.dataSource.query<Array<{ n: number | string | null }>>(
-      'SELECT SUM(message_count) AS n FROM outbox_messages',
-    );
+    const outboxAtEnd = await outboxMessages(db.dataSource);
     let eventsSeconds = fullSeconds;
     if (opts.changeEvents !== false) {
       await eventually(() => (events.count >= customers ? true : undefined), 'the change events', 300000, 50);
       eventsSeconds = seconds(start);
     }
     const changeEvents = events.count;
-    const outboxAtEnd = Number(waiting ?? 0);
     const common = { fullSeconds, peakRssMb, restRssMb, changeEvents, eventsSeconds, outboxAtEnd };
     if (!opts.incremental) return common;
     simulator.mutate({ change: Math.round(customers / 100) });

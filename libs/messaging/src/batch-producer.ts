@@ -28,10 +28,7 @@ const RETRY_DELAY_MS = 1000;
 export class BatchProducer {
   private producer: Promise<Producer> | null = null;
 
-  constructor(
-    private readonly kafka: AppKafkaConfig,
-    private readonly clientSuffix = '-batch',
-  ) {}
+  constructor(private readonly kafka: AppKafkaConfig) {}
 
   /** Resolves once every message is acknowledged by all in-sync replicas; throws when the bus refuses them. */
   async send(messages: BatchMessage[]): Promise<void> {
@@ -60,7 +57,7 @@ export class BatchProducer {
     this.producer ??= import('@platformatic/kafka').then(
       (pk) =>
         new pk.Producer({
-          clientId: `${this.kafka.clientId}${this.clientSuffix}`,
+          clientId: `${this.kafka.clientId}-batch`,
           bootstrapBrokers: this.kafka.brokers,
           idempotent: true,
           acks: pk.ProduceAcks.ALL,
