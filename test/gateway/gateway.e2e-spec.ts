@@ -327,14 +327,18 @@ describe('the gateway in the distributed mode (gateway, scheduler, splynx-sync; 
   });
 
   it('a failing upstream sends exactly one email and one webhook (a webhook that is down is retried); the recovery sends one more of each', async () => {
-    // The company's schedule: the status shows its next run, and ten failures pause it.
+    // The company's schedule: the status shows its next run, and ten failures pause it. Its minute is half an hour
+    // from now, so that it never comes due while these tests run (a fixed minute 15 did when the file ran across
+    // XX:15, and its run showed as `running` where a failed one was expected). Europe/Tirane is a whole number of
+    // hours from UTC, so its minutes are UTC's.
+    const minute = (new Date().getUTCMinutes() + 30) % 60;
     assert.equal(
       (
         await call('POST', `/api/companies/${COMPANY}/schedules`, {
           domain: 'splynx',
           job_type: 'customers',
           frequency: 'hourly',
-          minute: 15,
+          minute,
         })
       ).status,
       201,
