@@ -11,7 +11,7 @@ import { SecretBox } from '@sync-hub/persistence';
 import { DevposSimulator, QBO_PATHS, QuickBooksSimulator } from '@sync-hub/simulators';
 import { AppProcess, ARTIFACTS, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
-import { TEST_KAFKA_BROKERS } from '../support/env';
+import { childEnv, TEST_KAFKA_BROKERS } from '../support/env';
 import { groupStartingNow, KafkaProbe, SeenMessage } from '../support/kafka';
 import { tick } from '../support/ticks';
 import { eventually } from '../support/wait';
@@ -85,7 +85,7 @@ describe('accounting-sync: QuickBooks tokens that never race, DevPos logins, sea
       const log = fs.openSync(path.join(ARTIFACTS, `${LOG_PREFIX}-${label}-${i}.log`), 'w');
       const child = spawn(process.execPath, [path.join(__dirname, 'token-callers.js')], {
         env: {
-          PATH: process.env.PATH ?? '',
+          ...childEnv(),
           ...env,
           KAFKA_GROUP_ID: `token-callers-${label}-${i}`,
           COMPANY_ID: '1',

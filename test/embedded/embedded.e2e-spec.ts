@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ARTIFACTS } from '../support/app-process';
 import { eventually, freePort } from '../support/wait';
+import { childEnv } from '../support/env';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -34,7 +35,7 @@ describe('the embedded mode, started as a user would (npm start)', () => {
     child = spawn('npm', ['start'], {
       cwd: ROOT,
       env: {
-        PATH: process.env.PATH ?? '',
+        ...childEnv(),
         HOME: process.env.HOME ?? os.tmpdir(),
         PORT: String(port),
         DATA_DIR: dataDir,

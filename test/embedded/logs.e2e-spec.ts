@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../support/wait';
+import { childEnv } from '../support/env';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'apps', 'cli', 'main.js');
@@ -28,7 +29,7 @@ function run(command: string, args: string[], env: Record<string, string>, done?
   return new Promise<Output>((resolve) => {
     const child = spawn(command, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
+      env: { ...childEnv(), HOME: process.env.HOME ?? os.tmpdir(), ...env },
     });
     const out: Output = { code: null, stdout: '', stderr: '' };
     const seen = () => {

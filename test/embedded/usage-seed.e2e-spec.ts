@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ARTIFACTS } from '../support/app-process';
 import { eventually, freePort } from '../support/wait';
+import { childEnv } from '../support/env';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const EMBEDDED = path.join(ROOT, 'dist', 'apps', 'embedded', 'main.js');
@@ -79,7 +80,7 @@ async function startHost(dir: string, env: Record<string, string> = {}): Promise
   const child = spawn(process.execPath, [EMBEDDED], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH ?? '',
+      ...childEnv(),
       HOME: process.env.HOME ?? os.tmpdir(),
       PORT: String(port),
       DATA_DIR: dir,
@@ -320,7 +321,7 @@ describe('the embedded mode seeds the usage sync: resellers, a panel per simulat
     const child = spawn(process.execPath, [EMBEDDED], {
       cwd: ROOT,
       env: {
-        PATH: process.env.PATH ?? '',
+        ...childEnv(),
         HOME: process.env.HOME ?? os.tmpdir(),
         DATA_DIR: dataDir(),
         EMBEDDED_SEED_USAGE: 'yes',

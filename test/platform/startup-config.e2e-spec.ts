@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { TEST_KAFKA_BROKERS } from '../support/env';
+import { childEnv, TEST_KAFKA_BROKERS } from '../support/env';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -10,7 +10,7 @@ function start(app: string, env: Record<string, string>): Promise<{ code: number
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { ...childEnv(), ...env },
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

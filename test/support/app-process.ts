@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { deploymentNodeFlags } from './deployment-node-flags';
 import { eventually, freePort } from './wait';
+import { childEnv } from './env';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** Where the apps' logs go: `test-artifacts`, or the directory the fault suite gives (TEST_ARTIFACTS, see test-faults.sh). */
@@ -83,7 +84,7 @@ async function startOnce(
   const flags = [...deploymentNodeFlags(app), ...nodeArgs];
   const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist', 'apps', app, 'main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
+    env: { ...childEnv(), NODE_ENV: 'test', LOG_LEVEL: 'info', ...env, PORT: String(port) },
     stdio: ['ignore', log, log],
   });
   const url = `http://127.0.0.1:${port}`;

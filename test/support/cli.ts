@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { childEnv } from './env';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -11,7 +12,7 @@ export function cli(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', 'cli', 'main.js'), ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { ...childEnv(), ...env },
     });
     let stdout = '';
     let stderr = '';

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ARTIFACTS } from './app-process';
+import { childEnv } from './env';
 import { eventually } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -33,7 +34,7 @@ export class DownstreamConsumer {
     const log = fs.openSync(logFile, 'w');
     const child = spawn(process.execPath, [path.join(ROOT, 'examples', 'downstream-consumer', 'consumer.js')], {
       cwd: path.join(ROOT, 'examples', 'downstream-consumer'),
-      env: { PATH: process.env.PATH ?? '', KAFKA_BROKERS: brokers, GROUP_ID: group, OUT: out },
+      env: { ...childEnv(), KAFKA_BROKERS: brokers, GROUP_ID: group, OUT: out },
       stdio: ['ignore', log, log],
     });
     return new DownstreamConsumer(child, out, logFile);
