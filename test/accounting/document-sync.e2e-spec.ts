@@ -68,7 +68,13 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     // Sales only in March: a bills run there meets DevPos's "no documents" 500.
     devpos.generate(user.tenant, { from: '2026-03-02', to: '2026-03-04', salesPerDay: 2, purchasesPerDay: 0 });
     const seed = qbo.connect();
-    await probe.watch([Topic.RunCompleted, Topic.RunFailed, Topic.RunSkipped, Topic.AccountingDocumentChanged]);
+    await probe.watch([
+      Topic.RunStarted,
+      Topic.RunCompleted,
+      Topic.RunFailed,
+      Topic.RunSkipped,
+      Topic.AccountingDocumentChanged,
+    ]);
     const company = companyChangedMessage({
       id: 1,
       name: 'Company 1',
@@ -208,6 +214,31 @@ describe('accounting-sync: DevPos e-invoices into QuickBooks (Kafka, MariaDB, si
     assert.equal(end.topic, Topic.RunFailed);
     assert.equal(end.json.payload.error.origin, 'config');
     assert.match(end.json.payload.error.message, /from and to go together/);
+  });
+
+  it("a run whose tick beats its company's event waits for the company, then goes on with it", async () => {
+    // A company created a moment ago, or company 1 just after a first start: the tick and the company travel apart.
+    const t = tick('accounting', 'sales', { companyId: 7, params: { from: '2026-03-02', to: '2026-03-04' } });
+    await probe.produce(Topic.AccountingRequested, t.key, t.value);
+    await probe.waitFor(Topic.RunStarted, (m) => m.json?.payload?.runId === t.value.runId, 'the run to start');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(probe.forRun(Topic.RunFailed, t.value.runId!).length, 0, 'it waits; it has not failed');
+    const now = new Date().toISOString();
+    const company = companyChangedMessage({
+      id: 7,
+      name: 'Company 7',
+      timezone: 'Europe/Tirane',
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await probe.produce(company.topic, company.key, company.value);
+    const end = await probe.waitForRunEnd(t.value.runId!, 60000);
+    // Company 7 has no connections: the run got past the company and failed on what a person must do next.
+    assert.equal(end.topic, Topic.RunFailed, end.value);
+    assert.equal(end.json.payload.error.origin, 'config');
+    assert.doesNotMatch(end.json.payload.error.message, /unknown to accounting-sync/);
+    assert.match(end.json.payload.error.message, /is not connected for company 7/);
   });
 
   it('SIGKILL of accounting-sync in the middle of a batch, restart, re-run: no duplicate in QuickBooks; the topic ends as the table', async () => {

@@ -37,7 +37,8 @@ export class ConnectionsCheckJob implements SyncJob {
   async run(ctx: JobContext): Promise<RunStats> {
     const companyId = ctx.tick.companyId;
     const stats: RunStats = { fetched: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, failed: 0 };
-    const company = await this.companies.find(companyId);
+    // A company not known yet is waited for, as document runs do (CompanyProjectionService.awaitKnown).
+    const company = await this.companies.awaitKnown(companyId, ctx.signal);
     const rows = (await this.connections.all()).filter((c) => c.companyId === companyId);
     if (!company || !company.active) {
       ctx.warn(

@@ -8,7 +8,7 @@ import {
   RunStats,
 } from '@sync-hub/contracts';
 import { JobContext, JobHandler, SyncJob } from '@sync-hub/runs';
-import { CompanyProjectionService } from '../companies/company-projection.service';
+import { CompanyProjectionService, UNKNOWN_COMPANY_WAIT_MS } from '../companies/company-projection.service';
 import { companyRange, DateRange, explicitRange } from '../documents/date-range';
 import { AccountingJob, DocumentSyncService } from '../documents/document-sync.service';
 
@@ -36,6 +36,22 @@ export async function rangeOf(
   return companyRange(company.timezone, params.dateRangeDays ?? DEFAULT_RANGE_DAYS, now);
 }
 
+/**
+ * A run for a company this app does not know yet waits for it (up to UNKNOWN_COMPANY_WAIT_MS), then fails
+ * COMPANY_UNKNOWN: the tick can beat the company's own event (CompanyProjectionService.awaitKnown).
+ */
+export async function awaitCompany(
+  companies: CompanyProjectionService,
+  ctx: Pick<JobContext, 'tick' | 'signal'>,
+  waitMs = UNKNOWN_COMPANY_WAIT_MS,
+): Promise<void> {
+  if (await companies.awaitKnown(ctx.tick.companyId, ctx.signal, waitMs)) return;
+  throw new ConfigurationError(
+    'COMPANY_UNKNOWN',
+    `company ${ctx.tick.companyId} is unknown to accounting-sync (no scheduler.company.changed.v1 for it within ${waitMs / 1000} s)`,
+  );
+}
+
 /** Decorated so its constructor's parameter types are emitted; the three jobs inherit them. */
 @Injectable()
 abstract class DocumentJob implements SyncJob<AccountingDocumentsParams> {
@@ -48,6 +64,7 @@ abstract class DocumentJob implements SyncJob<AccountingDocumentsParams> {
 
   async run(ctx: JobContext<AccountingDocumentsParams>): Promise<RunStats> {
     const companyId = ctx.tick.companyId;
+    await awaitCompany(this.companies, ctx);
     const range = await rangeOf(this.companies, companyId, ctx.params);
     const { stats, plan } = await this.sync.sync(
       companyId,
