@@ -15,46 +15,65 @@ import { Figure, Goal, goal, goalCell } from './stats';
 const ROOT = path.resolve(__dirname, '..', '..');
 
 /**
- * `npm run bench [-- --quick]`: every scenario on the real components, each figure the median of 3 repetitions (1 with
- * --quick) with min and max, every comparison a ratio of figures measured in this run. Prints one table and writes
- * bench/results/latest.json (latest-quick.json with --quick, a tenth of the size).
+ * `npm run bench [-- --quick | --smoke]`: every scenario on the real components, each figure the median of 3
+ * repetitions (1 with --quick or --smoke) with min and max, every comparison a ratio of figures measured in this run.
+ * Prints one table and writes bench/results/latest.json (latest-quick.json with --quick, a tenth of the size;
+ * latest-smoke.json with --smoke, a hundredth).
  */
 async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  // --quick is CI's smoke check of the harness (its figures are not judged): one repetition is enough for that.
+  // --quick: a tenth of the size, once. --smoke (CI's check that the harness works; its figures are not judged): a
+  // hundredth, once, so every scenario still starts its processes and goes through its whole path.
+  const mode = process.argv.includes('--smoke') ? 'smoke' : process.argv.includes('--quick') ? 'quick' : 'full';
+  const quick = mode !== 'full';
   const reps = quick ? 1 : 3;
-  const size = quick
-    ? {
-        customers: 10000,
-        naiveRows: 1000,
-        ticks: 100,
-        schedules: 10000,
-        due: 1000,
-        /** Scenario 4's second size (issue 15): full mode only. */
-        largeSchedules: 0,
-        largeDue: 0,
-        documents: 500,
-        robawsClients: 2000,
-        robawsEdits: 100,
-        cpRowsPerTable: 3000,
-        usageConfigs: 1000,
-      }
-    : {
-        customers: 100000,
-        naiveRows: 10000,
-        ticks: 1000,
-        schedules: 100000,
-        due: 10000,
-        largeSchedules: 1000000,
-        largeDue: 100000,
-        documents: 5000,
-        robawsClients: 20000,
-        robawsEdits: 1000,
-        cpRowsPerTable: 30000,
-        usageConfigs: 10000,
-      };
+  const size = {
+    full: {
+      customers: 100000,
+      naiveRows: 10000,
+      ticks: 1000,
+      schedules: 100000,
+      due: 10000,
+      /** Scenario 4's second size (issue 15): full mode only. */
+      largeSchedules: 1000000,
+      largeDue: 100000,
+      documents: 5000,
+      robawsClients: 20000,
+      robawsEdits: 1000,
+      cpRowsPerTable: 30000,
+      usageConfigs: 10000,
+    },
+    quick: {
+      customers: 10000,
+      naiveRows: 1000,
+      ticks: 100,
+      schedules: 10000,
+      due: 1000,
+      largeSchedules: 0,
+      largeDue: 0,
+      documents: 500,
+      robawsClients: 2000,
+      robawsEdits: 100,
+      cpRowsPerTable: 3000,
+      usageConfigs: 1000,
+    },
+    smoke: {
+      customers: 1000,
+      naiveRows: 100,
+      ticks: 20,
+      schedules: 1000,
+      due: 100,
+      largeSchedules: 0,
+      largeDue: 0,
+      /** The accounting scenario's smallest size: 50 days, a multiple of 5 documents a day. */
+      documents: 250,
+      robawsClients: 200,
+      robawsEdits: 10,
+      cpRowsPerTable: 300,
+      usageConfigs: 100,
+    },
+  }[mode];
   const started = Date.now();
-  const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+  const log = (s: string) => process.stderr.write(`bench: [${Math.round((Date.now() - started) / 1000)} s] ${s}\n`);
 
   log(
     `scenarios 1, 2, 5: Splynx sync of ${size.customers} customers (pipeline, ceilings, naive ${size.naiveRows})` +
@@ -168,7 +187,7 @@ async function main(): Promise<void> {
     process.env.KAFKA_VERSION ??
     /<kafka.version>([^<]+)</.exec(fs.readFileSync(path.join(ROOT, 'scripts', 'kafka', 'pom.xml'), 'utf8'))?.[1];
   const result = {
-    mode: quick ? 'quick' : 'full',
+    mode,
     measuredAt: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
     machine: {
@@ -206,7 +225,7 @@ async function main(): Promise<void> {
     ratios,
     goals,
   );
-  const out = path.join(ROOT, 'bench', 'results', quick ? 'latest-quick.json' : 'latest.json');
+  const out = path.join(ROOT, 'bench', 'results', mode === 'full' ? 'latest.json' : `latest-${mode}.json`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ ...result, goals }, null, 2) + '\n');
   const failed = goals.filter((g) => !g.pass).length;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [-- --quick]`: builds, starts a Kafka broker (KRaft, loopback) and uses the local MariaDB, runs every
+# `npm run bench [-- --quick | --smoke]`: builds, starts a Kafka broker (KRaft, loopback) and uses the local MariaDB, runs every
 # benchmark scenario with the apps as separate processes, prints one table, writes bench/results/, stops the broker.
 # It runs on the Node the tests run on (Node 24, scripts/test-node.js) and on the broker KAFKA_VERSION selects.
 set -euo pipefail
