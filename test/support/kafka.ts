@@ -157,17 +157,14 @@ export async function groupStartingNow(groupId: string, topics: string[]): Promi
     logLevel: logLevel.NOTHING,
   }).admin();
   await kafkajsAdmin.connect();
-  let ends: Array<{ name: string; partitionOffsets: Array<{ partition: number; offset: bigint }> }>;
+  const ends: Array<{ name: string; partitionOffsets: Array<{ partition: number; offset: bigint }> }> = [];
   try {
-    ends = await Promise.all(
-      topics.map(async (name) => ({
-        name,
-        partitionOffsets: (await kafkajsAdmin.fetchTopicOffsets(name)).map((o) => ({
-          partition: o.partition,
-          offset: BigInt(o.high),
-        })),
-      })),
-    );
+    // One topic at a time: kafkajs calls in parallel on a fresh client can open a broker connection that disconnect()
+    // does not close (a suite's process then never exits).
+    for (const name of topics) {
+      const offsets = await kafkajsAdmin.fetchTopicOffsets(name);
+      ends.push({ name, partitionOffsets: offsets.map((o) => ({ partition: o.partition, offset: BigInt(o.high) })) });
+    }
   } finally {
     await kafkajsAdmin.disconnect();
   }
