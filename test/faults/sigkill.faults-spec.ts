@@ -18,7 +18,7 @@ import { simulatedAccountingEnv } from '../support/accounting-env';
 import { AppProcess, startAppProcess } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { TEST_KAFKA_BROKERS } from '../support/env';
-import { freshGroup, KafkaProbe, SeenMessage } from '../support/kafka';
+import { CONSUMED_TOPICS, freshGroup, groupStartingNow, KafkaProbe, SeenMessage } from '../support/kafka';
 import { tick } from '../support/ticks';
 import { eventually } from '../support/wait';
 
@@ -106,7 +106,7 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
    * run to the end of its takeover. `stored` counts a run's records (the process is dead when it is read).
    */
   const killMidway = async (
-    app: string,
+    app: keyof typeof CONSUMED_TOPICS,
     env: Record<string, string>,
     ticks: Array<{ name: string; send: () => Promise<string>; stored: () => Promise<number> }>,
     midway: () => Promise<boolean>,
@@ -124,9 +124,12 @@ describe('SIGKILL mid-run: taken over within the lease, every record once, the t
     await atKill();
     // Restarted at once, as its Deployment would. In its own consumer group: the takeover comes from the claims in the
     // database, not from the bus, and the dead member would hold the old group's partitions until its session ends.
+    // The group starts at the end of its topics: from the beginning, it would first decide every tick other files left
+    // on this lane's broker (the tick storm's 10,000 among them), and the takeover would wait behind them.
+    const restartedGroup = await groupStartingNow(`${env.KAFKA_GROUP_ID}-restarted`, CONSUMED_TOPICS[app]);
     const restarted = await startAppProcess(
       app,
-      { ...env, KAFKA_GROUP_ID: `${env.KAFKA_GROUP_ID}-restarted` },
+      { ...env, KAFKA_GROUP_ID: restartedGroup },
       `faults-sigkill-${app}-restarted`,
     );
     apps.push(restarted);
